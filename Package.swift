@@ -1,0 +1,59 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Mote's targets, lowest layer first. A target imports only targets above it in this list
+/// (see the architecture table in README.md).
+let package = Package(
+    name: "Mote",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mote", targets: ["mote"]),
+        .library(name: "MotePrimitives", targets: ["MotePrimitives"]),
+        .library(name: "MoteCrypto", targets: ["MoteCrypto"]),
+        .library(name: "MoteTransactions", targets: ["MoteTransactions"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // C libraries from Debian, wrapped behind module maps; never exposed in public API.
+        .systemLibrary(
+            name: "CSecp256k1", pkgConfig: "libsecp256k1",
+            providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+
+        // Value types and encodings: UInt256, Hash32, Address, hex, RLP, Solidity ABI.
+        .target(name: "MotePrimitives"),
+        // Hashes, signatures, addresses from keys, keystores.
+        .target(
+            name: "MoteCrypto",
+            dependencies: [
+                "MotePrimitives", "CSecp256k1", "CSodium",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]),
+        // Ethereum transactions: legacy, EIP-2930, EIP-1559.
+        .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // The command-line interface.
+        .executableTarget(
+            name: "mote",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Tests. Conformance suites read ../shared/vectors through MoteTestSupport.
+        .target(name: "MoteTestSupport", path: "Tests/MoteTestSupport"),
+        .testTarget(name: "MotePrimitivesTests", dependencies: ["MotePrimitives", "MoteTestSupport"]),
+        .testTarget(name: "MoteCryptoTests", dependencies: ["MoteCrypto", "MoteTestSupport"]),
+        .testTarget(
+            name: "MoteTransactionsTests",
+            dependencies: ["MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+

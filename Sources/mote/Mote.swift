@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `mote` command: node, wallet and developer tools for the Mote IoT blockchain.
+@main
+struct Mote: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mote",
+        abstract: "Mote: a blockchain for machines that sign what they measure.",
+        version: "0.1.0",
+        subcommands: [TxCommand.self, KeysCommand.self, HashCommand.self, BenchCommand.self]
+    )
+}
