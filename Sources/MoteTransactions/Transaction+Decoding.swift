@@ -123,13 +123,13 @@ private struct FieldReader {
         guard v >= 35 else { throw TransactionError(.invalidV) }
         let (id, parity) = (v - 35).quotientAndRemainder(dividingBy: 2)
         guard let chainID = id.uint64 else {
-            throw TransactionError(.wrongChainID(expected: 0, actual: id.description))
+            throw TransactionError(.chainIDOutOfRange(id.description))
         }
         return (chainID, UInt8(parity.l0))
     }
 
     private func chainIDField(_ value: UInt256) throws(TransactionError) -> UInt64 {
-        guard let id = value.uint64 else { throw TransactionError(.wrongChainID(expected: 0, actual: value.description)) }
+        guard let id = value.uint64 else { throw TransactionError(.chainIDOutOfRange(value.description)) }
         return id
     }
 

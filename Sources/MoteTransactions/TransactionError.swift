@@ -19,6 +19,7 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case invalidSignatureValues
         case highS
         case wrongChainID(expected: UInt64, actual: String)
+        case chainIDOutOfRange(String)
         case unprotected
         case nonceTooBig
         case tipAboveFeeCap
@@ -50,7 +51,7 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case .invalidYParity: return "invalid_y_parity"
         case .invalidSignatureValues: return "invalid_signature_values"
         case .highS: return "high_s"
-        case .wrongChainID: return "invalid_chain_id"
+        case .wrongChainID, .chainIDOutOfRange: return "invalid_chain_id"
         case .unprotected: return "unprotected_transaction"
         case .nonceTooBig: return "nonce_too_big"
         case .tipAboveFeeCap: return "tip_above_fee_cap"
@@ -81,6 +82,7 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case .invalidSignatureValues: return "signature r and s must be in [1, n-1]"
         case .highS: return "signature s is above n/2 (EIP-2 requires low s)"
         case .wrongChainID(let e, let a): return "wrong chain id \(a), expected \(e)"
+        case .chainIDOutOfRange(let a): return "chain id \(a) does not fit in 64 bits"
         case .unprotected: return "transaction has no chain id (EIP-155 replay protection required)"
         case .nonceTooBig: return "nonce must be below 2^64-1 (EIP-2681)"
         case .tipAboveFeeCap: return "maxPriorityFeePerGas is above maxFeePerGas"

@@ -28,8 +28,8 @@ public enum Fork: String, CaseIterable, Comparable, Sendable {
 public struct TransactionRules: Sendable {
     /// The fork whose rules apply.
     public var fork: Fork
-    /// The chain id transactions must carry.
-    public var chainID: UInt64
+    /// The chain id transactions must carry; nil accepts any (for inspection tools; nodes always set it).
+    public var chainID: UInt64?
     /// Whether legacy transactions without a chain id (pre-EIP-155) are accepted.
     public var allowsUnprotectedLegacy: Bool
     /// The largest encoded transaction accepted, in bytes.
@@ -38,7 +38,7 @@ public struct TransactionRules: Sendable {
     /// The largest contract init code (EIP-3860, from Shanghai).
     public static let maxInitCodeSize = 49_152
 
-    public init(fork: Fork = .cancun, chainID: UInt64, allowsUnprotectedLegacy: Bool = true, maxEncodedSize: Int = 128 * 1024) {
+    public init(fork: Fork = .cancun, chainID: UInt64?, allowsUnprotectedLegacy: Bool = true, maxEncodedSize: Int = 128 * 1024) {
         self.fork = fork
         self.chainID = chainID
         self.allowsUnprotectedLegacy = allowsUnprotectedLegacy
@@ -65,7 +65,9 @@ public struct TransactionRules: Sendable {
     public func validate(_ tx: Transaction) throws(TransactionError) {
         guard fork.supports(tx.kind) else { throw TransactionError(.typeNotSupported(tx.kind.rawValue)) }
         if let id = tx.chainID {
-            guard id == chainID else { throw TransactionError(.wrongChainID(expected: chainID, actual: String(id))) }
+            if let chainID, id != chainID {
+                throw TransactionError(.wrongChainID(expected: chainID, actual: String(id)))
+            }
         } else if !allowsUnprotectedLegacy {
             throw TransactionError(.unprotected)
         }
