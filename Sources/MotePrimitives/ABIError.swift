@@ -30,6 +30,7 @@ public struct ABIError: Error, Equatable, CustomStringConvertible {
     package let kind: Kind
     package init(_ kind: Kind) { self.kind = kind }
 
+    /// What went wrong, in words.
     public var description: String {
         switch kind {
         case .invalidTypeString(let text, let reason):

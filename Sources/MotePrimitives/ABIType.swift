@@ -45,6 +45,7 @@ public indirect enum ABIType: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The canonical name.
     public var description: String { canonicalName }
 
     /// True if values of this type are encoded out of line, behind an offset.
@@ -131,8 +132,8 @@ extension ABIType {
 
 extension ABIType {
     /// Parses a type string: `uint256`, `bytes32`, `string`, `(address,uint256[])[2]`.
-    /// `uint` and `int` mean `uint256` and `int256`. No spaces; `fixed`/`ufixed`/`function`
-    /// are not supported.
+    /// `uint` and `int` mean `uint256` and `int256`. No spaces or leading zeros; array
+    /// lengths have at most 9 digits; `fixed`/`ufixed`/`function` are not supported.
     public init(_ text: some StringProtocol) throws(ABIError) {
         var parser = TypeParser(text: Array(text.utf8), original: String(text))
         let (type, _) = try parser.parseType(nesting: 1)

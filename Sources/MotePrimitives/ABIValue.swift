@@ -25,6 +25,7 @@ public enum ABIValue: Hashable, Sendable, CustomStringConvertible {
     /// `(T1,T2,…)`.
     case tuple([ABIValue])
 
+    /// Readable text: decimal numbers, hex bytes and addresses, quoted strings.
     public var description: String {
         switch self {
         case .uint(let v): return v.description

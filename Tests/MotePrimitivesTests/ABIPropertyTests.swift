@@ -136,7 +136,7 @@ struct ABIGenerator {
             let types = (0..<(1 + gen.rng.below(3))).map { _ in gen.type() }
             var data = try ABI.encode(types.map { gen.value($0) }, as: types)
             guard !data.isEmpty else { continue }
-            for _ in 0...gen.rng.below(3) {
+            for _ in 0...gen.rng.below(3) where !data.isEmpty {
                 let at = gen.rng.below(data.count)
                 switch gen.rng.below(4) {
                 case 0: data[at] = UInt8(truncatingIfNeeded: gen.rng.next())

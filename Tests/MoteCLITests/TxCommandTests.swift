@@ -1,0 +1,63 @@
+import Foundation
+import MoteTestSupport
+import Testing
+
+/// `mote tx decode` and `mote hash keccak`, run as a real process.
+@Suite struct TxCommandTests {
+    /// EIP-155's worked example (chain id 1, signed with 0x4646…46).
+    static let eip155 = "0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83"
+
+    @Test func decodesAValidTransaction() throws {
+        let box = try Sandbox()
+        let run = try box.mote(["tx", "decode", Self.eip155])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let out = run.object
+        #expect(out["hash"] as? String == "0x33469b22e9f636356c4160a87eb19df52b7412e8eac32a4a55ffe88ea8350788")
+        #expect(out["type"] as? Int == 0)
+        #expect(out["chainId"] as? Int == 1)
+        #expect(out["nonce"] as? Int == 9)
+        #expect(out["sender"] as? String == "0x9d8A62f656a8d1615C1294fd71e9CFb3E4855A4F")
+        #expect(out["to"] as? String == "0x3535353535353535353535353535353535353535")
+        #expect(out["value"] as? String == "1000000000000000000")
+        #expect(out["gasLimit"] as? Int == 21_000)
+        #expect(out["intrinsicGas"] as? Int == 21_000)
+        #expect(out["gasPrice"] as? String == "20000000000")
+    }
+
+    @Test func readsStandardInputAndChecksTheChainID() throws {
+        let box = try Sandbox()
+        let fromStdin = try box.mote(["tx", "decode", "-"], stdin: Self.eip155 + "\n")
+        #expect(fromStdin.status == 0)
+        let wrongChain = try box.mote(["tx", "decode", Self.eip155, "--chain-id", "4689"])
+        #expect(wrongChain.status == 1)
+        #expect(wrongChain.object["code"] as? String == "invalid_chain_id")
+        #expect(wrongChain.error?.contains("wrong chain id 1, expected 4689") == true)
+    }
+
+    @Test(arguments: [
+        ("0xzz", "invalid_hex"),
+        ("0x", "empty"),
+        (eip155 + "00", "malformed_rlp"),
+        ("0x03c0", "type_not_supported"),
+        // s replaced by n − s (high s, EIP-2).
+        ("0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a098341627668089e51348fccfb4c7ff31c55912f2d2e47ef09652acf665fad3be", "high_s"),
+    ])
+    func rejectsWithAReason(input: String, code: String) throws {
+        let box = try Sandbox()
+        let run = try box.mote(["tx", "decode", input])
+        #expect(run.status == 1)
+        #expect(run.object["code"] as? String == code, "\(run.stdout)")
+        #expect(run.error?.isEmpty == false)
+    }
+
+    @Test func hashKeccak() throws {
+        let box = try Sandbox()
+        let run = try box.mote(["hash", "keccak", "0x68656c6c6f"])
+        #expect(run.status == 0)
+        #expect(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            == "0x1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8")
+        let bad = try box.mote(["hash", "keccak", "0x123"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("odd number"))
+    }
+}
