@@ -17,3 +17,8 @@ enum JSONOutput {
         exit(code)
     }
 }
+
+/// Runs `body`; on error, prints `{"error": ...}` and exits 1.
+func failOnError<T, E: Error>(_ body: () throws(E) -> T) -> T {
+    do { return try body() } catch { JSONOutput.fail("\(error)") }
+}

@@ -351,11 +351,6 @@ struct KeystoreDirectory {
     private static func lastError() -> String { String(cString: strerror(errno)) }
 }
 
-/// Runs `body`; on error, prints `{"error": ...}` and exits 1.
-private func failOnError<T, E: Error>(_ body: () throws(E) -> T) -> T {
-    do { return try body() } catch { JSONOutput.fail("\(error)") }
-}
-
 /// A line on standard error.
 private func warn(_ message: String) {
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))

@@ -4,10 +4,10 @@ import MoteCrypto
 import MotePrimitives
 import MoteTransactions
 
-/// `mote tx decode`: decode, check and recover an Ethereum transaction.
+/// `mote tx decode` and `mote tx sign`: Ethereum transactions from the command line.
 struct TxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tx", abstract: "Decode and check transactions.", subcommands: [Decode.self])
+        commandName: "tx", abstract: "Decode, check and sign transactions.", subcommands: [Decode.self, Sign.self])
 
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -75,6 +75,75 @@ struct TxCommand: ParsableCommand {
                 }
             }
             return out
+        }
+    }
+
+    struct Sign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build and sign a transaction with a keystore key; prints JSON with the raw bytes.",
+            discussion: "Amounts are in wei (decimal or 0x hex). The result is checked with the same rules a node applies.")
+
+        @OptionGroup var directory: KeystoreDirectoryOption
+        @OptionGroup var password: PasswordOptions
+        @Option(help: "The sender: the address of a key in the keystore directory.") var from: String
+        @Option(help: "The recipient; omit to create a contract.") var to: String?
+        @Option(help: "Chain id.") var chainId: UInt64
+        @Option(help: "Sender's nonce.") var nonce: UInt64
+        @Option(help: "Amount in wei.") var value: String = "0"
+        @Option(help: "Call data or init code as hex.") var data: String = "0x"
+        @Option(help: "Gas limit (default: the intrinsic gas).") var gasLimit: UInt64?
+        @Option(help: "Envelope: legacy, eip2930 or eip1559.") var type: String = "eip1559"
+        @Option(help: "Legacy and EIP-2930: gas price in wei.") var gasPrice: String?
+        @Option(help: "EIP-1559: fee cap per gas in wei.") var maxFeePerGas: String?
+        @Option(help: "EIP-1559: tip per gas in wei.") var maxPriorityFeePerGas: String = "0"
+
+        func run() throws {
+            let rules = TransactionRules(chainID: chainId)
+            let sender = failOnError { () throws(CryptoError) in try Address(checksummedHex: from) }
+            let recipient = to.map { text in failOnError { () throws(CryptoError) in try Address(checksummedHex: text) } }
+            guard data.utf8.count <= 2 * rules.maxEncodedSize + 2 else { JSONOutput.fail("--data is over the transaction size limit") }
+            let payload = failOnError { () throws(HexError) in try Hex.decode(data) }
+            let amount = wei(value, "--value")
+            var tx: Transaction
+            switch type.lowercased() {
+            case "legacy", "0":
+                tx = .legacy(chainID: chainId, nonce: nonce, gasPrice: wei(gasPrice ?? "0", "--gas-price"),
+                             gasLimit: 0, to: recipient, value: amount, data: payload)
+            case "eip2930", "1":
+                tx = .accessList(chainID: chainId, nonce: nonce, gasPrice: wei(gasPrice ?? "0", "--gas-price"),
+                                 gasLimit: 0, to: recipient, value: amount, data: payload)
+            case "eip1559", "2":
+                guard let maxFeePerGas else { JSONOutput.fail("--max-fee-per-gas is required for eip1559") }
+                tx = .dynamicFee(chainID: chainId, nonce: nonce,
+                                 maxPriorityFeePerGas: wei(maxPriorityFeePerGas, "--max-priority-fee-per-gas"),
+                                 maxFeePerGas: wei(maxFeePerGas, "--max-fee-per-gas"),
+                                 gasLimit: 0, to: recipient, value: amount, data: payload)
+            default:
+                JSONOutput.fail("unknown --type \(type); expected legacy, eip2930 or eip1559")
+            }
+            tx.gasLimit = gasLimit ?? rules.intrinsicGas(of: tx)
+            failOnError { () throws(TransactionError) in try rules.validate(tx) }
+
+            let store = directory.store
+            failOnError { () throws(KeystoreDirectory.Failure) in try store.requireExists() }
+            guard let entry = store.entries().keys.first(where: { $0.address == sender }) else {
+                JSONOutput.fail("no key for \(sender.checksummed) in \(store.path)")
+            }
+            let secret = failOnError { () throws(PasswordError) in
+                try password.source.read(prompt: "Password for \(sender.checksummed): ")
+            }
+            let key = failOnError { () throws(CryptoError) in try entry.keystore.decrypt(password: secret) }
+            let signed = tx.signed(with: key)
+            var out = Decode.json(signed, rules: rules)
+            out["raw"] = Hex.encode(signed.rawBytes)
+            JSONOutput.print(out)
+        }
+
+        private func wei(_ text: String, _ option: String) -> UInt256 {
+            guard text.utf8.count <= 80, let amount = UInt256(text) else {
+                JSONOutput.fail("\(option) must be a decimal or 0x-hex amount of wei below 2^256")
+            }
+            return amount
         }
     }
 }

@@ -61,3 +61,45 @@ import Testing
         #expect(bad.stderr.contains("odd number"))
     }
 }
+
+/// `mote tx sign` with a keystore key; the result decodes with `mote tx decode`.
+@Suite struct TxSignCommandTests {
+    @Test(arguments: ["legacy", "eip2930", "eip1559"])
+    func signsAndDecodes(type: String) throws {
+        let box = try Sandbox()
+        let env = ["MOTE_PASSWORD": "pw"]
+        let created = try box.mote(["keys", "new", "--keystore", box.keystore, "--light-kdf"], environment: env)
+        let address = try #require(created.object["address"] as? String)
+        let signed = try box.mote(
+            ["tx", "sign", "--keystore", box.keystore, "--from", address, "--to", "0x3535353535353535353535353535353535353535",
+             "--chain-id", "4689", "--nonce", "3", "--value", "1000", "--type", type, "--gas-price", "7",
+             "--max-fee-per-gas", "9", "--max-priority-fee-per-gas", "2", "--data", "0x00ff"],
+            environment: env)
+        #expect(signed.status == 0, "\(signed.stdout)\(signed.stderr)")
+        let raw = try #require(signed.object["raw"] as? String)
+        let decoded = try box.mote(["tx", "decode", raw, "--chain-id", "4689"])
+        #expect(decoded.status == 0, "\(decoded.stdout)")
+        #expect(decoded.object["sender"] as? String == address)
+        #expect(decoded.object["nonce"] as? Int == 3)
+        #expect(decoded.object["value"] as? String == "1000")
+        #expect(decoded.object["intrinsicGas"] as? Int == 21_000 + 4 + 16)
+        #expect(decoded.object["gasLimit"] as? Int == 21_000 + 4 + 16)
+        #expect(decoded.object["hash"] as? String == signed.object["hash"] as? String)
+    }
+
+    @Test func refusesBadInput() throws {
+        let box = try Sandbox()
+        let env = ["MOTE_PASSWORD": "pw"]
+        let created = try box.mote(["keys", "new", "--keystore", box.keystore, "--light-kdf"], environment: env)
+        let address = try #require(created.object["address"] as? String)
+        let base = ["tx", "sign", "--keystore", box.keystore, "--from", address, "--chain-id", "1", "--nonce", "0"]
+        let noFee = try box.mote(base, environment: env)
+        #expect(noFee.status == 1 && noFee.error?.contains("max-fee-per-gas") == true)
+        let lowGas = try box.mote(base + ["--max-fee-per-gas", "1", "--gas-limit", "100"], environment: env)
+        #expect(lowGas.status == 1 && lowGas.error?.contains("intrinsic gas") == true)
+        let badValue = try box.mote(base + ["--max-fee-per-gas", "1", "--value", "12abc"], environment: env)
+        #expect(badValue.status == 1 && badValue.error?.contains("--value") == true)
+        let wrongPassword = try box.mote(base + ["--max-fee-per-gas", "1"], environment: ["MOTE_PASSWORD": "nope"])
+        #expect(wrongPassword.status == 1 && wrongPassword.error?.contains("wrong password") == true)
+    }
+}
