@@ -31,19 +31,6 @@ import Testing
         }
     }
 
-    @Test func keyToAddressVectors() throws {
-        // BasicTests/keyaddrtest.json: key = keccak256(seed), address from the key.
-        let cases = try #require(try Vectors.json("BasicTests/keyaddrtest.json") as? [[String: Any]])
-        for c in cases {
-            let seed = try #require(c["seed"] as? String)
-            let key = Keccak256.hash(utf8: seed)
-            #expect(key.hex.dropFirst(2) == (c["key"] as? String ?? "").lowercased())
-            let address = try Secp256k1.PrivateKey(bytes: key.bytes).address
-            #expect(address.hex.dropFirst(2) == (c["addr"] as? String ?? "").lowercased())
-        }
-        print("BasicTests keyaddrtest.json: \(cases.count) passed")
-    }
-
     @Test func eip55Checksums() throws {
         // The examples in EIP-55.
         for text in [
