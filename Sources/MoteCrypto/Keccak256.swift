@@ -13,11 +13,28 @@ public enum Keccak256 {
         bytes.withUnsafeBytes { hash($0) }
     }
 
-    /// The digest of the bytes in `buffer`.
+    /// The digest of the bytes in `buffer`. Allocation-free: full blocks are absorbed in
+    /// place and the padded last block is built on the stack.
     public static func hash(_ buffer: UnsafeRawBufferPointer) -> Hash32 {
-        var hasher = Hasher()
-        hasher.update(buffer)
-        return hasher.finalize()
+        var state = State()
+        var offset = 0
+        let count = buffer.count
+        if let base = buffer.baseAddress {
+            while count - offset >= rate {
+                state.absorb(base + offset)
+                offset += rate
+            }
+        }
+        var block: State.Block = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &block) { raw in
+            if count > offset, let base = buffer.baseAddress {
+                raw.baseAddress!.copyMemory(from: base + offset, byteCount: count - offset)
+            }
+            raw[count - offset] ^= 0x01
+            raw[rate - 1] ^= 0x80
+            state.absorb(raw.baseAddress!)
+        }
+        return state.digest()
     }
 
     /// The digest of UTF-8 text.
@@ -95,17 +112,17 @@ public enum Keccak256 {
             }
         }
 
+        /// The first 32 bytes of the state, lanes little-endian: the digest.
         func digest() -> Hash32 {
-            var out = [UInt8](repeating: 0, count: 32)
-            var copy = lanes
-            withUnsafeBytes(of: &copy) { raw in
-                for i in 0..<4 {
-                    let lane = UInt64(littleEndian: raw.load(fromByteOffset: i * 8, as: UInt64.self))
-                    for j in 0..<8 { out[i * 8 + j] = UInt8(truncatingIfNeeded: lane >> UInt64(8 * j)) }
-                }
-            }
-            return Hash32(bytes: out)!
+            var out = (lanes.0.littleEndian, lanes.1.littleEndian, lanes.2.littleEndian, lanes.3.littleEndian)
+            return withUnsafeBytes(of: &out) { Hash32(copying: $0) }
         }
+
+        /// One 136-byte block of input, on the stack.
+        typealias Block = (
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+            UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+        )
     }
 
     @inline(__always)

@@ -20,6 +20,15 @@ public struct Hash32: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.init(words: words)
     }
 
+    /// The first 32 bytes at `raw` (which must hold at least 32), copied without allocating.
+    @inlinable
+    public init(copying raw: UnsafeRawBufferPointer) {
+        precondition(raw.count >= 32, "Hash32 needs 32 bytes")
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<32])) }
+        self.init(words: words)
+    }
+
     /// 32 bytes from `0x`-prefixed or bare hex.
     public init(hex: some StringProtocol) throws(HexError) {
         let bytes = try Hex.decode(hex)
