@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MotePrimitives", targets: ["MotePrimitives"]),
         .library(name: "MoteCrypto", targets: ["MoteCrypto"]),
         .library(name: "MoteTransactions", targets: ["MoteTransactions"]),
+        .library(name: "MoteTrie", targets: ["MoteTrie"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,11 +38,13 @@ let package = Package(
             ]),
         // Ethereum transactions: legacy, EIP-2930, EIP-1559.
         .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // The Merkle Patricia Trie (Ethereum-compatible), with proofs.
+        .target(name: "MoteTrie", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(
             name: "MoteTransactionsTests",
             dependencies: ["MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteTrieTests", dependencies: ["MoteTrie", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

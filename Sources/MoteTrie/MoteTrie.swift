@@ -1,0 +1,1 @@
+// The Merkle Patricia Trie: see MerklePatriciaTrie.swift
