@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "MoteCrypto", targets: ["MoteCrypto"]),
         .library(name: "MoteTransactions", targets: ["MoteTransactions"]),
         .library(name: "MoteTrie", targets: ["MoteTrie"]),
+        .library(name: "MoteChain", targets: ["MoteChain"]),
+        .library(name: "MoteStorage", targets: ["MoteStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +27,9 @@ let package = Package(
         .systemLibrary(
             name: "CSodium", pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CLMDB", pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]),
 
         // Value types and encodings: UInt256, Hash32, Address, hex, RLP, Solidity ABI.
         .target(name: "MotePrimitives"),
@@ -40,11 +45,15 @@ let package = Package(
         .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The Merkle Patricia Trie (Ethereum-compatible), with proofs.
         .target(name: "MoteTrie", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // Chain data types: accounts, blocks, receipts, logs, genesis.
+        .target(name: "MoteChain", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions"]),
+        // Block, index and state storage: protocols, in-memory and LMDB implementations.
+        .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteChain", "CLMDB"]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -56,6 +65,8 @@ let package = Package(
             name: "MoteTransactionsTests",
             dependencies: ["MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteTrieTests", dependencies: ["MoteTrie", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteChainTests", dependencies: ["MoteChain", "MoteTestSupport"]),
+        .testTarget(name: "MoteStorageTests", dependencies: ["MoteStorage", "MoteChain", "MoteTestSupport"]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

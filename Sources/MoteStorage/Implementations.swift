@@ -1,0 +1,1 @@
+// LMDB and in-memory implementations: see LMDBChainStore.swift, InMemoryChainStore.swift
