@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MoteTrie", targets: ["MoteTrie"]),
         .library(name: "MoteChain", targets: ["MoteChain"]),
         .library(name: "MoteStorage", targets: ["MoteStorage"]),
+        .library(name: "MoteLedger", targets: ["MoteLedger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,11 +50,15 @@ let package = Package(
         .target(name: "MoteChain", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions"]),
         // Block, index and state storage: protocols, in-memory and LMDB implementations.
         .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteChain", "CLMDB"]),
+        // The transaction pool: admission, pending/queued per account, selection for blocks.
+        .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
+        // The deterministic state machine: world state, execution, fees, system contracts, blocks.
+        .target(name: "MoteLedger", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage"]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -67,7 +72,11 @@ let package = Package(
         .testTarget(name: "MoteTrieTests", dependencies: ["MoteTrie", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteChainTests", dependencies: ["MoteChain", "MoteTestSupport"]),
         .testTarget(name: "MoteStorageTests", dependencies: ["MoteStorage", "MoteChain", "MoteTestSupport"]),
+        .testTarget(
+            name: "MoteLedgerTests",
+            dependencies: ["MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
+        .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -223,6 +223,9 @@ public struct RLPError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A list or string of the wrong length or shape for what the caller expected.
+    public static var wrongShape: RLPError { RLPError(.listLengthMismatch) }
+
     /// True when the error is a leading-zero integer.
     public var isLeadingZeros: Bool { kind == .leadingZeros }
 }

@@ -12,23 +12,32 @@ import MotePrimitives
 public protocol BlockReader: Sendable {
     /// The newest committed block, or nil for an empty store.
     func head() throws(StorageError) -> ChainHead?
+    /// The hash of the block at `height`, or nil above the head.
     func blockHash(atHeight height: UInt64) throws(StorageError) -> Hash32?
+    /// The height of the block named `hash`, or nil for a block not stored.
     func height(ofBlock hash: Hash32) throws(StorageError) -> UInt64?
+    /// The header at `height`, or nil above the head.
     func header(atHeight height: UInt64) throws(StorageError) -> BlockHeader?
+    /// The block at `height` (transactions with their stored senders), or nil above the head.
     func block(atHeight height: UInt64) throws(StorageError) -> Block?
+    /// The receipts of the block at `height`, one per transaction, or nil above the head.
     func receipts(atHeight height: UInt64) throws(StorageError) -> [Receipt]?
 }
 
 /// Reads the indexes: where each transaction is.
 public protocol IndexReader: Sendable {
+    /// Where the transaction named `hash` was included, or nil if it never was.
     func transactionLocation(_ hash: Hash32) throws(StorageError) -> TransactionLocation?
 }
 
 /// Reads the latest world state: flat accounts and storage slots for fast lookups, and trie
 /// nodes by hash for roots and proofs.
 public protocol StateReader: Sendable {
+    /// The account at `address` in the latest state, or nil if it does not exist.
     func account(_ address: Address) throws(StorageError) -> Account?
+    /// The value of storage `slot` of `address` in the latest state, or nil if unset.
     func storageValue(_ address: Address, slot: Hash32) throws(StorageError) -> [UInt8]?
+    /// The RLP of the trie node whose Keccak-256 is `hash`, or nil if not stored.
     func trieNode(_ hash: Hash32) throws(StorageError) -> [UInt8]?
 }
 
@@ -104,11 +113,20 @@ public struct BlockCommit: Sendable {
 /// A storage failure: the database could not be opened, read or written, or holds bytes that
 /// do not decode, or a commit does not extend the head.
 public struct StorageError: Error, Equatable, CustomStringConvertible {
+    /// What went wrong.
     public enum Kind: Equatable, Sendable {
+        /// The database could not be opened, read or written (the description says why).
         case io
+        /// Stored bytes do not decode.
         case corrupt
+        /// A commit's block is not the child of the head.
         case notExtendingHead
+        /// A commit disagrees with itself (its head is not its block's, or receipts do not
+        /// match transactions).
         case mismatch
+        /// The data directory holds something this build cannot open: not a Mote chain
+        /// store, or one of another schema version.
+        case incompatible
     }
     public let kind: Kind
     public let description: String

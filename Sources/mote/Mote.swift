@@ -7,6 +7,9 @@ struct Mote: ParsableCommand {
         commandName: "mote",
         abstract: "Mote: a blockchain for machines that sign what they measure.",
         version: "0.1.0",
-        subcommands: [TxCommand.self, KeysCommand.self, HashCommand.self, BenchCommand.self]
+        subcommands: [
+            InitCommand.self, StatusCommand.self, TxCommand.self, KeysCommand.self, ContractsCommand.self, HashCommand.self,
+            BenchCommand.self,
+        ]
     )
 }

@@ -1,0 +1,172 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteTransactions
+
+/// The block a transaction executes in.
+public struct BlockContext: Sendable {
+    public var height: UInt64
+    public var timestamp: UInt64
+    /// Receives the priority fees.
+    public var feeRecipient: Address
+    public var baseFee: UInt256
+    public var gasLimit: UInt64
+
+    public init(height: UInt64, timestamp: UInt64, feeRecipient: Address, baseFee: UInt256, gasLimit: UInt64) {
+        self.height = height
+        self.timestamp = timestamp
+        self.feeRecipient = feeRecipient
+        self.baseFee = baseFee
+        self.gasLimit = gasLimit
+    }
+}
+
+/// Applies transactions to a `WorldState`: the deterministic state transition.
+///
+/// Fee rules (EIP-1559): the sender pays `gasUsed × min(maxFeePerGas, baseFee + tip)`; the
+/// base-fee part is **burned** (total supply falls) and the tip goes to the block's fee
+/// recipient. A transaction that cannot pay, has the wrong nonce or does not fit the block is
+/// left out with a `TransactionFailure`; one that runs but fails (a system contract revert) is
+/// included with status 0, its effects undone and its gas still paid.
+public struct BlockExecutor: Sendable {
+    public let contracts: SystemContracts
+    public let rules: TransactionRules
+
+    public init(contracts: SystemContracts, rules: TransactionRules) {
+        self.contracts = contracts
+        self.rules = rules
+    }
+
+    /// The outcome of one included transaction.
+    public struct Applied: Sendable {
+        public var receipt: Receipt
+        /// Base fee × gas used: removed from the supply.
+        public var burned: UInt256
+    }
+
+    /// Applies `signed` on top of `state`, after `cumulativeGasUsed` gas of the same block.
+    /// On a `TransactionFailure` the state is unchanged.
+    public func apply(
+        _ signed: SignedTransaction, to state: WorldState, context: BlockContext, cumulativeGasUsed: UInt64
+    ) throws(LedgerError) -> Result<Applied, TransactionFailure> {
+        let tx = signed.transaction
+        guard let recipient = tx.to else {
+            return .failure(TransactionFailure(.creationUnsupported, "contract creation needs the EVM, which Mote does not run yet"))
+        }
+        guard tx.gasLimit <= context.gasLimit - cumulativeGasUsed else {
+            return .failure(TransactionFailure(.blockGasExceeded, "gas limit \(tx.gasLimit) exceeds the \(context.gasLimit - cumulativeGasUsed) gas left in the block"))
+        }
+        guard tx.maxFeePerGas >= context.baseFee else {
+            return .failure(TransactionFailure(.feeCapBelowBaseFee, "fee cap \(tx.maxFeePerGas) is below the base fee \(context.baseFee)"))
+        }
+        do { try rules.validate(tx) } catch {
+            return .failure(TransactionFailure(.invalid, error.description))
+        }
+        let sender = try state.account(signed.sender)
+        if tx.nonce < sender.nonce {
+            return .failure(TransactionFailure(.nonceTooLow, "nonce \(tx.nonce) is below the account nonce \(sender.nonce)"))
+        }
+        if tx.nonce > sender.nonce {
+            return .failure(TransactionFailure(.nonceTooHigh, "nonce \(tx.nonce) is above the account nonce \(sender.nonce)"))
+        }
+        let maxGasCost = UInt256(tx.gasLimit) * tx.maxFeePerGas
+        let (upfront, overflow) = maxGasCost.addingReportingOverflow(tx.value)
+        guard !overflow, sender.balance >= upfront else {
+            return .failure(TransactionFailure(.insufficientFunds, "balance \(sender.balance) does not cover gas × fee cap + value = \(overflow ? "more than 2^256" : upfront.description)"))
+        }
+
+        // Buy all the gas at the effective price, bump the nonce.
+        let tip = Swift.min(tx.maxPriorityFeePerGas, tx.maxFeePerGas - context.baseFee)
+        let price = context.baseFee + tip
+        let prepaid = UInt256(tx.gasLimit) * price
+        try state.modify(signed.sender) { account throws(LedgerError) in
+            account.balance -= prepaid
+            account.nonce += 1
+        }
+
+        // Run: move the value, then call the system contract if the recipient is one.
+        let intrinsic = rules.intrinsicGas(of: tx)
+        let checkpoint = state.checkpoint
+        let (executionGas, logs, failure) = run(
+            signed, recipient: recipient, state: state, block: context, gasLimit: tx.gasLimit - intrinsic)
+        if failure != nil { state.revert(to: checkpoint) }
+
+        // Refund unused gas; burn the base fee; pay the tip.
+        let gasUsed = intrinsic + executionGas
+        try state.modify(signed.sender) { $0.balance += UInt256(tx.gasLimit - gasUsed) * price }
+        if !tip.isZero {
+            try state.modify(context.feeRecipient) { $0.balance += UInt256(gasUsed) * tip }
+        }
+        state.discardJournal()
+        let receipt = Receipt(
+            kind: tx.kind, succeeded: failure == nil, cumulativeGasUsed: cumulativeGasUsed + gasUsed, gasUsed: gasUsed,
+            effectiveGasPrice: price, logs: logs, failureReason: failure)
+        return .success(Applied(receipt: receipt, burned: UInt256(gasUsed) * context.baseFee))
+    }
+
+    /// Moves the value and runs the system contract, if the recipient is one.
+    private func run(
+        _ signed: SignedTransaction, recipient: Address, state: WorldState, block: BlockContext, gasLimit: UInt64
+    ) -> (gas: UInt64, logs: [Log], failure: String?) {
+        let tx = signed.transaction
+        do throws(SystemContractRevert) {
+            try transferValue(tx.value, from: signed.sender, to: recipient, state: state)
+        } catch {
+            return (0, [], error.reason)
+        }
+        guard let contract = contracts.contract(at: recipient) else { return (0, [], nil) }
+        let context = SystemCallContext(
+            caller: signed.sender, value: tx.value, height: block.height, timestamp: block.timestamp,
+            canWrite: true, address: recipient, state: state, gasLimit: gasLimit)
+        do throws(SystemContractRevert) {
+            _ = try Self.run(contract, calldata: tx.data, context: context)
+        } catch {
+            return (context.gasUsed, [], error.reason)
+        }
+        return (context.gasUsed, context.logs, nil)
+    }
+
+    private func transferValue(_ value: UInt256, from: Address, to: Address, state: WorldState) throws(SystemContractRevert) {
+        guard !value.isZero else { return }
+        do {
+            try state.modify(from) { $0.balance -= value }
+            try state.modify(to) { $0.balance += value }
+        } catch { throw SystemContractRevert("\(error)") }
+    }
+
+    /// Decodes `calldata` for `contract` and runs it; returns the ABI-encoded output.
+    static func run(_ contract: any SystemContract, calldata: [UInt8], context: SystemCallContext) throws(SystemContractRevert) -> [UInt8] {
+        guard let function = contract.function(forCalldata: calldata) else {
+            let selector = calldata.count >= 4 ? Hex.encode(calldata.prefix(4)) : "(none)"
+            throw SystemContractRevert("\(contract.name): no function with selector \(selector)")
+        }
+        if function.mutating, !context.canWrite { throw SystemContractRevert("\(function.name) changes state; send a transaction") }
+        let arguments: [ABIValue]
+        do { arguments = try function.abi.decodeCall(calldata) } catch {
+            throw SystemContractRevert("\(contract.name).\(function.name): bad arguments: \(error)")
+        }
+        let outputs = try contract.call(function, arguments: arguments, context: context)
+        do { return try function.abi.encodeOutput(outputs) } catch {
+            throw SystemContractRevert("\(contract.name).\(function.name): bad output: \(error)")
+        }
+    }
+}
+
+/// The EIP-1559 base fee.
+public enum FeeMarket {
+    /// The base fee of the block after `parent`: up by at most 1/denominator when the parent
+    /// used more than its target (gasLimit / elasticity), down when less; never below `minimum`.
+    public static func nextBaseFee(parent: BlockHeader, parameters: ProtocolParameters) -> UInt256 {
+        let target = parent.gasLimit / max(parameters.elasticityMultiplier, 1)
+        let denominator = UInt256(max(parameters.baseFeeChangeDenominator, 1))
+        var next = parent.baseFee
+        if target > 0, parent.gasUsed > target {
+            let delta = parent.baseFee * UInt256(parent.gasUsed - target) / UInt256(target) / denominator
+            next = parent.baseFee + Swift.max(delta, 1)
+        } else if target > 0, parent.gasUsed < target {
+            let delta = parent.baseFee * UInt256(target - parent.gasUsed) / UInt256(target) / denominator
+            next = parent.baseFee - delta
+        }
+        return Swift.max(next, parameters.minBaseFee.value)
+    }
+}

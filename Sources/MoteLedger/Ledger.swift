@@ -1,0 +1,245 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteStorage
+import MoteTransactions
+import MoteTrie
+
+/// The deterministic heart of a trusted node: builds blocks from transactions, checks blocks
+/// from others by re-executing them, and commits each one with all its state in one write.
+///
+/// No clock, no randomness, no network: time (the block timestamp) and the producer come in
+/// as arguments, so every machine given the same blocks computes the same state roots.
+/// One owner drives a `Ledger` (the consensus loop); readers use the store directly.
+public final class Ledger {
+    public let store: any ChainStore
+    public let genesis: Genesis
+    public let executor: BlockExecutor
+    /// The newest committed block.
+    public private(set) var head: ChainHead
+    /// The newest committed header.
+    public private(set) var headHeader: BlockHeader
+
+    /// Opens the chain in `store`, committing the genesis block first if the store is empty.
+    /// A store holding another chain's genesis is refused.
+    public init(store: any ChainStore, genesis: Genesis, contracts: SystemContracts = .standard) throws(LedgerError) {
+        self.store = store
+        self.genesis = genesis
+        self.executor = BlockExecutor(contracts: contracts, rules: TransactionRules(fork: .cancun, chainID: genesis.chainID))
+        let expected = try Self.genesisCommit(genesis)
+        do {
+            if let head = try store.head() {
+                guard let stored = try store.blockHash(atHeight: 0), stored == expected.block.hash else {
+                    throw LedgerError(.genesisMismatch("the data directory holds another chain (genesis \(String(describing: try? store.blockHash(atHeight: 0))), expected \(expected.block.hash))"))
+                }
+                guard let header = try store.header(atHeight: head.height) else {
+                    throw LedgerError(.storage("head block \(head.height) is missing"))
+                }
+                self.head = head
+                self.headHeader = header
+            } else {
+                try store.commit(expected)
+                self.head = expected.head
+                self.headHeader = expected.block.header
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storage("\(error)"))
+        }
+    }
+
+    /// The chain id.
+    public var chainID: UInt64 { genesis.chainID }
+    /// The rules transactions must meet.
+    public var rules: TransactionRules { executor.rules }
+
+    /// The base fee the next block must use.
+    public var nextBaseFee: UInt256 { FeeMarket.nextBaseFee(parent: headHeader, parameters: genesis.parameters) }
+
+    /// The latest committed state of `address`.
+    public func account(_ address: Address) throws(LedgerError) -> Account {
+        do { return try store.account(address) ?? Account() } catch { throw LedgerError(.storage(error.description)) }
+    }
+
+    // MARK: Genesis
+
+    /// The genesis block and state for `genesis`.
+    ///
+    /// The genesis header's `parentCommit` holds keccak(rlp([chainId, delegates, parameters])),
+    /// so two genesis files that differ only in delegates or parameters give different chains.
+    public static func genesisCommit(_ genesis: Genesis) throws(LedgerError) -> BlockCommit {
+        let state = WorldState(store: EmptyState(), stateRoot: Account.emptyTrieRoot)
+        for allocation in genesis.allocations {
+            try state.modify(allocation.address) { $0.balance += allocation.balance }
+        }
+        let changes = try state.commit()
+        let header = BlockHeader(
+            parentHash: .zero, height: 0, timestamp: genesis.timestamp, producer: .zero, epoch: 0,
+            stateRoot: changes.stateRoot, transactionsRoot: Account.emptyTrieRoot, receiptsRoot: Account.emptyTrieRoot,
+            logsBloom: Bloom(), gasUsed: 0, gasLimit: genesis.gasLimit, baseFee: genesis.baseFee,
+            parentCommit: genesisConfigHash(genesis).bytes)
+        let block = Block(header: header, transactions: [])
+        let head = ChainHead(
+            height: 0, hash: block.hash, stateRoot: changes.stateRoot, totalSupply: genesis.totalSupply, minted: .zero, burned: .zero)
+        return BlockCommit(
+            block: block, receipts: [], head: head, trieNodes: changes.trieNodes, accounts: changes.accounts, storage: changes.storage)
+    }
+
+    static func genesisConfigHash(_ genesis: Genesis) -> Hash32 {
+        let p = genesis.parameters
+        let item = RLPItem.list([
+            .uint(genesis.chainID),
+            .list(genesis.delegates.map { .list([.bytes(Array($0.name.utf8)), .address($0.operatorAddress), .address($0.rewardAddress)]) }),
+            .list([
+                .uint(p.epochLength), .uint(p.blockIntervalMs), .uint(UInt64(p.numDelegates)), .uint(UInt64(p.numCandidateDelegates)),
+                .uint(p.minBaseFee.value), .uint(p.elasticityMultiplier), .uint(p.baseFeeChangeDenominator),
+            ]),
+        ])
+        return Keccak256.hash(RLP.encode(item))
+    }
+
+    // MARK: Building and checking blocks
+
+    /// A block made by `buildBlock`, ready to commit, and the candidates it left out.
+    public struct BuiltBlock: Sendable {
+        public var commit: BlockCommit
+        public var excluded: [(transaction: SignedTransaction, reason: TransactionFailure)]
+        public var block: Block { commit.block }
+    }
+
+    /// Builds the next block from `candidates` (in the given order), leaving out any that cannot apply.
+    public func buildBlock(
+        candidates: [SignedTransaction], producer: Address, timestamp: UInt64, epoch: UInt64,
+        parentCommit: [UInt8] = [], vrfProof: [UInt8] = []
+    ) throws(LedgerError) -> BuiltBlock {
+        let context = BlockContext(
+            height: head.height + 1, timestamp: Swift.max(timestamp, headHeader.timestamp), feeRecipient: producer,
+            baseFee: nextBaseFee, gasLimit: headHeader.gasLimit)
+        let state = WorldState(store: store, stateRoot: head.stateRoot)
+        var included: [SignedTransaction] = []
+        var receipts: [Receipt] = []
+        var excluded: [(transaction: SignedTransaction, reason: TransactionFailure)] = []
+        var gasUsed: UInt64 = 0
+        var burned = UInt256.zero
+        for tx in candidates {
+            switch try executor.apply(tx, to: state, context: context, cumulativeGasUsed: gasUsed) {
+            case .success(let applied):
+                included.append(tx)
+                receipts.append(applied.receipt)
+                gasUsed = applied.receipt.cumulativeGasUsed
+                burned += applied.burned
+            case .failure(let reason):
+                excluded.append((tx, reason))
+            }
+        }
+        let commit = try seal(
+            state: state, context: context, transactions: included, receipts: receipts, burned: burned,
+            producer: producer, epoch: epoch, parentCommit: parentCommit, vrfProof: vrfProof)
+        return BuiltBlock(commit: commit, excluded: excluded)
+    }
+
+    /// Re-executes a block received from another node; every transaction must apply and every
+    /// root, the bloom, gas and base fee must match the header. Returns what to commit.
+    public func execute(_ block: Block) throws(LedgerError) -> BlockCommit {
+        let header = block.header
+        guard header.height == head.height + 1 else {
+            throw LedgerError(.invalidBlock("height \(header.height), expected \(head.height + 1)"))
+        }
+        guard header.parentHash == head.hash else { throw LedgerError(.invalidBlock("parent hash does not match the head")) }
+        guard header.timestamp >= headHeader.timestamp else { throw LedgerError(.invalidBlock("timestamp before the parent's")) }
+        guard header.baseFee == nextBaseFee else {
+            throw LedgerError(.invalidBlock("base fee \(header.baseFee), expected \(nextBaseFee)"))
+        }
+        guard header.gasLimit == headHeader.gasLimit else { throw LedgerError(.invalidBlock("gas limit changed")) }
+        let context = BlockContext(
+            height: header.height, timestamp: header.timestamp, feeRecipient: header.producer, baseFee: header.baseFee,
+            gasLimit: header.gasLimit)
+        let state = WorldState(store: store, stateRoot: head.stateRoot)
+        var receipts: [Receipt] = []
+        var gasUsed: UInt64 = 0
+        var burned = UInt256.zero
+        for (i, tx) in block.transactions.enumerated() {
+            switch try executor.apply(tx, to: state, context: context, cumulativeGasUsed: gasUsed) {
+            case .success(let applied):
+                receipts.append(applied.receipt)
+                gasUsed = applied.receipt.cumulativeGasUsed
+                burned += applied.burned
+            case .failure(let reason):
+                throw LedgerError(.invalidTransaction(index: i, reason))
+            }
+        }
+        let commit = try seal(
+            state: state, context: context, transactions: block.transactions, receipts: receipts, burned: burned,
+            producer: header.producer, epoch: header.epoch, parentCommit: header.parentCommit, vrfProof: header.vrfProof)
+        let computed = commit.block.header
+        guard computed.stateRoot == header.stateRoot else { throw LedgerError(.invalidBlock("state root mismatch")) }
+        guard computed.transactionsRoot == header.transactionsRoot else { throw LedgerError(.invalidBlock("transactions root mismatch")) }
+        guard computed.receiptsRoot == header.receiptsRoot else { throw LedgerError(.invalidBlock("receipts root mismatch")) }
+        guard computed.logsBloom == header.logsBloom else { throw LedgerError(.invalidBlock("logs bloom mismatch")) }
+        guard computed.gasUsed == header.gasUsed else { throw LedgerError(.invalidBlock("gas used mismatch")) }
+        guard computed == header else { throw LedgerError(.invalidBlock("header mismatch")) }
+        return commit
+    }
+
+    /// Commits a block built or checked against the current head.
+    public func commit(_ commit: BlockCommit) throws(LedgerError) {
+        guard commit.block.header.parentHash == head.hash, commit.head.height == head.height + 1 else {
+            throw LedgerError(.invalidBlock("block \(commit.head.height) does not extend head \(head.height)"))
+        }
+        do { try store.commit(commit) } catch { throw LedgerError(.storage(error.description)) }
+        head = commit.head
+        headHeader = commit.block.header
+    }
+
+    private func seal(
+        state: WorldState, context: BlockContext, transactions: [SignedTransaction], receipts: [Receipt], burned: UInt256,
+        producer: Address, epoch: UInt64, parentCommit: [UInt8], vrfProof: [UInt8]
+    ) throws(LedgerError) -> BlockCommit {
+        let changes = try state.commit()
+        var bloom = Bloom()
+        for receipt in receipts { bloom.formUnion(receipt.bloom) }
+        let header = BlockHeader(
+            parentHash: head.hash, height: context.height, timestamp: context.timestamp, producer: producer, epoch: epoch,
+            stateRoot: changes.stateRoot, transactionsRoot: try Self.listRoot(transactions.map(\.rawBytes)),
+            receiptsRoot: try Self.listRoot(receipts.map(\.consensusEncoding)), logsBloom: bloom,
+            gasUsed: receipts.last?.cumulativeGasUsed ?? 0, gasLimit: context.gasLimit, baseFee: context.baseFee,
+            parentCommit: parentCommit, vrfProof: vrfProof)
+        let block = Block(header: header, transactions: transactions)
+        let newHead = ChainHead(
+            height: header.height, hash: block.hash, stateRoot: changes.stateRoot, totalSupply: head.totalSupply - burned,
+            minted: head.minted, burned: head.burned + burned)
+        return BlockCommit(
+            block: block, receipts: receipts, head: newHead, trieNodes: changes.trieNodes, accounts: changes.accounts,
+            storage: changes.storage)
+    }
+
+    /// Ethereum's list root: a trie of rlp(index) → item (transactions, receipts).
+    public static func listRoot(_ items: [[UInt8]]) throws(LedgerError) -> Hash32 {
+        var trie = MerklePatriciaTrie()
+        do {
+            for (i, item) in items.enumerated() { try trie.set(RLP.encode(.uint(UInt64(i))), item) }
+            return trie.commit().root
+        } catch { throw LedgerError(.storage("list root: \(error)")) }
+    }
+
+    // MARK: Read-only calls
+
+    /// Runs a call against the latest state without changing it (`eth_call`): system contracts
+    /// answer with ABI-encoded output; other addresses return empty output.
+    public func call(from: Address, to: Address, data: [UInt8], gasLimit: UInt64 = 10_000_000) throws(LedgerError) -> Result<[UInt8], SystemContractRevert> {
+        guard let contract = executor.contracts.contract(at: to) else { return .success([]) }
+        let state = WorldState(store: store, stateRoot: head.stateRoot)
+        let context = SystemCallContext(
+            caller: from, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: false, address: to,
+            state: state, gasLimit: gasLimit)
+        do { return .success(try BlockExecutor.run(contract, calldata: data, context: context)) } catch { return .failure(error) }
+    }
+}
+
+/// A state with nothing in it (for building genesis).
+struct EmptyState: StateReader {
+    func account(_ address: Address) throws(StorageError) -> Account? { nil }
+    func storageValue(_ address: Address, slot: Hash32) throws(StorageError) -> [UInt8]? { nil }
+    func trieNode(_ hash: Hash32) throws(StorageError) -> [UInt8]? { nil }
+}

@@ -1,0 +1,108 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+
+/// A registry of node metadata: any address (a node's operator) publishes a name and an
+/// endpoint, updates or removes them; anyone reads them. The first system contract, kept
+/// small to prove the framework end to end (ABI calls, storage, events, reverts, views).
+///
+/// Storage: `keccak("NodeRegistry.node" ‖ operator)` → `rlp([name, endpoint, sinceHeight])`;
+/// `keccak("NodeRegistry.count")` → the number of registered nodes (big-endian).
+public struct NodeRegistryContract: SystemContract {
+    public let address = SystemContracts.reservedAddress(1)
+    public let name = "NodeRegistry"
+
+    public static let register = SystemFunction("register", inputs: [("name", "string"), ("endpoint", "string")], mutating: true)
+    public static let update = SystemFunction("update", inputs: [("name", "string"), ("endpoint", "string")], mutating: true)
+    public static let unregister = SystemFunction("unregister", mutating: true)
+    public static let nodeOf = SystemFunction(
+        "nodeOf", inputs: [("operator", "address")],
+        outputs: [("registered", "bool"), ("name", "string"), ("endpoint", "string"), ("since", "uint64")], mutating: false)
+    public static let nodeCount = SystemFunction("nodeCount", outputs: [("count", "uint256")], mutating: false)
+
+    public static let registered = SystemEvent("NodeRegistered", [("operator", "address", true), ("name", "string", false), ("endpoint", "string", false)])
+    public static let updated = SystemEvent("NodeUpdated", [("operator", "address", true), ("name", "string", false), ("endpoint", "string", false)])
+    public static let unregistered = SystemEvent("NodeUnregistered", [("operator", "address", true)])
+
+    /// Longest name and endpoint, in bytes.
+    public static let maxNameLength = 64
+    public static let maxEndpointLength = 256
+
+    public init() {}
+
+    public var functions: [SystemFunction] { [Self.register, Self.update, Self.unregister, Self.nodeOf, Self.nodeCount] }
+    public var events: [SystemEvent] { [Self.registered, Self.updated, Self.unregistered] }
+
+    public func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        if function.mutating, !context.value.isZero { throw SystemContractRevert("NodeRegistry does not accept MOTE") }
+        switch function.name {
+        case Self.register.name, Self.update.name:
+            let (name, endpoint) = try Self.validated(arguments)
+            let existing = try context.load(Self.nodeSlot(context.caller))
+            let isRegister = function.name == Self.register.name
+            if isRegister, existing != nil { throw SystemContractRevert("already registered; call update") }
+            if !isRegister, existing == nil { throw SystemContractRevert("not registered") }
+            let since = isRegister ? context.height : try Self.decode(existing!).since
+            try context.store(Self.nodeSlot(context.caller), RLP.encode(.list([.bytes(Array(name.utf8)), .bytes(Array(endpoint.utf8)), .uint(since)])))
+            if isRegister { try setCount(try count(context) + 1, context) }
+            try context.emit(isRegister ? Self.registered : Self.updated, [.address(context.caller), .string(name), .string(endpoint)])
+            return []
+        case Self.unregister.name:
+            guard try context.load(Self.nodeSlot(context.caller)) != nil else { throw SystemContractRevert("not registered") }
+            try context.store(Self.nodeSlot(context.caller), nil)
+            try setCount(try count(context) - 1, context)
+            try context.emit(Self.unregistered, [.address(context.caller)])
+            return []
+        case Self.nodeOf.name:
+            guard case .address(let operatorAddress) = arguments.first else { throw SystemContractRevert("bad arguments") }
+            guard let stored = try context.load(Self.nodeSlot(operatorAddress)) else {
+                return [.bool(false), .string(""), .string(""), .uint(0)]
+            }
+            let record = try Self.decode(stored)
+            return [.bool(true), .string(record.name), .string(record.endpoint), .uint(UInt256(record.since))]
+        case Self.nodeCount.name:
+            return [.uint(UInt256(try count(context)))]
+        default:
+            throw SystemContractRevert("unknown function")
+        }
+    }
+
+    static func nodeSlot(_ operatorAddress: Address) -> Hash32 {
+        Keccak256.hash(Array("NodeRegistry.node".utf8) + operatorAddress.bytes)
+    }
+
+    static let countSlot = Keccak256.hash(utf8: "NodeRegistry.count")
+
+    private func count(_ context: SystemCallContext) throws(SystemContractRevert) -> UInt64 {
+        guard let bytes = try context.load(Self.countSlot) else { return 0 }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    private func setCount(_ value: UInt64, _ context: SystemCallContext) throws(SystemContractRevert) {
+        try context.store(Self.countSlot, value == 0 ? nil : value.minimalBigEndianBytes)
+    }
+
+    private static func validated(_ arguments: [ABIValue]) throws(SystemContractRevert) -> (String, String) {
+        guard arguments.count == 2, case .string(let name) = arguments[0], case .string(let endpoint) = arguments[1] else {
+            throw SystemContractRevert("bad arguments")
+        }
+        guard !name.isEmpty, name.utf8.count <= maxNameLength else {
+            throw SystemContractRevert("name must be 1 to \(maxNameLength) bytes")
+        }
+        guard endpoint.utf8.count <= maxEndpointLength else {
+            throw SystemContractRevert("endpoint must be at most \(maxEndpointLength) bytes")
+        }
+        return (name, endpoint)
+    }
+
+    private static func decode(_ bytes: [UInt8]) throws(SystemContractRevert) -> (name: String, endpoint: String, since: UInt64) {
+        do throws(RLPError) {
+            let f = try RLP.decode(bytes).listValue()
+            guard f.count == 3 else { throw RLPError.wrongShape }
+            return (String(decoding: try f[0].bytesValue(), as: UTF8.self), String(decoding: try f[1].bytesValue(), as: UTF8.self),
+                    try f[2].uint64Value())
+        } catch {
+            throw SystemContractRevert("corrupt record")
+        }
+    }
+}

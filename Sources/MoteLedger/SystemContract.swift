@@ -1,0 +1,217 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+
+/// A native protocol living at a reserved address: called by ordinary transactions whose
+/// calldata is Solidity-ABI encoded, emitting ABI-encoded logs, with a published ABI.
+///
+/// A contract is deterministic code over `SystemCallContext`: it reads and writes only its
+/// own storage, moves value only through the context, and is metered in gas. Throwing
+/// `SystemContractRevert` undoes everything the call did (the fee is still paid).
+public protocol SystemContract: Sendable {
+    /// The reserved address.
+    var address: Address { get }
+    /// A short name, e.g. "NodeRegistry".
+    var name: String { get }
+    /// The functions it answers (their selectors route calls).
+    var functions: [SystemFunction] { get }
+    /// The events it emits.
+    var events: [SystemEvent] { get }
+    /// Runs `function` with decoded `arguments`; returns the output values.
+    func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue]
+}
+
+/// A function of a system contract, with parameter names for its ABI JSON.
+public struct SystemFunction: Sendable {
+    public let abi: ABIFunction
+    public let inputNames: [String]
+    public let outputNames: [String]
+    /// False for view functions (they may not write).
+    public let mutating: Bool
+
+    /// `inputs` and `outputs` as (name, type string); traps on a bad type string (a programming error).
+    public init(_ name: String, inputs: [(String, String)] = [], outputs: [(String, String)] = [], mutating: Bool) {
+        abi = ABIFunction(name: name, inputs: inputs.map { try! ABIType($0.1) }, outputs: outputs.map { try! ABIType($0.1) })
+        inputNames = inputs.map(\.0)
+        outputNames = outputs.map(\.0)
+        self.mutating = mutating
+    }
+
+    public var name: String { abi.name }
+}
+
+/// An event of a system contract, with parameter names for its ABI JSON.
+public struct SystemEvent: Sendable {
+    public let abi: ABIEvent
+    public let names: [String]
+
+    /// `parameters` as (name, type string, indexed); traps on a bad definition (a programming error).
+    public init(_ name: String, _ parameters: [(String, String, Bool)]) {
+        abi = try! ABIEvent(name: name, parameters: parameters.map { ABIEvent.Parameter(try! ABIType($0.1), indexed: $0.2) })
+        names = parameters.map(\.0)
+    }
+}
+
+/// A system call that failed: everything it did is undone, with this reason in the receipt.
+public struct SystemContractRevert: Error, Equatable, Sendable, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// What a system contract can see and do during one call. Every operation is metered.
+public final class SystemCallContext {
+    /// Who called (the transaction's sender, or `eth_call`'s `from`).
+    public let caller: Address
+    /// MOTE sent with the call (already credited to the contract's account).
+    public let value: UInt256
+    /// The block's height and timestamp.
+    public let height: UInt64
+    public let timestamp: UInt64
+    /// False for `eth_call`: writes are refused.
+    public let canWrite: Bool
+    /// The contract's address.
+    public let address: Address
+
+    let state: WorldState
+    private(set) var gasUsed: UInt64 = 0
+    let gasLimit: UInt64
+    private(set) var logs: [Log] = []
+
+    /// Gas schedule (documented in docs/SYSTEM_CONTRACTS.md).
+    public enum Gas {
+        public static let storageRead: UInt64 = 2_100
+        public static let storageWriteNew: UInt64 = 20_000
+        public static let storageWriteUpdate: UInt64 = 5_000
+        public static let storageBytePrice: UInt64 = 16
+        public static let log: UInt64 = 375
+        public static let logTopic: UInt64 = 375
+        public static let logByte: UInt64 = 8
+        public static let transfer: UInt64 = 9_000
+    }
+
+    init(caller: Address, value: UInt256, height: UInt64, timestamp: UInt64, canWrite: Bool, address: Address,
+         state: WorldState, gasLimit: UInt64) {
+        self.caller = caller
+        self.value = value
+        self.height = height
+        self.timestamp = timestamp
+        self.canWrite = canWrite
+        self.address = address
+        self.state = state
+        self.gasLimit = gasLimit
+    }
+
+    /// Charges `amount` gas; reverts with "out of gas" past the limit.
+    public func charge(_ amount: UInt64) throws(SystemContractRevert) {
+        let (total, overflow) = gasUsed.addingReportingOverflow(amount)
+        guard !overflow, total <= gasLimit else {
+            gasUsed = gasLimit
+            throw SystemContractRevert("out of gas")
+        }
+        gasUsed = total
+    }
+
+    /// Reads a storage slot of this contract.
+    public func load(_ slot: Hash32) throws(SystemContractRevert) -> [UInt8]? {
+        try charge(Gas.storageRead)
+        do { return try state.storageValue(address, slot) } catch { throw SystemContractRevert("storage: \(error)") }
+    }
+
+    /// Writes (or with nil, clears) a storage slot of this contract.
+    public func store(_ slot: Hash32, _ value: [UInt8]?) throws(SystemContractRevert) {
+        guard canWrite else { throw SystemContractRevert("state change in a read-only call") }
+        let previous: [UInt8]?
+        do { previous = try state.storageValue(address, slot) } catch { throw SystemContractRevert("storage: \(error)") }
+        let bytes = UInt64(value?.count ?? 0)
+        try charge((previous == nil ? Gas.storageWriteNew : Gas.storageWriteUpdate) + bytes * Gas.storageBytePrice)
+        do { try state.setStorageValue(address, slot, value) } catch { throw SystemContractRevert("storage: \(error)") }
+    }
+
+    /// Emits an event log.
+    public func emit(_ event: SystemEvent, _ values: [ABIValue]) throws(SystemContractRevert) {
+        guard canWrite else { return }
+        let encoded: (topics: [Hash32], data: [UInt8])
+        do { encoded = try event.abi.encodeLog(values) } catch { throw SystemContractRevert("event \(event.abi.signature): \(error)") }
+        try charge(Gas.log + Gas.logTopic * UInt64(encoded.topics.count) + Gas.logByte * UInt64(encoded.data.count))
+        logs.append(Log(address: address, topics: encoded.topics, data: encoded.data))
+    }
+
+    /// Sends MOTE from this contract's balance.
+    public func transfer(to recipient: Address, amount: UInt256) throws(SystemContractRevert) {
+        guard canWrite else { throw SystemContractRevert("transfer in a read-only call") }
+        try charge(Gas.transfer)
+        let balance: UInt256
+        do { balance = try state.account(address).balance } catch { throw SystemContractRevert("transfer: \(error)") }
+        guard balance >= amount else { throw SystemContractRevert("contract balance too low") }
+        do {
+            try state.modify(address) { $0.balance -= amount }
+            try state.modify(recipient) { $0.balance += amount }
+        } catch {
+            throw SystemContractRevert("transfer: \(error)")
+        }
+    }
+}
+
+/// The system contracts of a chain, by address.
+public struct SystemContracts: Sendable {
+    public let all: [any SystemContract]
+
+    public init(_ contracts: [any SystemContract]) { all = contracts }
+
+    /// The contracts every Mote chain has.
+    public static let standard = SystemContracts([NodeRegistryContract()])
+
+    /// The contract at `address`, if any.
+    public func contract(at address: Address) -> (any SystemContract)? {
+        all.first { $0.address == address }
+    }
+
+    /// The reserved address for system contract number `index`: 0x…4d4f5445 (MOTE) ‖ index.
+    public static func reservedAddress(_ index: UInt16) -> Address {
+        var bytes = [UInt8](repeating: 0, count: 20)
+        bytes[14] = 0x4d  // M
+        bytes[15] = 0x4f  // O
+        bytes[16] = 0x54  // T
+        bytes[17] = 0x45  // E
+        bytes[18] = UInt8(index >> 8)
+        bytes[19] = UInt8(index & 0xff)
+        return Address(bytes: bytes)!
+    }
+}
+
+extension SystemContract {
+    /// The ABI JSON (as solc writes it) that web3 clients load.
+    public var abiJSON: [[String: Any]] {
+        func params(_ types: [ABIType], _ names: [String]) -> [[String: Any]] {
+            zip(types, names).map { type, name in
+                ["name": name, "type": type.canonicalName, "internalType": type.canonicalName]
+            }
+        }
+        var out: [[String: Any]] = []
+        for function in functions {
+            out.append([
+                "type": "function", "name": function.name,
+                "inputs": params(function.abi.inputs, function.inputNames),
+                "outputs": params(function.abi.outputs, function.outputNames),
+                "stateMutability": function.mutating ? "nonpayable" : "view",
+            ])
+        }
+        for event in events {
+            out.append([
+                "type": "event", "name": event.abi.name, "anonymous": false,
+                "inputs": zip(event.abi.parameters, event.names).map { p, name in
+                    ["name": name, "type": p.type.canonicalName, "internalType": p.type.canonicalName, "indexed": p.indexed] as [String: Any]
+                },
+            ])
+        }
+        return out
+    }
+
+    /// The function whose selector starts `calldata`.
+    public func function(forCalldata calldata: [UInt8]) -> SystemFunction? {
+        guard calldata.count >= 4 else { return nil }
+        let selector = Array(calldata[0..<4])
+        return functions.first { $0.abi.selector == selector }
+    }
+}

@@ -1,0 +1,171 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteStorage
+import MoteTrie
+
+/// The world state while a block executes: accounts and system-contract storage over the
+/// committed state, with a journal so one transaction's changes can be reverted.
+///
+/// Reads go to the flat state in the store (one lookup, no trie walk); writes stay in
+/// memory until `commit()`, which applies them to the state trie in address order and
+/// returns the new root, the new trie nodes and the flat changes for one atomic write.
+/// Nothing here reads a clock or iterates a dictionary where order could matter.
+public final class WorldState {
+    private let store: any StateReader
+    private let stateRoot: Hash32
+    /// Accounts read or written; nil = does not exist.
+    private var accounts: [Address: Account?] = [:]
+    private var dirtyAccounts: Set<Address> = []
+    /// Storage slots read or written, per contract; nil = empty slot.
+    private var storage: [Address: [Hash32: [UInt8]?]] = [:]
+    private var dirtyStorage: [Address: Set<Hash32>] = [:]
+    private var journal: [JournalEntry] = []
+
+    private enum JournalEntry {
+        case account(Address, previous: Account?, wasDirty: Bool)
+        case storage(Address, Hash32, previous: [UInt8]?, wasDirty: Bool)
+    }
+
+    /// The state at `stateRoot`, which must be the store's latest state.
+    public init(store: any StateReader, stateRoot: Hash32) {
+        self.store = store
+        self.stateRoot = stateRoot
+    }
+
+    // MARK: Accounts
+
+    /// The account at `address` (an empty account if none exists).
+    public func account(_ address: Address) throws(LedgerError) -> Account {
+        try existingAccount(address) ?? Account()
+    }
+
+    /// The account if it exists.
+    public func existingAccount(_ address: Address) throws(LedgerError) -> Account? {
+        if let cached = accounts[address] { return cached }
+        let loaded: Account?
+        do { loaded = try store.account(address) } catch { throw LedgerError(.storage(error.description)) }
+        accounts[address] = .some(loaded)
+        return loaded
+    }
+
+    /// Replaces the account at `address`; an empty account is deleted (EIP-161).
+    public func setAccount(_ address: Address, _ account: Account) throws(LedgerError) {
+        let previous = try existingAccount(address)
+        journal.append(.account(address, previous: previous, wasDirty: dirtyAccounts.contains(address)))
+        accounts[address] = .some(account.isEmpty ? nil : account)
+        dirtyAccounts.insert(address)
+    }
+
+    /// Changes the account at `address` in place.
+    public func modify(_ address: Address, _ change: (inout Account) throws(LedgerError) -> Void) throws(LedgerError) {
+        var value = try account(address)
+        try change(&value)
+        try setAccount(address, value)
+    }
+
+    // MARK: Storage (system contracts)
+
+    /// The value in `slot` of `address`'s storage, or nil if empty.
+    public func storageValue(_ address: Address, _ slot: Hash32) throws(LedgerError) -> [UInt8]? {
+        if let cached = storage[address]?[slot] { return cached }
+        let loaded: [UInt8]?
+        do { loaded = try store.storageValue(address, slot: slot) } catch { throw LedgerError(.storage(error.description)) }
+        storage[address, default: [:]][slot] = .some(loaded)
+        return loaded
+    }
+
+    /// Sets `slot` of `address`'s storage; nil or empty clears it.
+    public func setStorageValue(_ address: Address, _ slot: Hash32, _ value: [UInt8]?) throws(LedgerError) {
+        let previous = try storageValue(address, slot)
+        let wasDirty = dirtyStorage[address]?.contains(slot) ?? false
+        journal.append(.storage(address, slot, previous: previous, wasDirty: wasDirty))
+        storage[address, default: [:]][slot] = .some(value?.isEmpty == false ? value : nil)
+        dirtyStorage[address, default: []].insert(slot)
+    }
+
+    // MARK: Journal
+
+    /// A point to revert to.
+    public var checkpoint: Int { journal.count }
+
+    /// Undoes every change made since `checkpoint`.
+    public func revert(to checkpoint: Int) {
+        while journal.count > checkpoint {
+            switch journal.removeLast() {
+            case .account(let address, let previous, let wasDirty):
+                accounts[address] = .some(previous)
+                if !wasDirty { dirtyAccounts.remove(address) }
+            case .storage(let address, let slot, let previous, let wasDirty):
+                storage[address, default: [:]][slot] = .some(previous)
+                if !wasDirty { dirtyStorage[address]?.remove(slot) }
+            }
+        }
+    }
+
+    /// Forgets the journal (after a transaction is final within the block).
+    public func discardJournal() { journal.removeAll(keepingCapacity: true) }
+
+    // MARK: Commit
+
+    /// What `commit()` produced: the new root and everything the store must write.
+    public struct Changes: Sendable {
+        public var stateRoot: Hash32
+        public var trieNodes: [(hash: Hash32, rlp: [UInt8])]
+        public var accounts: [(address: Address, account: Account?)]
+        public var storage: [(address: Address, slot: Hash32, value: [UInt8]?)]
+    }
+
+    /// Applies every change to the tries (in address and slot order) and returns the result.
+    /// The state object should not be used afterwards.
+    public func commit() throws(LedgerError) -> Changes {
+        let source = StoreNodeSource(store: store)
+        var nodes: [(hash: Hash32, rlp: [UInt8])] = []
+        var storageChanges: [(address: Address, slot: Hash32, value: [UInt8]?)] = []
+
+        // Storage tries first: they change the accounts' storage roots.
+        for address in dirtyStorage.keys.sorted() {
+            let slots = dirtyStorage[address]!.sorted()
+            guard !slots.isEmpty else { continue }
+            var account = try account(address)
+            do {
+                var trie = try SecureTrie(root: account.storageRoot, source: source)
+                var pairs: [(key: [UInt8], value: [UInt8])] = []
+                for slot in slots {
+                    let value = storage[address]![slot]!
+                    pairs.append((slot.bytes, value.map { RLP.encode(.bytes($0)) } ?? []))
+                    storageChanges.append((address, slot, value))
+                }
+                try trie.update(pairs)
+                let committed = trie.commit()
+                account.storageRoot = committed.root
+                nodes += committed.nodes
+            } catch { throw LedgerError(.storage("storage trie of \(address): \(error)")) }
+            accounts[address] = .some(account.isEmpty ? nil : account)
+            dirtyAccounts.insert(address)
+        }
+
+        var accountChanges: [(address: Address, account: Account?)] = []
+        accountChanges.reserveCapacity(dirtyAccounts.count)
+        do {
+            var trie = try SecureTrie(root: stateRoot, source: source)
+            var pairs: [(key: [UInt8], value: [UInt8])] = []
+            pairs.reserveCapacity(dirtyAccounts.count)
+            for address in dirtyAccounts.sorted() {
+                let account = accounts[address]!
+                pairs.append((address.bytes, account?.encoded ?? []))
+                accountChanges.append((address, account))
+            }
+            try trie.update(pairs)
+            let committed = trie.commit()
+            nodes += committed.nodes
+            return Changes(stateRoot: committed.root, trieNodes: nodes, accounts: accountChanges, storage: storageChanges)
+        } catch { throw LedgerError(.storage("state trie: \(error)")) }
+    }
+}
+
+/// Reads trie nodes from the store for the trie.
+struct StoreNodeSource: TrieNodeSource {
+    let store: any StateReader
+    func trieNode(_ hash: Hash32) -> [UInt8]? { try? store.trieNode(hash) }
+}

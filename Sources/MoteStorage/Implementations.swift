@@ -1,1 +1,0 @@
-// LMDB and in-memory implementations: see LMDBChainStore.swift, InMemoryChainStore.swift

@@ -1,1 +1,0 @@
-// The Merkle Patricia Trie: see MerklePatriciaTrie.swift

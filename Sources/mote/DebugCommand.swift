@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import MotePrimitives
+import MoteStorage
+
+/// `mote debug …`: hidden developer tools that drive the storage layer directly.
+struct DebugCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "debug", abstract: "Developer tools (not for production use).", shouldDisplay: false,
+        subcommands: [WriteBlocks.self, CommitBench.self])
+
+    /// `mote debug write-blocks`: the writer the storage crash test kills with SIGKILL.
+    struct WriteBlocks: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "write-blocks",
+            abstract: "Append synthetic blocks to a chain store, printing each committed height.",
+            discussion: """
+                Continues from the store's head. Block content is a pure function of the height \
+                (SyntheticChain), so a test can recompute what any height should hold.
+                """)
+
+        @Option(help: "The data directory (the store is <datadir>/chain).") var datadir: String
+        @Option(help: "How many blocks to write.") var count: UInt64
+
+        func run() throws {
+            let store = try LMDBChainStore(dataDirectory: datadir)
+            var parent = try store.head()
+            for _ in 0..<count {
+                let height = parent.map { $0.height + 1 } ?? 0
+                let commit = SyntheticChain.commit(atHeight: height, parentHash: parent?.hash ?? .zero)
+                try store.commit(commit)
+                // Reported only once the commit has returned, i.e. is durable; one unbuffered
+                // write, so a reader sees the line as soon as the commit is done.
+                FileHandle.standardOutput.write(Data("\(height)\n".utf8))
+                parent = commit.head
+            }
+        }
+    }
+
+    /// `mote debug commit-bench`: how long `LMDBChainStore.commit` takes for a large block.
+    struct CommitBench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "commit-bench", abstract: "Time large block commits into a fresh LMDB chain store.")
+
+        @Option(help: "Blocks to commit (after an empty genesis).") var blocks: Int = 10
+        @Option(help: "Account writes per block.") var accounts: Int = 5_000
+        @Option(help: "New trie nodes per block.") var trieNodes: Int = 10_000
+        @Option(help: "Storage slot writes per block.") var storageSlots: Int = 0
+        @Option(help: "Transactions per block.") var transactions: Int = 0
+        @Option(help: "Data directory (default: a temporary one, removed afterwards).") var datadir: String?
+
+        func validate() throws {
+            guard (1...1_000).contains(blocks) else { throw ValidationError("--blocks must be in 1...1000") }
+            for (name, value) in [("accounts", accounts), ("trie-nodes", trieNodes), ("storage-slots", storageSlots), ("transactions", transactions)] {
+                guard (0...1_000_000).contains(value) else { throw ValidationError("--\(name) must be in 0...1000000") }
+            }
+        }
+
+        func run() throws {
+            let directory = datadir ?? FileManager.default.temporaryDirectory.appendingPathComponent("mote-bench-\(UUID().uuidString)").path
+            defer { if datadir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+            let store = try LMDBChainStore(dataDirectory: directory)
+            var parent = try store.head()
+            if parent == nil {
+                let genesis = SyntheticChain.largeCommit(
+                    atHeight: 0, parentHash: .zero, accounts: 0, trieNodes: 0, storageSlots: 0, transactions: 0)
+                try store.commit(genesis)
+                parent = genesis.head
+            }
+            print("mote debug commit-bench: \(accounts) accounts, \(trieNodes) trie nodes, \(storageSlots) slots, \(transactions) transactions per block")
+            var seconds: [Double] = []
+            for _ in 0..<blocks {
+                let head = parent!
+                let commit = SyntheticChain.largeCommit(
+                    atHeight: head.height + 1, parentHash: head.hash, accounts: accounts, trieNodes: trieNodes,
+                    storageSlots: storageSlots, transactions: transactions)
+                let start = ContinuousClock.now
+                try store.commit(commit)
+                let elapsed = ContinuousClock.now - start
+                let s = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                seconds.append(s)
+                print("height \(commit.block.height): \(String(format: "%.1f", s * 1_000)) ms")
+                parent = commit.head
+            }
+            let sorted = seconds.sorted()
+            let median = sorted[sorted.count / 2]
+            let mean = seconds.reduce(0, +) / Double(seconds.count)
+            print(String(format: "median %.1f ms, mean %.1f ms, min %.1f ms, max %.1f ms", median * 1_000, mean * 1_000, sorted.first! * 1_000, sorted.last! * 1_000))
+        }
+    }
+}

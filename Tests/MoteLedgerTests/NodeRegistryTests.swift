@@ -1,0 +1,106 @@
+import Foundation
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteStorage
+import MoteTestSupport
+import MoteTransactions
+import Testing
+
+@testable import MoteLedger
+
+/// The node registry system contract, end to end: ABI calldata in transactions, storage,
+/// events, reverts, `eth_call`-style reads, and the published ABI JSON.
+@Suite struct NodeRegistryTests {
+    let registry = NodeRegistryContract()
+
+    func call(_ from: Int, _ function: SystemFunction, _ args: [ABIValue], nonce: UInt64, value: UInt256 = 0, gas: UInt64 = 200_000) throws -> SignedTransaction {
+        Transaction.dynamicFee(
+            chainID: Fixture.chainID, nonce: nonce, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: gas,
+            to: registry.address, value: value, data: try function.abi.encodeCall(args)
+        ).signed(with: Fixture.keys[from])
+    }
+
+    func read(_ ledger: Ledger, _ function: SystemFunction, _ args: [ABIValue]) throws -> [ABIValue] {
+        let output = try ledger.call(from: .zero, to: registry.address, data: try function.abi.encodeCall(args)).get()
+        return try function.abi.decodeOutput(output)
+    }
+
+    @Test func registerUpdateUnregister() throws {
+        let ledger = try Fixture.ledger()
+        let me = Fixture.keys[0].address
+        let built = try ledger.buildBlock(
+            candidates: [try call(0, NodeRegistryContract.register, [.string("node-a"), .string("tcp://10.0.0.1:7000")], nonce: 0)],
+            producer: Fixture.producer, timestamp: 1_001, epoch: 0)
+        try ledger.commit(built.commit)
+        let receipt = try #require(built.commit.receipts.first)
+        #expect(receipt.succeeded, "\(receipt.failureReason ?? "")")
+        #expect(receipt.gasUsed > 21_000)
+        let log = try #require(receipt.logs.first)
+        #expect(log.address == registry.address)
+        #expect(log.topics == [NodeRegistryContract.registered.abi.topic0, Hash32(bytes: [UInt8](repeating: 0, count: 12) + me.bytes)!])
+        #expect(built.block.header.logsBloom.mightContain(registry.address.bytes))
+
+        #expect(try read(ledger, NodeRegistryContract.nodeOf, [.address(me)])
+            == [.bool(true), .string("node-a"), .string("tcp://10.0.0.1:7000"), .uint(1)])
+        #expect(try read(ledger, NodeRegistryContract.nodeCount, []) == [.uint(1)])
+
+        // A second register reverts: included, fee paid, nothing changed.
+        let balance = try ledger.account(me).balance
+        let again = try ledger.buildBlock(
+            candidates: [
+                try call(0, NodeRegistryContract.register, [.string("x"), .string("")], nonce: 1),
+                try call(0, NodeRegistryContract.update, [.string("node-a2"), .string("tcp://10.0.0.2:7000")], nonce: 2),
+            ],
+            producer: Fixture.producer, timestamp: 1_002, epoch: 0)
+        try ledger.commit(again.commit)
+        #expect(again.commit.receipts.map(\.succeeded) == [false, true])
+        #expect(again.commit.receipts[0].failureReason == "already registered; call update")
+        #expect(again.commit.receipts[0].logs.isEmpty)
+        #expect(try ledger.account(me).balance < balance)
+        #expect(try read(ledger, NodeRegistryContract.nodeOf, [.address(me)])
+            == [.bool(true), .string("node-a2"), .string("tcp://10.0.0.2:7000"), .uint(1)])
+
+        let gone = try ledger.buildBlock(
+            candidates: [try call(0, NodeRegistryContract.unregister, [], nonce: 3)], producer: Fixture.producer, timestamp: 1_003, epoch: 0)
+        try ledger.commit(gone.commit)
+        #expect(gone.commit.receipts[0].succeeded)
+        #expect(try read(ledger, NodeRegistryContract.nodeCount, []) == [.uint(0)])
+        #expect(try read(ledger, NodeRegistryContract.nodeOf, [.address(me)]) == [.bool(false), .string(""), .string(""), .uint(0)])
+    }
+
+    @Test func badCallsRevertWithReasons() throws {
+        let ledger = try Fixture.ledger()
+        let garbage = Transaction.dynamicFee(
+            chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 100_000,
+            to: registry.address, value: 0, data: [0xde, 0xad, 0xbe, 0xef]
+        ).signed(with: Fixture.keys[1])
+        let built = try ledger.buildBlock(
+            candidates: [
+                garbage,
+                try call(2, NodeRegistryContract.register, [.string(""), .string("e")], nonce: 0),
+                try call(3, NodeRegistryContract.register, [.string("n"), .string("e")], nonce: 0, value: 5),
+                try call(4, NodeRegistryContract.register, [.string("n"), .string("e")], nonce: 0, gas: 30_000),
+            ],
+            producer: Fixture.producer, timestamp: 1_001, epoch: 0)
+        let reasons = built.commit.receipts.map { $0.failureReason ?? "ok" }
+        #expect(reasons[0].contains("no function with selector 0xdeadbeef"))
+        #expect(reasons[1] == "name must be 1 to 64 bytes")
+        #expect(reasons[2] == "NodeRegistry does not accept MOTE")
+        #expect(reasons[3] == "out of gas")
+        #expect(built.commit.receipts[3].gasUsed == 30_000)
+        try ledger.commit(built.commit)
+        #expect(try ledger.account(registry.address).balance == 0)
+        // Read-only calls may not write.
+        let write = try ledger.call(from: .zero, to: registry.address, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")]))
+        #expect(throws: SystemContractRevert.self) { try write.get() }
+    }
+
+    @Test func publishedABIMatchesTheContract() throws {
+        let generated = try JSONSerialization.data(withJSONObject: registry.abiJSON, options: [.prettyPrinted, .sortedKeys])
+        let published = try Data(contentsOf: Vectors.packageRoot.appendingPathComponent("docs/abi/NodeRegistry.json"))
+        let a = try JSONSerialization.jsonObject(with: generated) as? NSArray
+        let b = try JSONSerialization.jsonObject(with: published) as? NSArray
+        #expect(a == b, "regenerate with: mote contracts abi NodeRegistry > docs/abi/NodeRegistry.json")
+    }
+}
