@@ -1,3 +1,4 @@
+import Dispatch
 import MoteChain
 import MoteCrypto
 import MotePrimitives
@@ -19,6 +20,10 @@ public final class Ledger {
     public private(set) var head: ChainHead
     /// The newest committed header.
     public private(set) var headHeader: BlockHeader
+    /// The state trie at the head, with the nodes loaded so far (reused by the next block).
+    private var headTrie: SecureTrie?
+    /// Post-state tries of blocks built or checked but not yet committed, by state root.
+    private var pendingTries: [Hash32: SecureTrie] = [:]
 
     /// Opens the chain in `store`, committing the genesis block first if the store is empty.
     /// A store holding another chain's genesis is refused.
@@ -108,15 +113,38 @@ public final class Ledger {
         public var block: Block { commit.block }
     }
 
+    /// A block whose transactions have run but whose roots are not computed yet.
+    public struct ExecutedBlock {
+        let state: WorldState
+        let context: BlockContext
+        public let transactions: [SignedTransaction]
+        public let receipts: [Receipt]
+        public let excluded: [(transaction: SignedTransaction, reason: TransactionFailure)]
+        let burned: UInt256
+        let producer: Address
+        let epoch: UInt64
+        let parentCommit: [UInt8]
+        let vrfProof: [UInt8]
+    }
+
     /// Builds the next block from `candidates` (in the given order), leaving out any that cannot apply.
     public func buildBlock(
         candidates: [SignedTransaction], producer: Address, timestamp: UInt64, epoch: UInt64,
         parentCommit: [UInt8] = [], vrfProof: [UInt8] = []
     ) throws(LedgerError) -> BuiltBlock {
+        try seal(try executeCandidates(
+            candidates, producer: producer, timestamp: timestamp, epoch: epoch, parentCommit: parentCommit, vrfProof: vrfProof))
+    }
+
+    /// Runs `candidates` (in order) on top of the head, leaving out any that cannot apply.
+    public func executeCandidates(
+        _ candidates: [SignedTransaction], producer: Address, timestamp: UInt64, epoch: UInt64,
+        parentCommit: [UInt8] = [], vrfProof: [UInt8] = []
+    ) throws(LedgerError) -> ExecutedBlock {
         let context = BlockContext(
             height: head.height + 1, timestamp: Swift.max(timestamp, headHeader.timestamp), feeRecipient: producer,
             baseFee: nextBaseFee, gasLimit: headHeader.gasLimit)
-        let state = WorldState(store: store, stateRoot: head.stateRoot)
+        let state = WorldState(store: store, stateRoot: head.stateRoot, trie: headTrie)
         var included: [SignedTransaction] = []
         var receipts: [Receipt] = []
         var excluded: [(transaction: SignedTransaction, reason: TransactionFailure)] = []
@@ -133,10 +161,18 @@ public final class Ledger {
                 excluded.append((tx, reason))
             }
         }
-        let commit = try seal(
-            state: state, context: context, transactions: included, receipts: receipts, burned: burned,
+        return ExecutedBlock(
+            state: state, context: context, transactions: included, receipts: receipts, excluded: excluded, burned: burned,
             producer: producer, epoch: epoch, parentCommit: parentCommit, vrfProof: vrfProof)
-        return BuiltBlock(commit: commit, excluded: excluded)
+    }
+
+    /// Computes the state root and the other roots of an executed block and makes it ready to commit.
+    public func seal(_ executed: ExecutedBlock) throws(LedgerError) -> BuiltBlock {
+        let commit = try seal(
+            state: executed.state, context: executed.context, transactions: executed.transactions, receipts: executed.receipts,
+            burned: executed.burned, producer: executed.producer, epoch: executed.epoch, parentCommit: executed.parentCommit,
+            vrfProof: executed.vrfProof)
+        return BuiltBlock(commit: commit, excluded: executed.excluded)
     }
 
     /// Re-executes a block received from another node; every transaction must apply and every
@@ -155,7 +191,7 @@ public final class Ledger {
         let context = BlockContext(
             height: header.height, timestamp: header.timestamp, feeRecipient: header.producer, baseFee: header.baseFee,
             gasLimit: header.gasLimit)
-        let state = WorldState(store: store, stateRoot: head.stateRoot)
+        let state = WorldState(store: store, stateRoot: head.stateRoot, trie: headTrie)
         var receipts: [Receipt] = []
         var gasUsed: UInt64 = 0
         var burned = UInt256.zero
@@ -190,19 +226,32 @@ public final class Ledger {
         do { try store.commit(commit) } catch { throw LedgerError(.storage(error.description)) }
         head = commit.head
         headHeader = commit.block.header
+        headTrie = pendingTries[commit.head.stateRoot]
+        pendingTries.removeAll()
     }
 
     private func seal(
         state: WorldState, context: BlockContext, transactions: [SignedTransaction], receipts: [Receipt], burned: UInt256,
         producer: Address, epoch: UInt64, parentCommit: [UInt8], vrfProof: [UInt8]
     ) throws(LedgerError) -> BlockCommit {
-        let changes = try state.commit()
-        var bloom = Bloom()
-        for receipt in receipts { bloom.formUnion(receipt.bloom) }
+        // The state root on this thread; the transactions and receipts roots and the bloom beside it.
+        let side = SideRoots()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { [transactions, receipts] in
+            side.transactionsRoot = Result { () throws(LedgerError) in try Self.listRoot(transactions.map(\.rawBytes)) }
+            side.receiptsRoot = Result { () throws(LedgerError) in try Self.listRoot(receipts.map(\.consensusEncoding)) }
+            var bloom = Bloom()
+            for receipt in receipts where !receipt.logs.isEmpty { bloom.formUnion(receipt.bloom) }
+            side.bloom = bloom
+        }
+        let stateChanges = Result { () throws(LedgerError) in try state.commit() }
+        group.wait()
+        let changes = try stateChanges.get()
+        pendingTries[changes.stateRoot] = changes.trie
         let header = BlockHeader(
             parentHash: head.hash, height: context.height, timestamp: context.timestamp, producer: producer, epoch: epoch,
-            stateRoot: changes.stateRoot, transactionsRoot: try Self.listRoot(transactions.map(\.rawBytes)),
-            receiptsRoot: try Self.listRoot(receipts.map(\.consensusEncoding)), logsBloom: bloom,
+            stateRoot: changes.stateRoot, transactionsRoot: try side.transactionsRoot.get(),
+            receiptsRoot: try side.receiptsRoot.get(), logsBloom: side.bloom,
             gasUsed: receipts.last?.cumulativeGasUsed ?? 0, gasLimit: context.gasLimit, baseFee: context.baseFee,
             parentCommit: parentCommit, vrfProof: vrfProof)
         let block = Block(header: header, transactions: transactions)
@@ -235,6 +284,16 @@ public final class Ledger {
             state: state, gasLimit: gasLimit)
         do { return .success(try BlockExecutor.run(contract, calldata: data, context: context)) } catch { return .failure(error) }
     }
+}
+
+/// Results computed on another thread while the state root is computed.
+///
+/// `@unchecked Sendable`: written by exactly one background task and read only after
+/// `DispatchGroup.wait()` has returned, which orders the writes before the reads.
+private final class SideRoots: @unchecked Sendable {
+    var transactionsRoot: Result<Hash32, LedgerError> = .success(.zero)
+    var receiptsRoot: Result<Hash32, LedgerError> = .success(.zero)
+    var bloom = Bloom()
 }
 
 /// A state with nothing in it (for building genesis).

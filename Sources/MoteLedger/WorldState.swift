@@ -14,6 +14,8 @@ import MoteTrie
 public final class WorldState {
     private let store: any StateReader
     private let stateRoot: Hash32
+    /// The state trie at `stateRoot`, kept warm across blocks by the ledger when it can be.
+    private let stateTrie: SecureTrie
     /// Accounts read or written; nil = does not exist.
     private var accounts: [Address: Account?] = [:]
     private var dirtyAccounts: Set<Address> = []
@@ -27,10 +29,12 @@ public final class WorldState {
         case storage(Address, Hash32, previous: [UInt8]?, wasDirty: Bool)
     }
 
-    /// The state at `stateRoot`, which must be the store's latest state.
-    public init(store: any StateReader, stateRoot: Hash32) {
+    /// The state at `stateRoot`, which must be the store's latest state. `trie`, if given, is
+    /// the state trie already opened at that root (its loaded nodes are reused).
+    public init(store: any StateReader, stateRoot: Hash32, trie: SecureTrie? = nil) {
         self.store = store
         self.stateRoot = stateRoot
+        self.stateTrie = trie ?? SecureTrie(root: stateRoot, source: StoreNodeSource(store: store))
     }
 
     // MARK: Accounts
@@ -114,6 +118,8 @@ public final class WorldState {
         public var trieNodes: [(hash: Hash32, rlp: [UInt8])]
         public var accounts: [(address: Address, account: Account?)]
         public var storage: [(address: Address, slot: Hash32, value: [UInt8]?)]
+        /// The state trie after the changes, to open the next block's state from.
+        public var trie: SecureTrie
     }
 
     /// Applies every change to the tries (in address and slot order) and returns the result.
@@ -129,7 +135,7 @@ public final class WorldState {
             guard !slots.isEmpty else { continue }
             var account = try account(address)
             do {
-                var trie = try SecureTrie(root: account.storageRoot, source: source)
+                var trie = SecureTrie(root: account.storageRoot, source: source)
                 var pairs: [(key: [UInt8], value: [UInt8])] = []
                 for slot in slots {
                     let value = storage[address]![slot]!
@@ -148,7 +154,7 @@ public final class WorldState {
         var accountChanges: [(address: Address, account: Account?)] = []
         accountChanges.reserveCapacity(dirtyAccounts.count)
         do {
-            var trie = try SecureTrie(root: stateRoot, source: source)
+            var trie = stateTrie
             var pairs: [(key: [UInt8], value: [UInt8])] = []
             pairs.reserveCapacity(dirtyAccounts.count)
             for address in dirtyAccounts.sorted() {
@@ -159,13 +165,16 @@ public final class WorldState {
             try trie.update(pairs)
             let committed = trie.commit()
             nodes += committed.nodes
-            return Changes(stateRoot: committed.root, trieNodes: nodes, accounts: accountChanges, storage: storageChanges)
+            return Changes(
+                stateRoot: committed.root, trieNodes: nodes, accounts: accountChanges, storage: storageChanges, trie: trie)
         } catch { throw LedgerError(.storage("state trie: \(error)")) }
     }
 }
 
-/// Reads trie nodes from the store for the trie.
+/// Reads trie nodes from the node's own store for the trie.
 struct StoreNodeSource: TrieNodeSource {
     let store: any StateReader
     func trieNode(_ hash: Hash32) -> [UInt8]? { try? store.trieNode(hash) }
+    /// Our own database wrote these nodes under their hashes; re-hashing each load is wasted work.
+    var isTrusted: Bool { true }
 }

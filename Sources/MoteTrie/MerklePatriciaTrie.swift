@@ -8,12 +8,14 @@ import MotePrimitives
 /// - **Nodes.** Leaf, extension and branch nodes are small classes (`TrieNode`). A node whose
 ///   RLP is under 32 bytes is embedded in its parent; any other is referenced by the Keccak-256
 ///   of its RLP. The root is always hashed. Paths are nibble windows over the key array that
-///   created them (`Nibbles`), so inserting a key allocates at most its leaf and a branch.
+///   created them (`Nibbles`), so inserting a key allocates at most a leaf, a branch and an
+///   extension, and updating a value in place allocates nothing.
 /// - **Value semantics.** The trie is a struct; copying it is O(1). Nodes are copy-on-write: a
 ///   node is mutated in place only when `isKnownUniquelyReferenced` proves no other copy shares
 ///   it, and reads never mutate. That is why the type can be `Sendable`.
 /// - **Lazy loading.** A trie opened at a root hash over a `TrieNodeSource` loads nodes by hash
-///   when a path first needs them (checking that the bytes hash to the reference), keeping
+///   when a path first needs them (checking that the bytes hash to the reference unless the
+///   source `isTrusted`), keeping
 ///   those loaded by updates; `get` and `proof` read through without caching.
 /// - **Hashing.** Each node caches its reference; an update clears the cache on its path only,
 ///   so `rootHash` and `commit()` re-encode and re-hash just the dirty paths, in one reused
@@ -37,7 +39,7 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
     /// An empty trie with no node source behind it.
     public init() {
         root = nil
-        source = InMemoryTrieNodeStore()
+        source = NoTrieNodes()
     }
 
     /// The trie under `root`, its nodes read from `source` when a path first needs them (so
@@ -102,10 +104,11 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
 
     // MARK: Loading
 
-    /// Loads and decodes the node stored under `hash`, checking that its bytes hash to `hash`.
+    /// Loads and decodes the node stored under `hash`, checking that its bytes hash to `hash`
+    /// unless the source is trusted.
     static func load(_ hash: Hash32, from source: any TrieNodeSource, isRoot: Bool) throws(TrieError) -> TrieNode {
         guard let rlp = source.trieNode(hash) else { throw TrieError(.missingNode(hash)) }
-        let actual = Keccak256.hash(rlp)
+        let actual = source.isTrusted ? hash : Keccak256.hash(rlp)
         guard actual == hash else { throw TrieError(.hashMismatch(expected: hash, actual: actual)) }
         guard isRoot || rlp.count >= 32 else {
             throw .malformed("a node referenced by hash is shorter than 32 bytes", hash)
@@ -240,8 +243,8 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
                 return .emptied
             case .removed:
                 // The branch below may have collapsed into a short node: merge the paths.
-                slot = merged(target.path, target.child) ?? target
                 target.invalidate()
+                slot = merged(target.path, target.child) ?? target
                 return .removed
             }
 
@@ -296,7 +299,8 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
             slot = LeafNode(path: .empty, value: branch.value)
         case (1, true):
             let child = branch.children[only]!
-            slot = merged(Nibbles.joined(only, .empty), child) ?? ExtensionNode(path: Nibbles.joined(only, .empty), child: child)
+            let path = Nibbles.joined(only, .empty)
+            slot = merged(path, child) ?? ExtensionNode(path: path, child: child)
         default:
             break
         }
@@ -316,4 +320,9 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
             return nil
         }
     }
+}
+
+/// The source of a trie built from scratch: it has no nodes.
+private struct NoTrieNodes: TrieNodeSource {
+    func trieNode(_ hash: Hash32) -> [UInt8]? { nil }
 }

@@ -52,3 +52,11 @@ public struct SecureTrie: Sendable {
         try MerklePatriciaTrie.verifyProof(root: root, key: hashedKey(key), proof: proof)
     }
 }
+
+extension SecureTrie {
+    /// Calls `body` with every hashed key (Keccak-256 of the original key) and value, in
+    /// ascending hashed-key order, until it returns false.
+    public func forEach(_ body: (_ hashedKey: [UInt8], _ value: [UInt8]) -> Bool) throws(TrieError) {
+        try trie.forEach(body)
+    }
+}

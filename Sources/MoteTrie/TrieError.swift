@@ -35,6 +35,7 @@ public struct TrieError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// A one-line explanation.
     public var description: String {
         switch kind {
         case .missingNode(let hash):

@@ -9,7 +9,7 @@ struct Mote: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, StatusCommand.self, TxCommand.self, KeysCommand.self, ContractsCommand.self, HashCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, DebugCommand.self,
         ]
     )
 }

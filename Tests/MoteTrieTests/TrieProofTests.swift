@@ -81,7 +81,7 @@ import Testing
         }
         let beforeCommit = try keys.prefix(20).map { try trie.proof(for: $0) }  // unhashed trie
         let (root, nodes) = trie.commit()
-        var store = InMemoryTrieNodeStore()
+        let store = InMemoryTrieNodeStore()
         store.write(nodes)
         let reopened = SecureTrie(root: root, source: store)
         for (i, key) in keys.prefix(20).enumerated() {

@@ -1,0 +1,196 @@
+import ArgumentParser
+import Foundation
+import MoteChain
+import MoteCrypto
+import MoteLedger
+import MoteMempool
+import MotePrimitives
+import MoteStorage
+import MoteTransactions
+
+/// `mote bench ledger`: the full path from signed transfers to committed LMDB blocks,
+/// against the machine's ceiling (signature recovery on all cores for the same transactions).
+struct LedgerBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Pool admission → block building → execution → state root → LMDB commit, vs. the ecrecover ceiling.")
+
+    @Option(help: "Funded accounts M (1000 to 2000000).") var accounts: Int = 100_000
+    @Option(help: "Signed transfers N (1000 to 1000000).") var transactions: Int = 60_000
+    @Option(help: "Transfers per block (100 to 20000).") var blockSize: Int = 5_000
+    @Option(help: "Where to put the data directory (default: a fresh temporary one, removed afterwards).") var datadir: String?
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func validate() throws {
+        guard (1_000...2_000_000).contains(accounts) else { throw ValidationError("--accounts must be in 1000...2000000") }
+        guard (1_000...1_000_000).contains(transactions) else { throw ValidationError("--transactions must be in 1000...1000000") }
+        guard (100...20_000).contains(blockSize) else { throw ValidationError("--block-size must be in 100...20000") }
+    }
+
+    func run() throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let clock = ContinuousClock()
+        func log(_ text: String) { if !json { print(text) } }
+        log("mote bench ledger: \(cores) cores, M = \(accounts) accounts, N = \(transactions) transfers, \(blockSize) per block")
+
+        // Keys, genesis and signed transfers (setup; not timed).
+        let keys = parallelMap(accounts, cores: cores) { i in
+            try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "mote bench account \(i)").bytes)
+        }
+        let addresses = parallelMap(accounts, cores: cores) { keys[$0].address }
+        let chainID: UInt64 = 4_689
+        let genesis = Genesis(
+            chainID: chainID, timestamp: 1_700_000_000, gasLimit: UInt64(blockSize) * 21_000, baseFee: 1_000_000_000,
+            allocations: addresses.map { ($0, UInt256(decimal: "1000000000000000000000")!) })
+        let raws = parallelMap(transactions, cores: cores) { i -> [UInt8] in
+            var rng = SplitMix(seed: UInt64(i))
+            let to = addresses[Int(rng.next() % UInt64(accounts))]
+            return Transaction.dynamicFee(
+                chainID: chainID, nonce: UInt64(i / accounts), maxPriorityFeePerGas: UInt256(1 + rng.next() % 1_000),
+                maxFeePerGas: 100_000_000_000, gasLimit: 21_000, to: to, value: UInt256(1 + rng.next() % 1_000_000)
+            ).signed(with: keys[i % accounts]).rawBytes
+        }
+
+        // (a) The ceiling: recover every sender on all cores.
+        let rules = TransactionRules(chainID: chainID)
+        let decoded = raws.map { try! UnverifiedTransaction(decoding: $0, rules: rules) }
+        let items = decoded.map { (hash: $0.signingHash, signature: $0.signature) }
+        let verifier = SignatureBatchVerifier(concurrency: cores)
+        _ = verifier.recoverSecp256k1(Array(items.prefix(1_000)))
+        let ceilingStart = clock.now
+        let recovered = verifier.recoverSecp256k1(items)
+        let ceilingTime = seconds(clock.now - ceilingStart)
+        precondition(recovered.allSatisfy { $0 != nil })
+        let ceiling = Double(transactions) / ceilingTime
+        log(String(format: "(a) ceiling: %.0f recoveries/s on %d cores", ceiling, cores))
+
+        // A fresh LMDB data directory with the genesis of M accounts.
+        let directory = datadir ?? NSTemporaryDirectory() + "mote-bench-ledger-\(UUID().uuidString)"
+        defer { if datadir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        let store = failOnError { () throws(StorageError) in try LMDBChainStore(dataDirectory: directory) }
+        let genesisStart = clock.now
+        let ledger = failOnError { () throws(LedgerError) in try Ledger(store: store, genesis: genesis) }
+        let genesisTime = seconds(clock.now - genesisStart)
+        let genesisBytes = directorySize(directory)
+        log(String(format: "genesis: %d accounts committed in %.2f s; data directory %.1f MiB (%.0f MiB per million accounts)",
+                   accounts, genesisTime, Double(genesisBytes) / 1_048_576, Double(genesisBytes) / 1_048_576 / Double(accounts) * 1e6))
+
+        // (b) The full path.
+        let pool = TransactionPool(
+            config: PoolConfig(rules: rules, capacity: transactions + 1, accountCapacity: max(64, transactions / accounts + 2)),
+            state: LedgerPoolState(store: store))
+        var executeTime = 0.0, sealTime = 0.0, commitTime = 0.0, admitTime = 0.0
+        var blocks = 0, included = 0
+        let start = clock.now
+        for chunk in stride(from: 0, to: transactions, by: 4_096) {
+            let t = clock.now
+            let results = pool.add(rawTransactions: Array(raws[chunk..<min(chunk + 4_096, transactions)]), now: 0)
+            admitTime += seconds(clock.now - t)
+            if let failure = results.first(where: { if case .failure = $0 { return true } else { return false } }) {
+                JSONOutput.fail("admission failed: \(failure)")
+            }
+        }
+        while pool.count > 0 {
+            let candidates = pool.select(baseFee: ledger.nextBaseFee, gasLimit: genesis.gasLimit, maxCount: blockSize)
+            guard !candidates.isEmpty else { JSONOutput.fail("pool holds \(pool.count) transactions but selects none") }
+            var t = clock.now
+            let executed = failOnError { () throws(LedgerError) in
+                try ledger.executeCandidates(candidates, producer: addresses[0], timestamp: 1_700_000_000 + UInt64(blocks + 1), epoch: 0)
+            }
+            executeTime += seconds(clock.now - t)
+            t = clock.now
+            let built = failOnError { () throws(LedgerError) in try ledger.seal(executed) }
+            sealTime += seconds(clock.now - t)
+            guard built.excluded.isEmpty else { JSONOutput.fail("block left out \(built.excluded.count): \(built.excluded[0].reason)") }
+            t = clock.now
+            failOnError { () throws(LedgerError) in try ledger.commit(built.commit) }
+            commitTime += seconds(clock.now - t)
+            pool.blockCommitted(built.block.transactions)
+            blocks += 1
+            included += built.block.transactions.count
+        }
+        let total = seconds(clock.now - start)
+        let rate = Double(included) / total
+        let finalBytes = directorySize(directory)
+        let perBlock = { (x: Double) in x / Double(blocks) * 1_000 }
+        log(String(format: "(b) full path: %.0f transfers/s (%d transfers in %d blocks, %.2f s)", rate, included, blocks, total))
+        log(String(format: "    admission (decode + parallel ecrecover + checks) %.2f s; per block: execute %.1f ms, state root + seal %.1f ms, LMDB commit %.1f ms",
+                   admitTime, perBlock(executeTime), perBlock(sealTime), perBlock(commitTime)))
+        log(String(format: "ratio (b)/(a): %.2f  (target ≥ 0.50)", rate / ceiling))
+        log(String(format: "data directory after: %.1f MiB; head %d, state root %@", Double(finalBytes) / 1_048_576, ledger.head.height, ledger.head.stateRoot.hex))
+        if json {
+            JSONOutput.print([
+                "cores": cores, "accounts": accounts, "transactions": transactions, "blockSize": blockSize, "blocks": blocks,
+                "ceilingRecoveriesPerSecond": ceiling.rounded(), "fullPathTransfersPerSecond": rate.rounded(),
+                "ratio": (rate / ceiling * 100).rounded() / 100, "admissionSeconds": admitTime,
+                "executeMsPerBlock": perBlock(executeTime), "stateRootMsPerBlock": perBlock(sealTime),
+                "commitMsPerBlock": perBlock(commitTime), "genesisSeconds": genesisTime,
+                "datadirBytesAfterGenesis": genesisBytes, "datadirBytesPerMillionAccounts": Double(genesisBytes) / Double(accounts) * 1e6,
+                "datadirBytesAfter": finalBytes,
+            ])
+        }
+    }
+}
+
+/// The pool's view of the latest committed state, read from the store.
+struct LedgerPoolState: PoolStateView {
+    let store: any ChainStore
+    func account(_ address: Address) -> Account { ((try? store.account(address)) ?? nil) ?? Account() }
+}
+
+/// `(0..<count).map(transform)` on all cores.
+func parallelMap<T>(_ count: Int, cores: Int, _ transform: (Int) -> T) -> [T] {
+    [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let base = SendablePointer(base: buffer.baseAddress!)
+        withoutActuallyEscaping(transform) { transform in
+            let box = SendableClosure(transform)
+            DispatchQueue.concurrentPerform(iterations: cores) { worker in
+                var i = worker
+                while i < count {
+                    (base.base + i).initialize(to: box.call(i))
+                    i += cores
+                }
+            }
+        }
+        initialized = count
+    }
+}
+
+/// `@unchecked Sendable`: each index is written by exactly one worker, and the array is read
+/// only after `concurrentPerform` returns.
+struct SendablePointer<T>: @unchecked Sendable { let base: UnsafeMutablePointer<T> }
+
+/// `@unchecked Sendable`: used only for pure setup closures in benchmarks that read shared
+/// immutable arrays.
+struct SendableClosure<T>: @unchecked Sendable {
+    let call: (Int) -> T
+    init(_ call: @escaping (Int) -> T) { self.call = call }
+}
+
+/// A tiny deterministic generator for benchmark data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// Bytes allocated on disk under `path` (sparse files count what they use).
+func directorySize(_ path: String) -> Int {
+    guard let enumerator = FileManager.default.enumerator(atPath: path) else { return 0 }
+    var total = 0
+    for case let name as String in enumerator {
+        var info = stat()
+        if stat(path + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { total += Int(info.st_blocks) * 512 }
+    }
+    return total
+}
