@@ -49,7 +49,7 @@ let package = Package(
         // Chain data types: accounts, blocks, receipts, logs, genesis.
         .target(name: "MoteChain", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions"]),
         // Block, index and state storage: protocols, in-memory and LMDB implementations.
-        .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteChain", "CLMDB"]),
+        .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "CLMDB"]),
         // The transaction pool: admission, pending/queued per account, selection for blocks.
         .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.

@@ -32,7 +32,21 @@ public struct Account: Hashable, Sendable {
 
     /// `rlp([nonce, balance, storageRoot, codeHash])`.
     public var encoded: [UInt8] {
-        RLP.encode(.list([.uint(nonce), .uint(balance), .hash(storageRoot), .hash(codeHash)]))
+        // Written directly (this runs for every touched account of every block).
+        let nonceBytes = nonce.minimalBigEndianBytes
+        let balanceBytes = balance.minimalBigEndianBytes
+        func itemLength(_ bytes: [UInt8]) -> Int { bytes.count == 1 && bytes[0] < 0x80 ? 1 : 1 + bytes.count }
+        let payload = itemLength(nonceBytes) + itemLength(balanceBytes) + 33 + 33
+        var out = [UInt8]()
+        out.reserveCapacity(payload + 3)
+        RLP.appendHeader(payload, offset: 0xc0, to: &out)
+        RLP.appendBytes(nonceBytes, to: &out)
+        RLP.appendBytes(balanceBytes, to: &out)
+        out.append(0xa0)
+        storageRoot.withUnsafeBytes { out.append(contentsOf: $0) }
+        out.append(0xa0)
+        codeHash.withUnsafeBytes { out.append(contentsOf: $0) }
+        return out
     }
 
     /// Decodes the trie encoding; strict.

@@ -96,6 +96,14 @@ public struct SignatureBatchVerifier: Sendable {
         map(items) { $0.publicKey.isValidSignature($0.signature, for: $0.message) }
     }
 
+    /// `items.map(transform)`, computed on up to `concurrency` threads, results in input order.
+    /// For other per-item work that should spread over the cores the same way (decoding a batch).
+    public func concurrentMap<Item: Sendable, Output>(
+        _ items: [Item], _ transform: @escaping @Sendable (Item) -> Output
+    ) -> [Output] {
+        map(items, transform)
+    }
+
     /// `items.map(transform)`, computed on up to `concurrency` threads.
     private func map<Item: Sendable, Output>(
         _ items: [Item], _ transform: @escaping @Sendable (Item) -> Output

@@ -20,17 +20,24 @@ public final class Ledger {
     public private(set) var head: ChainHead
     /// The newest committed header.
     public private(set) var headHeader: BlockHeader
-    /// The state trie at the head, with the nodes loaded so far (reused by the next block).
-    private var headTrie: SecureTrie?
+    /// The state trie at the head, in memory (rebuilt from the flat state when the ledger opens).
+    private var headTrie: SecureTrie
+    /// Contracts' storage tries at the head, opened so far.
+    private var storageTries: [Address: SecureTrie] = [:]
     /// Post-state tries of blocks built or checked but not yet committed, by state root.
-    private var pendingTries: [Hash32: SecureTrie] = [:]
+    private var pendingTries: [Hash32: (state: SecureTrie, storage: [Address: SecureTrie])] = [:]
 
     /// Opens the chain in `store`, committing the genesis block first if the store is empty.
     /// A store holding another chain's genesis is refused.
+    ///
+    /// The state trie is not stored: it is rebuilt here from the flat accounts (about a second
+    /// per million accounts) and checked against the head's state root, so a flat state that
+    /// does not match the chain is caught before anything runs on it.
     public init(store: any ChainStore, genesis: Genesis, contracts: SystemContracts = .standard) throws(LedgerError) {
         self.store = store
         self.genesis = genesis
         self.executor = BlockExecutor(contracts: contracts, rules: TransactionRules(fork: .cancun, chainID: genesis.chainID))
+        self.headTrie = SecureTrie()
         let expected = try Self.genesisCommit(genesis)
         do {
             if let head = try store.head() {
@@ -42,10 +49,15 @@ public final class Ledger {
                 }
                 self.head = head
                 self.headHeader = header
+                self.headTrie = try Self.rebuildStateTrie(store)
+                guard headTrie.rootHash == head.stateRoot else {
+                    throw LedgerError(.storage("the flat state does not match the head's state root \(head.stateRoot)"))
+                }
             } else {
                 try store.commit(expected)
                 self.head = expected.head
                 self.headHeader = expected.block.header
+                self.headTrie = try Self.rebuildStateTrie(store)
             }
         } catch let error as LedgerError {
             throw error
@@ -74,7 +86,7 @@ public final class Ledger {
     /// The genesis header's `parentCommit` holds keccak(rlp([chainId, delegates, parameters])),
     /// so two genesis files that differ only in delegates or parameters give different chains.
     public static func genesisCommit(_ genesis: Genesis) throws(LedgerError) -> BlockCommit {
-        let state = WorldState(store: EmptyState(), stateRoot: Account.emptyTrieRoot)
+        let state = WorldState(store: EmptyState(), trie: SecureTrie(), storageTrie: { _ in SecureTrie() })
         for allocation in genesis.allocations {
             try state.modify(allocation.address) { $0.balance += allocation.balance }
         }
@@ -87,8 +99,64 @@ public final class Ledger {
         let block = Block(header: header, transactions: [])
         let head = ChainHead(
             height: 0, hash: block.hash, stateRoot: changes.stateRoot, totalSupply: genesis.totalSupply, minted: .zero, burned: .zero)
-        return BlockCommit(
-            block: block, receipts: [], head: head, trieNodes: changes.trieNodes, accounts: changes.accounts, storage: changes.storage)
+        return BlockCommit(block: block, receipts: [], head: head, trieNodes: [], accounts: changes.accounts, storage: changes.storage)
+    }
+
+    /// The state trie of the store's flat accounts.
+    static func rebuildStateTrie(_ store: any StateReader) throws(LedgerError) -> SecureTrie {
+        var trie = SecureTrie()
+        var batch: [(key: [UInt8], value: [UInt8])] = []
+        batch.reserveCapacity(65_536)
+        do {
+            try store.forEachAccount { address, account throws(StorageError) in
+                batch.append((address.bytes, account.encoded))
+                if batch.count == 65_536 {
+                    do { try trie.update(batch) } catch { throw StorageError(.corrupt, "state trie: \(error)") }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            try trie.update(batch)
+        } catch { throw LedgerError(.storage("rebuilding the state trie: \(error)")) }
+        _ = trie.rootHash
+        return trie
+    }
+
+    /// The storage trie of `address` at the head: cached, or rebuilt from the flat storage.
+    private func headStorageTrie(_ address: Address) throws(LedgerError) -> SecureTrie {
+        if let trie = storageTries[address] { return trie }
+        var trie = SecureTrie()
+        var pairs: [(key: [UInt8], value: [UInt8])] = []
+        do {
+            try store.forEachStorageSlot(of: address) { slot, value throws(StorageError) in
+                pairs.append((slot.bytes, RLP.encode(.bytes(value))))
+            }
+            try trie.update(pairs)
+        } catch { throw LedgerError(.storage("rebuilding the storage trie of \(address): \(error)")) }
+        guard trie.rootHash == (try account(address)).storageRoot else {
+            throw LedgerError(.storage("the flat storage of \(address) does not match its storage root"))
+        }
+        storageTries[address] = trie
+        return trie
+    }
+
+    /// A world state over the head.
+    private func headState() -> WorldState {
+        WorldState(store: store, trie: headTrie, storageTrie: { [unowned self] address throws(LedgerError) in
+            try self.headStorageTrie(address)
+        })
+    }
+
+    /// An `eth_getProof`-style proof of `address` (and of `slots` in its storage) at the head.
+    public func proof(_ address: Address, slots: [Hash32] = []) throws(LedgerError) -> (accountProof: [[UInt8]], storageProofs: [[[UInt8]]]) {
+        do {
+            let accountProof = try headTrie.proof(for: address.bytes)
+            let storage = slots.isEmpty ? SecureTrie() : try headStorageTrie(address)
+            return (accountProof, try slots.map { slot throws(TrieError) in try storage.proof(for: slot.bytes) })
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError(.storage("proof: \(error)"))
+        }
     }
 
     static func genesisConfigHash(_ genesis: Genesis) -> Hash32 {
@@ -144,7 +212,7 @@ public final class Ledger {
         let context = BlockContext(
             height: head.height + 1, timestamp: Swift.max(timestamp, headHeader.timestamp), feeRecipient: producer,
             baseFee: nextBaseFee, gasLimit: headHeader.gasLimit)
-        let state = WorldState(store: store, stateRoot: head.stateRoot, trie: headTrie)
+        let state = headState()
         var included: [SignedTransaction] = []
         var receipts: [Receipt] = []
         var excluded: [(transaction: SignedTransaction, reason: TransactionFailure)] = []
@@ -191,7 +259,7 @@ public final class Ledger {
         let context = BlockContext(
             height: header.height, timestamp: header.timestamp, feeRecipient: header.producer, baseFee: header.baseFee,
             gasLimit: header.gasLimit)
-        let state = WorldState(store: store, stateRoot: head.stateRoot, trie: headTrie)
+        let state = headState()
         var receipts: [Receipt] = []
         var gasUsed: UInt64 = 0
         var burned = UInt256.zero
@@ -226,7 +294,13 @@ public final class Ledger {
         do { try store.commit(commit) } catch { throw LedgerError(.storage(error.description)) }
         head = commit.head
         headHeader = commit.block.header
-        headTrie = pendingTries[commit.head.stateRoot]
+        if let tries = pendingTries[commit.head.stateRoot] {
+            headTrie = tries.state
+            storageTries.merge(tries.storage) { $1 }
+        } else {
+            headTrie = try Self.rebuildStateTrie(store)
+            storageTries.removeAll()
+        }
         pendingTries.removeAll()
     }
 
@@ -247,7 +321,7 @@ public final class Ledger {
         let stateChanges = Result { () throws(LedgerError) in try state.commit() }
         group.wait()
         let changes = try stateChanges.get()
-        pendingTries[changes.stateRoot] = changes.trie
+        pendingTries[changes.stateRoot] = (changes.trie, changes.storageTries)
         let header = BlockHeader(
             parentHash: head.hash, height: context.height, timestamp: context.timestamp, producer: producer, epoch: epoch,
             stateRoot: changes.stateRoot, transactionsRoot: try side.transactionsRoot.get(),
@@ -259,8 +333,7 @@ public final class Ledger {
             height: header.height, hash: block.hash, stateRoot: changes.stateRoot, totalSupply: head.totalSupply - burned,
             minted: head.minted, burned: head.burned + burned)
         return BlockCommit(
-            block: block, receipts: receipts, head: newHead, trieNodes: changes.trieNodes, accounts: changes.accounts,
-            storage: changes.storage)
+            block: block, receipts: receipts, head: newHead, trieNodes: [], accounts: changes.accounts, storage: changes.storage)
     }
 
     /// Ethereum's list root: a trie of rlp(index) → item (transactions, receipts).
@@ -278,7 +351,7 @@ public final class Ledger {
     /// answer with ABI-encoded output; other addresses return empty output.
     public func call(from: Address, to: Address, data: [UInt8], gasLimit: UInt64 = 10_000_000) throws(LedgerError) -> Result<[UInt8], SystemContractRevert> {
         guard let contract = executor.contracts.contract(at: to) else { return .success([]) }
-        let state = WorldState(store: store, stateRoot: head.stateRoot)
+        let state = headState()
         let context = SystemCallContext(
             caller: from, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: false, address: to,
             state: state, gasLimit: gasLimit)
@@ -301,4 +374,6 @@ struct EmptyState: StateReader {
     func account(_ address: Address) throws(StorageError) -> Account? { nil }
     func storageValue(_ address: Address, slot: Hash32) throws(StorageError) -> [UInt8]? { nil }
     func trieNode(_ hash: Hash32) throws(StorageError) -> [UInt8]? { nil }
+    func forEachAccount(_ body: (Address, Account) throws(StorageError) -> Void) throws(StorageError) {}
+    func forEachStorageSlot(of address: Address, _ body: (Hash32, [UInt8]) throws(StorageError) -> Void) throws(StorageError) {}
 }

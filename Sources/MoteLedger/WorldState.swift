@@ -8,14 +8,17 @@ import MoteTrie
 /// committed state, with a journal so one transaction's changes can be reverted.
 ///
 /// Reads go to the flat state in the store (one lookup, no trie walk); writes stay in
-/// memory until `commit()`, which applies them to the state trie in address order and
-/// returns the new root, the new trie nodes and the flat changes for one atomic write.
+/// memory until `commit()`, which applies them to the in-memory state trie (and contracts'
+/// storage tries) in address order and returns the new root and the flat changes for one
+/// atomic write. The tries themselves are not stored: the ledger rebuilds them from the flat
+/// state when it opens (see `Ledger`).
 /// Nothing here reads a clock or iterates a dictionary where order could matter.
 public final class WorldState {
     private let store: any StateReader
-    private let stateRoot: Hash32
-    /// The state trie at `stateRoot`, kept warm across blocks by the ledger when it can be.
+    /// The state trie of the committed state, kept in memory across blocks by the ledger.
     private let stateTrie: SecureTrie
+    /// Opens the storage trie of a contract at the committed state.
+    private let storageTrie: (Address) throws(LedgerError) -> SecureTrie
     /// Accounts read or written; nil = does not exist.
     private var accounts: [Address: Account?] = [:]
     private var dirtyAccounts: Set<Address> = []
@@ -29,12 +32,12 @@ public final class WorldState {
         case storage(Address, Hash32, previous: [UInt8]?, wasDirty: Bool)
     }
 
-    /// The state at `stateRoot`, which must be the store's latest state. `trie`, if given, is
-    /// the state trie already opened at that root (its loaded nodes are reused).
-    public init(store: any StateReader, stateRoot: Hash32, trie: SecureTrie? = nil) {
+    /// The state whose flat form is in `store` and whose state trie is `trie`;
+    /// `storageTrie` opens a contract's storage trie at the same state.
+    init(store: any StateReader, trie: SecureTrie, storageTrie: @escaping (Address) throws(LedgerError) -> SecureTrie) {
         self.store = store
-        self.stateRoot = stateRoot
-        self.stateTrie = trie ?? SecureTrie(root: stateRoot, source: StoreNodeSource(store: store))
+        self.stateTrie = trie
+        self.storageTrie = storageTrie
     }
 
     // MARK: Accounts
@@ -112,69 +115,54 @@ public final class WorldState {
 
     // MARK: Commit
 
-    /// What `commit()` produced: the new root and everything the store must write.
+    /// What `commit()` produced: the new root, the flat changes to store, and the tries after them.
     public struct Changes: Sendable {
         public var stateRoot: Hash32
-        public var trieNodes: [(hash: Hash32, rlp: [UInt8])]
         public var accounts: [(address: Address, account: Account?)]
         public var storage: [(address: Address, slot: Hash32, value: [UInt8]?)]
-        /// The state trie after the changes, to open the next block's state from.
+        /// The state trie after the changes.
         public var trie: SecureTrie
+        /// The storage tries that changed, after the changes.
+        public var storageTries: [Address: SecureTrie]
     }
 
     /// Applies every change to the tries (in address and slot order) and returns the result.
     /// The state object should not be used afterwards.
     public func commit() throws(LedgerError) -> Changes {
-        let source = StoreNodeSource(store: store)
-        var nodes: [(hash: Hash32, rlp: [UInt8])] = []
         var storageChanges: [(address: Address, slot: Hash32, value: [UInt8]?)] = []
+        var storageTries: [Address: SecureTrie] = [:]
 
         // Storage tries first: they change the accounts' storage roots.
         for address in dirtyStorage.keys.sorted() {
             let slots = dirtyStorage[address]!.sorted()
             guard !slots.isEmpty else { continue }
             var account = try account(address)
-            do {
-                var trie = SecureTrie(root: account.storageRoot, source: source)
-                var pairs: [(key: [UInt8], value: [UInt8])] = []
-                for slot in slots {
-                    let value = storage[address]![slot]!
-                    pairs.append((slot.bytes, value.map { RLP.encode(.bytes($0)) } ?? []))
-                    storageChanges.append((address, slot, value))
-                }
-                try trie.update(pairs)
-                let committed = trie.commit()
-                account.storageRoot = committed.root
-                nodes += committed.nodes
-            } catch { throw LedgerError(.storage("storage trie of \(address): \(error)")) }
+            var trie = try storageTrie(address)
+            var pairs: [(key: [UInt8], value: [UInt8])] = []
+            for slot in slots {
+                let value = storage[address]![slot]!
+                pairs.append((slot.bytes, value.map { RLP.encode(.bytes($0)) } ?? []))
+                storageChanges.append((address, slot, value))
+            }
+            do { try trie.update(pairs) } catch { throw LedgerError(.storage("storage trie of \(address): \(error)")) }
+            account.storageRoot = trie.rootHash
+            storageTries[address] = trie
             accounts[address] = .some(account.isEmpty ? nil : account)
             dirtyAccounts.insert(address)
         }
 
         var accountChanges: [(address: Address, account: Account?)] = []
         accountChanges.reserveCapacity(dirtyAccounts.count)
-        do {
-            var trie = stateTrie
-            var pairs: [(key: [UInt8], value: [UInt8])] = []
-            pairs.reserveCapacity(dirtyAccounts.count)
-            for address in dirtyAccounts.sorted() {
-                let account = accounts[address]!
-                pairs.append((address.bytes, account?.encoded ?? []))
-                accountChanges.append((address, account))
-            }
-            try trie.update(pairs)
-            let committed = trie.commit()
-            nodes += committed.nodes
-            return Changes(
-                stateRoot: committed.root, trieNodes: nodes, accounts: accountChanges, storage: storageChanges, trie: trie)
-        } catch { throw LedgerError(.storage("state trie: \(error)")) }
+        var trie = stateTrie
+        var pairs: [(key: [UInt8], value: [UInt8])] = []
+        pairs.reserveCapacity(dirtyAccounts.count)
+        for address in dirtyAccounts.sorted() {
+            let account = accounts[address]!
+            pairs.append((address.bytes, account?.encoded ?? []))
+            accountChanges.append((address, account))
+        }
+        do { try trie.update(pairs) } catch { throw LedgerError(.storage("state trie: \(error)")) }
+        let root = trie.rootHash
+        return Changes(stateRoot: root, accounts: accountChanges, storage: storageChanges, trie: trie, storageTries: storageTries)
     }
-}
-
-/// Reads trie nodes from the node's own store for the trie.
-struct StoreNodeSource: TrieNodeSource {
-    let store: any StateReader
-    func trieNode(_ hash: Hash32) -> [UInt8]? { try? store.trieNode(hash) }
-    /// Our own database wrote these nodes under their hashes; re-hashing each load is wasted work.
-    var isTrusted: Bool { true }
 }

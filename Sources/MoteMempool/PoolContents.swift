@@ -154,6 +154,12 @@ struct PoolContents {
         return expired
     }
 
+    /// Re-reads one sender's account, if it has pooled transactions.
+    mutating func refresh(_ sender: Address) {
+        guard senders[sender] != nil else { return }
+        refresh(sender, state.account(sender))
+    }
+
     private mutating func refresh(_ sender: Address, _ account: Account) {
         forget(update(sender) { $0.refresh(account) })
     }

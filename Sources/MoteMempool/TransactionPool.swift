@@ -52,30 +52,30 @@ public final class TransactionPool: Sendable {
     /// batch in parallel; the stateful checks then run one by one in input order, so a
     /// batch gives the same results as the same transactions added one at a time.
     public func add(rawTransactions: [[UInt8]], now: UInt64) -> [Result<Hash32, PoolError>] {
-        let decoded = rawTransactions.map { raw in
-            Result { () throws(TransactionError) in try UnverifiedTransaction(decoding: raw, rules: config.rules) }
+        // Decode and hash on all cores.
+        let rules = config.rules
+        let decodedAndHashed = verifier.concurrentMap(rawTransactions) { raw in
+            let result = Result { () throws(TransactionError) in try UnverifiedTransaction(decoding: raw, rules: rules) }
+            return (result, (try? result.get()).map { Keccak256.hash($0.rawBytes) })
         }
+        let decoded = decodedAndHashed.map(\.0)
+        let hashes = decodedAndHashed.map(\.1)
         // Skip recovery for transactions already pooled (common when peers gossip them again).
-        let hashes = decoded.map { (try? $0.get()).map { Keccak256.hash($0.rawBytes) } }
         let known = contents.withLock { contents in hashes.map { $0.map { contents.senderOf[$0] != nil } ?? false } }
-        var toRecover: [Int] = []
+        var toRecover: [UnverifiedTransaction] = []
+        var recoverIndex: [Int] = []
         for (index, item) in decoded.enumerated() where !known[index] {
-            if case .success = item { toRecover.append(index) }
-        }
-        let keys = verifier.recoverSecp256k1(toRecover.map { index in
-            let unverified = try! decoded[index].get()
-            return (hash: unverified.signingHash, signature: unverified.signature)
-        })
-        var signed = [Result<SignedTransaction, PoolError>?](repeating: nil, count: rawTransactions.count)
-        for (slot, index) in toRecover.enumerated() {
-            let unverified = try! decoded[index].get()
-            if let key = keys[slot] {
-                signed[index] = .success(unverified.verified(sender: key.address))
-            } else {
-                // Recovery failed: the serial path names the error.
-                signed[index] = Result { () throws(TransactionError) in try unverified.verified() }.mapError { PoolError(.invalid($0)) }
+            if case .success(let unverified) = item {
+                toRecover.append(unverified)
+                recoverIndex.append(index)
             }
         }
+        // Recover senders on all cores; a failure goes through the serial path, which names the error.
+        let recovered = verifier.concurrentMap(toRecover) { unverified in
+            Result { () throws(TransactionError) in try unverified.verified() }.mapError { PoolError(.invalid($0)) }
+        }
+        var signed = [Result<SignedTransaction, PoolError>?](repeating: nil, count: rawTransactions.count)
+        for (slot, index) in recoverIndex.enumerated() { signed[index] = recovered[slot] }
         return contents.withLock { contents in
             decoded.indices.map { index -> Result<Hash32, PoolError> in
                 switch decoded[index] {
@@ -123,13 +123,18 @@ public final class TransactionPool: Sendable {
     }
 
     /// Updates the pool after a block is committed; call it once the state view shows the
-    /// block. Drops the block's transactions and every pooled transaction now below its
-    /// sender's nonce, re-checks balances (dropping what they no longer cover) and promotes
-    /// queued transactions whose gap closed.
+    /// block. Drops the block's transactions, and re-reads the block's senders: drops their
+    /// pooled transactions now below the nonce, re-checks their balances (dropping what they no
+    /// longer cover) and promotes queued ones whose gap closed. Only a block's senders can
+    /// have gained nonce or lost balance to it, so other senders are not re-read (`reset`
+    /// re-reads everyone).
     public func blockCommitted(_ transactions: [SignedTransaction]) {
         contents.withLock { contents in
             for transaction in transactions { _ = contents.remove(transaction.hash) }
-            contents.refreshAll()
+            var seen = Set<Address>()
+            for transaction in transactions where seen.insert(transaction.sender).inserted {
+                contents.refresh(transaction.sender)
+            }
         }
     }
 

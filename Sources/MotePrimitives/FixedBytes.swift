@@ -53,7 +53,14 @@ public struct Hash32: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { hex }
 
-    public static func < (a: Hash32, b: Hash32) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    /// Byte-wise (lexicographic) order, without allocating.
+    @inlinable
+    public static func < (a: Hash32, b: Hash32) -> Bool {
+        if a.w0 != b.w0 { return UInt64(bigEndian: a.w0) < UInt64(bigEndian: b.w0) }
+        if a.w1 != b.w1 { return UInt64(bigEndian: a.w1) < UInt64(bigEndian: b.w1) }
+        if a.w2 != b.w2 { return UInt64(bigEndian: a.w2) < UInt64(bigEndian: b.w2) }
+        return UInt64(bigEndian: a.w3) < UInt64(bigEndian: b.w3)
+    }
 }
 
 /// A 20-byte account address. Shown as EIP-55 checksummed hex by `MoteCrypto`.
@@ -107,5 +114,11 @@ public struct Address: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { hex }
 
-    public static func < (a: Address, b: Address) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    /// Byte-wise (lexicographic) order, without allocating.
+    @inlinable
+    public static func < (a: Address, b: Address) -> Bool {
+        if a.w0 != b.w0 { return UInt64(bigEndian: a.w0) < UInt64(bigEndian: b.w0) }
+        if a.w1 != b.w1 { return UInt64(bigEndian: a.w1) < UInt64(bigEndian: b.w1) }
+        return UInt32(bigEndian: a.w2) < UInt32(bigEndian: b.w2)
+    }
 }

@@ -39,6 +39,10 @@ public protocol StateReader: Sendable {
     func storageValue(_ address: Address, slot: Hash32) throws(StorageError) -> [UInt8]?
     /// The RLP of the trie node whose Keccak-256 is `hash`, or nil if not stored.
     func trieNode(_ hash: Hash32) throws(StorageError) -> [UInt8]?
+    /// Calls `body` with every account of the latest state (to rebuild the state trie at start-up).
+    func forEachAccount(_ body: (Address, Account) throws(StorageError) -> Void) throws(StorageError)
+    /// Calls `body` with every non-empty storage slot of `address`.
+    func forEachStorageSlot(of address: Address, _ body: (Hash32, [UInt8]) throws(StorageError) -> Void) throws(StorageError)
 }
 
 /// Writes one block and everything it changed in a single atomic transaction.

@@ -71,6 +71,15 @@ public final class InMemoryChainStore: ChainStore, @unchecked Sendable {
 
     public func trieNode(_ hash: Hash32) throws(StorageError) -> [UInt8]? { withState { $0.trieNodes[hash] } }
 
+    public func forEachAccount(_ body: (Address, Account) throws(StorageError) -> Void) throws(StorageError) {
+        for (address, account) in withState({ $0.accounts }).sorted(by: { $0.key < $1.key }) { try body(address, account) }
+    }
+
+    public func forEachStorageSlot(of address: Address, _ body: (Hash32, [UInt8]) throws(StorageError) -> Void) throws(StorageError) {
+        let slots = withState { state in state.storage.filter { $0.key.address == address } }
+        for (key, value) in slots.sorted(by: { $0.key.slot < $1.key.slot }) { try body(key.slot, value) }
+    }
+
     public func commit(_ commit: BlockCommit) throws(StorageError) {
         lock.lock()
         defer { lock.unlock() }

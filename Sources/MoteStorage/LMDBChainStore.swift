@@ -26,6 +26,7 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
         /// The default map size.
         public static let defaultMapSize = MemoryLayout<Int>.size >= 8 ? 1 << 40 : 1 << 30
 
+        /// Options with the given map size and reader limit.
         public init(mapSize: Int = Options.defaultMapSize, maxReaders: UInt32 = 512) {
             self.mapSize = mapSize
             self.maxReaders = maxReaders
@@ -147,6 +148,30 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
 
     public func trieNode(_ hash: Hash32) throws(StorageError) -> [UInt8]? {
         try read(tables.trieNodes, LMDBKey(hash))
+    }
+
+    public func forEachAccount(_ body: (Address, Account) throws(StorageError) -> Void) throws(StorageError) {
+        try environment.read { txn throws(StorageError) in
+            try txn.forEach(tables.accounts) { key, value throws(StorageError) in
+                guard let address = Address(bytes: key) else { throw StorageError(.corrupt, "account key of \(key.count) bytes") }
+                do { try body(address, try Account(encoded: Array(value))) } catch let error as StorageError { throw error } catch {
+                    throw StorageError(.corrupt, "account \(address): \(error)")
+                }
+                return true
+            }
+        }
+    }
+
+    public func forEachStorageSlot(of address: Address, _ body: (Hash32, [UInt8]) throws(StorageError) -> Void) throws(StorageError) {
+        try environment.read { txn throws(StorageError) in
+            try txn.forEach(tables.storage, prefix: address.bytes) { key, value throws(StorageError) in
+                guard key.count == 52, let slot = Hash32(bytes: key[20...]) else {
+                    throw StorageError(.corrupt, "storage key of \(key.count) bytes")
+                }
+                try body(slot, Array(value))
+                return true
+            }
+        }
     }
 
     // MARK: ChainWriter

@@ -192,6 +192,36 @@ struct LMDBTransaction {
         guard rc == MDB_SUCCESS else { throw lmdbError("write \(table.name)", rc) }
     }
 
+    /// Calls `body` with each entry whose key starts with `prefix` (all entries for an empty
+    /// prefix), in key order; `body` returns false to stop. Pointers are valid only during the call.
+    func forEach(
+        _ table: LMDBTable, prefix: [UInt8] = [],
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(StorageError) -> Bool
+    ) throws(StorageError) {
+        var cursor: OpaquePointer?
+        var rc = mdb_cursor_open(txn, table.dbi, &cursor)
+        guard rc == MDB_SUCCESS, let cursor else { throw lmdbError("open cursor on \(table.name)", rc) }
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var data = MDB_val()
+        var start = prefix
+        if prefix.isEmpty {
+            rc = mdb_cursor_get(cursor, &key, &data, MDB_FIRST)
+        } else {
+            rc = start.withUnsafeMutableBytes { raw in
+                key = MDB_val(mv_size: raw.count, mv_data: raw.baseAddress)
+                return mdb_cursor_get(cursor, &key, &data, MDB_SET_RANGE)
+            }
+        }
+        while rc == MDB_SUCCESS {
+            let k = UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size)
+            if !prefix.isEmpty, !(k.count >= prefix.count && zip(k, prefix).allSatisfy { $0 == $1 }) { return }
+            guard try body(k, UnsafeRawBufferPointer(start: data.mv_data, count: data.mv_size)) else { return }
+            rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
+        }
+        guard rc == MDB_NOTFOUND else { throw lmdbError("iterate \(table.name)", rc) }
+    }
+
     /// Removes the entry under `key`, if there is one.
     func delete(_ table: LMDBTable, _ key: LMDBKey) throws(StorageError) {
         let rc = key.withValue { k in mdb_del(txn, table.dbi, &k, nil) }

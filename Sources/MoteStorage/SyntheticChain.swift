@@ -20,13 +20,18 @@ package enum SyntheticChain {
 
     /// The `i`-th synthetic address.
     package static func address(_ i: Int) -> Address {
-        Address(suffixOf: Keccak256.hash(utf8: "synthetic address \(i)"))
+        i < accountCount ? addresses[i] : makeAddress(i)
     }
 
     /// The `i`-th synthetic storage slot.
     package static func slot(_ i: Int) -> Hash32 {
-        Keccak256.hash(utf8: "synthetic slot \(i)")
+        i < slotCount ? slots[i] : makeSlot(i)
     }
+
+    private static let addresses = (0..<accountCount).map(makeAddress)
+    private static let slots = (0..<slotCount).map(makeSlot)
+    private static func makeAddress(_ i: Int) -> Address { Address(suffixOf: Keccak256.hash(utf8: "synthetic address \(i)")) }
+    private static func makeSlot(_ i: Int) -> Hash32 { Keccak256.hash(utf8: "synthetic slot \(i)") }
 
     /// Four signing keys, made once.
     private static let keys: [Secp256k1.PrivateKey] = (0..<4).map { i in

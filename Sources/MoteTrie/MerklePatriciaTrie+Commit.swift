@@ -1,3 +1,4 @@
+import Foundation
 import MoteCrypto
 import MotePrimitives
 
@@ -25,6 +26,7 @@ extension MerklePatriciaTrie {
         let rootWasPersisted = root!.isPersisted
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1024)
+        Self.sealChildrenInParallel(&root!, committing: committing, nodes: &nodes)
         Self.seal(&root!, committing: committing, buffer: &buffer, nodes: &nodes)
         switch root!.ref! {
         case .hash(let hash):
@@ -34,6 +36,48 @@ extension MerklePatriciaTrie {
             if committing, !rootWasPersisted { nodes.append((hash, rlp)) }
             return hash
         }
+    }
+
+    /// The fewest dirty children of a root branch worth hashing on several threads.
+    static let parallelThreshold = 4
+
+    /// When the root is a dirty branch with several dirty children, hashes those children's
+    /// subtrees on all cores first (they are disjoint), so the serial pass only hashes the root.
+    /// The nodes collected keep the serial order: child 0's subtree first, then child 1's, …
+    private static func sealChildrenInParallel(
+        _ slot: inout TrieNode, committing: Bool, nodes: inout [(hash: Hash32, rlp: [UInt8])]
+    ) {
+        guard slot.kind == .branch, slot.ref == nil || committing else { return }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard cores > 1 else { return }
+        if !isKnownUniquelyReferenced(&slot) { slot = slot.clone() }
+        let branch = unsafeDowncast(slot, to: BranchNode.self)
+        let dirty = (0..<16).filter { i in
+            guard let child = branch.children[i] else { return false }
+            return child.ref == nil || (committing && !child.isPersisted)
+        }
+        guard dirty.count >= parallelThreshold else { return }
+        var children = branch.children
+        var collected = [[(hash: Hash32, rlp: [UInt8])]](repeating: [], count: 16)
+        children.withUnsafeMutableBufferPointer { childSlots in
+            collected.withUnsafeMutableBufferPointer { out in
+                let work = ParallelSlots(children: childSlots, nodes: out)
+                DispatchQueue.concurrentPerform(iterations: min(cores, dirty.count)) { worker in
+                    var buffer: [UInt8] = []
+                    buffer.reserveCapacity(1024)
+                    var index = worker
+                    while index < dirty.count {
+                        let i = dirty[index]
+                        var local: [(hash: Hash32, rlp: [UInt8])] = []
+                        seal(&work.children[i]!, committing: committing, buffer: &buffer, nodes: &local)
+                        work.nodes[i] = local
+                        index += min(cores, dirty.count)
+                    }
+                }
+            }
+        }
+        branch.children = children
+        for i in dirty { nodes += collected[i] }
     }
 
     /// Fills in the reference of the node in `slot` and of its dirty descendants.
@@ -62,6 +106,16 @@ extension MerklePatriciaTrie {
             node.isPersisted = true
         }
     }
+}
+
+/// The child slots and per-child node lists of one parallel seal.
+///
+/// `@unchecked Sendable`: each worker touches only the indices it was dealt (disjoint
+/// subtrees, nothing shared below them), and the buffers outlive `concurrentPerform`, which
+/// returns only after every worker has finished.
+private struct ParallelSlots: @unchecked Sendable {
+    let children: UnsafeMutableBufferPointer<TrieNode?>
+    let nodes: UnsafeMutableBufferPointer<[(hash: Hash32, rlp: [UInt8])]>
 }
 
 /// A copy of `bytes` in storage of exactly their size (not sharing the scratch buffer's).

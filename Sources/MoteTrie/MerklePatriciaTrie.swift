@@ -1,3 +1,4 @@
+import Foundation
 import MoteCrypto
 import MotePrimitives
 
@@ -98,9 +99,68 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
     }
 
     /// Applies `set` to each pair in order (an empty value deletes).
+    ///
+    /// A large batch under a root branch is applied on all cores: insertions are split by the
+    /// key's first nibble, and each of the root's 16 subtrees takes its own share (the subtrees
+    /// are disjoint; within one, the pairs keep their order). Deletions, which may reshape the
+    /// root, follow one by one. The result is the same trie as the serial loop gives.
     public mutating func update(_ pairs: [(key: [UInt8], value: [UInt8])]) throws(TrieError) {
-        for pair in pairs { try set(pair.key, pair.value) }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard pairs.count >= Self.parallelUpdateThreshold, cores > 1, root != nil else {
+            for pair in pairs { try set(pair.key, pair.value) }
+            return
+        }
+        let source = self.source
+        try Self.resolve(&root!, source, isRoot: true)
+        guard root!.kind == .branch else {
+            for pair in pairs { try set(pair.key, pair.value) }
+            return
+        }
+        var buckets = [[Int]](repeating: [], count: 16)
+        var rest: [Int] = []
+        for (i, pair) in pairs.enumerated() {
+            if pair.value.isEmpty || pair.key.isEmpty { rest.append(i) } else { buckets[Int(pair.key[0] >> 4)].append(i) }
+        }
+        if !isKnownUniquelyReferenced(&root!) { root = root!.clone() }
+        let branch = unsafeDowncast(root!, to: BranchNode.self)
+        var children = branch.children
+        var failures = [TrieError?](repeating: nil, count: 16)
+        let groups = buckets
+        let busy = (0..<16).filter { !groups[$0].isEmpty }
+        let workers = min(cores, busy.count)
+        children.withUnsafeMutableBufferPointer { childSlots in
+            failures.withUnsafeMutableBufferPointer { failureSlots in
+                let work = ParallelUpdate(children: childSlots, failures: failureSlots)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    var index = worker
+                    while index < busy.count {
+                        let nibble = busy[index]
+                        do throws(TrieError) {
+                            for i in groups[nibble] {
+                                let key = pairs[i].key
+                                let path = Nibbles(storage: key, start: 1, end: key.count * 2)
+                                if work.children[nibble] == nil {
+                                    work.children[nibble] = LeafNode(path: path, value: pairs[i].value)
+                                } else {
+                                    _ = try Self.insert(&work.children[nibble]!, path, pairs[i].value, source)
+                                }
+                            }
+                        } catch {
+                            work.failures[nibble] = error
+                        }
+                        index += workers
+                    }
+                }
+            }
+        }
+        branch.children = children
+        branch.invalidate()
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        for i in rest { try set(pairs[i].key, pairs[i].value) }
     }
+
+    /// The smallest batch `update` spreads over the cores.
+    static let parallelUpdateThreshold = 1_024
 
     // MARK: Loading
 
@@ -325,4 +385,14 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
 /// The source of a trie built from scratch: it has no nodes.
 private struct NoTrieNodes: TrieNodeSource {
     func trieNode(_ hash: Hash32) -> [UInt8]? { nil }
+}
+
+/// The root's child slots and per-child failures of one parallel update.
+///
+/// `@unchecked Sendable`: each worker touches only the nibbles it was dealt (disjoint subtrees,
+/// nothing shared below them is mutated without copy-on-write), and the buffers outlive
+/// `concurrentPerform`, which returns only after every worker has finished.
+private struct ParallelUpdate: @unchecked Sendable {
+    let children: UnsafeMutableBufferPointer<TrieNode?>
+    let failures: UnsafeMutableBufferPointer<TrieError?>
 }

@@ -69,6 +69,8 @@ struct DebugCommand: ParsableCommand {
             }
             print("mote debug commit-bench: \(accounts) accounts, \(trieNodes) trie nodes, \(storageSlots) slots, \(transactions) transactions per block")
             var seconds: [Double] = []
+            var nodeKeys: [Hash32] = []
+            var accountKeys: [Address] = []
             for _ in 0..<blocks {
                 let head = parent!
                 let commit = SyntheticChain.largeCommit(
@@ -76,16 +78,38 @@ struct DebugCommand: ParsableCommand {
                     storageSlots: storageSlots, transactions: transactions)
                 let start = ContinuousClock.now
                 try store.commit(commit)
-                let elapsed = ContinuousClock.now - start
-                let s = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let s = microseconds(ContinuousClock.now - start) / 1e6
                 seconds.append(s)
                 print("height \(commit.block.height): \(String(format: "%.1f", s * 1_000)) ms")
                 parent = commit.head
+                nodeKeys += commit.trieNodes.map(\.hash)
+                accountKeys += commit.accounts.map(\.address)
             }
             let sorted = seconds.sorted()
             let median = sorted[sorted.count / 2]
             let mean = seconds.reduce(0, +) / Double(seconds.count)
             print(String(format: "median %.1f ms, mean %.1f ms, min %.1f ms, max %.1f ms", median * 1_000, mean * 1_000, sorted.first! * 1_000, sorted.last! * 1_000))
+
+            // Point reads in random order, each in its own read transaction (as the store does them).
+            var rng = SystemRandomNumberGenerator()
+            nodeKeys.shuffle(using: &rng)
+            accountKeys.shuffle(using: &rng)
+            if !nodeKeys.isEmpty {
+                let keys = nodeKeys.prefix(100_000)
+                let start = ContinuousClock.now
+                for key in keys where try store.trieNode(key) == nil { throw ValidationError("trie node \(key) missing") }
+                print(String(format: "trie node reads: %.2f µs each (%d random)", microseconds(ContinuousClock.now - start) / Double(keys.count), keys.count))
+            }
+            if !accountKeys.isEmpty {
+                let keys = accountKeys.prefix(100_000)
+                let start = ContinuousClock.now
+                for key in keys where try store.account(key) == nil { throw ValidationError("account \(key) missing") }
+                print(String(format: "account reads: %.2f µs each (%d random)", microseconds(ContinuousClock.now - start) / Double(keys.count), keys.count))
+            }
+        }
+
+        private func microseconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
         }
     }
 }

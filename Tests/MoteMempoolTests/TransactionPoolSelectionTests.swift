@@ -76,12 +76,12 @@ import Testing
         let c = [F.tx(2, nonce: 0), F.tx(2, nonce: 1)]
         f.add(a + [b] + c)
         #expect(f.pool.count == 6)
-        // The block holds a0, a1 and b; sender 2's nonce 0 was used by a transaction the pool
-        // never saw, so c0 is stale.
+        // The block holds a0, a1 and b, and a transaction of sender 2 with nonce 0 that the
+        // pool never saw, so c0 is stale.
         f.state.set(F.address(0), nonce: 2, balance: 1_000_000_000)
         f.state.set(F.address(1), nonce: 1, balance: 1_000_000_000)
         f.state.set(F.address(2), nonce: 1, balance: 1_000_000_000)
-        f.pool.blockCommitted([a[0], a[1], b])
+        f.pool.blockCommitted([a[0], a[1], b, F.tx(2, nonce: 0, value: 7)])
         #expect(f.pool.count == 2)
         #expect(f.pool.pending(for: F.address(0)) == [a[2]])
         #expect(f.pool.pending(for: F.address(1)).isEmpty)
@@ -98,11 +98,13 @@ import Testing
         let queued = [F.tx(1, nonce: 1), F.tx(1, nonce: 2)]
         f.add(a + queued)
         #expect(f.pool.queuedCount == 2)
-        // Sender 0 spent elsewhere and now covers only one transaction; sender 1's nonce 0
-        // went in a block from elsewhere, closing the gap.
+        // Sender 0's balance dropped and now covers only one transaction (`reset` re-reads
+        // every sender); sender 1's nonce 0 went in a block, closing the gap.
         f.state.set(F.address(0), nonce: 0, balance: 3_000_000)
         f.state.set(F.address(1), nonce: 1, balance: 1_000_000_000)
-        f.pool.blockCommitted([])
+        f.pool.blockCommitted([F.tx(1, nonce: 0, value: 7)])
+        #expect(f.pool.pending(for: F.address(1)) == queued)
+        f.pool.reset(state: f.state)
         #expect(f.pool.pending(for: F.address(0)) == [a[0]])
         #expect(f.pool.pending(for: F.address(1)) == queued)
         #expect(f.pool.queuedCount == 0)
