@@ -61,7 +61,7 @@ struct InitCommand: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let temporary = storedGenesis + ".tmp"
                 try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-                _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: storedGenesis), withItemAt: URL(fileURLWithPath: temporary))
+                try FileManager.default.moveItem(atPath: temporary, toPath: storedGenesis)
             } catch { JSONOutput.fail("cannot write \(storedGenesis): \(error.localizedDescription)") }
         }
         let ledger = datadir.openLedger()

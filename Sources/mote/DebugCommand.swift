@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
 import MotePrimitives
+import MoteCrypto
+import MoteLedger
 import MoteStorage
+import MoteTransactions
 
 /// `mote debug …`: hidden developer tools that drive the storage layer directly.
 struct DebugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug", abstract: "Developer tools (not for production use).", shouldDisplay: false,
-        subcommands: [WriteBlocks.self, CommitBench.self])
+        subcommands: [WriteBlocks.self, CommitBench.self, DevGenesis.self, Produce.self])
 
     /// `mote debug write-blocks`: the writer the storage crash test kills with SIGKILL.
     struct WriteBlocks: ParsableCommand {
@@ -111,5 +114,81 @@ struct DebugCommand: ParsableCommand {
         private func microseconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
         }
+    }
+
+    /// `mote debug dev-genesis`: a genesis funding deterministic development keys.
+    struct DevGenesis: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dev-genesis",
+            abstract: "Print a genesis file funding K development keys (key i = keccak(\"mote dev key i\"); never use them for value).")
+
+        @Option(help: "How many keys (1 to 10000).") var accounts: Int = 10
+        @Option(help: "Chain id.") var chainId: UInt64 = 4_689
+
+        func validate() throws {
+            guard (1...10_000).contains(accounts) else { throw ValidationError("--accounts must be in 1...10000") }
+            guard chainId > 0 else { throw ValidationError("--chain-id must be positive") }
+        }
+
+        func run() throws {
+            var alloc: [String: Any] = [:]
+            for key in DevKeys.keys(accounts) { alloc[key.address.checksummed] = ["balance": "1000000000000000000000000"] }
+            JSONOutput.print([
+                "chainId": NSNumber(value: chainId), "timestamp": 1_700_000_000, "gasLimit": 30_000_000,
+                "baseFee": "1000000000", "alloc": alloc,
+            ])
+        }
+    }
+
+    /// `mote debug produce`: builds, executes and commits blocks of transfers between the
+    /// development keys on a data directory, printing `height stateRoot` after each commit.
+    /// The ledger crash test kills it with SIGKILL and reopens the directory.
+    struct Produce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "produce", abstract: "Produce blocks of development transfers on a data directory.")
+
+        @OptionGroup var datadir: DataDirectoryOption
+        @Option(help: "Development keys funded in the genesis (see dev-genesis).") var accounts: Int = 10
+        @Option(help: "Blocks to produce.") var count: Int = 10
+        @Option(help: "Transfers per block.") var transfers: Int = 20
+
+        func validate() throws {
+            guard (1...10_000).contains(accounts) else { throw ValidationError("--accounts must be in 1...10000") }
+            guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be in 1...1000000") }
+            guard (0...10_000).contains(transfers) else { throw ValidationError("--transfers must be in 0...10000") }
+        }
+
+        func run() throws {
+            let ledger = datadir.openLedger()
+            let keys = DevKeys.keys(accounts)
+            for _ in 0..<count {
+                let height = ledger.head.height + 1
+                var nonces: [Int: UInt64] = [:]
+                var transactions: [SignedTransaction] = []
+                for j in 0..<transfers {
+                    let from = Int((height &* 7 &+ UInt64(j)) % UInt64(accounts))
+                    let to = keys[Int((height &* 13 &+ UInt64(j) &* 3) % UInt64(accounts))].address
+                    let nonce = try nonces[from] ?? ledger.account(keys[from].address).nonce
+                    nonces[from] = nonce + 1
+                    transactions.append(Transaction.dynamicFee(
+                        chainID: ledger.chainID, nonce: nonce, maxPriorityFeePerGas: 1_000, maxFeePerGas: 100_000_000_000,
+                        gasLimit: 21_000, to: to, value: UInt256(height &* 1_000 &+ UInt64(j))
+                    ).signed(with: keys[from]))
+                }
+                let built = try ledger.buildBlock(
+                    candidates: transactions, producer: keys[0].address, timestamp: 1_700_000_000 + height, epoch: 0)
+                guard built.excluded.isEmpty else { throw ValidationError("left out: \(built.excluded[0].reason)") }
+                try ledger.commit(built.commit)
+                FileHandle.standardOutput.write(Data("\(height) \(ledger.head.stateRoot.hex)\n".utf8))
+            }
+        }
+    }
+}
+
+/// Deterministic development keys: key i is keccak("mote dev key i"). Public knowledge; for
+/// tests and local networks only.
+enum DevKeys {
+    static func keys(_ count: Int) -> [Secp256k1.PrivateKey] {
+        (0..<count).map { try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "mote dev key \($0)").bytes) }
     }
 }
