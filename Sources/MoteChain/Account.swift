@@ -51,10 +51,56 @@ public struct Account: Hashable, Sendable {
 
     /// Decodes the trie encoding; strict.
     public init(encoded bytes: [UInt8]) throws(ChainDecodingError) {
+        if let account = Self.decodeCanonical(bytes) {
+            self = account
+            return
+        }
         let fields = try RLP.decode(bytes, "account").fields(4, "account")
         self.init(
             nonce: try fields[0].uint64("account nonce"), balance: try fields[1].uint256("account balance"),
             storageRoot: try fields[2].hash32("account storage root"), codeHash: try fields[3].hash32("account code hash"))
+    }
+}
+
+extension Account {
+    /// The common case without building an RLP tree: a short list header, two canonical
+    /// integers and two 32-byte strings, exactly filling the input. Anything else → nil (the
+    /// general decoder then decides, with a precise error).
+    static func decodeCanonical(_ bytes: [UInt8]) -> Account? {
+        bytes.withUnsafeBufferPointer { b -> Account? in
+            var i = 0
+            guard b.count >= 1 else { return nil }
+            if b[0] >= 0xc0, b[0] <= 0xf7 {
+                guard Int(b[0] - 0xc0) == b.count - 1 else { return nil }
+                i = 1
+            } else if b[0] == 0xf8 {
+                guard b.count >= 2, b[1] >= 56, Int(b[1]) == b.count - 2 else { return nil }
+                i = 2
+            } else {
+                return nil
+            }
+            func integer(_ maxBytes: Int) -> [UInt8]? {
+                guard i < b.count else { return nil }
+                let p = b[i]
+                if p < 0x80 { i += 1; return p == 0 ? nil : [p] }
+                guard p <= 0xb7 else { return nil }
+                let n = Int(p - 0x80)
+                guard n <= maxBytes, i + 1 + n <= b.count, n != 1 || b[i + 1] >= 0x80, n == 0 || b[i + 1] != 0 else { return nil }
+                defer { i += 1 + n }
+                return Array(b[(i + 1)..<(i + 1 + n)])
+            }
+            func hash() -> Hash32? {
+                guard i + 33 <= b.count, b[i] == 0xa0 else { return nil }
+                defer { i += 33 }
+                return Hash32(copying: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[(i + 1)..<(i + 33)]))
+            }
+            guard let nonceBytes = integer(8), let balanceBytes = integer(32),
+                let storageRoot = hash(), let codeHash = hash(), i == b.count
+            else { return nil }
+            return Account(
+                nonce: nonceBytes.reduce(0) { $0 << 8 | UInt64($1) }, balance: UInt256(bigEndian: balanceBytes)!,
+                storageRoot: storageRoot, codeHash: codeHash)
+        }
     }
 }
 

@@ -38,7 +38,8 @@ public struct Receipt: Hashable, Sendable {
     /// `[type ‖] rlp([status, cumulativeGasUsed, logsBloom, logs])`.
     public var consensusEncoding: [UInt8] {
         let body = RLP.encode(.list([
-            .uint(UInt64(succeeded ? 1 : 0)), .uint(cumulativeGasUsed), .bytes(bloom.bytes), .list(logs.map(\.rlpItem)),
+            .uint(UInt64(succeeded ? 1 : 0)), .uint(cumulativeGasUsed), .bytes(logs.isEmpty ? Bloom.empty.bytes : bloom.bytes),
+            .list(logs.map(\.rlpItem)),
         ]))
         return kind == .legacy ? body : [kind.rawValue] + body
     }

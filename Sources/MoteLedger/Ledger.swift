@@ -338,11 +338,7 @@ public final class Ledger {
 
     /// Ethereum's list root: a trie of rlp(index) → item (transactions, receipts).
     public static func listRoot(_ items: [[UInt8]]) throws(LedgerError) -> Hash32 {
-        var trie = MerklePatriciaTrie()
-        do {
-            for (i, item) in items.enumerated() { try trie.set(RLP.encode(.uint(UInt64(i))), item) }
-            return trie.commit().root
-        } catch { throw LedgerError(.storage("list root: \(error)")) }
+        MerklePatriciaTrie.listRoot(items)
     }
 
     // MARK: Read-only calls

@@ -145,26 +145,44 @@ extension UInt256 {
         return (UInt256(limbs: r0, r1, r2, r3), c3 || c3b)
     }
 
-    /// The full 512-bit product as (high, low).
+    /// The full 512-bit product as (high, low). Schoolbook on 64-bit limbs, on the stack.
     public func multipliedFullWidth(by b: UInt256) -> (high: UInt256, low: UInt256) {
-        var r = [UInt64](repeating: 0, count: 8)
-        for i in 0..<4 {
-            let ai = self[limb: i]
-            if ai == 0 { continue }
-            var carry: UInt64 = 0
-            for j in 0..<4 {
-                let (hi, lo) = ai.multipliedFullWidth(by: b[limb: j])
-                let (s1, o1) = r[i + j].addingReportingOverflow(lo)
-                let (s2, o2) = s1.addingReportingOverflow(carry)
-                r[i + j] = s2
-                carry = hi &+ (o1 ? 1 : 0) &+ (o2 ? 1 : 0)
+        var r: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &r) { raw in
+            let out = raw.bindMemory(to: UInt64.self)
+            for i in 0..<4 {
+                let ai = self[limb: i]
+                if ai == 0 { continue }
+                var carry: UInt64 = 0
+                for j in 0..<4 {
+                    let (hi, lo) = ai.multipliedFullWidth(by: b[limb: j])
+                    let (s1, o1) = out[i + j].addingReportingOverflow(lo)
+                    let (s2, o2) = s1.addingReportingOverflow(carry)
+                    out[i + j] = s2
+                    carry = hi &+ (o1 ? 1 : 0) &+ (o2 ? 1 : 0)
+                }
+                out[i + 4] = carry
             }
-            r[i + 4] = carry
         }
-        return (UInt256(limbs: r[4], r[5], r[6], r[7]), UInt256(limbs: r[0], r[1], r[2], r[3]))
+        return (UInt256(limbs: r.4, r.5, r.6, r.7), UInt256(limbs: r.0, r.1, r.2, r.3))
     }
 
+    /// The product and whether it overflowed 256 bits; a fast path when `b` fits 64 bits.
+    @inlinable
     public func multipliedReportingOverflow(by b: UInt256) -> (partialValue: UInt256, overflow: Bool) {
+        if let small = b.uint64 {
+            let (h0, p0) = l0.multipliedFullWidth(by: small)
+            let (h1, p1) = l1.multipliedFullWidth(by: small)
+            let (h2, p2) = l2.multipliedFullWidth(by: small)
+            let (h3, p3) = l3.multipliedFullWidth(by: small)
+            let (r1, c1) = p1.addingReportingOverflow(h0)
+            let (r2a, c2a) = p2.addingReportingOverflow(h1)
+            let (r2, c2b) = r2a.addingReportingOverflow(c1 ? 1 : 0)
+            let (r3a, c3a) = p3.addingReportingOverflow(h2)
+            let (r3, c3b) = r3a.addingReportingOverflow((c2a ? 1 : 0) + (c2b ? 1 : 0))
+            let overflow = h3 != 0 || c3a || c3b
+            return (UInt256(limbs: p0, r1, r2, r3), overflow)
+        }
         let (high, low) = multipliedFullWidth(by: b)
         return (low, !high.isZero)
     }
@@ -207,7 +225,7 @@ extension UInt256 {
         precondition(!o, "UInt256 subtraction underflow")
         return r
     }
-    public static func * (a: UInt256, b: UInt256) -> UInt256 {
+    @inlinable public static func * (a: UInt256, b: UInt256) -> UInt256 {
         let (r, o) = a.multipliedReportingOverflow(by: b)
         precondition(!o, "UInt256 multiplication overflow")
         return r

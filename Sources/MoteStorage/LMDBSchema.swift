@@ -31,7 +31,8 @@ enum LMDBSchema {
         case accounts
         /// Address (20 bytes) ‖ slot (32 bytes) → slot value (raw bytes): the latest flat storage.
         case storage
-        /// Node hash (Keccak-256, 32 bytes) → node RLP: state and storage trie nodes, never deleted.
+        /// Node hash (Keccak-256, 32 bytes) → node RLP. Reserved: the ledger keeps its tries in
+        /// memory and rebuilds them from the flat state at open, so it writes no nodes here today.
         case trieNodes
     }
 
