@@ -20,9 +20,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product mote
 
-## Mote's main job. Until the devnet exists (issue 4) it runs the crypto benchmark.
+## Mote's main job. Until the devnet exists (issue 4) it runs the benchmarks.
 run: release
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench crypto
+	$$($(SWIFT) build -c release --show-bin-path)/mote bench ledger
 
 ## All tests: unit, conformance (../shared/vectors) and CLI tests against the built binary.
 test: deps
@@ -31,6 +32,7 @@ test: deps
 
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench crypto
+	$$($(SWIFT) build -c release --show-bin-path)/mote bench ledger
 
 clean:
 	rm -rf .build
