@@ -15,10 +15,13 @@ let package = Package(
         .library(name: "MoteChain", targets: ["MoteChain"]),
         .library(name: "MoteStorage", targets: ["MoteStorage"]),
         .library(name: "MoteLedger", targets: ["MoteLedger"]),
+        .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
+        .library(name: "MoteP2P", targets: ["MoteP2P"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -54,6 +57,16 @@ let package = Package(
         .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
         .target(name: "MoteLedger", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage"]),
+        // BFT consensus: a pure state machine (events in, actions out), epoch schedule, vote WAL.
+        .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
+        .target(
+            name: "MoteP2P",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
@@ -75,6 +88,15 @@ let package = Package(
         .testTarget(
             name: "MoteLedgerTests",
             dependencies: ["MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteConsensusTests", dependencies: ["MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(
+            name: "MoteP2PTests",
+            dependencies: [
+                "MoteP2P", "MoteCrypto", "MoteTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],

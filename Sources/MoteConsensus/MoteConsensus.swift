@@ -1,0 +1,1 @@
+// MoteConsensus: see BFTStateMachine.swift

@@ -1,0 +1,1 @@
+// MoteP2P: see the frame codec and peer manager.
