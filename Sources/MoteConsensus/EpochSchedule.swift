@@ -1,0 +1,111 @@
+import MoteCrypto
+import MotePrimitives
+
+/// Which delegates run an epoch and who proposes each round: deterministic from the chain.
+///
+/// Height 0 is genesis; epoch `e ≥ 1` covers heights `(e−1)·L + 1 … e·L` for epoch length `L`.
+/// Each epoch the consensus delegates are the top `numCandidateDelegates` candidates (ranked
+/// by votes, ties by address; until staking exists, the genesis list), and `numDelegates` of
+/// them, in an order shuffled by the epoch's seed, are the producers. The seed of epoch `e+1`
+/// hashes the seed of epoch `e` with the VRF outputs its proposers put in their headers, so
+/// no single delegate picks the next order, and nobody knows it before epoch `e` ends.
+public struct EpochSchedule: Hashable, Sendable {
+    /// Blocks per epoch (≥ 1).
+    public let epochLength: UInt64
+    /// Producers per epoch (≥ 1).
+    public let numDelegates: Int
+    /// Consensus delegates per epoch (≥ numDelegates).
+    public let numCandidateDelegates: Int
+
+    public init(epochLength: UInt64, numDelegates: Int, numCandidateDelegates: Int) {
+        precondition(epochLength >= 1 && numDelegates >= 1 && numCandidateDelegates >= numDelegates)
+        self.epochLength = epochLength
+        self.numDelegates = numDelegates
+        self.numCandidateDelegates = numCandidateDelegates
+    }
+
+    /// The epoch of `height` (0 for genesis).
+    public func epoch(ofHeight height: UInt64) -> UInt64 {
+        height == 0 ? 0 : (height - 1) / epochLength + 1
+    }
+
+    /// The first height of `epoch` (≥ 1).
+    public func firstHeight(ofEpoch epoch: UInt64) -> UInt64 {
+        precondition(epoch >= 1, "epoch 0 is genesis alone")
+        return (epoch - 1) * epochLength + 1
+    }
+
+    /// The last height of `epoch` (≥ 1).
+    public func lastHeight(ofEpoch epoch: UInt64) -> UInt64 { epoch * epochLength }
+
+    /// A candidate for the delegate election.
+    public struct Candidate: Hashable, Sendable {
+        public var address: Address
+        public var votes: UInt256
+        public init(address: Address, votes: UInt256) {
+            self.address = address
+            self.votes = votes
+        }
+    }
+
+    /// The consensus delegates: the top `numCandidateDelegates` by votes (ties by address).
+    public func delegates(from candidates: [Candidate]) -> [Address] {
+        let ranked = candidates.sorted { a, b in a.votes != b.votes ? a.votes > b.votes : a.address < b.address }
+        var seen = Set<Address>()
+        return Array(ranked.lazy.map(\.address).filter { seen.insert($0).inserted }.prefix(numCandidateDelegates))
+    }
+
+    /// The epoch's producers: `delegates` shuffled by `seed`, the first `numDelegates`.
+    public func producers(delegates: [Address], seed: Hash32) -> [Address] {
+        Array(Self.shuffle(delegates, seed: seed).prefix(numDelegates))
+    }
+
+    /// The proposer of `(height, round)`: `producers[(height + round) % producers.count]`.
+    public func proposer(height: UInt64, round: UInt64, producers: [Address]) -> Address {
+        precondition(!producers.isEmpty)
+        let (sum, overflow) = height.addingReportingOverflow(round)
+        let index = overflow ? (height % UInt64(producers.count) + round % UInt64(producers.count)) : sum
+        return producers[Int(index % UInt64(producers.count))]
+    }
+
+    /// Fisher–Yates with `keccak(seed ‖ i)` as the source of randomness: the same on every machine.
+    public static func shuffle(_ items: [Address], seed: Hash32) -> [Address] {
+        var out = items
+        guard out.count > 1 else { return out }
+        for i in stride(from: out.count - 1, to: 0, by: -1) {
+            let draw = UInt256(bigEndian: Keccak256.hash(seed.bytes + UInt64(i).bigEndianBytes8).bytes)!
+            let j = Int((draw % UInt256(UInt64(i + 1))).l0)
+            out.swapAt(i, j)
+        }
+        return out
+    }
+
+    /// The seed of epoch 1: derived from the genesis hash.
+    public static func firstSeed(genesisHash: Hash32) -> Hash32 {
+        Keccak256.hash(Array("mote epoch seed".utf8) + genesisHash.bytes)
+    }
+
+    /// The seed of the epoch after one with `seed`, from the VRF outputs (betas) of its blocks
+    /// in height order. Blocks without a VRF proof contribute nothing.
+    public static func nextSeed(after seed: Hash32, epoch: UInt64, vrfOutputs: [[UInt8]]) -> Hash32 {
+        var hasher = Keccak256.Hasher()
+        hasher.update(Array("mote epoch seed".utf8))
+        hasher.update(seed.bytes)
+        hasher.update(epoch.bigEndianBytes8)
+        for output in vrfOutputs {
+            hasher.update(UInt64(output.count).bigEndianBytes8)
+            hasher.update(output)
+        }
+        return hasher.finalize()
+    }
+
+    /// The VRF input (alpha) a proposer evaluates for `height` in an epoch with `seed`.
+    public static func vrfInput(seed: Hash32, height: UInt64) -> [UInt8] {
+        Array("mote block vrf".utf8) + seed.bytes + height.bigEndianBytes8
+    }
+}
+
+extension UInt64 {
+    /// Exactly 8 big-endian bytes.
+    var bigEndianBytes8: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: self >> UInt64(56 - 8 * $0)) } }
+}
