@@ -87,7 +87,9 @@ let package = Package(
         .testTarget(name: "MoteStorageTests", dependencies: ["MoteStorage", "MoteChain", "MoteTestSupport"]),
         .testTarget(
             name: "MoteLedgerTests",
-            dependencies: ["MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
+            dependencies: [
+                "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport",
+            ]),
         .testTarget(name: "MoteConsensusTests", dependencies: ["MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
             name: "MoteP2PTests",

@@ -52,7 +52,11 @@ public struct EpochSchedule: Hashable, Sendable {
     public func delegates(from candidates: [Candidate]) -> [Address] {
         let ranked = candidates.sorted { a, b in a.votes != b.votes ? a.votes > b.votes : a.address < b.address }
         var seen = Set<Address>()
-        return Array(ranked.lazy.map(\.address).filter { seen.insert($0).inserted }.prefix(numCandidateDelegates))
+        var out: [Address] = []
+        for candidate in ranked where out.count < numCandidateDelegates && seen.insert(candidate.address).inserted {
+            out.append(candidate.address)
+        }
+        return out
     }
 
     /// The epoch's producers: `delegates` shuffled by `seed`, the first `numDelegates`.

@@ -5,6 +5,7 @@ import MotePrimitives
 import MoteStorage
 import MoteTestSupport
 import MoteTransactions
+import MoteTrie
 import Testing
 
 @testable import MoteLedger
@@ -102,5 +103,59 @@ import Testing
         let a = try JSONSerialization.jsonObject(with: generated) as? NSArray
         let b = try JSONSerialization.jsonObject(with: published) as? NSArray
         #expect(a == b, "regenerate with: mote contracts abi NodeRegistry > docs/abi/NodeRegistry.json")
+    }
+}
+
+/// `eth_getProof`-style proofs from the ledger verify against the head's state root.
+@Suite struct LedgerProofTests {
+    @Test func accountAndStorageProofsVerify() throws {
+        let ledger = try Fixture.ledger()
+        let registry = NodeRegistryContract()
+        let tx = Transaction.dynamicFee(
+            chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
+            to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")])
+        ).signed(with: Fixture.keys[0])
+        try ledger.commit(try ledger.buildBlock(candidates: [tx], producer: Fixture.producer, timestamp: 1_001, epoch: 0).commit)
+
+        let me = Fixture.keys[0].address
+        let proof = try ledger.proof(me)
+        let value = try #require(try SecureTrie.verifyProof(root: ledger.head.stateRoot, key: me.bytes, proof: proof.accountProof))
+        #expect(try Account(encoded: value) == (try ledger.account(me)))
+
+        let absent = Address(suffixOf: Keccak256.hash(utf8: "nobody"))
+        #expect(try SecureTrie.verifyProof(root: ledger.head.stateRoot, key: absent.bytes, proof: try ledger.proof(absent).accountProof) == nil)
+
+        let slot = NodeRegistryContract.nodeSlot(me)
+        let contractProof = try ledger.proof(registry.address, slots: [slot])
+        let contract = try ledger.account(registry.address)
+        #expect(contract.storageRoot != Account.emptyTrieRoot)
+        let stored = try #require(try SecureTrie.verifyProof(root: contract.storageRoot, key: slot.bytes, proof: contractProof.storageProofs[0]))
+        #expect(try RLP.decode(stored).bytesValue() == (try ledger.store.storageValue(registry.address, slot: slot)))
+
+        // A proof against another root fails.
+        var tampered = proof.accountProof
+        tampered[0][tampered[0].count / 2] ^= 1
+        #expect(throws: (any Error).self) { try SecureTrie.verifyProof(root: ledger.head.stateRoot, key: me.bytes, proof: tampered) }
+    }
+
+    @Test func reopeningRebuildsTheSameTries() throws {
+        let store = InMemoryChainStore()
+        let ledger = try Ledger(store: store, genesis: Fixture.genesis())
+        let registry = NodeRegistryContract()
+        let tx = Transaction.dynamicFee(
+            chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
+            to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")])
+        ).signed(with: Fixture.keys[1])
+        try ledger.commit(try ledger.buildBlock(candidates: [tx], producer: Fixture.producer, timestamp: 1_001, epoch: 0).commit)
+        // A second ledger on the same store rebuilds the state and storage tries from the flat state.
+        let reopened = try Ledger(store: store, genesis: Fixture.genesis())
+        #expect(reopened.head == ledger.head)
+        let next = Transaction.dynamicFee(
+            chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
+            to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("m"), .string("f")])
+        ).signed(with: Fixture.keys[2])
+        let a = try ledger.buildBlock(candidates: [next], producer: Fixture.producer, timestamp: 1_002, epoch: 0)
+        let b = try reopened.buildBlock(candidates: [next], producer: Fixture.producer, timestamp: 1_002, epoch: 0)
+        #expect(a.block.header == b.block.header)
     }
 }
