@@ -2,31 +2,6 @@ import Foundation
 import MoteTestSupport
 import Testing
 
-/// The built `mote` executable these tests run.
-enum MoteBinary {
-    /// `$MOTE_BINARY`, else `mote` beside the test bundle (same build folder, whatever the
-    /// scratch path), else `<package root>/.build/debug/mote`.
-    static let url: URL = {
-        let fileManager = FileManager.default
-        if let path = ProcessInfo.processInfo.environment["MOTE_BINARY"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        var candidates: [URL] = []
-        // Linux: the test runner is `<build>/debug/MotePackageTests.xctest`.
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        // macOS: `<build>/debug/MotePackageTests.xctest/Contents/MacOS/...`, loaded by xctest.
-        for bundle in Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        candidates.append(Bundle.main.bundleURL)
-        for directory in candidates {
-            let binary = directory.appendingPathComponent("mote")
-            if fileManager.isExecutableFile(atPath: binary.path) { return binary }
-        }
-        return Vectors.packageRoot.appendingPathComponent(".build/debug/mote")
-    }()
-}
-
 /// One run of `mote`: exit status, output, and stdout parsed as JSON.
 struct MoteRun {
     let status: Int32

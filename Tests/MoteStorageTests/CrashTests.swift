@@ -9,27 +9,9 @@ import Testing
 /// checks, after each kill, that nothing it had committed is lost and nothing half-written is
 /// visible.
 @Suite struct CrashTests {
-    /// The built `mote` executable: `$MOTE_BINARY`, else `mote` beside the test runner (same
-    /// build folder, whatever the scratch path), else `<package root>/.build/debug/mote`.
-    static let moteBinary: URL = {
-        if let path = ProcessInfo.processInfo.environment["MOTE_BINARY"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        // macOS: `<build>/debug/MotePackageTests.xctest/Contents/MacOS/...`, loaded by xctest.
-        for bundle in Bundle.allBundles where bundle.bundleURL.pathExtension == "xctest" {
-            candidates.append(bundle.bundleURL.deletingLastPathComponent())
-        }
-        for directory in candidates {
-            let binary = directory.appendingPathComponent("mote")
-            if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
-        }
-        return Vectors.packageRoot.appendingPathComponent(".build/debug/mote")
-    }()
-
     @Test(.timeLimit(.minutes(2)))
     func killNineNeverLosesACommittedBlock() throws {
-        let binary = Self.moteBinary
+        let binary = MoteBinary.url
         try #require(
             FileManager.default.isExecutableFile(atPath: binary.path),
             "no mote binary at \(binary.path): build it (swift build --product mote) or set MOTE_BINARY")

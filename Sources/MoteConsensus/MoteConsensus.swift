@@ -1,1 +1,0 @@
-// MoteConsensus: see BFTStateMachine.swift

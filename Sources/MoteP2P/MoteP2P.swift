@@ -1,1 +1,0 @@
-// MoteP2P: see the frame codec and peer manager.
