@@ -11,6 +11,7 @@ public struct Hash32: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Exactly 32 bytes, or nil.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
@@ -76,6 +77,7 @@ public struct Address: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Exactly 20 bytes, or nil.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 20 else { return nil }
         var words: (UInt64, UInt64, UInt32) = (0, 0, 0)

@@ -72,15 +72,23 @@ public struct UInt256: Hashable, Sendable {
 
 extension UInt256 {
     /// A big-endian value of at most 32 bytes (leading zeros allowed); nil if longer.
+    @inlinable
     public init?(bigEndian bytes: some Collection<UInt8>) {
-        guard bytes.count <= 32 else { return nil }
-        var value = UInt256.zero
-        var shift = 0
-        for byte in bytes.reversed() {
-            value[limb: shift / 64] |= UInt64(byte) << UInt64(shift % 64)
-            shift += 8
+        let count = bytes.count
+        guard count <= 32 else { return nil }
+        var limbs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var shift = (count - 1) * 8
+        for byte in bytes {
+            let value = UInt64(byte) << UInt64(shift % 64)
+            switch shift / 64 {
+            case 0: limbs.0 |= value
+            case 1: limbs.1 |= value
+            case 2: limbs.2 |= value
+            default: limbs.3 |= value
+            }
+            shift -= 8
         }
-        self = value
+        self.init(limbs: limbs.0, limbs.1, limbs.2, limbs.3)
     }
 
     /// The 32-byte big-endian form.
