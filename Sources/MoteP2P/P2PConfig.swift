@@ -39,8 +39,8 @@ public struct P2PConfig: Sendable {
     public var maxPendingConnections = 32
     /// The largest frame (type byte + payload) sent or accepted.
     public var maxFrameSize = P2PFrame.defaultMaximumSize
-    /// The most messages queued to one peer before gossip to it is dropped and, on further
-    /// overflow, the peer is disconnected as slow.
+    /// The most messages queued to one peer; beyond it messages to that peer are dropped and,
+    /// after another `maxSendQueue` drops in a row, the peer is disconnected as slow.
     public var maxSendQueue = 4096
     /// How long a connection may take to finish the handshake.
     public var handshakeTimeout: TimeAmount = .seconds(5)
