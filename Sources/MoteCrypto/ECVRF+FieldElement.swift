@@ -7,7 +7,7 @@ extension ECVRF {
     /// equality. Variable time: it only ever sees public data (the public key and alpha).
     struct FieldElement: Equatable {
         /// Limbs, least significant first; the value is < p.
-        private(set) var limbs: (UInt64, UInt64, UInt64, UInt64)
+        let limbs: (UInt64, UInt64, UInt64, UInt64)
 
         static func == (a: FieldElement, b: FieldElement) -> Bool {
             a.limbs.0 == b.limbs.0 && a.limbs.1 == b.limbs.1 && a.limbs.2 == b.limbs.2 && a.limbs.3 == b.limbs.3
@@ -28,15 +28,6 @@ extension ECVRF {
 
         /// An already reduced value.
         private init(reduced limbs: (UInt64, UInt64, UInt64, UInt64)) { self.limbs = limbs }
-
-        /// The value of 32 little-endian bytes, reduced mod p (all 256 bits are used).
-        init(littleEndian bytes: some Collection<UInt8>) {
-            let b = Array(bytes)
-            precondition(b.count == 32)
-            var words: [UInt64] = [0, 0, 0, 0]
-            for i in 0..<32 { words[i / 8] |= UInt64(b[i]) << (8 * UInt64(i % 8)) }
-            self = FieldElement.reduce(wide: words + [0, 0, 0, 0])
-        }
 
         /// OS2IP of up to 64 big-endian bytes, reduced mod p (RFC 9380 `hash_to_field`).
         init(bigEndian bytes: some Collection<UInt8>) {

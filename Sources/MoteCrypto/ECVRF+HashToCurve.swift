@@ -3,7 +3,7 @@ extension ECVRF {
     /// (`encode_to_curve_salt` = PK_string for both edwards25519 suites). The result is in the
     /// prime-order subgroup. Returns nil only in the TAI case where no counter 0…255 gives a
     /// point (probability about 2^-256).
-    static func encodeToCurve(suite: Suite, salt: [UInt8], alpha: [UInt8]) -> Point? {
+    package static func encodeToCurve(suite: Suite, salt: [UInt8], alpha: [UInt8]) -> Point? {
         switch suite {
         case .tai: return tryAndIncrement(salt: salt, alpha: alpha)?.point
         case .ell2: return hashToCurveEll2(salt + alpha, dst: Array("ECVRF_edwards25519_XMD:SHA-512_ELL2_NU_".utf8) + [suite.rawValue])

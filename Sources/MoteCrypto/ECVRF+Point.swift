@@ -10,19 +10,19 @@ extension ECVRF {
     /// (8·P), and an identity result is a value, not an error. So ``multiplied(by:)`` splits a
     /// point into its prime-order part and its torsion part, and cofactor clearing is three
     /// doublings with `crypto_core_ed25519_add`, which takes any point on the curve.
-    struct Point: Equatable {
+    package struct Point: Equatable, Sendable {
         /// The canonical encoding.
-        let bytes: [UInt8]
+        package let bytes: [UInt8]
 
         private init(canonical bytes: [UInt8]) { self.bytes = bytes }
 
         /// The neutral element (0, 1).
-        static let identity = Point(canonical: [1] + [UInt8](repeating: 0, count: 31))
+        package static let identity = Point(canonical: [1] + [UInt8](repeating: 0, count: 31))
 
         /// RFC 9381 `string_to_point` for edwards25519: RFC 8032 §5.1.3 decoding, which fails
         /// unless y < p, the point is on the curve, and the sign bit is 0 when x = 0. Exactly the
         /// strings that decode and re-encode to themselves, so that is the test.
-        init?(decoding string: some Collection<UInt8>) {
+        package init?(decoding string: some Collection<UInt8>) {
             let string = Array(string)
             guard string.count == 32 else { return nil }
             Sodium.ensureInitialized()
@@ -44,10 +44,10 @@ extension ECVRF {
         }
 
         /// True for the neutral element.
-        var isIdentity: Bool { self == .identity }
+        package var isIdentity: Bool { self == .identity }
 
         /// self + other.
-        static func + (a: Point, b: Point) -> Point {
+        package static func + (a: Point, b: Point) -> Point {
             var out = [UInt8](repeating: 0, count: 32)
             let rc = crypto_core_ed25519_add(&out, a.bytes, b.bytes)
             precondition(rc == 0, "points are valid by construction")
@@ -55,7 +55,7 @@ extension ECVRF {
         }
 
         /// self − other.
-        static func - (a: Point, b: Point) -> Point {
+        package static func - (a: Point, b: Point) -> Point {
             var out = [UInt8](repeating: 0, count: 32)
             let rc = crypto_core_ed25519_sub(&out, a.bytes, b.bytes)
             precondition(rc == 0, "points are valid by construction")
@@ -63,17 +63,17 @@ extension ECVRF {
         }
 
         /// 8·self (cofactor clearing): three doublings.
-        var timesCofactor: Point {
+        package var timesCofactor: Point {
             let twice = self + self
             let four = twice + twice
             return four + four
         }
 
         /// True if 8·self is the identity (one of the eight points of small order).
-        var hasSmallOrder: Bool { timesCofactor.isIdentity }
+        package var hasSmallOrder: Bool { timesCofactor.isIdentity }
 
         /// n·B for a scalar below 2^255 (B the base point).
-        static func base(times n: Scalar) -> Point {
+        package static func base(times n: Scalar) -> Point {
             Sodium.ensureInitialized()
             var out = [UInt8](repeating: 0, count: 32)
             // −1 means the product is the identity (n ≡ 0 mod L).
@@ -82,7 +82,7 @@ extension ECVRF {
         }
 
         /// n·self for any point and any scalar below 2^255 (n the integer, not reduced).
-        func multiplied(by n: Scalar) -> Point {
+        package func multiplied(by n: Scalar) -> Point {
             Sodium.ensureInitialized()
             var out = [UInt8](repeating: 0, count: 32)
             // Fast path: libsodium succeeds iff self is in the prime-order subgroup, not the
@@ -111,12 +111,12 @@ extension ECVRF {
 
     /// A 32-byte little-endian integer below 2^256, with arithmetic mod L, the order of the
     /// prime-order subgroup (L = 2^252 + 27742317777372353535851937790883648493).
-    struct Scalar: Equatable {
+    package struct Scalar: Equatable, Sendable {
         /// Little-endian bytes.
-        let bytes: [UInt8]
+        package let bytes: [UInt8]
 
         /// L, little-endian.
-        static let order: [UInt8] = [
+        package static let order: [UInt8] = [
             0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ]
@@ -131,7 +131,7 @@ extension ECVRF {
         }()
 
         /// The integer of 32 little-endian bytes (or fewer, zero-extended).
-        init(_ bytes: some Collection<UInt8>) {
+        package init(_ bytes: some Collection<UInt8>) {
             let bytes = Array(bytes)
             precondition(bytes.count <= 32)
             self.bytes = bytes + [UInt8](repeating: 0, count: 32 - bytes.count)
@@ -141,7 +141,7 @@ extension ECVRF {
         init(integer: UInt8) { self.init([integer]) }
 
         /// RFC 9381 `string_to_int` of up to 64 little-endian bytes, reduced mod L.
-        init(reducing wide: some Collection<UInt8>) {
+        package init(reducing wide: some Collection<UInt8>) {
             let wide = Array(wide)
             precondition(wide.count <= 64)
             var input = wide + [UInt8](repeating: 0, count: 64 - wide.count)
@@ -151,7 +151,7 @@ extension ECVRF {
         }
 
         /// True if the integer is below L (a canonical scalar).
-        var isCanonical: Bool {
+        package var isCanonical: Bool {
             for i in stride(from: 31, through: 0, by: -1) where bytes[i] != Scalar.order[i] {
                 return bytes[i] < Scalar.order[i]
             }
@@ -159,17 +159,17 @@ extension ECVRF {
         }
 
         /// self mod L.
-        var reduced: Scalar { Scalar(reducing: bytes) }
+        package var reduced: Scalar { Scalar(reducing: bytes) }
 
         /// (a + b) mod L.
-        static func + (a: Scalar, b: Scalar) -> Scalar {
+        package static func + (a: Scalar, b: Scalar) -> Scalar {
             var out = [UInt8](repeating: 0, count: 32)
             crypto_core_ed25519_scalar_add(&out, a.reduced.bytes, b.reduced.bytes)
             return Scalar(out)
         }
 
         /// (a · b) mod L.
-        static func * (a: Scalar, b: Scalar) -> Scalar {
+        package static func * (a: Scalar, b: Scalar) -> Scalar {
             var out = [UInt8](repeating: 0, count: 32)
             crypto_core_ed25519_scalar_mul(&out, a.reduced.bytes, b.reduced.bytes)
             return Scalar(out)
@@ -177,7 +177,7 @@ extension ECVRF {
     }
 
     /// One-time libsodium set-up for the ECVRF code.
-    enum Sodium {
+    package enum Sodium {
         /// `sodium_init`, once, through a lazy global (idempotent and thread-safe).
         private static let initialized: Bool = sodium_init() >= 0
 
@@ -185,7 +185,7 @@ extension ECVRF {
         static func ensureInitialized() { precondition(initialized, "sodium_init failed") }
 
         /// SHA-512 of the concatenation of `parts`.
-        static func sha512(_ parts: [UInt8]...) -> [UInt8] {
+        package static func sha512(_ parts: [UInt8]...) -> [UInt8] {
             ensureInitialized()
             var state = crypto_hash_sha512_state()
             crypto_hash_sha512_init(&state)
