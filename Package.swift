@@ -17,11 +17,13 @@ let package = Package(
         .library(name: "MoteLedger", targets: ["MoteLedger"]),
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
+        .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -67,11 +69,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
+        // A node: configuration, and the wiring of ledger, pool, consensus and p2p.
+        .target(
+            name: "MoteNode",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger",
+                "MoteMempool", "MoteConsensus", "MoteP2P",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -99,6 +109,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
+        .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
