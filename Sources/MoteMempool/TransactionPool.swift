@@ -56,7 +56,7 @@ public final class TransactionPool: Sendable {
         let rules = config.rules
         let decodedAndHashed = verifier.concurrentMap(rawTransactions) { raw in
             let result = Result { () throws(TransactionError) in try UnverifiedTransaction(decoding: raw, rules: rules) }
-            return (result, (try? result.get()).map { Keccak256.hash($0.rawBytes) })
+            return (result, (try? result.get()).map(\.hash))
         }
         let decoded = decodedAndHashed.map(\.0)
         let hashes = decodedAndHashed.map(\.1)

@@ -10,6 +10,8 @@ public struct UnverifiedTransaction: Sendable {
     public let rawBytes: [UInt8]
     /// The hash the sender signed.
     public let signingHash: Hash32
+    /// The transaction hash: Keccak-256 of `rawBytes`.
+    public let hash: Hash32
 
     /// Decodes `raw` (a legacy RLP list or a typed envelope) and applies `rules`.
     /// `checkRules: false` skips the stateless rules (chain id, fees, intrinsic gas) for
@@ -43,6 +45,7 @@ public struct UnverifiedTransaction: Sendable {
         self.signature = signature
         self.rawBytes = raw
         self.signingHash = transaction.signingHash
+        self.hash = Keccak256.hash(raw)
     }
 
     /// Recovers the sender.
@@ -51,12 +54,12 @@ public struct UnverifiedTransaction: Sendable {
         do { key = try Secp256k1.recover(hash: signingHash, signature: signature) } catch {
             throw TransactionError(.recoveryFailed)
         }
-        return SignedTransaction(transaction: transaction, signature: signature, rawBytes: rawBytes, sender: key.address)
+        return SignedTransaction(transaction: transaction, signature: signature, rawBytes: rawBytes, sender: key.address, hash: hash)
     }
 
     /// The signed transaction with a sender recovered elsewhere (e.g. by a batch verifier).
     public func verified(sender: Address) -> SignedTransaction {
-        SignedTransaction(transaction: transaction, signature: signature, rawBytes: rawBytes, sender: sender)
+        SignedTransaction(transaction: transaction, signature: signature, rawBytes: rawBytes, sender: sender, hash: hash)
     }
 
     private static func decodeList(_ bytes: [UInt8]) throws(TransactionError) -> [RLPItem] {

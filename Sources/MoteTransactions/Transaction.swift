@@ -116,11 +116,11 @@ public struct SignedTransaction: Hashable, Sendable {
         }
     }
 
-    init(transaction: Transaction, signature: Secp256k1.RecoverableSignature, rawBytes: [UInt8], sender: Address) {
+    init(transaction: Transaction, signature: Secp256k1.RecoverableSignature, rawBytes: [UInt8], sender: Address, hash: Hash32? = nil) {
         self.transaction = transaction
         self.signature = signature
         self.rawBytes = rawBytes
-        self.hash = Keccak256.hash(rawBytes)
+        self.hash = hash ?? Keccak256.hash(rawBytes)
         self.sender = sender
     }
 }
