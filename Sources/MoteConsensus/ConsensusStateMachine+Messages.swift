@@ -63,6 +63,11 @@ extension ConsensusStateMachine {
         case broadcastProposal(Proposal)
         /// Send a vote to every delegate.
         case broadcastVote(Vote)
+        /// Pass on a vote signed by another delegate to every delegate (gossip: what one
+        /// correct node accepted, all correct nodes get, which Tendermint's liveness needs).
+        case relayVote(Vote)
+        /// Pass on a proposal signed by another delegate to every delegate.
+        case relayProposal(Proposal)
         /// Build a block for `height` and answer with `Event.blockBuilt`.
         case requestBlock(height: UInt64, round: UInt32)
         /// Check the proposed block `blockHash` (fetching it if needed) and answer with
@@ -75,7 +80,8 @@ extension ConsensusStateMachine {
         /// A delegate double-signed: keep the evidence (for the chain to slash).
         case recordEvidence(DoubleSignEvidence)
         /// `peer` is still voting at `height`, already decided here: send it that height's
-        /// commit certificate.
+        /// commit certificate (from the block store). Emitted for every such vote, relays and
+        /// late arrivals included, so the driver should rate-limit it per peer.
         case peerLagging(peer: Address, height: UInt64)
     }
 }

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The byte store under a `VoteWAL`: an append-only file, or memory in tests.
+public protocol WALStorage: AnyObject {
+    /// Every byte stored so far.
+    func readAll() throws(WALError) -> [UInt8]
+    /// Appends `bytes` at the end (not yet durable).
+    func append(_ bytes: [UInt8]) throws(WALError)
+    /// Makes everything appended durable (fsync).
+    func sync() throws(WALError)
+    /// Cuts the store to its first `length` bytes, durably.
+    func truncate(to length: Int) throws(WALError)
+    /// Replaces the whole content with `bytes`, atomically: after a crash the store holds
+    /// either the old content or the new, never a mix.
+    func replaceAll(with bytes: [UInt8]) throws(WALError)
+}
+
+/// A WAL file on disk, opened for appending; created (and its directory synced) if missing.
+public final class FileWALStorage: WALStorage {
+    /// The file's path.
+    public let path: String
+    private var fd: Int32
+
+    /// Opens or creates the file at `path`.
+    public init(path: String) throws(WALError) {
+        self.path = path
+        let existed = access(path, F_OK) == 0
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw WALError(.io("open \(path)", errno)) }
+        self.fd = fd
+        if !existed { syncDirectory() }
+    }
+
+    private func syncDirectory() {
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let dirfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_CLOEXEC)
+        if dirfd >= 0 {
+            _ = fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    deinit { close(fd) }
+
+    public func readAll() throws(WALError) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset: off_t = 0
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WALError(.io("read \(path)", errno))
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+            offset += off_t(n)
+        }
+    }
+
+    public func append(_ bytes: [UInt8]) throws(WALError) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw WALError(.io("write \(path)", errno))
+            }
+            written += n
+        }
+    }
+
+    public func sync() throws(WALError) {
+        guard fsync(fd) == 0 else { throw WALError(.io("fsync \(path)", errno)) }
+    }
+
+    public func truncate(to length: Int) throws(WALError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw WALError(.io("truncate \(path)", errno)) }
+        try sync()
+    }
+
+    /// Writes `path.tmp`, fsyncs it, renames it over `path` and fsyncs the directory.
+    public func replaceAll(with bytes: [UInt8]) throws(WALError) {
+        let temporary = path + ".tmp"
+        let tfd = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard tfd >= 0 else { throw WALError(.io("open \(temporary)", errno)) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(tfd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(tfd)
+                throw WALError(.io("write \(temporary)", code))
+            }
+            written += n
+        }
+        guard fsync(tfd) == 0 else {
+            let code = errno
+            close(tfd)
+            throw WALError(.io("fsync \(temporary)", code))
+        }
+        close(tfd)
+        guard rename(temporary, path) == 0 else { throw WALError(.io("rename \(temporary)", errno)) }
+        syncDirectory()
+        let reopened = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+        guard reopened >= 0 else { throw WALError(.io("reopen \(path)", errno)) }
+        close(fd)
+        fd = reopened
+    }
+}
+
+/// A WAL kept in memory: for tests and for nodes that do not sign.
+public final class InMemoryWALStorage: WALStorage {
+    /// The stored bytes.
+    public private(set) var bytes: [UInt8]
+
+    /// A store holding `bytes`.
+    public init(bytes: [UInt8] = []) { self.bytes = bytes }
+
+    public func readAll() throws(WALError) -> [UInt8] { bytes }
+    public func append(_ bytes: [UInt8]) throws(WALError) { self.bytes += bytes }
+    public func sync() throws(WALError) {}
+    public func truncate(to length: Int) throws(WALError) { bytes.removeSubrange(min(length, bytes.count)...) }
+    public func replaceAll(with bytes: [UInt8]) throws(WALError) { self.bytes = bytes }
+}
