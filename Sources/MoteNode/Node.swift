@@ -1,0 +1,360 @@
+import Foundation
+import MoteChain
+import MoteConsensus
+import MoteCrypto
+import MoteLedger
+import MoteMempool
+import MoteP2P
+import MotePrimitives
+import MoteStorage
+import MoteTransactions
+
+/// A trusted node: the ledger, the transaction pool, the consensus state machine with its
+/// vote WAL, and the p2p network, driven by one actor.
+///
+/// The actor is the single routine that mutates consensus state (as CometBFT's receive
+/// routine is): network messages, timers and the application's answers all become events of
+/// `ConsensusStateMachine`, and its actions are carried out here in order — a vote reaches
+/// the WAL (fsynced) before it is broadcast. A proposal travels with its block; a decided
+/// block is committed to the ledger with one LMDB write, and its commit certificate goes into
+/// the next block's header. A node that is behind (new, restarted, partitioned) fetches
+/// finalized blocks with their certificates from peers, checks them and catches up.
+public actor Node {
+    public let config: NodeConfig
+    public let genesis: Genesis
+    let ledger: Ledger
+    let pool: TransactionPool
+    let p2p: P2PNode
+    let wal: VoteWAL?
+    let key: Secp256k1.PrivateKey?
+    let validators: ValidatorSet
+    let schedule: EpochSchedule
+    let consensusConfig: ConsensusConfig
+    var machine: ConsensusStateMachine
+    /// Blocks seen for the height being decided, by hash (proposed or built).
+    var blocks: [Hash32: Block] = [:]
+    /// Blocks executed and ready to commit, by hash.
+    var checked: [Hash32: BlockCommit] = [:]
+    /// Commit certificates of recent heights (the newest is not yet in any header).
+    var certificates: [UInt64: CommitCertificate] = [:]
+    var timers: [ConsensusStateMachine.Timeout: Task<Void, Never>] = [:]
+    var syncing = false
+    /// The last height whose certificate was sent to each lagging peer (sent once per height).
+    var lagging: [Address: UInt64] = [:]
+    let output: @Sendable (String) -> Void
+
+    /// Opens the data directory (created by `mote init`) and prepares every part; `run()` starts them.
+    public init(config: NodeConfig, output: @escaping @Sendable (String) -> Void = { print($0) }) throws {
+        self.config = config
+        self.output = output
+        let genesisPath = config.datadir + "/genesis.json"
+        guard let data = FileManager.default.contents(atPath: genesisPath) else {
+            throw NodeConfigError("data directory \(config.datadir) is not initialised (run mote init)")
+        }
+        genesis = try Genesis(json: data)
+        let store = try LMDBChainStore(dataDirectory: config.datadir)
+        ledger = try Ledger(store: store, genesis: genesis)
+        key = try config.operatorKeyFile.map { path in try Secp256k1.PrivateKey(bytes: try Self.readHexKey(path)) }
+        guard !genesis.delegates.isEmpty else { throw NodeConfigError("the genesis has no delegates") }
+        validators = try ValidatorSet(genesis.delegates.map(\.operatorAddress))
+        schedule = EpochSchedule(
+            epochLength: genesis.parameters.epochLength, numDelegates: genesis.delegates.count,
+            numCandidateDelegates: genesis.delegates.count)
+        consensusConfig = ConsensusConfig(
+            chainID: genesis.chainID, propose: .milliseconds(Int(config.proposeTimeoutMs)),
+            proposeDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), prevote: .milliseconds(Int(config.voteTimeoutMs)),
+            prevoteDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), precommit: .milliseconds(Int(config.voteTimeoutMs)),
+            precommitDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), commit: .milliseconds(Int(config.blockIntervalMs)))
+        if key != nil {
+            wal = try VoteWAL(path: config.datadir + "/consensus.wal")
+        } else {
+            wal = nil
+        }
+        machine = ConsensusStateMachine(
+            config: consensusConfig, validators: validators, key: key, signedHistory: wal?.records ?? [])
+        pool = TransactionPool(
+            config: PoolConfig(
+                rules: ledger.rules, capacity: config.poolCapacity, accountCapacity: config.poolAccountCapacity),
+            state: StorePoolState(store: store))
+        var p2pConfig = P2PConfig(chainID: genesis.chainID, genesisHash: try store.blockHash(atHeight: 0) ?? .zero)
+        p2pConfig.listenHost = config.p2pListen.host
+        p2pConfig.listenPort = config.p2pListen.port
+        p2pConfig.staticPeers = config.peers.map { PeerEndpoint(host: $0.host, port: $0.port) }
+        p2pConfig.bootnodes = config.bootnodes.map { PeerEndpoint(host: $0.host, port: $0.port) }
+        p2pConfig.maxPeers = config.maxPeers
+        p2pConfig.banHosts = false
+        let provider = BlockProvider(store: store)
+        p2p = P2PNode(config: p2pConfig, key: key ?? Secp256k1.PrivateKey.generate(), blockProvider: { from, count in
+            provider.blocks(from: from, count: count)
+        })
+    }
+
+    /// Starts the network and consensus and runs until the task is cancelled.
+    public func run() async throws {
+        let port = try await p2p.start()
+        output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
+            + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
+        let events = p2p.events
+        let listener = Task { [weak self] in
+            for await event in events {
+                guard let self else { return }
+                await self.handle(event)
+            }
+        }
+        let syncer = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                await self?.catchUp()
+            }
+        }
+        await catchUp()
+        perform(machine.handle(.start(height: ledger.head.height + 1)))
+        do {
+            while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+        } catch {}
+        listener.cancel()
+        syncer.cancel()
+        for timer in timers.values { timer.cancel() }
+        await p2p.shutdown()
+    }
+
+    /// The newest finalized height.
+    public var height: UInt64 { ledger.head.height }
+
+    // MARK: Network events
+
+    func handle(_ event: P2PEvent) async {
+        switch event {
+        case .gossip(let message, let peer):
+            switch message {
+            case .proposal(let bytes): receiveProposal(bytes, from: peer)
+            case .vote(let bytes):
+                guard let vote = try? Vote(decoding: bytes) else { return await p2p.reportMisbehaviour(peer) }
+                perform(machine.handle(.voteReceived(vote)))
+            case .block(let bytes): receiveFinalized(bytes)
+            case .transactions(let raws):
+                _ = pool.add(rawTransactions: Array(raws.prefix(10_000)), now: UInt64(Date().timeIntervalSince1970))
+            default: break
+            }
+        case .peerConnected:
+            await catchUp()
+        default:
+            break
+        }
+    }
+
+    func receiveProposal(_ bytes: [UInt8], from peer: Address) {
+        guard let fields = try? RLP.decode(bytes).listValue(), fields.count == 2,
+            let proposal = try? Proposal(decoding: fields[0].bytesValue()),
+            let blockBytes = try? fields[1].bytesValue(),
+            let block = try? Block(encoded: blockBytes, rules: ledger.rules), block.hash == proposal.blockHash
+        else { return }
+        if block.height == ledger.head.height + 1 { blocks[block.hash] = block }
+        perform(machine.handle(.proposalReceived(proposal)))
+    }
+
+    /// A finalized block with its certificate (sent to a lagging node, or fetched by sync).
+    func receiveFinalized(_ bytes: [UInt8]) {
+        guard let (block, certificate) = try? Self.decodeFinalized(bytes, rules: ledger.rules),
+            block.height == ledger.head.height + 1, certificate.blockHash == block.hash,
+            (try? certificate.verify(validators: validators, chainID: genesis.chainID)) != nil
+        else { return }
+        blocks[block.hash] = block
+        perform(machine.handle(.certificateReceived(certificate)))
+    }
+
+    /// Fetches finalized blocks from peers while they have newer ones.
+    func catchUp() async {
+        guard !syncing else { return }
+        syncing = true
+        defer { syncing = false }
+        for peer in await p2p.connectedPeers() {
+            while true {
+                let from = ledger.head.height + 1
+                guard let batch = try? await p2p.requestBlocks(from: from, count: 64, peer: peer.nodeID), !batch.isEmpty else { break }
+                let before = ledger.head.height
+                for bytes in batch { receiveFinalized(bytes) }
+                if ledger.head.height == before { break }
+            }
+        }
+    }
+
+    // MARK: Actions
+
+    func perform(_ actions: [ConsensusStateMachine.Action]) {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            queue += run(action)
+        }
+    }
+
+    /// Carries out one action; returns the actions of any event it fed back to the machine.
+    func run(_ action: ConsensusStateMachine.Action) -> [ConsensusStateMachine.Action] {
+        switch action {
+        case .writeAheadLog(let record):
+            do { try wal?.append(record) } catch {
+                output("fatal: vote WAL write failed: \(error)")
+                exit(70)
+            }
+            return []
+        case .broadcastProposal(let proposal), .relayProposal(let proposal):
+            guard let block = blocks[proposal.blockHash] else { return [] }
+            let bytes = RLP.encode(.list([.bytes(proposal.encoded()), .bytes(block.encoded)]))
+            let p2p = self.p2p
+            Task { await p2p.broadcast(.proposal(bytes)) }
+            return []
+        case .broadcastVote(let vote), .relayVote(let vote):
+            let p2p = self.p2p
+            let bytes = vote.encoded()
+            Task { await p2p.broadcast(.vote(bytes)) }
+            return []
+        case .requestBlock(let height, let round):
+            guard height == ledger.head.height + 1, let key else { return [] }
+            let candidates = pool.select(baseFee: ledger.nextBaseFee, gasLimit: genesis.gasLimit, maxCount: 10_000)
+            do {
+                let built = try ledger.buildBlock(
+                    candidates: candidates, producer: key.address, timestamp: UInt64(Date().timeIntervalSince1970),
+                    epoch: schedule.epoch(ofHeight: height), parentCommit: certificates[height - 1]?.encoded() ?? [])
+                blocks[built.block.hash] = built.block
+                checked[built.block.hash] = built.commit
+                return machine.handle(.blockBuilt(height: height, round: round, blockHash: built.block.hash))
+            } catch {
+                output("could not build block \(height): \(error)")
+                return []
+            }
+        case .validateBlock(let height, let blockHash):
+            guard height == ledger.head.height + 1, let block = blocks[blockHash] else { return [] }
+            let valid = validate(block)
+            return machine.handle(.blockValidated(height: height, blockHash: blockHash, isValid: valid))
+        case .scheduleTimeout(let timeout, let delay):
+            timers[timeout]?.cancel()
+            timers[timeout] = Task { [weak self] in
+                try? await Task.sleep(for: delay)
+                guard !Task.isCancelled else { return }
+                await self?.fire(timeout)
+            }
+            return []
+        case .decide(let height, let blockHash, let certificate):
+            return decide(height: height, blockHash: blockHash, certificate: certificate)
+        case .recordEvidence(let evidence):
+            let line = Hex.encode(evidence.encoded()) + "\n"
+            if let handle = FileHandle(forWritingAtPath: config.datadir + "/evidence.log") ?? {
+                FileManager.default.createFile(atPath: config.datadir + "/evidence.log", contents: nil)
+                return FileHandle(forWritingAtPath: config.datadir + "/evidence.log")
+            }() {
+                handle.seekToEndOfFile()
+                handle.write(Data(line.utf8))
+                try? handle.close()
+            }
+            output("evidence: double signing by \(evidence.first.signer.checksummed) at height \(evidence.first.height)")
+            return []
+        case .peerLagging(let peer, let height):
+            guard lagging[peer] != height else { return [] }
+            lagging[peer] = height
+            guard let bytes = BlockProvider(store: ledger.store).finalized(height: height, latest: certificates[height]) else { return [] }
+            let p2p = self.p2p
+            Task { await p2p.send(.block(bytes), to: peer) }
+            return []
+        }
+    }
+
+    func fire(_ timeout: ConsensusStateMachine.Timeout) {
+        timers[timeout] = nil
+        perform(machine.handle(.timeout(timeout)))
+    }
+
+    /// Whether a proposed block may be voted for: it extends the head, carries the parent's
+    /// certificate, and re-executes to the roots in its header.
+    func validate(_ block: Block) -> Bool {
+        if checked[block.hash] != nil { return true }
+        let height = block.height
+        if height > 1 {
+            guard let parent = try? CommitCertificate(decoding: block.header.parentCommit), parent.height == height - 1,
+                parent.blockHash == ledger.head.hash,
+                (try? parent.verify(validators: validators, chainID: genesis.chainID)) != nil
+            else { return false }
+        }
+        guard validators.contains(block.header.producer) else { return false }
+        guard let commit = try? ledger.execute(block) else { return false }
+        checked[block.hash] = commit
+        return true
+    }
+
+    func decide(height: UInt64, blockHash: Hash32, certificate: CommitCertificate) -> [ConsensusStateMachine.Action] {
+        guard height == ledger.head.height + 1 else { return [] }
+        var commit = checked[blockHash]
+        if commit == nil, let block = blocks[blockHash] { commit = try? ledger.execute(block) }
+        guard let commit else {
+            output("decided block \(blockHash) at \(height) is unknown here; waiting for sync")
+            return []
+        }
+        do { try ledger.commit(commit) } catch {
+            output("fatal: commit of block \(height) failed: \(error)")
+            exit(70)
+        }
+        pool.blockCommitted(commit.block.transactions)
+        certificates[height] = certificate
+        if height > 3 { certificates[height - 3] = nil }
+        blocks.removeAll()
+        checked.removeAll()
+        _ = try? wal?.prune(belowHeight: height)
+        output("finalized \(height) \(blockHash.hex) txs=\(commit.block.transactions.count) round=\(certificate.round)")
+        return machine.handle(.committed(height: height, nextValidators: nil))
+    }
+
+    /// Submits raw transactions as if received from a client.
+    public func submit(_ raws: [[UInt8]]) async -> [Result<Hash32, PoolError>] {
+        let results = pool.add(rawTransactions: raws, now: UInt64(Date().timeIntervalSince1970))
+        let accepted = zip(raws, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
+        if !accepted.isEmpty { await p2p.broadcast(.transactions(accepted)) }
+        return results
+    }
+
+    static func readHexKey(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1_024 else {
+            throw NodeConfigError("cannot read key file \(path)")
+        }
+        return try [UInt8](hex: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func decodeFinalized(_ bytes: [UInt8], rules: TransactionRules) throws -> (Block, CommitCertificate) {
+        let fields = try RLP.decode(bytes).listValue()
+        guard fields.count == 2 else { throw NodeConfigError("finalized block: expected [block, certificate]") }
+        return (try Block(encoded: try fields[0].bytesValue(), rules: rules), try CommitCertificate(decoding: try fields[1].bytesValue()))
+    }
+}
+
+/// Serves finalized blocks with their certificates to peers: the certificate of block h is in
+/// the header of block h + 1 (`parentCommit`), or, for the newest block, kept by the node.
+struct BlockProvider: Sendable {
+    let store: any ChainStore
+
+    func blocks(from: UInt64, count: UInt32) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var height = from
+        while out.count < Int(min(count, 128)), let bytes = finalized(height: height, latest: nil) {
+            out.append(bytes)
+            height += 1
+        }
+        return out
+    }
+
+    func finalized(height: UInt64, latest: CommitCertificate?) -> [UInt8]? {
+        guard height >= 1, let block = try? store.block(atHeight: height) else { return nil }
+        let certificate: [UInt8]
+        if let next = try? store.header(atHeight: height + 1), !next.parentCommit.isEmpty {
+            certificate = next.parentCommit
+        } else if let latest {
+            certificate = latest.encoded()
+        } else {
+            return nil
+        }
+        return RLP.encode(.list([.bytes(block.encoded), .bytes(certificate)]))
+    }
+}
+
+/// The pool's view of the latest committed state.
+struct StorePoolState: PoolStateView {
+    let store: any ChainStore
+    func account(_ address: Address) -> Account { ((try? store.account(address)) ?? nil) ?? Account() }
+}

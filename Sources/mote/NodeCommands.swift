@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import MoteChain
+import MoteCrypto
+import MoteLedger
+import MoteNode
+import MotePrimitives
+
+/// `mote node --config FILE`: runs a trusted node until SIGINT or SIGTERM.
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Run a node (delegate or follower) from its TOML config file (docs/CONFIG.md).")
+
+    @Option(help: "The node's config file.") var config: String
+
+    func run() throws {
+        let nodeConfig = failOnError { () throws(NodeConfigError) in try NodeConfig(contentsOf: config) }
+        let node: Node
+        let prefix = "[\(nodeConfig.name)] "
+        do { node = try Node(config: nodeConfig, output: { line in
+            FileHandle.standardOutput.write(Data((prefix + line + "\n").utf8))
+        }) } catch { JSONOutput.fail("\(error)") }
+        let task = Task { try await node.run() }
+        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        Task {
+            _ = try? await task.value
+            withExtendedLifetime(signals) {}
+            FileHandle.standardOutput.write(Data("node \(nodeConfig.name): stopped\n".utf8))
+            Foundation.exit(0)
+        }
+        dispatchMain()
+    }
+}
+
+/// `mote devnet`: a local network of delegate nodes, one OS process each, on loopback.
+struct DevnetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devnet",
+        abstract: "Create and start a local devnet: N delegate nodes on loopback, prefunded test accounts.",
+        discussion: "Ctrl-C stops every node. Running it again on the same --datadir restarts the same network.")
+
+    @Option(help: "Delegate nodes (1 to 16).") var nodes: Int = 4
+    @Option(help: "Block interval in milliseconds (100 to 60000).") var blockTime: Int = 1_000
+    @Option(help: "The devnet's folder.") var datadir: String = "devnet"
+    @Option(help: "Prefunded test accounts (1 to 100).") var accounts: Int = 5
+    @Option(help: "First p2p port; node i listens on base + i.") var basePort: Int = 30_300
+    @Option(help: "Chain id.") var chainId: UInt64 = 4_689
+    @Flag(help: "Create the files and exit without starting the nodes.") var setupOnly = false
+
+    func validate() throws {
+        guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be in 1...16") }
+        guard (100...60_000).contains(blockTime) else { throw ValidationError("--block-time must be in 100...60000") }
+        guard (1...100).contains(accounts) else { throw ValidationError("--accounts must be in 1...100") }
+        guard (1_024...65_000).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65000") }
+    }
+
+    func run() throws {
+        let root = (datadir as NSString).expandingTildeInPath
+        let fm = FileManager.default
+        let genesisPath = root + "/genesis.json"
+        let testKeys = DevKeys.keys(accounts)
+        if !fm.fileExists(atPath: genesisPath) {
+            try fm.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var delegates: [[String: Any]] = []
+            var alloc: [String: Any] = [:]
+            for key in testKeys { alloc[key.address.checksummed] = ["balance": "1000000000000000000000000"] }
+            for i in 0..<nodes {
+                let folder = root + "/node-\(i)"
+                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let key = Secp256k1.PrivateKey.generate()
+                try writeSecret(Hex.encode(key.bytes) + "\n", to: folder + "/operator.key")
+                delegates.append(["name": "delegate-\(i)", "operator": key.address.checksummed])
+                alloc[key.address.checksummed] = ["balance": "1000000000000000000000"]
+                var config = NodeConfig()
+                config.name = "node-\(i)"
+                config.datadir = "data"
+                config.operatorKeyFile = "operator.key"
+                config.p2pListen = .init(host: "127.0.0.1", port: basePort + i)
+                config.rpcListen = .init(host: "127.0.0.1", port: 8_545 + i)
+                config.peers = (0..<nodes).filter { $0 != i }.map { .init(host: "127.0.0.1", port: basePort + $0) }
+                config.blockIntervalMs = UInt64(blockTime)
+                config.proposeTimeoutMs = UInt64(max(300, blockTime))
+                config.voteTimeoutMs = UInt64(max(200, blockTime / 2))
+                config.roundTimeoutDeltaMs = UInt64(max(100, blockTime / 4))
+                try config.toml.write(toFile: folder + "/config.toml", atomically: true, encoding: .utf8)
+            }
+            let genesis: [String: Any] = [
+                "chainId": NSNumber(value: chainId), "timestamp": Int(Date().timeIntervalSince1970), "gasLimit": 30_000_000,
+                "baseFee": "1000000000", "alloc": alloc, "delegates": delegates,
+                "parameters": ["epochLength": 60, "blockIntervalMs": blockTime, "numDelegates": nodes, "numCandidateDelegates": nodes],
+            ]
+            try JSONSerialization.data(withJSONObject: genesis, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: genesisPath))
+            let list = testKeys.map { ["address": $0.address.checksummed, "privateKey": Hex.encode($0.bytes)] }
+            try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: root + "/accounts.json"))
+        }
+        let genesis = readGenesis(genesisPath)
+        let count = genesis.delegates.count
+        for i in 0..<count {
+            let data = root + "/node-\(i)/data"
+            if !fm.fileExists(atPath: data + "/genesis.json") {
+                try fm.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try fm.copyItem(atPath: genesisPath, toPath: data + "/genesis.json")
+            }
+        }
+        print("devnet in \(root): chain id \(genesis.chainID), \(count) delegate nodes, \(genesis.parameters.blockIntervalMs) ms blocks")
+        for i in 0..<count {
+            let config = failOnError { () throws(NodeConfigError) in try NodeConfig(contentsOf: root + "/node-\(i)/config.toml") }
+            print("  node-\(i): p2p \(config.p2pListen)  rpc \(config.rpcListen) (JSON-RPC arrives with the RPC issue)")
+        }
+        print("test accounts (also in \(root)/accounts.json; public keys, never use them for value):")
+        for key in DevKeys.keys(min(accounts, 100)) { print("  \(key.address.checksummed)  \(Hex.encode(key.bytes))") }
+        if setupOnly { return }
+
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var children: [Process] = []
+        for i in 0..<count {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
+            try process.run()
+            children.append(process)
+        }
+        let stop = {
+            for child in children where child.isRunning { child.terminate() }
+            for child in children { child.waitUntilExit() }
+            print("devnet stopped")
+            Foundation.exit(0)
+        }
+        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
+            source.setEventHandler(handler: stop)
+            source.resume()
+            return source
+        }
+        withExtendedLifetime(signals) { dispatchMain() }
+    }
+
+    private func writeSecret(_ text: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(path)")
+        }
+    }
+}
