@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libsecp256k1-dev libsodium-dev liblmdb-dev pkg-config
 
-.PHONY: run test deps build release bench clean
+.PHONY: run devnet test deps build release bench clean
 
 ## Installs the C libraries Mote links against, if any is missing.
 deps:
@@ -20,10 +20,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product mote
 
-## Mote's main job. Until the devnet exists (issue 4) it runs the benchmarks.
+## Mote's main job: a local devnet of 4 delegate nodes (Ctrl-C stops it). Files in ./devnet.
 run: release
-	$$($(SWIFT) build -c release --show-bin-path)/mote bench crypto
-	$$($(SWIFT) build -c release --show-bin-path)/mote bench ledger
+	$$($(SWIFT) build -c release --show-bin-path)/mote devnet --datadir devnet
+
+devnet: run
 
 ## All tests: unit, conformance (../shared/vectors) and CLI tests against the built binary.
 test: deps
