@@ -22,11 +22,27 @@ struct BinaryHeap<Element> {
         }
     }
 
+    /// A heap of `elements`, built in linear time (Floyd).
+    init(_ elements: [Element], by areInIncreasingOrder: @escaping (Element, Element) -> Bool) {
+        self.areInIncreasingOrder = areInIncreasingOrder
+        storage = elements
+        var index = storage.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(from: index)
+        }
+    }
+
     mutating func popFirst() -> Element? {
         guard !storage.isEmpty else { return nil }
         storage.swapAt(0, storage.count - 1)
         let first = storage.removeLast()
-        var parent = 0
+        siftDown(from: 0)
+        return first
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
         while true {
             let left = 2 * parent + 1
             let right = left + 1
@@ -37,6 +53,5 @@ struct BinaryHeap<Element> {
             storage.swapAt(parent, best)
             parent = best
         }
-        return first
     }
 }

@@ -197,10 +197,12 @@ struct PoolContents {
             return Head(sender: sender, index: index, tip: min(entry.tip, entry.feeCap - baseFee), arrival: entry.arrival)
         }
         // Highest effective tip first; arrival numbers are unique, so the order is total.
-        var heads = BinaryHeap<Head> { a, b in a.tip != b.tip ? a.tip > b.tip : a.arrival < b.arrival }
+        var firsts: [Head] = []
+        firsts.reserveCapacity(senders.count)
         for (sender, queue) in senders {
-            if let first = head(sender, queue, 0) { heads.insert(first) }
+            if let first = head(sender, queue, 0) { firsts.append(first) }
         }
+        var heads = BinaryHeap(firsts) { a, b in a.tip != b.tip ? a.tip > b.tip : a.arrival < b.arrival }
         var chosen: [SignedTransaction] = []
         var gasLeft = gasLimit
         while chosen.count < maxCount, gasLeft >= 21_000, let best = heads.popFirst() {
