@@ -75,17 +75,35 @@ public struct BlockExecutor: Sendable {
             return .failure(TransactionFailure(.insufficientFunds, "balance \(sender.balance) does not cover gas × fee cap + value = \(overflow ? "more than 2^256" : upfront.description)"))
         }
 
-        // Buy all the gas at the effective price, bump the nonce.
         let tip = Swift.min(tx.maxPriorityFeePerGas, tx.maxFeePerGas - context.baseFee)
         let price = context.baseFee + tip
+        let intrinsicGas = rules.intrinsicGas(of: tx)
+
+        // A plain transfer cannot fail once paid for and uses exactly its intrinsic gas:
+        // charge gas and value in one step (the same result as the general path below).
+        if contracts.contract(at: recipient) == nil {
+            try state.modify(signed.sender) { account throws(LedgerError) in
+                account.balance -= UInt256(intrinsicGas) * price + tx.value
+                account.nonce += 1
+            }
+            if !tx.value.isZero { try state.modify(recipient) { $0.balance += tx.value } }
+            if !tip.isZero { try state.modify(context.feeRecipient) { $0.balance += UInt256(intrinsicGas) * tip } }
+            state.discardJournal()
+            let receipt = Receipt(
+                kind: tx.kind, succeeded: true, cumulativeGasUsed: cumulativeGasUsed + intrinsicGas, gasUsed: intrinsicGas,
+                effectiveGasPrice: price, logs: [], failureReason: nil)
+            return .success(Applied(receipt: receipt, burned: UInt256(intrinsicGas) * context.baseFee))
+        }
+
+        // Buy all the gas at the effective price, bump the nonce.
         let prepaid = UInt256(tx.gasLimit) * price
         try state.modify(signed.sender) { account throws(LedgerError) in
             account.balance -= prepaid
             account.nonce += 1
         }
 
-        // Run: move the value, then call the system contract if the recipient is one.
-        let intrinsic = rules.intrinsicGas(of: tx)
+        // Run: move the value, then call the system contract.
+        let intrinsic = intrinsicGas
         let checkpoint = state.checkpoint
         let (executionGas, logs, failure) = run(
             signed, recipient: recipient, state: state, block: context, gasLimit: tx.gasLimit - intrinsic)
