@@ -20,13 +20,24 @@ public struct Block: Hashable, Sendable {
         RLP.encode(.list([header.rlpItem, .list(transactions.map { .bytes($0.rawBytes) })]))
     }
 
-    /// Decodes the wire form; every transaction is checked against `rules` and its sender recovered.
-    public init(encoded bytes: [UInt8], rules: TransactionRules) throws(ChainDecodingError) {
+    /// Decodes the wire form; every transaction is checked against `rules` and its sender
+    /// recovered — unless `knownSender` already knows it by transaction hash (a node's pool has
+    /// recovered the senders of the transactions it admitted).
+    public init(
+        encoded bytes: [UInt8], rules: TransactionRules, knownSender: (Hash32) -> Address? = { _ in nil }
+    ) throws(ChainDecodingError) {
         let f = try RLP.decode(bytes, "block").fields(2, "block")
         let header = try BlockHeader(item: f[0])
         var transactions: [SignedTransaction] = []
         for (i, item) in try f[1].list("block transactions").enumerated() {
-            do { transactions.append(try SignedTransaction(decoding: try item.bytes("transaction \(i)"), rules: rules)) } catch {
+            do {
+                let unverified = try UnverifiedTransaction(decoding: try item.bytes("transaction \(i)"), rules: rules)
+                if let sender = knownSender(unverified.hash) {
+                    transactions.append(unverified.verified(sender: sender))
+                } else {
+                    transactions.append(try unverified.verified())
+                }
+            } catch {
                 throw ChainDecodingError("transaction \(i): \(error)")
             }
         }

@@ -147,7 +147,8 @@ public actor Node {
         guard let fields = try? RLP.decode(bytes).listValue(), fields.count == 2,
             let proposal = try? Proposal(decoding: fields[0].bytesValue()),
             let blockBytes = try? fields[1].bytesValue(),
-            let block = try? Block(encoded: blockBytes, rules: ledger.rules), block.hash == proposal.blockHash
+            let block = try? Block(encoded: blockBytes, rules: ledger.rules, knownSender: { [pool] in pool.transaction($0)?.sender }),
+            block.hash == proposal.blockHash
         else { return }
         if block.height == ledger.head.height + 1 { blocks[block.hash] = block }
         perform(machine.handle(.proposalReceived(proposal)))

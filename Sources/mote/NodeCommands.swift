@@ -48,16 +48,23 @@ struct DevnetCommand: ParsableCommand {
     @Option(help: "Delegate nodes (1 to 16).") var nodes: Int = 4
     @Option(help: "Block interval in milliseconds (100 to 60000).") var blockTime: Int = 1_000
     @Option(help: "The devnet's folder.") var datadir: String = "devnet"
-    @Option(help: "Prefunded test accounts (1 to 100).") var accounts: Int = 5
+    @Option(help: "Prefunded test accounts (1 to 10000; the first 10 are printed).") var accounts: Int = 5
+    @Option(help: ArgumentHelp("Pool capacity of each node.", visibility: .hidden)) var poolCapacity: Int = 4_096
+    @Option(help: ArgumentHelp("Pool capacity per sender of each node.", visibility: .hidden)) var poolAccountCapacity: Int = 64
     @Option(help: "First p2p port; node i listens on base + i.") var basePort: Int = 30_300
     @Option(help: "Chain id.") var chainId: UInt64 = 4_689
+    @Option(help: "Block gas limit (≥ 21000; 200 M fits about 9,500 transfers a block).") var gasLimit: UInt64 = 200_000_000
     @Flag(help: "Create the files and exit without starting the nodes.") var setupOnly = false
 
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be in 1...16") }
         guard (100...60_000).contains(blockTime) else { throw ValidationError("--block-time must be in 100...60000") }
-        guard (1...100).contains(accounts) else { throw ValidationError("--accounts must be in 1...100") }
+        guard (1...10_000).contains(accounts) else { throw ValidationError("--accounts must be in 1...10000") }
+        guard (1...10_000_000).contains(poolCapacity), (1...100_000).contains(poolAccountCapacity) else {
+            throw ValidationError("pool capacities out of range")
+        }
         guard (1_024...65_000).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65000") }
+        guard (21_000...10_000_000_000).contains(gasLimit) else { throw ValidationError("--gas-limit must be in 21000...10000000000") }
     }
 
     func run() throws {
@@ -88,10 +95,12 @@ struct DevnetCommand: ParsableCommand {
                 config.proposeTimeoutMs = UInt64(max(300, blockTime))
                 config.voteTimeoutMs = UInt64(max(200, blockTime / 2))
                 config.roundTimeoutDeltaMs = UInt64(max(100, blockTime / 4))
+                config.poolCapacity = poolCapacity
+                config.poolAccountCapacity = poolAccountCapacity
                 try config.toml.write(toFile: folder + "/config.toml", atomically: true, encoding: .utf8)
             }
             let genesis: [String: Any] = [
-                "chainId": NSNumber(value: chainId), "timestamp": Int(Date().timeIntervalSince1970), "gasLimit": 30_000_000,
+                "chainId": NSNumber(value: chainId), "timestamp": Int(Date().timeIntervalSince1970), "gasLimit": NSNumber(value: gasLimit),
                 "baseFee": "1000000000", "alloc": alloc, "delegates": delegates,
                 "parameters": ["epochLength": 60, "blockIntervalMs": blockTime, "numDelegates": nodes, "numCandidateDelegates": nodes],
             ]
@@ -114,7 +123,7 @@ struct DevnetCommand: ParsableCommand {
             print("  node-\(i): p2p \(config.p2pListen)  rpc \(config.rpcListen) (JSON-RPC arrives with the RPC issue)")
         }
         print("test accounts (also in \(root)/accounts.json; public keys, never use them for value):")
-        for key in DevKeys.keys(min(accounts, 100)) { print("  \(key.address.checksummed)  \(Hex.encode(key.bytes))") }
+        for key in DevKeys.keys(min(accounts, 10)) { print("  \(key.address.checksummed)  \(Hex.encode(key.bytes))") }
         if setupOnly { return }
 
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

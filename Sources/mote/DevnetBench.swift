@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import MoteChain
+import MoteCrypto
+import MoteLedger
+import MoteNode
+import MoteP2P
+import MotePrimitives
+import MoteTransactions
+
+/// `mote bench devnet`: a real devnet on loopback under a steady load of signed transfers.
+///
+/// Starts N `mote node` processes, joins them as a p2p peer, sends `rate` transfers per second
+/// (every node gets every batch, as gossip would bring it) for `seconds`, and reads each
+/// node's finalized blocks from its output. Transfers have equal tips, so pools include them
+/// in arrival order: the i-th transfer sent is final when the finalized count reaches i,
+/// which gives its time from submission to finality.
+struct DevnetBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devnet", abstract: "Sustained finalized transfers/s, submission-to-finality latency and CPU per node.")
+
+    @Option(help: "Delegate nodes (1 to 16).") var nodes: Int = 4
+    @Option(help: "Block interval in milliseconds.") var blockTime: Int = 1_000
+    @Option(help: "Seconds of load (1 to 600).") var seconds: Int = 60
+    @Option(help: "Transfers per second sent (1 to 100000).") var rate: Int = 3_000
+    @Option(help: "Sending accounts (1 to 10000).") var accounts: Int = 2_000
+    @Option(help: "First p2p port.") var basePort: Int = 31_300
+
+    func validate() throws {
+        guard (1...16).contains(nodes), (1...600).contains(seconds), (1...100_000).contains(rate), (1...10_000).contains(accounts)
+        else { throw ValidationError("an option is out of range (see --help)") }
+    }
+
+    func run() throws {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResultBox()
+        Task {
+            do { try await runAsync() } catch { box.error = error }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        if let error = box.error { JSONOutput.fail("\(error)") }
+    }
+
+    func runAsync() async throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let root = NSTemporaryDirectory() + "mote-bench-devnet-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let total = rate * seconds
+        let setup = Process()
+        setup.executableURL = binary
+        setup.arguments = [
+            "devnet", "--datadir", root, "--nodes", "\(nodes)", "--block-time", "\(blockTime)", "--accounts", "\(accounts)",
+            "--base-port", "\(basePort)", "--pool-capacity", "\(max(4_096, total + 1))",
+            "--pool-account-capacity", "\(total / accounts + 16)", "--setup-only",
+        ]
+        setup.standardOutput = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        guard setup.terminationStatus == 0 else { throw ValidationError("devnet setup failed") }
+        let genesis = readGenesis(root + "/genesis.json")
+
+        // Sign the load before starting (setup, not measured).
+        print("mote bench devnet: \(nodes) nodes, \(blockTime) ms blocks, \(rate) transfers/s for \(seconds) s from \(accounts) accounts")
+        let keys = DevKeys.keys(accounts)
+        let recipient = Address(suffixOf: Keccak256.hash(utf8: "bench recipient"))
+        let raws = parallelMap(total, cores: ProcessInfo.processInfo.activeProcessorCount) { i in
+            Transaction.dynamicFee(
+                chainID: genesis.chainID, nonce: UInt64(i / accounts), maxPriorityFeePerGas: 1_000,
+                maxFeePerGas: 1_000_000_000_000, gasLimit: 21_000, to: recipient, value: 1
+            ).signed(with: keys[i % accounts]).rawBytes
+        }
+
+        var processes: [(Process, FinalizedLog)] = []
+        for i in 0..<nodes {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            let log = FinalizedLog()
+            pipe.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
+            try process.run()
+            processes.append((process, log))
+        }
+        defer { for (process, _) in processes where process.isRunning { process.terminate(); process.waitUntilExit() } }
+
+        // Join as a peer of every node.
+        var config = P2PConfig(chainID: genesis.chainID, genesisHash: try genesisHash(root))
+        config.listenPort = 0
+        config.staticPeers = (0..<nodes).map { PeerEndpoint(host: "127.0.0.1", port: basePort + $0) }
+        config.banHosts = false
+        let client = P2PNode(config: config, key: .generate())
+        try await client.start()
+        let connectDeadline = Date().addingTimeInterval(30)
+        while await client.connectedPeers().count < nodes, Date() < connectDeadline { try await Task.sleep(for: .milliseconds(100)) }
+        guard processes.allSatisfy({ $0.1.waitForHeight(1, timeout: 30) }) else { throw ValidationError("the devnet did not start") }
+        let cpuBefore = processes.map { cpuSeconds($0.0.processIdentifier) }
+
+        // Send: 10 batches a second.
+        let start = Date()
+        var sendTimes = [Double](repeating: 0, count: total)
+        let batch = max(1, rate / 10)
+        var sent = 0
+        while sent < total {
+            let due = start.addingTimeInterval(Double(sent) / Double(rate))
+            let wait = due.timeIntervalSinceNow
+            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+            let end = min(total, sent + batch)
+            let now = Date().timeIntervalSince(start)
+            for i in sent..<end { sendTimes[i] = now }
+            await client.broadcast(.transactions(Array(raws[sent..<end])))
+            sent = end
+        }
+        let sendDuration = Date().timeIntervalSince(start)
+        // Wait for the load to be finalized (or give up after 3 block times × 10).
+        let log = processes[0].1
+        let drainDeadline = Date().addingTimeInterval(Double(blockTime) / 1000 * 30)
+        while log.finalizedTransactions < total, Date() < drainDeadline { try await Task.sleep(for: .milliseconds(200)) }
+        let elapsed = Date().timeIntervalSince(start)
+        let cpuAfter = processes.map { cpuSeconds($0.0.processIdentifier) }
+        await client.shutdown()
+
+        // Latency: transfer i is final when the cumulative finalized count reaches i + 1.
+        let finals = log.events(since: start)
+        var latencies: [Double] = []
+        var index = 0
+        for (time, cumulative) in finals {
+            while index < min(cumulative, total) {
+                latencies.append(time - sendTimes[index])
+                index += 1
+            }
+        }
+        latencies.sort()
+        let finalized = index
+        func percentile(_ p: Double) -> Double { latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        let lastFinal = finals.last?.0 ?? elapsed
+        let overall = Double(finalized) / max(lastFinal, sendDuration)
+        // Steady state: what was finalized while the load ran, after the first 20 % of it.
+        let windowStart = sendDuration * 0.2
+        let before = finals.last { $0.0 <= windowStart }?.1 ?? 0
+        let during = finals.last { $0.0 <= sendDuration }?.1 ?? 0
+        let steady = Double(during - before) / (sendDuration - windowStart)
+        print(String(format: "sent %d transfers in %.1f s; finalized %d: %.0f transfers/s sustained under load, %.0f/s including the drain",
+                     total, sendDuration, finalized, steady, overall))
+        print(String(format: "submission → finality: p50 %.2f s, p99 %.2f s (block interval %.1f s)", percentile(0.5), percentile(0.99), Double(blockTime) / 1000))
+        for (i, (before, after)) in zip(cpuBefore, cpuAfter).enumerated() {
+            print(String(format: "node-%d CPU: %.1f s over %.1f s (%.0f %% of one core)", i, after - before, elapsed, (after - before) / elapsed * 100))
+        }
+        print("heights: " + processes.map { "\($0.1.height)" }.joined(separator: " "))
+    }
+
+    private func genesisHash(_ root: String) throws -> Hash32 {
+        try Ledger.genesisCommit(readGenesis(root + "/genesis.json")).block.hash
+    }
+}
+
+/// Finalized heights and transaction counts read from a node's output, with arrival times.
+///
+/// `@unchecked Sendable`: every field is read and written under `lock`.
+final class FinalizedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pending = ""
+    private var entries: [(time: Date, height: UInt64, cumulative: Int)] = []
+    private var count = 0
+
+    func append(_ data: Data) {
+        let now = Date()
+        lock.lock()
+        defer { lock.unlock() }
+        pending += String(decoding: data, as: UTF8.self)
+        while let newline = pending.firstIndex(of: "\n") {
+            let line = pending[..<newline]
+            pending = String(pending[pending.index(after: newline)...])
+            let words = line.split(separator: " ")
+            guard let i = words.firstIndex(of: "finalized"), i + 3 < words.count, let height = UInt64(words[i + 1]),
+                words[i + 3].hasPrefix("txs="), let txs = Int(words[i + 3].dropFirst(4))
+            else { continue }
+            count += txs
+            entries.append((now, height, count))
+        }
+    }
+
+    var height: UInt64 { lock.lock(); defer { lock.unlock() }; return entries.last?.height ?? 0 }
+    var finalizedTransactions: Int { lock.lock(); defer { lock.unlock() }; return count }
+
+    func events(since start: Date) -> [(Double, Int)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.map { ($0.time.timeIntervalSince(start), $0.cumulative) }
+    }
+
+    func waitForHeight(_ height: UInt64, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while self.height < height, Date() < deadline { usleep(50_000) }
+        return self.height >= height
+    }
+}
+
+/// A thrown error carried out of a task.
+///
+/// `@unchecked Sendable`: written by the task before it signals, read after the wait.
+final class ResultBox: @unchecked Sendable { var error: Error? }
+
+/// User + system CPU seconds of a process (Linux /proc).
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")")
+    else { return 0 }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
