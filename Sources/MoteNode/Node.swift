@@ -354,8 +354,11 @@ struct BlockProvider: Sendable {
     }
 }
 
-/// The pool's view of the latest committed state.
-struct StorePoolState: PoolStateView {
+/// The pool's view of the latest committed state, read from the node's store.
+public struct StorePoolState: PoolStateView {
     let store: any ChainStore
-    func account(_ address: Address) -> Account { ((try? store.account(address)) ?? nil) ?? Account() }
+
+    public init(store: any ChainStore) { self.store = store }
+
+    public func account(_ address: Address) -> Account { ((try? store.account(address)) ?? nil) ?? Account() }
 }

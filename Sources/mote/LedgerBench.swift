@@ -4,6 +4,7 @@ import MoteChain
 import MoteCrypto
 import MoteLedger
 import MoteMempool
+import MoteNode
 import MotePrimitives
 import MoteStorage
 import MoteTransactions
@@ -78,7 +79,7 @@ struct LedgerBench: ParsableCommand {
         // (b) The full path.
         let pool = TransactionPool(
             config: PoolConfig(rules: rules, capacity: transactions + 1, accountCapacity: max(64, transactions / accounts + 2)),
-            state: LedgerPoolState(store: store))
+            state: StorePoolState(store: store))
         // Admission runs on its own thread, as RPC handlers would feed a node, while this
         // thread builds, seals and commits blocks from what is pending.
         let feeder = Feeder()
@@ -174,12 +175,6 @@ final class Feeder: @unchecked Sendable {
     var isFinished: Bool { lock.lock(); defer { lock.unlock() }; return done }
     var seconds: Double { lock.lock(); defer { lock.unlock() }; return total }
     var failures: Int { lock.lock(); defer { lock.unlock() }; return refused }
-}
-
-/// The pool's view of the latest committed state, read from the store.
-struct LedgerPoolState: PoolStateView {
-    let store: any ChainStore
-    func account(_ address: Address) -> Account { ((try? store.account(address)) ?? nil) ?? Account() }
 }
 
 /// `(0..<count).map(transform)` on all cores.
