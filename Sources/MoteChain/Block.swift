@@ -44,6 +44,12 @@ public struct Block: Hashable, Sendable {
         self.init(header: header, transactions: transactions)
     }
 
+    /// The header of a block in wire form, without decoding its transactions (cheap: to
+    /// decide whether the block is wanted before recovering any sender).
+    public static func header(ofEncoded bytes: [UInt8]) throws(ChainDecodingError) -> BlockHeader {
+        try BlockHeader(item: try RLP.decode(bytes, "block").fields(2, "block")[0])
+    }
+
     /// The stored form: the wire form plus each transaction's sender, so reading a block back
     /// from our own database needs no signature recovery.
     public var storageEncoding: [UInt8] {

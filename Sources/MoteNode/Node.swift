@@ -146,8 +146,15 @@ public actor Node {
     func receiveProposal(_ bytes: [UInt8], from peer: Address) {
         guard let fields = try? RLP.decode(bytes).listValue(), fields.count == 2,
             let proposal = try? Proposal(decoding: fields[0].bytesValue()),
-            let blockBytes = try? fields[1].bytesValue(),
-            let block = try? Block(encoded: blockBytes, rules: ledger.rules, knownSender: { [pool] in pool.transaction($0)?.sender }),
+            let blockBytes = try? fields[1].bytesValue()
+        else { return }
+        // A proposal for a later height is passed on (the machine buffers it) without its block.
+        guard proposal.height == ledger.head.height + 1 else {
+            if proposal.height == ledger.head.height + 2 { perform(machine.handle(.proposalReceived(proposal))) }
+            return
+        }
+        guard let block = blocks[proposal.blockHash]
+                ?? (try? Block(encoded: blockBytes, rules: ledger.rules, knownSender: { [pool] in pool.transaction($0)?.sender })),
             block.hash == proposal.blockHash
         else { return }
         if block.height == ledger.head.height + 1 { blocks[block.hash] = block }
@@ -155,8 +162,13 @@ public actor Node {
     }
 
     /// A finalized block with its certificate (sent to a lagging node, or fetched by sync).
+    /// Only the next height is wanted: anything else is dropped before any sender is recovered.
     func receiveFinalized(_ bytes: [UInt8]) {
-        guard let (block, certificate) = try? Self.decodeFinalized(bytes, rules: ledger.rules),
+        guard let fields = try? RLP.decode(bytes).listValue(), fields.count == 2,
+            let blockBytes = try? fields[0].bytesValue(),
+            let header = try? Block.header(ofEncoded: blockBytes), header.height == ledger.head.height + 1
+        else { return }
+        guard let (block, certificate) = try? Self.decodeFinalized(bytes, rules: ledger.rules, pool: pool),
             block.height == ledger.head.height + 1, certificate.blockHash == block.hash,
             (try? certificate.verify(validators: validators, chainID: genesis.chainID)) != nil
         else { return }
@@ -318,10 +330,13 @@ public actor Node {
         return try [UInt8](hex: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    static func decodeFinalized(_ bytes: [UInt8], rules: TransactionRules) throws -> (Block, CommitCertificate) {
+    /// A finalized block and its certificate; senders the pool already recovered are reused.
+    static func decodeFinalized(_ bytes: [UInt8], rules: TransactionRules, pool: TransactionPool) throws -> (Block, CommitCertificate) {
         let fields = try RLP.decode(bytes).listValue()
         guard fields.count == 2 else { throw NodeConfigError("finalized block: expected [block, certificate]") }
-        return (try Block(encoded: try fields[0].bytesValue(), rules: rules), try CommitCertificate(decoding: try fields[1].bytesValue()))
+        let certificate = try CommitCertificate(decoding: try fields[1].bytesValue())
+        let block = try Block(encoded: try fields[0].bytesValue(), rules: rules, knownSender: { pool.transaction($0)?.sender })
+        return (block, certificate)
     }
 }
 
