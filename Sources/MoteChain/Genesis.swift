@@ -33,11 +33,14 @@ public struct Genesis: Hashable, Sendable {
         public var operatorAddress: Address
         /// Where rewards go.
         public var rewardAddress: Address
+        /// The ECVRF public key (32 bytes) whose proofs this delegate puts in its headers; empty if none.
+        public var vrfPublicKey: [UInt8]
 
-        public init(name: String, operatorAddress: Address, rewardAddress: Address) {
+        public init(name: String, operatorAddress: Address, rewardAddress: Address, vrfPublicKey: [UInt8] = []) {
             self.name = name
             self.operatorAddress = operatorAddress
             self.rewardAddress = rewardAddress
+            self.vrfPublicKey = vrfPublicKey
         }
     }
 
@@ -156,7 +159,14 @@ extension Genesis {
             do {
                 let op = try Address(checksummedHex: d.operator)
                 let reward = try Address(checksummedHex: d.reward ?? d.operator)
-                delegates.append(Delegate(name: d.name, operatorAddress: op, rewardAddress: reward))
+                var vrf: [UInt8] = []
+                if let text = d.vrf {
+                    guard text.utf8.count <= 66, let bytes = try? Hex.decode(text), bytes.count == 32 else {
+                        throw ChainDecodingError("vrf must be a 32-byte hex public key")
+                    }
+                    vrf = bytes
+                }
+                delegates.append(Delegate(name: d.name, operatorAddress: op, rewardAddress: reward, vrfPublicKey: vrf))
             } catch { throw ChainDecodingError("genesis delegate \(i): \(error)") }
         }
         guard Set(delegates.map(\.operatorAddress)).count == delegates.count else {
@@ -192,6 +202,7 @@ extension Genesis {
             var name: String
             var `operator`: String
             var reward: String?
+            var vrf: String?
         }
         var chainId: UInt64
         var timestamp: UInt64?

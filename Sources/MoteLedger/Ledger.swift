@@ -163,7 +163,9 @@ public final class Ledger {
         let p = genesis.parameters
         let item = RLPItem.list([
             .uint(genesis.chainID),
-            .list(genesis.delegates.map { .list([.bytes(Array($0.name.utf8)), .address($0.operatorAddress), .address($0.rewardAddress)]) }),
+            .list(genesis.delegates.map {
+                .list([.bytes(Array($0.name.utf8)), .address($0.operatorAddress), .address($0.rewardAddress), .bytes($0.vrfPublicKey)])
+            }),
             .list([
                 .uint(p.epochLength), .uint(p.blockIntervalMs), .uint(UInt64(p.numDelegates)), .uint(UInt64(p.numCandidateDelegates)),
                 .uint(p.minBaseFee.value), .uint(p.elasticityMultiplier), .uint(p.baseFeeChangeDenominator),

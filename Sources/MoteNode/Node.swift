@@ -27,7 +27,15 @@ public actor Node {
     let p2p: P2PNode
     let wal: VoteWAL?
     let key: Secp256k1.PrivateKey?
+    /// This delegate's ECVRF key, for the proof in the headers it proposes.
+    let vrfKey: ECVRF.SecretKey?
+    /// The delegates' ECVRF public keys, by operator address.
+    let vrfKeys: [Address: ECVRF.PublicKey]
+    /// Every genesis delegate (certificates are checked against this set; the order of
+    /// proposers changes every epoch).
     let validators: ValidatorSet
+    /// Epoch seeds computed so far.
+    var epochSeeds: [UInt64: Hash32] = [:]
     let schedule: EpochSchedule
     let consensusConfig: ConsensusConfig
     var machine: ConsensusStateMachine
@@ -39,6 +47,8 @@ public actor Node {
     var certificates: [UInt64: CommitCertificate] = [:]
     var timers: [ConsensusStateMachine.Timeout: Task<Void, Never>] = [:]
     var syncing = false
+    /// A decision whose block had not arrived yet; committed as soon as it does.
+    var pendingDecision: (height: UInt64, blockHash: Hash32, certificate: CommitCertificate)?
     /// The last height whose certificate was sent to each lagging peer (sent once per height).
     var lagging: [Address: UInt64] = [:]
     let output: @Sendable (String) -> Void
@@ -55,7 +65,16 @@ public actor Node {
         let store = try LMDBChainStore(dataDirectory: config.datadir)
         ledger = try Ledger(store: store, genesis: genesis)
         key = try config.operatorKeyFile.map { path in try Secp256k1.PrivateKey(bytes: try Self.readHexKey(path)) }
+        vrfKey = try config.vrfKeyFile.map { path in try ECVRF.SecretKey(seed: try Self.readHexKey(path)) }
         guard !genesis.delegates.isEmpty else { throw NodeConfigError("the genesis has no delegates") }
+        var vrfKeys: [Address: ECVRF.PublicKey] = [:]
+        for delegate in genesis.delegates where !delegate.vrfPublicKey.isEmpty {
+            vrfKeys[delegate.operatorAddress] = try ECVRF.PublicKey(bytes: delegate.vrfPublicKey)
+        }
+        self.vrfKeys = vrfKeys
+        if let key, let vrfKey, let registered = vrfKeys[key.address], registered != vrfKey.publicKey {
+            throw NodeConfigError("vrf_key_file does not match the VRF key the genesis registers for this delegate")
+        }
         validators = try ValidatorSet(genesis.delegates.map(\.operatorAddress))
         schedule = EpochSchedule(
             epochLength: genesis.parameters.epochLength, numDelegates: genesis.delegates.count,
@@ -70,8 +89,14 @@ public actor Node {
         } else {
             wal = nil
         }
+        // The proposer order of the epoch being decided.
+        var seeds: [UInt64: Hash32] = [:]
+        let producers = try ValidatorSet(Self.producers(
+            epoch: schedule.epoch(ofHeight: ledger.head.height + 1), genesis: genesis, schedule: schedule, store: store,
+            seeds: &seeds))
+        epochSeeds = seeds
         machine = ConsensusStateMachine(
-            config: consensusConfig, validators: validators, key: key, signedHistory: wal?.records ?? [])
+            config: consensusConfig, validators: producers, key: key, signedHistory: wal?.records ?? [])
         pool = TransactionPool(
             config: PoolConfig(
                 rules: ledger.rules, capacity: config.poolCapacity, accountCapacity: config.poolAccountCapacity),
@@ -107,8 +132,8 @@ public actor Node {
                 await self?.catchUp()
             }
         }
-        await catchUp()
         perform(machine.handle(.start(height: ledger.head.height + 1)))
+        await catchUp()
         do {
             while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
         } catch {}
@@ -173,6 +198,11 @@ public actor Node {
             (try? certificate.verify(validators: validators, chainID: genesis.chainID)) != nil
         else { return }
         blocks[block.hash] = block
+        if let pending = pendingDecision, pending.height == block.height, pending.blockHash == block.hash {
+            pendingDecision = nil
+            perform(decide(height: pending.height, blockHash: pending.blockHash, certificate: pending.certificate))
+            return
+        }
         perform(machine.handle(.certificateReceived(certificate)))
     }
 
@@ -225,9 +255,14 @@ public actor Node {
             guard height == ledger.head.height + 1, let key else { return [] }
             let candidates = pool.select(baseFee: ledger.nextBaseFee, gasLimit: genesis.gasLimit, maxCount: 10_000)
             do {
+                let epoch = schedule.epoch(ofHeight: height)
+                let seed = try Self.seed(epoch: epoch, schedule: schedule, store: ledger.store, seeds: &epochSeeds)
+                let vrfProof = vrfKey.map {
+                    ECVRF.prove(secretKey: $0, alpha: EpochSchedule.vrfInput(seed: seed, height: height), suite: .tai).bytes
+                } ?? []
                 let built = try ledger.buildBlock(
                     candidates: candidates, producer: key.address, timestamp: UInt64(Date().timeIntervalSince1970),
-                    epoch: schedule.epoch(ofHeight: height), parentCommit: certificates[height - 1]?.encoded() ?? [])
+                    epoch: epoch, parentCommit: certificates[height - 1]?.encoded() ?? [], vrfProof: vrfProof)
                 blocks[built.block.hash] = built.block
                 checked[built.block.hash] = built.commit
                 return machine.handle(.blockBuilt(height: height, round: round, blockHash: built.block.hash))
@@ -288,9 +323,21 @@ public actor Node {
             else { return false }
         }
         guard validators.contains(block.header.producer) else { return false }
+        guard block.header.epoch == schedule.epoch(ofHeight: height), vrfProofIsValid(block.header) else { return false }
         guard let commit = try? ledger.execute(block) else { return false }
         checked[block.hash] = commit
         return true
+    }
+
+    /// A delegate with a registered VRF key must prove its VRF over the epoch seed and height;
+    /// one without must leave the proof empty.
+    func vrfProofIsValid(_ header: BlockHeader) -> Bool {
+        guard let publicKey = vrfKeys[header.producer] else { return header.vrfProof.isEmpty }
+        guard let seed = try? Self.seed(epoch: header.epoch, schedule: schedule, store: ledger.store, seeds: &epochSeeds),
+            let proof = try? ECVRF.Proof(bytes: header.vrfProof)
+        else { return false }
+        let alpha = EpochSchedule.vrfInput(seed: seed, height: header.height)
+        return (try? ECVRF.verify(publicKey: publicKey, alpha: alpha, proof: proof, suite: .tai)) != nil
     }
 
     func decide(height: UInt64, blockHash: Hash32, certificate: CommitCertificate) -> [ConsensusStateMachine.Action] {
@@ -298,7 +345,9 @@ public actor Node {
         var commit = checked[blockHash]
         if commit == nil, let block = blocks[blockHash] { commit = try? ledger.execute(block) }
         guard let commit else {
-            output("decided block \(blockHash) at \(height) is unknown here; waiting for sync")
+            output("decided block \(blockHash) at \(height) is unknown here; fetching it from peers")
+            pendingDecision = (height, blockHash, certificate)
+            Task { [weak self] in await self?.catchUp() }
             return []
         }
         do { try ledger.commit(commit) } catch {
@@ -312,7 +361,17 @@ public actor Node {
         checked.removeAll()
         _ = try? wal?.prune(belowHeight: height)
         output("finalized \(height) \(blockHash.hex) txs=\(commit.block.transactions.count) round=\(certificate.round)")
-        return machine.handle(.committed(height: height, nextValidators: nil))
+        // The last block of an epoch: the next epoch's proposer order, from the VRF outputs.
+        var next: ValidatorSet? = nil
+        let epoch = schedule.epoch(ofHeight: height)
+        if height == schedule.lastHeight(ofEpoch: epoch),
+            let order = try? Self.producers(epoch: epoch + 1, genesis: genesis, schedule: schedule, store: ledger.store, seeds: &epochSeeds),
+            let set = try? ValidatorSet(order)
+        {
+            next = set
+            output("epoch \(epoch + 1) producers \(order.map(\.checksummed).joined(separator: ","))")
+        }
+        return machine.handle(.committed(height: height, nextValidators: next))
     }
 
     /// Submits raw transactions as if received from a client.
@@ -321,6 +380,41 @@ public actor Node {
         let accepted = zip(raws, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
         if !accepted.isEmpty { await p2p.broadcast(.transactions(accepted)) }
         return results
+    }
+
+    /// The producers of `epoch`, in proposer order: the delegates (until staking, the genesis
+    /// list, ranked by address) shuffled by the epoch's seed.
+    static func producers(
+        epoch: UInt64, genesis: Genesis, schedule: EpochSchedule, store: any ChainStore, seeds: inout [UInt64: Hash32]
+    ) throws -> [Address] {
+        let candidates = genesis.delegates.map { EpochSchedule.Candidate(address: $0.operatorAddress, votes: 0) }
+        let seed = try Self.seed(epoch: max(epoch, 1), schedule: schedule, store: store, seeds: &seeds)
+        return schedule.producers(delegates: schedule.delegates(from: candidates), seed: seed)
+    }
+
+    /// The seed of `epoch` (≥ 1): from the genesis hash for epoch 1, then from the previous
+    /// epoch's seed and the VRF outputs in its headers.
+    static func seed(epoch: UInt64, schedule: EpochSchedule, store: any ChainStore, seeds: inout [UInt64: Hash32]) throws -> Hash32 {
+        if let known = seeds[epoch] { return known }
+        var seed = EpochSchedule.firstSeed(genesisHash: try store.blockHash(atHeight: 0) ?? .zero)
+        var current: UInt64 = 1
+        if let (e, s) = seeds.filter({ $0.key < epoch }).max(by: { $0.key < $1.key }) { (current, seed) = (e, s) }
+        while current < epoch {
+            var outputs: [[UInt8]] = []
+            for height in schedule.firstHeight(ofEpoch: current)...schedule.lastHeight(ofEpoch: current) {
+                guard let header = try store.header(atHeight: height) else { break }
+                if !header.vrfProof.isEmpty, let proof = try? ECVRF.Proof(bytes: header.vrfProof),
+                    let beta = try? ECVRF.proofToHash(proof, suite: .tai)
+                {
+                    outputs.append(beta)
+                }
+            }
+            seed = EpochSchedule.nextSeed(after: seed, epoch: current, vrfOutputs: outputs)
+            current += 1
+            seeds[current] = seed
+        }
+        seeds[epoch] = seed
+        return seed
     }
 
     static func readHexKey(_ path: String) throws -> [UInt8] {

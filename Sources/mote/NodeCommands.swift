@@ -53,6 +53,7 @@ struct DevnetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pool capacity per sender of each node.", visibility: .hidden)) var poolAccountCapacity: Int = 64
     @Option(help: "First p2p port; node i listens on base + i.") var basePort: Int = 30_300
     @Option(help: "Chain id.") var chainId: UInt64 = 4_689
+    @Option(help: "Blocks per epoch (producers are reshuffled by the VRF seed each epoch).") var epochLength: UInt64 = 60
     @Option(help: "Block gas limit (≥ 21000; 200 M fits about 9,500 transfers a block).") var gasLimit: UInt64 = 200_000_000
     @Flag(help: "Create the files and exit without starting the nodes.") var setupOnly = false
 
@@ -64,6 +65,7 @@ struct DevnetCommand: ParsableCommand {
             throw ValidationError("pool capacities out of range")
         }
         guard (1_024...65_000).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65000") }
+        guard (1...1_000_000).contains(epochLength) else { throw ValidationError("--epoch-length must be in 1...1000000") }
         guard (21_000...10_000_000_000).contains(gasLimit) else { throw ValidationError("--gas-limit must be in 21000...10000000000") }
     }
 
@@ -82,12 +84,15 @@ struct DevnetCommand: ParsableCommand {
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let key = Secp256k1.PrivateKey.generate()
                 try writeSecret(Hex.encode(key.bytes) + "\n", to: folder + "/operator.key")
-                delegates.append(["name": "delegate-\(i)", "operator": key.address.checksummed])
+                let vrf = ECVRF.SecretKey.generate()
+                try writeSecret(Hex.encode(vrf.seed) + "\n", to: folder + "/vrf.key")
+                delegates.append(["name": "delegate-\(i)", "operator": key.address.checksummed, "vrf": Hex.encode(vrf.publicKey.bytes)])
                 alloc[key.address.checksummed] = ["balance": "1000000000000000000000"]
                 var config = NodeConfig()
                 config.name = "node-\(i)"
                 config.datadir = "data"
                 config.operatorKeyFile = "operator.key"
+                config.vrfKeyFile = "vrf.key"
                 config.p2pListen = .init(host: "127.0.0.1", port: basePort + i)
                 config.rpcListen = .init(host: "127.0.0.1", port: 8_545 + i)
                 config.peers = (0..<nodes).filter { $0 != i }.map { .init(host: "127.0.0.1", port: basePort + $0) }
@@ -102,7 +107,7 @@ struct DevnetCommand: ParsableCommand {
             let genesis: [String: Any] = [
                 "chainId": NSNumber(value: chainId), "timestamp": Int(Date().timeIntervalSince1970), "gasLimit": NSNumber(value: gasLimit),
                 "baseFee": "1000000000", "alloc": alloc, "delegates": delegates,
-                "parameters": ["epochLength": 60, "blockIntervalMs": blockTime, "numDelegates": nodes, "numCandidateDelegates": nodes],
+                "parameters": ["epochLength": NSNumber(value: epochLength), "blockIntervalMs": blockTime, "numDelegates": nodes, "numCandidateDelegates": nodes],
             ]
             try JSONSerialization.data(withJSONObject: genesis, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: genesisPath))
             let list = testKeys.map { ["address": $0.address.checksummed, "privateKey": Hex.encode($0.bytes)] }

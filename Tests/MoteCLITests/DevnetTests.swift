@@ -36,6 +36,18 @@ import Testing
 
         var height: UInt64 { finalized.keys.max() ?? 0 }
 
+        /// The proposer order the node announced for each new epoch.
+        var epochs: [UInt64: String] {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            var out: [UInt64: String] = [:]
+            for line in text.split(separator: "\n") where line.contains(" producers ") {
+                let words = line.split(separator: " ")
+                guard let i = words.firstIndex(of: "epoch"), i + 3 < words.count, let epoch = UInt64(words[i + 1]) else { continue }
+                out[epoch] = String(words[i + 3])
+            }
+            return out
+        }
+
         func kill(_ signal: Int32) {
             if process.isRunning { Foundation.kill(process.processIdentifier, signal) }
             process.waitUntilExit()
@@ -57,7 +69,8 @@ import Testing
         let root = box.root.appendingPathComponent("devnet").path
         let basePort = 21_000 + Int.random(in: 0..<400) * 10
         let setup = try box.mote([
-            "devnet", "--datadir", root, "--nodes", "4", "--block-time", "500", "--base-port", "\(basePort)", "--setup-only",
+            "devnet", "--datadir", root, "--nodes", "4", "--block-time", "500", "--base-port", "\(basePort)", "--epoch-length", "3",
+            "--setup-only",
         ])
         #expect(setup.status == 0, "\(setup.stdout)\(setup.stderr)")
         let accounts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/accounts.json"))) as? [[String: String]]
@@ -81,6 +94,10 @@ import Testing
         let target = nodes[0...2].map(\.height).max()!
         #expect(waitUntil(60) { nodes[3].height >= target }, "restarted node at \(nodes[3].height), others at \(target)")
 
+        // Let all four run a few epochs together.
+        #expect(waitUntil(60) { nodes.allSatisfy { $0.height >= max(target, 12) } }, "heights: \(nodes.map(\.height))")
+        let final = nodes.map(\.height).min()!
+
         // Every height any two nodes finalized has the same block hash: no forks.
         let logs = nodes.map(\.finalized)
         var compared = 0
@@ -90,6 +107,18 @@ import Testing
             if logs.filter({ $0[height] != nil }).count >= 2 { compared += 1 }
         }
         #expect(compared >= Int(target) - 1)
-        print("devnet test: 4 nodes, 1 killed and restarted, \(target) heights finalized, same block hashes on every node")
+
+        // Epochs of 3 blocks: each new epoch's proposer order comes from the VRF outputs in the
+        // previous epoch's headers; every node computes the same order, and it changes.
+        let epochLogs = nodes.map(\.epochs)
+        var orders: [String] = []
+        for epoch in 2...max(2, final / 3) {
+            let seen = Set(epochLogs.compactMap { $0[epoch] })
+            #expect(seen.count <= 1, "epoch \(epoch): nodes disagree on the producers")
+            if let order = seen.first { orders.append(order) }
+        }
+        #expect(orders.count >= 2, "epochs announced: \(epochLogs)")
+        #expect(Set(orders).count >= 2 || orders.count < 3, "the proposer order never changed: \(orders)")
+        print("devnet test: 4 nodes, 1 killed and restarted, \(target) heights finalized, same block hashes on every node, \(orders.count) epochs with VRF-shuffled producers (\(Set(orders).count) distinct orders)")
     }
 }

@@ -70,7 +70,8 @@ import Testing
         {"chainId": 4689, "gasLimit": 30000000, "baseFee": "0x3b9aca00",
          "alloc": {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed": {"balance": "1000000000000000000000"},
                    "0xfb6916095ca1df60bb79ce92ce3ea74c37c5d359": {"balance": 5}},
-         "delegates": [{"name": "d1", "operator": "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB"}],
+         "delegates": [{"name": "d1", "operator": "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+                        "vrf": "0xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"}],
          "parameters": {"epochLength": 10, "blockIntervalMs": 1000, "numDelegates": 1, "numCandidateDelegates": 1,
                         "minBaseFee": "7", "elasticityMultiplier": 2, "baseFeeChangeDenominator": 8}}
         """
@@ -82,6 +83,7 @@ import Testing
         #expect(genesis.totalSupply == UInt256(decimal: "1000000000000000000005")!)
         #expect(genesis.parameters.minBaseFee.value == 7)
         #expect(genesis.delegates.first?.rewardAddress == genesis.delegates.first?.operatorAddress)
+        #expect(genesis.delegates.first?.vrfPublicKey.count == 32)
 
         for bad in [
             #"{"chainId": 0, "alloc": {}}"#,
@@ -90,6 +92,7 @@ import Testing
             #"{"chainId": 1, "alloc": {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD": {"balance": "1"}}}"#,
             #"{"chainId": 1, "alloc": {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed": {"balance": "-1"}}}"#,
             #"{"chainId": 1, "alloc": {}, "parameters": {"epochLength": 0}}"#,
+            #"{"chainId": 1, "alloc": {}, "delegates": [{"name": "d", "operator": "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "vrf": "0x12"}]}"#,
             "not json",
         ] {
             #expect(throws: ChainDecodingError.self, "\(bad)") { try Genesis(json: Data(bad.utf8)) }
