@@ -129,6 +129,7 @@ struct DevnetCommand: ParsableCommand {
         }
         print("test accounts (also in \(root)/accounts.json; public keys, never use them for value):")
         for key in DevKeys.keys(min(accounts, 10)) { print("  \(key.address.checksummed)  \(Hex.encode(key.bytes))") }
+        fflush(nil)  // the banner reaches a pipe before the nodes start (flushes every stream)
         if setupOnly { return }
 
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
