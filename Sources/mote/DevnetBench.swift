@@ -64,9 +64,11 @@ struct DevnetBench: ParsableCommand {
         print("mote bench devnet: \(nodes) nodes, \(blockTime) ms blocks, \(rate) transfers/s for \(seconds) s from \(accounts) accounts")
         let keys = DevKeys.keys(accounts)
         let recipient = Address(suffixOf: Keccak256.hash(utf8: "bench recipient"))
-        let raws = parallelMap(total, cores: ProcessInfo.processInfo.activeProcessorCount) { i in
+        let accounts = self.accounts
+        let chainID = genesis.chainID
+        let raws = SignatureBatchVerifier().concurrentMap(Array(0..<total)) { i in
             Transaction.dynamicFee(
-                chainID: genesis.chainID, nonce: UInt64(i / accounts), maxPriorityFeePerGas: 1_000,
+                chainID: chainID, nonce: UInt64(i / accounts), maxPriorityFeePerGas: 1_000,
                 maxFeePerGas: 1_000_000_000_000, gasLimit: 21_000, to: recipient, value: 1
             ).signed(with: keys[i % accounts]).rawBytes
         }

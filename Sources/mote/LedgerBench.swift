@@ -35,15 +35,17 @@ struct LedgerBench: ParsableCommand {
         log("mote bench ledger: \(cores) cores, M = \(accounts) accounts, N = \(transactions) transfers, \(blockSize) per block")
 
         // Keys, genesis and signed transfers (setup; not timed).
-        let keys = parallelMap(accounts, cores: cores) { i in
+        let onAllCores = SignatureBatchVerifier(concurrency: cores)
+        let keys = onAllCores.concurrentMap(Array(0..<accounts)) { i in
             try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "mote bench account \(i)").bytes)
         }
-        let addresses = parallelMap(accounts, cores: cores) { keys[$0].address }
+        let addresses = onAllCores.concurrentMap(keys) { $0.address }
         let chainID: UInt64 = 4_689
         let genesis = Genesis(
             chainID: chainID, timestamp: 1_700_000_000, gasLimit: UInt64(blockSize) * 21_000, baseFee: 1_000_000_000,
             allocations: addresses.map { ($0, UInt256(decimal: "1000000000000000000000")!) })
-        let raws = parallelMap(transactions, cores: cores) { i -> [UInt8] in
+        let accounts = self.accounts
+        let raws = onAllCores.concurrentMap(Array(0..<transactions)) { i -> [UInt8] in
             var rng = SplitMix(seed: UInt64(i))
             let to = addresses[Int(rng.next() % UInt64(accounts))]
             return Transaction.dynamicFee(
@@ -175,35 +177,6 @@ final class Feeder: @unchecked Sendable {
     var isFinished: Bool { lock.lock(); defer { lock.unlock() }; return done }
     var seconds: Double { lock.lock(); defer { lock.unlock() }; return total }
     var failures: Int { lock.lock(); defer { lock.unlock() }; return refused }
-}
-
-/// `(0..<count).map(transform)` on all cores.
-func parallelMap<T>(_ count: Int, cores: Int, _ transform: (Int) -> T) -> [T] {
-    [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-        let base = SendablePointer(base: buffer.baseAddress!)
-        withoutActuallyEscaping(transform) { transform in
-            let box = SendableClosure(transform)
-            DispatchQueue.concurrentPerform(iterations: cores) { worker in
-                var i = worker
-                while i < count {
-                    (base.base + i).initialize(to: box.call(i))
-                    i += cores
-                }
-            }
-        }
-        initialized = count
-    }
-}
-
-/// `@unchecked Sendable`: each index is written by exactly one worker, and the array is read
-/// only after `concurrentPerform` returns.
-struct SendablePointer<T>: @unchecked Sendable { let base: UnsafeMutablePointer<T> }
-
-/// `@unchecked Sendable`: used only for pure setup closures in benchmarks that read shared
-/// immutable arrays.
-struct SendableClosure<T>: @unchecked Sendable {
-    let call: (Int) -> T
-    init(_ call: @escaping (Int) -> T) { self.call = call }
 }
 
 /// A tiny deterministic generator for benchmark data.
