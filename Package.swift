@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MoteLedger", targets: ["MoteLedger"]),
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
+        .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
     dependencies: [
@@ -24,6 +25,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -69,12 +75,25 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
-        // A node: configuration, and the wiring of ledger, pool, consensus and p2p.
+        // The Ethereum-compatible JSON-RPC 2.0 API over HTTP and WebSocket, health and metrics.
+        .target(
+            name: "MoteRPC",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        // A node: configuration, and the wiring of ledger, pool, consensus, p2p and RPC.
         .target(
             name: "MoteNode",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger",
-                "MoteMempool", "MoteConsensus", "MoteP2P",
+                "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // The command-line interface.
@@ -110,6 +129,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
+        .testTarget(
+            name: "MoteRPCTests",
+            dependencies: [
+                "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
+                "MoteTestSupport",
+            ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],

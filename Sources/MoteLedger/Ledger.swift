@@ -140,7 +140,7 @@ public final class Ledger {
     }
 
     /// A world state over the head.
-    private func headState() -> WorldState {
+    func headState() -> WorldState {
         WorldState(store: store, trie: headTrie, storageTrie: { [unowned self] address throws(LedgerError) in
             try self.headStorageTrie(address)
         })

@@ -6,6 +6,7 @@ import MoteLedger
 import MoteMempool
 import MoteP2P
 import MotePrimitives
+import MoteRPC
 import MoteStorage
 import MoteTransactions
 
@@ -52,6 +53,16 @@ public actor Node {
     /// The last height whose certificate was sent to each lagging peer (sent once per height).
     var lagging: [Address: UInt64] = [:]
     let output: @Sendable (String) -> Void
+    /// Finalized blocks and pooled transactions, for RPC subscriptions and filters.
+    public nonisolated let events = ChainEvents()
+    public nonisolated let metrics = NodeMetrics()
+    /// Whether the last catch-up round fetched blocks (the node was behind its peers).
+    var behind = false
+    /// When this node first had a block for the height being decided (for the finality metric).
+    var heightStarted: ContinuousClock.Instant?
+    var rpcServer: RPCServer?
+    /// The RPC ports bound (HTTP, WebSocket), once `run()` has started the servers.
+    public private(set) var rpcPorts: (http: Int, ws: Int?)?
 
     /// Opens the data directory (created by `mote init`) and prepares every part; `run()` starts them.
     public init(config: NodeConfig, output: @escaping @Sendable (String) -> Void = { print($0) }) throws {
@@ -119,6 +130,23 @@ public actor Node {
         let port = try await p2p.start()
         output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
             + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
+        metrics.height.record(Int64(ledger.head.height))
+        if config.rpcEnabled {
+            let server = RPCServer(
+                service: RPCService(backend: NodeBackend(node: self, store: ledger.store), limits: config.rpcLimits, metrics: metrics),
+                httpHost: config.rpcListen.host, httpPort: config.rpcListen.port, wsHost: config.wsListen.host,
+                wsPort: config.wsListen.port)
+            do {
+                let ports = try await server.start()
+                rpcServer = server
+                rpcPorts = ports
+                output("node \(config.name): rpc http://\(config.rpcListen.host):\(ports.http) ws://\(config.wsListen.host):\(ports.ws ?? 0)")
+            } catch {
+                await server.shutdown()
+                await p2p.shutdown()
+                throw NodeConfigError("cannot start the RPC servers on \(config.rpcListen) and \(config.wsListen): \(error)")
+            }
+        }
         let events = p2p.events
         let listener = Task { [weak self] in
             for await event in events {
@@ -140,6 +168,7 @@ public actor Node {
         listener.cancel()
         syncer.cancel()
         for timer in timers.values { timer.cancel() }
+        await rpcServer?.shutdown()
         await p2p.shutdown()
     }
 
@@ -158,11 +187,17 @@ public actor Node {
                 perform(machine.handle(.voteReceived(vote)))
             case .block(let bytes): receiveFinalized(bytes)
             case .transactions(let raws):
-                _ = pool.add(rawTransactions: Array(raws.prefix(10_000)), now: UInt64(Date().timeIntervalSince1970))
+                let results = pool.add(rawTransactions: Array(raws.prefix(10_000)), now: UInt64(Date().timeIntervalSince1970))
+                let added = results.compactMap { try? $0.get() }
+                if !added.isEmpty { events.publish(.pendingTransactions(added)) }
+                metrics.poolSize.record(Int64(pool.count))
             default: break
             }
         case .peerConnected:
+            metrics.peers.record(Int64(await p2p.connectedPeers().count))
             await catchUp()
+        case .peerDisconnected:
+            metrics.peers.record(Int64(await p2p.connectedPeers().count))
         default:
             break
         }
@@ -182,7 +217,10 @@ public actor Node {
                 ?? (try? Block(encoded: blockBytes, rules: ledger.rules, knownSender: { [pool] in pool.transaction($0)?.sender })),
             block.hash == proposal.blockHash
         else { return }
-        if block.height == ledger.head.height + 1 { blocks[block.hash] = block }
+        if block.height == ledger.head.height + 1 {
+            blocks[block.hash] = block
+            if heightStarted == nil { heightStarted = .now }
+        }
         perform(machine.handle(.proposalReceived(proposal)))
     }
 
@@ -211,6 +249,7 @@ public actor Node {
         guard !syncing else { return }
         syncing = true
         defer { syncing = false }
+        var fetched = false
         for peer in await p2p.connectedPeers() {
             while true {
                 let from = ledger.head.height + 1
@@ -218,8 +257,11 @@ public actor Node {
                 let before = ledger.head.height
                 for bytes in batch { receiveFinalized(bytes) }
                 if ledger.head.height == before { break }
+                fetched = true
+                behind = batch.count == 64
             }
         }
+        if !fetched { behind = false }
     }
 
     // MARK: Actions
@@ -265,6 +307,7 @@ public actor Node {
                     epoch: epoch, parentCommit: certificates[height - 1]?.encoded() ?? [], vrfProof: vrfProof)
                 blocks[built.block.hash] = built.block
                 checked[built.block.hash] = built.commit
+                if heightStarted == nil { heightStarted = .now }
                 return machine.handle(.blockBuilt(height: height, round: round, blockHash: built.block.hash))
             } catch {
                 output("could not build block \(height): \(error)")
@@ -355,6 +398,12 @@ public actor Node {
             exit(70)
         }
         pool.blockCommitted(commit.block.transactions)
+        events.publish(.block(commit.block, commit.receipts))
+        metrics.height.record(Int64(height))
+        metrics.poolSize.record(Int64(pool.count))
+        metrics.transactions.increment(by: Int64(commit.block.transactions.count))
+        if let started = heightStarted { metrics.finality.record(ContinuousClock.now - started) }
+        heightStarted = nil
         certificates[height] = certificate
         if height > 3 { certificates[height - 3] = nil }
         blocks.removeAll()
@@ -378,7 +427,11 @@ public actor Node {
     public func submit(_ raws: [[UInt8]]) async -> [Result<Hash32, PoolError>] {
         let results = pool.add(rawTransactions: raws, now: UInt64(Date().timeIntervalSince1970))
         let accepted = zip(raws, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
-        if !accepted.isEmpty { await p2p.broadcast(.transactions(accepted)) }
+        if !accepted.isEmpty {
+            events.publish(.pendingTransactions(results.compactMap { try? $0.get() }))
+            metrics.poolSize.record(Int64(pool.count))
+            await p2p.broadcast(.transactions(accepted))
+        }
         return results
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import MoteRPC
 import TOMLKit
 
 /// A node's configuration, read from a TOML file (documented in docs/CONFIG.md). Every field
@@ -21,8 +22,12 @@ public struct NodeConfig: Equatable, Sendable {
     public var bootnodes: [HostPort] = []
     public var maxPeers = 50
 
-    /// `[rpc]`
+    /// `[rpc]`: JSON-RPC over HTTP, and over WebSocket with subscriptions; `rpcEnabled` false
+    /// starts neither.
+    public var rpcEnabled = true
     public var rpcListen = HostPort(host: "127.0.0.1", port: 8_545)
+    public var wsListen = HostPort(host: "127.0.0.1", port: 8_546)
+    public var rpcLimits = RPCLimits()
 
     /// `[consensus]`, in milliseconds.
     public var blockIntervalMs: UInt64 = 5_000
@@ -95,8 +100,23 @@ public struct NodeConfig: Equatable, Sendable {
         config.bootnodes = try (p2p.strings("bootnodes") ?? []).map { text throws(NodeConfigError) in try HostPort(parsing: text) }
         config.maxPeers = try p2p.int("max_peers", in: 1...1_000) ?? config.maxPeers
 
-        let rpc = try Section(table, "rpc", ["listen"])
+        let rpc = try Section(
+            table, "rpc",
+            ["enabled", "listen", "ws_listen", "max_body_bytes", "max_batch", "max_log_range", "max_log_results",
+             "max_connections", "max_subscriptions", "max_filters", "requests_per_second"])
+        config.rpcEnabled = try rpc.bool("enabled") ?? config.rpcEnabled
         if let listen = try rpc.string("listen") { config.rpcListen = try HostPort(parsing: listen) }
+        if let listen = try rpc.string("ws_listen") { config.wsListen = try HostPort(parsing: listen) }
+        var limits = config.rpcLimits
+        limits.maxBodyBytes = try rpc.int("max_body_bytes", in: 1_024...(64 << 20)) ?? limits.maxBodyBytes
+        limits.maxBatch = try rpc.int("max_batch", in: 1...10_000) ?? limits.maxBatch
+        limits.maxLogRange = UInt64(try rpc.int("max_log_range", in: 1...1_000_000) ?? Int(limits.maxLogRange))
+        limits.maxLogResults = try rpc.int("max_log_results", in: 1...1_000_000) ?? limits.maxLogResults
+        limits.maxConnections = try rpc.int("max_connections", in: 1...100_000) ?? limits.maxConnections
+        limits.maxSubscriptions = try rpc.int("max_subscriptions", in: 1...10_000) ?? limits.maxSubscriptions
+        limits.maxFilters = try rpc.int("max_filters", in: 1...100_000) ?? limits.maxFilters
+        limits.requestsPerSecond = try rpc.int("requests_per_second", in: 1...1_000_000) ?? limits.requestsPerSecond
+        config.rpcLimits = limits
 
         let consensus = try Section(
             table, "consensus", ["block_interval_ms", "propose_timeout_ms", "vote_timeout_ms", "round_timeout_delta_ms"])
@@ -139,7 +159,12 @@ public struct NodeConfig: Equatable, Sendable {
             "", "[p2p]", "listen = \(quoted(p2pListen.description))",
             "peers = [\(peers.map { quoted($0.description) }.joined(separator: ", "))]",
             "bootnodes = [\(bootnodes.map { quoted($0.description) }.joined(separator: ", "))]", "max_peers = \(maxPeers)",
-            "", "[rpc]", "listen = \(quoted(rpcListen.description))",
+            "", "[rpc]", "enabled = \(rpcEnabled)", "listen = \(quoted(rpcListen.description))",
+            "ws_listen = \(quoted(wsListen.description))", "max_body_bytes = \(rpcLimits.maxBodyBytes)",
+            "max_batch = \(rpcLimits.maxBatch)", "max_log_range = \(rpcLimits.maxLogRange)",
+            "max_log_results = \(rpcLimits.maxLogResults)", "max_connections = \(rpcLimits.maxConnections)",
+            "max_subscriptions = \(rpcLimits.maxSubscriptions)", "max_filters = \(rpcLimits.maxFilters)",
+            "requests_per_second = \(rpcLimits.requestsPerSecond)",
             "", "[consensus]", "block_interval_ms = \(blockIntervalMs)", "propose_timeout_ms = \(proposeTimeoutMs)",
             "vote_timeout_ms = \(voteTimeoutMs)", "round_timeout_delta_ms = \(roundTimeoutDeltaMs)",
             "", "[pool]", "capacity = \(poolCapacity)", "account_capacity = \(poolAccountCapacity)", "",
@@ -181,6 +206,12 @@ private struct Section {
             out.append(text)
         }
         return out
+    }
+
+    func bool(_ key: String) throws(NodeConfigError) -> Bool? {
+        guard let value = table?[key] else { return nil }
+        guard let flag = value.bool else { throw NodeConfigError("\(name).\(key) must be true or false") }
+        return flag
     }
 
     func int(_ key: String, in range: ClosedRange<Int>) throws(NodeConfigError) -> Int? {

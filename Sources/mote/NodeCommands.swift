@@ -52,6 +52,8 @@ struct DevnetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pool capacity of each node.", visibility: .hidden)) var poolCapacity: Int = 4_096
     @Option(help: ArgumentHelp("Pool capacity per sender of each node.", visibility: .hidden)) var poolAccountCapacity: Int = 64
     @Option(help: "First p2p port; node i listens on base + i.") var basePort: Int = 30_300
+    @Option(help: "First JSON-RPC HTTP port; node i listens on rpc-port + i.") var rpcPort: Int = 8_545
+    @Option(help: "First JSON-RPC WebSocket port; node i listens on ws-port + i.") var wsPort: Int = 8_645
     @Option(help: "Chain id.") var chainId: UInt64 = 4_689
     @Option(help: "Blocks per epoch (producers are reshuffled by the VRF seed each epoch).") var epochLength: UInt64 = 60
     @Option(help: "Block gas limit (≥ 21000; 200 M fits about 9,500 transfers a block).") var gasLimit: UInt64 = 200_000_000
@@ -65,6 +67,12 @@ struct DevnetCommand: ParsableCommand {
             throw ValidationError("pool capacities out of range")
         }
         guard (1_024...65_000).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65000") }
+        guard (1_024...65_000).contains(rpcPort) else { throw ValidationError("--rpc-port must be in 1024...65000") }
+        guard (1_024...65_000).contains(wsPort) else { throw ValidationError("--ws-port must be in 1024...65000") }
+        let ranges = [basePort, rpcPort, wsPort].map { $0..<($0 + nodes) }
+        guard !ranges[0].overlaps(ranges[1]), !ranges[0].overlaps(ranges[2]), !ranges[1].overlaps(ranges[2]) else {
+            throw ValidationError("the p2p, RPC and WebSocket port ranges (\(nodes) ports from --base-port, --rpc-port and --ws-port) overlap")
+        }
         guard (1...1_000_000).contains(epochLength) else { throw ValidationError("--epoch-length must be in 1...1000000") }
         guard (21_000...10_000_000_000).contains(gasLimit) else { throw ValidationError("--gas-limit must be in 21000...10000000000") }
     }
@@ -94,7 +102,8 @@ struct DevnetCommand: ParsableCommand {
                 config.operatorKeyFile = "operator.key"
                 config.vrfKeyFile = "vrf.key"
                 config.p2pListen = .init(host: "127.0.0.1", port: basePort + i)
-                config.rpcListen = .init(host: "127.0.0.1", port: 8_545 + i)
+                config.rpcListen = .init(host: "127.0.0.1", port: rpcPort + i)
+                config.wsListen = .init(host: "127.0.0.1", port: wsPort + i)
                 config.peers = (0..<nodes).filter { $0 != i }.map { .init(host: "127.0.0.1", port: basePort + $0) }
                 config.blockIntervalMs = UInt64(blockTime)
                 config.proposeTimeoutMs = UInt64(max(300, blockTime))
@@ -125,7 +134,7 @@ struct DevnetCommand: ParsableCommand {
         print("devnet in \(root): chain id \(genesis.chainID), \(count) delegate nodes, \(genesis.parameters.blockIntervalMs) ms blocks")
         for i in 0..<count {
             let config = failOnError { () throws(NodeConfigError) in try NodeConfig(contentsOf: root + "/node-\(i)/config.toml") }
-            print("  node-\(i): p2p \(config.p2pListen)  rpc \(config.rpcListen) (JSON-RPC arrives with the RPC issue)")
+            print("  node-\(i): p2p \(config.p2pListen)  rpc http://\(config.rpcListen)  ws ws://\(config.wsListen)")
         }
         print("test accounts (also in \(root)/accounts.json; public keys, never use them for value):")
         for key in DevKeys.keys(min(accounts, 10)) { print("  \(key.address.checksummed)  \(Hex.encode(key.bytes))") }

@@ -1,0 +1,95 @@
+import MoteChain
+import MoteLedger
+import MoteMempool
+import MotePrimitives
+import MoteStorage
+
+/// What the RPC layer needs from a node: the seam between the API and the node's parts.
+///
+/// Finalized data is read straight from `store` (LMDB reads run concurrently with the node);
+/// what needs the ledger's in-memory state or the node's actor is asked for asynchronously.
+public protocol RPCBackend: Sendable {
+    var chainID: UInt64 { get }
+    /// `Mote/v0.1.0/linux-x86_64/swift6.3`, for `web3_clientVersion`.
+    var clientVersion: String { get }
+    var genesis: Genesis { get }
+    /// Finalized blocks, receipts, indexes and the latest state.
+    var store: any ChainStore { get }
+    /// Pending transactions and pending nonces.
+    var pool: TransactionPool { get }
+    /// New blocks and new pooled transactions, for subscriptions and filters.
+    var events: ChainEvents { get }
+
+    /// Admits a raw transaction into the pool and gossips it.
+    func submit(_ raw: [UInt8]) async -> Result<Hash32, PoolError>
+    /// A read-only call against the latest state (`eth_call`).
+    func call(from: Address, to: Address, data: [UInt8], gasLimit: UInt64) async throws(LedgerError) -> Result<[UInt8], SystemContractRevert>
+    /// A call run as a transaction would run in the next block, changes discarded (`eth_estimateGas`).
+    func simulate(from: Address, to: Address?, value: UInt256, data: [UInt8], gasLimit: UInt64) async throws(LedgerError) -> Ledger.Simulation
+    /// An account proof and storage proofs at the head (`eth_getProof`).
+    func proof(_ address: Address, slots: [Hash32]) async throws(LedgerError) -> (stateRoot: Hash32, account: Account, accountProof: [[UInt8]], storageProofs: [[[UInt8]]])
+    /// Whether the node is catching up with its peers.
+    func isSyncing() async -> Bool
+    func peers() async -> [RPCPeer]
+    func chainInfo() async -> RPCChainInfo
+    func nodeInfo() async -> RPCNodeInfo
+}
+
+/// A connected peer, for `mote_peers`.
+public struct RPCPeer: Sendable {
+    public var nodeID: Address
+    public var remoteAddress: String
+    public var inbound: Bool
+    public var listenPort: UInt16
+
+    public init(nodeID: Address, remoteAddress: String, inbound: Bool, listenPort: UInt16) {
+        self.nodeID = nodeID
+        self.remoteAddress = remoteAddress
+        self.inbound = inbound
+        self.listenPort = listenPort
+    }
+}
+
+/// The chain's epoch state, for `mote_chainInfo`.
+public struct RPCChainInfo: Sendable {
+    public var height: UInt64
+    public var epoch: UInt64
+    public var epochLength: UInt64
+    public var epochFirstHeight: UInt64
+    public var nextEpochHeight: UInt64
+    /// The consensus delegates of the epoch.
+    public var delegates: [Address]
+    /// This epoch's block producers, in proposer order.
+    public var producers: [Address]
+
+    public init(
+        height: UInt64, epoch: UInt64, epochLength: UInt64, epochFirstHeight: UInt64, nextEpochHeight: UInt64,
+        delegates: [Address], producers: [Address]
+    ) {
+        self.height = height
+        self.epoch = epoch
+        self.epochLength = epochLength
+        self.epochFirstHeight = epochFirstHeight
+        self.nextEpochHeight = nextEpochHeight
+        self.delegates = delegates
+        self.producers = producers
+    }
+}
+
+/// This node, for `mote_nodeInfo`.
+public struct RPCNodeInfo: Sendable {
+    public var name: String
+    /// The operator address of a delegate; nil for a follower.
+    public var delegate: Address?
+    public var p2pListen: String
+    public var httpListen: String
+    public var wsListen: String
+
+    public init(name: String, delegate: Address?, p2pListen: String, httpListen: String, wsListen: String) {
+        self.name = name
+        self.delegate = delegate
+        self.p2pListen = p2pListen
+        self.httpListen = httpListen
+        self.wsListen = wsListen
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import MoteChain
+import MotePrimitives
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The node's API servers (Hummingbird): JSON-RPC over HTTP POST at `/` with `/health` and
+/// `/metrics` beside it, and JSON-RPC with subscriptions over WebSocket on its own port.
+public final class RPCServer: Sendable {
+    public let service: RPCService
+    let httpHost: String
+    let httpPort: Int
+    let wsHost: String
+    let wsPort: Int
+    private let tasks = NIOLockedValueBox([Task<Void, any Error>]())
+    private let connections: ConnectionCounter
+
+    /// `wsPort` nil: no WebSocket server.
+    public init(service: RPCService, httpHost: String, httpPort: Int, wsHost: String, wsPort: Int?) {
+        self.service = service
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.wsHost = wsHost
+        self.wsPort = wsPort ?? -1
+        connections = ConnectionCounter(limit: service.limits.maxConnections)
+    }
+
+    /// Starts listening; returns the bound ports (useful with port 0) once both servers accept.
+    public func start() async throws -> (http: Int, ws: Int?) {
+        var logger = Logger(label: "mote.rpc")
+        logger.logLevel = .warning
+        let httpBound = try await run { onRunning in
+            Application(
+                router: self.makeRouter(), configuration: .init(address: .hostname(self.httpHost, port: self.httpPort), serverName: "mote"),
+                onServerRunning: onRunning, logger: logger)
+        }
+        guard wsPort >= 0 else { return (httpBound, nil) }
+        let wsBound = try await run { onRunning in
+            Application(
+                router: Router(),
+                server: .http1WebSocketUpgrade(
+                    configuration: .init(ws: .init(maxFrameSize: self.service.limits.maxBodyBytes))
+                ) { _, channel, _ in
+                    self.upgrade(remote: channel.remoteAddress)
+                },
+                configuration: .init(address: .hostname(self.wsHost, port: self.wsPort), serverName: "mote"),
+                onServerRunning: onRunning, logger: logger)
+        }
+        return (httpBound, wsBound)
+    }
+
+    /// Runs an application in a task; returns its port once it listens, or its start-up error.
+    private func run<App: ApplicationProtocol>(
+        _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
+    ) async throws -> Int {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = make { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        }
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        tasks.withLockedValue { $0.append(task) }
+        for await port in ports { return port }
+        try await task.value
+        throw RPCServerError("the server stopped before it listened")
+    }
+
+    /// Stops both servers.
+    public func shutdown() async {
+        let running = tasks.withLockedValue { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in running { task.cancel() }
+        for task in running { _ = await task.result }
+    }
+
+    // MARK: HTTP
+
+    func makeRouter() -> Router<RPCRequestContext> {
+        let router = Router(context: RPCRequestContext.self)
+        let service = self.service
+        router.post("/") { request, context -> Response in
+            let body: ByteBuffer
+            do { body = try await request.body.collect(upTo: service.limits.maxBodyBytes) } catch {
+                return Self.json(RPCService.response(id: .null, error: .limitExceeded("request body over \(service.limits.maxBodyBytes) bytes")).serialized)
+            }
+            let caller = RPCCaller(address: context.remoteAddress?.ipAddress ?? "unknown")
+            guard let out = await service.handle(body: Array(buffer: body), caller: caller) else { return Response(status: .ok) }
+            return Self.json(out)
+        }
+        router.get("/health") { _, _ -> Response in
+            let height = try? service.head().height
+            let syncing = await service.backend.isSyncing()
+            let peers = await service.backend.peers().count
+            let object: JSON = .object([
+                "status": .string(height == nil ? "unavailable" : (syncing ? "syncing" : "ok")),
+                "height": height.map { .int(Int($0)) } ?? .null, "peers": .int(peers), "syncing": .bool(syncing),
+            ])
+            return Self.json(object.serialized, status: height == nil ? .serviceUnavailable : .ok)
+        }
+        router.get("/metrics") { _, _ -> Response in
+            let bytes = service.metrics?.exposition() ?? []
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        return router
+    }
+
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: WebSocket
+
+    func upgrade(remote: SocketAddress?) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        let service = self.service
+        let connections = self.connections
+        let address = remote?.ipAddress ?? "unknown"
+        return .upgrade([:]) { inbound, outbound, _ in
+            guard connections.acquire() else {
+                let error = RPCService.response(
+                    id: .null, error: .limitExceeded("too many WebSocket connections (limit \(service.limits.maxConnections))"))
+                try await outbound.write(.text(error.text))
+                try await outbound.close(.policyViolation, reason: "too many connections")
+                return
+            }
+            defer { connections.release() }
+            let session = WebSocketSession(service: service, address: address)
+            let writer = Task {
+                for await message in session.outbox {
+                    try await outbound.write(.text(message))
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: service.limits.maxBodyBytes) {
+                    let body: [UInt8]
+                    switch message {
+                    case .text(let text): body = Array(text.utf8)
+                    case .binary(let buffer): body = Array(buffer: buffer)
+                    }
+                    await session.receive(body)
+                }
+            } catch {
+                session.send(RPCService.response(id: .null, error: .limitExceeded("message over \(service.limits.maxBodyBytes) bytes")).text)
+            }
+            await session.close()
+            _ = await writer.result
+        }
+    }
+}
+
+/// A request context that knows the client's address (for the rate limit).
+public struct RPCRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Bodies are bounded by `RPCLimits.maxBodyBytes` when collected.
+    public var maxUploadSize: Int { 64 * 1024 * 1024 }
+}
+
+/// Counts open WebSocket connections against a limit.
+final class ConnectionCounter: Sendable {
+    private let count = NIOLockedValueBox(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func acquire() -> Bool {
+        count.withLockedValue { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { count.withLockedValue { $0 -= 1 } }
+}
+
+/// A server that could not start.
+public struct RPCServerError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
