@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES := libsecp256k1-dev libsodium-dev liblmdb-dev pkg-config
 
-.PHONY: run devnet test deps build release bench clean
+.PHONY: run devnet test e2e deps build release bench clean
 
 ## Installs the C libraries Mote links against, if any is missing.
 deps:
@@ -26,10 +26,34 @@ run: release
 
 devnet: run
 
-## All tests: unit, conformance (../shared/vectors) and CLI tests against the built binary.
+## All tests: unit, conformance (../shared/vectors) and CLI tests against the built binary,
+## then the end-to-end suite (e2e).
 test: deps
 	$(SWIFT) build --build-tests
 	MOTE_BINARY=$$($(SWIFT) build --show-bin-path)/mote $(SWIFT) test --skip-build
+	$(MAKE) e2e
+
+## End-to-end: a real devnet driven by web3.py and eth-account (tests/e2e), in a venv.
+## Builds nothing: runs $(MOTE_BINARY), by default the debug build's `mote`.
+PYTHON3 ?= python3
+E2E_VENV := .venv-e2e
+E2E_STAMP := $(E2E_VENV)/.requirements-installed
+E2E_REQUIREMENTS := tests/e2e/requirements.txt tests/e2e/constraints.txt
+
+$(E2E_STAMP): $(E2E_REQUIREMENTS)
+	@if [ ! -x $(E2E_VENV)/bin/pip ]; then \
+		rm -rf $(E2E_VENV); \
+		if ! $(PYTHON3) -m venv $(E2E_VENV) >/dev/null 2>&1; then \
+			echo "installing python3-venv"; rm -rf $(E2E_VENV); \
+			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-venv; \
+			$(PYTHON3) -m venv $(E2E_VENV) || { rm -rf $(E2E_VENV); /usr/bin/python3 -m venv $(E2E_VENV); }; \
+		fi; \
+	fi
+	$(E2E_VENV)/bin/pip install -q -r tests/e2e/requirements.txt
+	touch $@
+
+e2e: $(E2E_STAMP)
+	MOTE_BINARY="$${MOTE_BINARY:-$$($(SWIFT) build --show-bin-path)/mote}" $(E2E_VENV)/bin/python -m pytest tests/e2e -q
 
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench crypto
