@@ -133,7 +133,7 @@ let package = Package(
             name: "MoteRPCTests",
             dependencies: [
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
-                "MoteTestSupport",
+                "MoteTrie", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),

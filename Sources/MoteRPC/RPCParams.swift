@@ -168,11 +168,11 @@ struct Params {
 
 extension JSON {
     /// A quantity: `0x`-prefixed hex without leading zeros.
-    static func quantity(_ value: UInt64) -> JSON { .string("0x" + String(value, radix: 16)) }
-    static func quantity(_ value: UInt256) -> JSON { .string(value.hexQuantity) }
-    static func quantity(_ value: Int) -> JSON { quantity(UInt64(value)) }
+    public static func quantity(_ value: UInt64) -> JSON { .string("0x" + String(value, radix: 16)) }
+    public static func quantity(_ value: UInt256) -> JSON { .string(value.hexQuantity) }
+    public static func quantity(_ value: Int) -> JSON { quantity(UInt64(value)) }
     /// Unformatted data: `0x`-prefixed hex, two digits a byte.
-    static func data(_ bytes: some Sequence<UInt8>) -> JSON { .string(Hex.encode(bytes)) }
-    static func hash(_ hash: Hash32) -> JSON { .string(hash.hex) }
-    static func address(_ address: Address) -> JSON { .string(address.hex) }
+    public static func data(_ bytes: some Sequence<UInt8>) -> JSON { .string(Hex.encode(bytes)) }
+    public static func hash(_ hash: Hash32) -> JSON { .string(hash.hex) }
+    public static func address(_ address: Address) -> JSON { .string(address.hex) }
 }
