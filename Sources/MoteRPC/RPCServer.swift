@@ -31,7 +31,7 @@ public final class RPCServer: Sendable {
     /// Starts listening; returns the bound ports (useful with port 0) once both servers accept.
     public func start() async throws -> (http: Int, ws: Int?) {
         var logger = Logger(label: "mote.rpc")
-        logger.logLevel = .warning
+        logger.logLevel = .critical
         let httpBound = try await run { onRunning in
             Application(
                 router: self.makeRouter(), configuration: .init(address: .hostname(self.httpHost, port: self.httpPort), serverName: "mote"),
