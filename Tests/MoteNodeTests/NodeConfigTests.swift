@@ -15,6 +15,10 @@ import Testing
         config.p2pListen = .init(host: "127.0.0.1", port: 30_304)
         config.peers = [.init(host: "127.0.0.1", port: 30_303), .init(host: "::1", port: 30_305)]
         config.blockIntervalMs = 1_000
+        config.wsListen = .init(host: "0.0.0.0", port: 9_000)
+        config.rpcEnabled = false
+        config.rpcLimits.maxBatch = 7
+        config.rpcLimits.requestsPerSecond = 20
         #expect(try NodeConfig(toml: config.toml) == config)
     }
 
@@ -29,7 +33,17 @@ import Testing
             max_peers = 20
             [consensus]
             block_interval_ms = 1000
+            [rpc]
+            listen = "0.0.0.0:18545"
+            ws_listen = "0.0.0.0:18546"
+            max_log_range = 500
+            requests_per_second = 50
             """)
+        #expect(config.rpcListen == .init(host: "0.0.0.0", port: 18_545))
+        #expect(config.wsListen == .init(host: "0.0.0.0", port: 18_546))
+        #expect(config.rpcLimits.maxLogRange == 500)
+        #expect(config.rpcLimits.requestsPerSecond == 50)
+        #expect(config.rpcEnabled)
         #expect(config.name == "n1")
         #expect(config.p2pListen == .init(host: "0.0.0.0", port: 40_000))
         #expect(config.peers.count == 1)
@@ -46,6 +60,10 @@ import Testing
         ("[nodes]\nname = \"x\"", "unknown section"),
         ("[node\nname", "TOML syntax error"),
         ("[pool]\ncapacity = -1", "pool.capacity must be an integer"),
+        ("[rpc]\nmax_batch = 0", "rpc.max_batch must be an integer in 1...10000"),
+        ("[rpc]\nenabled = 1", "rpc.enabled must be true or false"),
+        ("[rpc]\nws_listen = \"x\"", "not host:port"),
+        ("[rpc]\nmax_body = 5", "unknown key rpc.max_body"),
     ])
     func badFilesAreRefusedWithTheirReason(text: String, reason: String) {
         #expect {
