@@ -55,7 +55,8 @@ struct DevnetBench: ParsableCommand {
         setup.executableURL = binary
         setup.arguments = [
             "devnet", "--datadir", root, "--nodes", "\(nodes)", "--block-time", "\(blockTime)", "--accounts", "\(accounts)",
-            "--base-port", "\(basePort)", "--pool-capacity", "\(max(4_096, total + 1))",
+            "--base-port", "\(basePort)", "--rpc-port", "\(basePort + 100)", "--ws-port", "\(basePort + 200)",
+            "--pool-capacity", "\(max(4_096, total + 1))",
             "--pool-account-capacity", "\(total / accounts + 16)", "--setup-only",
         ]
         setup.standardOutput = FileHandle.nullDevice

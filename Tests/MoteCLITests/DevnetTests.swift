@@ -70,7 +70,7 @@ import Testing
         let basePort = 21_000 + Int.random(in: 0..<400) * 10
         let setup = try box.mote([
             "devnet", "--datadir", root, "--nodes", "4", "--block-time", "500", "--base-port", "\(basePort)", "--epoch-length", "3",
-            "--setup-only",
+            "--rpc-port", "\(basePort + 5_000)", "--ws-port", "\(basePort + 6_000)", "--setup-only",
         ])
         #expect(setup.status == 0, "\(setup.stdout)\(setup.stderr)")
         let accounts = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/accounts.json"))) as? [[String: String]]
