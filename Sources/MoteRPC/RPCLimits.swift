@@ -11,7 +11,7 @@ public struct RPCLimits: Equatable, Sendable {
     public var maxLogRange: UInt64 = 10_000
     /// The most logs one `eth_getLogs` may return.
     public var maxLogResults = 10_000
-    /// The most WebSocket connections open at once.
+    /// The most connections open at once, for HTTP and for WebSocket each.
     public var maxConnections = 256
     /// The most subscriptions one WebSocket connection may hold.
     public var maxSubscriptions = 64

@@ -16,7 +16,9 @@ public final class RPCServer: Sendable {
     let wsHost: String
     let wsPort: Int
     private let tasks = NIOLockedValueBox([Task<Void, any Error>]())
+    /// Open WebSocket connections, and open HTTP connections.
     private let connections: ConnectionCounter
+    private let httpConnections: ConnectionCounter
 
     /// `wsPort` nil: no WebSocket server.
     public init(service: RPCService, httpHost: String, httpPort: Int, wsHost: String, wsPort: Int?) {
@@ -26,15 +28,20 @@ public final class RPCServer: Sendable {
         self.wsHost = wsHost
         self.wsPort = wsPort ?? -1
         connections = ConnectionCounter(limit: service.limits.maxConnections)
+        httpConnections = ConnectionCounter(limit: service.limits.maxConnections)
     }
 
     /// Starts listening; returns the bound ports (useful with port 0) once both servers accept.
     public func start() async throws -> (http: Int, ws: Int?) {
         var logger = Logger(label: "mote.rpc")
         logger.logLevel = .critical
+        let counter = httpConnections
         let httpBound = try await run { onRunning in
             Application(
-                router: self.makeRouter(), configuration: .init(address: .hostname(self.httpHost, port: self.httpPort), serverName: "mote"),
+                router: self.makeRouter(),
+                server: .http1(
+                    configuration: .init(additionalChannelHandlers: [HTTPConnectionLimiter(counter: counter)], idleTimeout: .seconds(60))),
+                configuration: .init(address: .hostname(self.httpHost, port: self.httpPort), serverName: "mote"),
                 onServerRunning: onRunning, logger: logger)
         }
         guard wsPort >= 0 else { return (httpBound, nil) }
@@ -169,24 +176,6 @@ public struct RPCRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// Bodies are bounded by `RPCLimits.maxBodyBytes` when collected.
     public var maxUploadSize: Int { 64 * 1024 * 1024 }
-}
-
-/// Counts open WebSocket connections against a limit.
-final class ConnectionCounter: Sendable {
-    private let count = NIOLockedValueBox(0)
-    let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    func acquire() -> Bool {
-        count.withLockedValue { count in
-            guard count < limit else { return false }
-            count += 1
-            return true
-        }
-    }
-
-    func release() { count.withLockedValue { $0 -= 1 } }
 }
 
 /// A server that could not start.

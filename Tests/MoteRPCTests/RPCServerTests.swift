@@ -5,6 +5,9 @@ import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The HTTP server on a real socket: JSON-RPC at `/`, `/health`, `/metrics`, body limits.
 @Suite struct RPCServerTests {
@@ -49,6 +52,37 @@ import FoundationNetworking
         let exposition = String(decoding: try await fetch(base.appendingPathComponent("metrics")).body, as: UTF8.self)
         #expect(exposition.contains("mote_chain_height 42"))
         #expect(exposition.contains("mote_rpc_request_duration_seconds_count{method=\"eth_chainId\"} 1"))
+    }
+
+    /// A raw TCP connection to loopback that sends nothing (holds a connection slot).
+    func idleConnection(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else { throw TestFailure("connect failed") }
+        return fd
+    }
+
+    @Test func connectionsOverTheLimitGetAClearError() async throws {
+        var limits = RPCLimits()
+        limits.maxConnections = 1
+        let server = RPCServer(service: RPCService(backend: try TestChain(), limits: limits), httpHost: "127.0.0.1", httpPort: 0, wsHost: "127.0.0.1", wsPort: nil)
+        let ports = try await server.start()
+        let held = try idleConnection(port: ports.http)
+        try await Task.sleep(for: .milliseconds(200))
+        let refused = try await fetch(URL(string: "http://127.0.0.1:\(ports.http)")!, body: Array(#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#.utf8))
+        #expect(refused.status == 503)
+        #expect(try JSON.parse([UInt8](refused.body))["error"]?["code"] == .int(-32005))
+        close(held)
+        try await Task.sleep(for: .milliseconds(200))
+        let served = try await fetch(URL(string: "http://127.0.0.1:\(ports.http)")!, body: Array(#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}"#.utf8))
+        #expect(served.status == 200)
+        await server.shutdown()
     }
 
     @Test func aTakenPortIsAClearError() async throws {
