@@ -3,13 +3,16 @@ HTTP, transaction signing with eth-account, polling."""
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -26,14 +29,27 @@ REGISTRY_ABI_PATH = REPO / "docs" / "abi" / "NodeRegistry.json"
 RECEIPT_TIMEOUT = 30
 
 
+_binary_copy: str | None = None
+
+
 def mote_binary() -> str:
-    """The `mote` under test: $MOTE_BINARY, else the debug build."""
-    path = os.environ.get("MOTE_BINARY") or str(REPO / ".build" / "debug" / "mote")
-    if not os.access(path, os.X_OK):
+    """The `mote` under test: a private copy, made once per session, of $MOTE_BINARY, else of
+    the debug build. The copy keeps the whole session on one binary while the build folder is
+    rebuilt beside it (`mote devnet` starts its nodes from its own path)."""
+    global _binary_copy
+    if _binary_copy is not None:
+        return _binary_copy
+    source = os.environ.get("MOTE_BINARY") or str(REPO / ".build" / "debug" / "mote")
+    if not os.access(source, os.X_OK):
         raise RuntimeError(
-            f"no mote binary at {path}: build it with `swift build --product mote` or set MOTE_BINARY"
+            f"no mote binary at {source}: build it with `swift build --product mote` or set MOTE_BINARY"
         )
-    return path
+    folder = tempfile.mkdtemp(prefix="mote-e2e-bin-")
+    atexit.register(shutil.rmtree, folder, True)
+    target = os.path.join(folder, "mote")
+    shutil.copy2(source, target)
+    _binary_copy = target
+    return target
 
 
 def _bindable(port: int) -> bool:
