@@ -65,7 +65,9 @@ let package = Package(
         // The transaction pool: admission, pending/queued per account, selection for blocks.
         .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
-        .target(name: "MoteLedger", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage"]),
+        .target(
+            name: "MoteLedger",
+            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus"]),
         // BFT consensus: a pure state machine (events in, actions out), epoch schedule, vote WAL.
         .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
@@ -119,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "MoteLedgerTests",
             dependencies: [
-                "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport",
+                "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport", "MoteConsensus",
             ]),
         .testTarget(name: "MoteConsensusTests", dependencies: ["MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(

@@ -93,6 +93,47 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
     /// EIP-1559: the base fee changes by at most 1/denominator per block.
     public var baseFeeChangeDenominator: UInt64 = 8
 
+    // Staking (docs/STAKING.md). Amounts in wei.
+    /// Paid (into the reward fund) to register a candidate.
+    public var registrationFee: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
+    /// The least self-stake a candidate registers with, and keeps to stay eligible.
+    public var minSelfStake: UInt256Text = UInt256Text(UInt256(10_000) * ProtocolParameters.mote)
+    /// The least amount of a stake bucket.
+    public var minStakeAmount: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
+    /// The longest stake duration, in days.
+    public var maxStakeDays: UInt32 = 1_050
+    /// The length of a staking "day" in seconds of block time (86400; shorter on test networks).
+    public var secondsPerDay: UInt64 = 86_400
+    /// Days between unstaking and withdrawing.
+    public var withdrawWaitingDays: UInt32 = 3
+    /// Extra weight of a candidate's self-stake bucket, in percent.
+    public var selfStakeBonusPercent: UInt64 = 6
+
+    // Rewards, paid from the reward fund (the Rewarding contract's balance).
+    /// To the producer of every block.
+    public var blockReward: UInt256Text = UInt256Text(UInt256(16) * ProtocolParameters.mote)
+    /// Per epoch, split by votes among the epoch's consensus delegates.
+    public var epochReward: UInt256Text = UInt256Text(UInt256(12_500) * ProtocolParameters.mote)
+    /// Per epoch, to each of the top `foundationBonusDelegates` delegates.
+    public var foundationBonus: UInt256Text = UInt256Text(UInt256(80) * ProtocolParameters.mote)
+    public var foundationBonusDelegates: Int = 36
+
+    // Accountability.
+    /// A producer with fewer blocks than this share of its expected blocks gets no epoch
+    /// reward and goes on probation.
+    public var productivityThresholdPercent: UInt64 = 85
+    /// Epochs of probation.
+    public var probationEpochs: UInt64 = 2
+    /// How much of a candidate's votes probation takes away, in percent.
+    public var probationVoteDiscountPercent: UInt64 = 90
+    /// The share of the self-stake a proven double-signer loses, in percent.
+    public var slashPercent: UInt64 = 10
+    /// The share of the slashed amount paid to whoever reported the evidence, in percent.
+    public var reporterSharePercent: UInt64 = 50
+
+    /// 10^18 wei.
+    public static let mote = UInt256(1_000_000_000_000_000_000)
+
     public init() {}
 
     /// Reads the fields present; absent ones keep their defaults.
@@ -105,6 +146,22 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
         minBaseFee = try c.decodeIfPresent(UInt256Text.self, forKey: .minBaseFee) ?? minBaseFee
         elasticityMultiplier = try c.decodeIfPresent(UInt64.self, forKey: .elasticityMultiplier) ?? elasticityMultiplier
         baseFeeChangeDenominator = try c.decodeIfPresent(UInt64.self, forKey: .baseFeeChangeDenominator) ?? baseFeeChangeDenominator
+        registrationFee = try c.decodeIfPresent(UInt256Text.self, forKey: .registrationFee) ?? registrationFee
+        minSelfStake = try c.decodeIfPresent(UInt256Text.self, forKey: .minSelfStake) ?? minSelfStake
+        minStakeAmount = try c.decodeIfPresent(UInt256Text.self, forKey: .minStakeAmount) ?? minStakeAmount
+        maxStakeDays = try c.decodeIfPresent(UInt32.self, forKey: .maxStakeDays) ?? maxStakeDays
+        secondsPerDay = try c.decodeIfPresent(UInt64.self, forKey: .secondsPerDay) ?? secondsPerDay
+        withdrawWaitingDays = try c.decodeIfPresent(UInt32.self, forKey: .withdrawWaitingDays) ?? withdrawWaitingDays
+        selfStakeBonusPercent = try c.decodeIfPresent(UInt64.self, forKey: .selfStakeBonusPercent) ?? selfStakeBonusPercent
+        blockReward = try c.decodeIfPresent(UInt256Text.self, forKey: .blockReward) ?? blockReward
+        epochReward = try c.decodeIfPresent(UInt256Text.self, forKey: .epochReward) ?? epochReward
+        foundationBonus = try c.decodeIfPresent(UInt256Text.self, forKey: .foundationBonus) ?? foundationBonus
+        foundationBonusDelegates = try c.decodeIfPresent(Int.self, forKey: .foundationBonusDelegates) ?? foundationBonusDelegates
+        productivityThresholdPercent = try c.decodeIfPresent(UInt64.self, forKey: .productivityThresholdPercent) ?? productivityThresholdPercent
+        probationEpochs = try c.decodeIfPresent(UInt64.self, forKey: .probationEpochs) ?? probationEpochs
+        probationVoteDiscountPercent = try c.decodeIfPresent(UInt64.self, forKey: .probationVoteDiscountPercent) ?? probationVoteDiscountPercent
+        slashPercent = try c.decodeIfPresent(UInt64.self, forKey: .slashPercent) ?? slashPercent
+        reporterSharePercent = try c.decodeIfPresent(UInt64.self, forKey: .reporterSharePercent) ?? reporterSharePercent
     }
 }
 
@@ -175,7 +232,11 @@ extension Genesis {
         let parameters = file.parameters ?? ProtocolParameters()
         guard parameters.epochLength >= 1, parameters.blockIntervalMs >= 100,
             parameters.numDelegates >= 1, parameters.numCandidateDelegates >= parameters.numDelegates,
-            parameters.elasticityMultiplier >= 1, parameters.baseFeeChangeDenominator >= 1
+            parameters.elasticityMultiplier >= 1, parameters.baseFeeChangeDenominator >= 1,
+            parameters.secondsPerDay >= 1, parameters.maxStakeDays <= 36_500, parameters.selfStakeBonusPercent <= 1_000,
+            parameters.foundationBonusDelegates >= 0, parameters.productivityThresholdPercent <= 100,
+            parameters.probationVoteDiscountPercent <= 100, parameters.slashPercent <= 100, parameters.reporterSharePercent <= 100,
+            parameters.probationEpochs <= 1_000_000
         else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(

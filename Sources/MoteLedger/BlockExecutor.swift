@@ -159,6 +159,7 @@ public struct BlockExecutor: Sendable {
             throw SystemContractRevert("\(contract.name): no function with selector \(selector)")
         }
         if function.mutating, !context.canWrite { throw SystemContractRevert("\(function.name) changes state; send a transaction") }
+        if !function.payable, !context.value.isZero { throw SystemContractRevert("\(function.name) is not payable") }
         let arguments: [ABIValue]
         do { arguments = try function.abi.decodeCall(calldata) } catch {
             throw SystemContractRevert("\(contract.name).\(function.name): bad arguments: \(error)")

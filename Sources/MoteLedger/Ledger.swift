@@ -26,6 +26,8 @@ public final class Ledger {
     private var storageTries: [Address: SecureTrie] = [:]
     /// Post-state tries of blocks built or checked but not yet committed, by state root.
     private var pendingTries: [Hash32: (state: SecureTrie, storage: [Address: SecureTrie])] = [:]
+    /// Epoch seeds and producer orders computed so far.
+    var epochCache = EpochCache()
 
     /// Opens the chain in `store`, committing the genesis block first if the store is empty.
     /// A store holding another chain's genesis is refused.
@@ -33,10 +35,11 @@ public final class Ledger {
     /// The state trie is not stored: it is rebuilt here from the flat accounts (about a second
     /// per million accounts) and checked against the head's state root, so a flat state that
     /// does not match the chain is caught before anything runs on it.
-    public init(store: any ChainStore, genesis: Genesis, contracts: SystemContracts = .standard) throws(LedgerError) {
+    public init(store: any ChainStore, genesis: Genesis, contracts: SystemContracts? = nil) throws(LedgerError) {
         self.store = store
         self.genesis = genesis
-        self.executor = BlockExecutor(contracts: contracts, rules: TransactionRules(fork: .cancun, chainID: genesis.chainID))
+        self.executor = BlockExecutor(
+            contracts: contracts ?? .standard(genesis), rules: TransactionRules(fork: .cancun, chainID: genesis.chainID))
         self.headTrie = SecureTrie()
         let expected = try Self.genesisCommit(genesis)
         do {
@@ -169,6 +172,13 @@ public final class Ledger {
             .list([
                 .uint(p.epochLength), .uint(p.blockIntervalMs), .uint(UInt64(p.numDelegates)), .uint(UInt64(p.numCandidateDelegates)),
                 .uint(p.minBaseFee.value), .uint(p.elasticityMultiplier), .uint(p.baseFeeChangeDenominator),
+            ]),
+            .list([
+                .uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value), .uint(UInt64(p.maxStakeDays)),
+                .uint(p.secondsPerDay), .uint(UInt64(p.withdrawWaitingDays)), .uint(p.selfStakeBonusPercent), .uint(p.blockReward.value),
+                .uint(p.epochReward.value), .uint(p.foundationBonus.value), .uint(UInt64(p.foundationBonusDelegates)),
+                .uint(p.productivityThresholdPercent), .uint(p.probationEpochs), .uint(p.probationVoteDiscountPercent),
+                .uint(p.slashPercent), .uint(p.reporterSharePercent),
             ]),
         ])
         return Keccak256.hash(RLP.encode(item))
@@ -310,6 +320,7 @@ public final class Ledger {
         state: WorldState, context: BlockContext, transactions: [SignedTransaction], receipts: [Receipt], burned: UInt256,
         producer: Address, epoch: UInt64, parentCommit: [UInt8], vrfProof: [UInt8]
     ) throws(LedgerError) -> BlockCommit {
+        try endBlock(state: state, context: context, producer: producer)
         // The state root on this thread; the transactions and receipts roots and the bloom beside it.
         let side = SideRoots()
         let group = DispatchGroup()

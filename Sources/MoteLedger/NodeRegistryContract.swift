@@ -34,7 +34,6 @@ public struct NodeRegistryContract: SystemContract {
     public var events: [SystemEvent] { [Self.registered, Self.updated, Self.unregistered] }
 
     public func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        if function.mutating, !context.value.isZero { throw SystemContractRevert("NodeRegistry does not accept MOTE") }
         switch function.name {
         case Self.register.name, Self.update.name:
             let (name, endpoint) = try Self.validated(arguments)

@@ -28,13 +28,18 @@ public struct SystemFunction: Sendable {
     public let outputNames: [String]
     /// False for view functions (they may not write).
     public let mutating: Bool
+    /// Whether a call may send MOTE with it; value sent to any other function reverts.
+    public let payable: Bool
 
     /// `inputs` and `outputs` as (name, type string); traps on a bad type string (a programming error).
-    public init(_ name: String, inputs: [(String, String)] = [], outputs: [(String, String)] = [], mutating: Bool) {
+    public init(
+        _ name: String, inputs: [(String, String)] = [], outputs: [(String, String)] = [], mutating: Bool, payable: Bool = false
+    ) {
         abi = ABIFunction(name: name, inputs: inputs.map { try! ABIType($0.1) }, outputs: outputs.map { try! ABIType($0.1) })
         inputNames = inputs.map(\.0)
         outputNames = outputs.map(\.0)
         self.mutating = mutating
+        self.payable = payable
     }
 
     public var name: String { abi.name }
@@ -113,19 +118,31 @@ public final class SystemCallContext {
     }
 
     /// Reads a storage slot of this contract.
-    public func load(_ slot: Hash32) throws(SystemContractRevert) -> [UInt8]? {
-        try charge(Gas.storageRead)
-        do { return try state.storageValue(address, slot) } catch { throw SystemContractRevert("storage: \(error)") }
-    }
+    public func load(_ slot: Hash32) throws(SystemContractRevert) -> [UInt8]? { try load(slot, of: address) }
 
     /// Writes (or with nil, clears) a storage slot of this contract.
-    public func store(_ slot: Hash32, _ value: [UInt8]?) throws(SystemContractRevert) {
+    public func store(_ slot: Hash32, _ value: [UInt8]?) throws(SystemContractRevert) { try store(slot, value, of: address) }
+
+    /// Reads a slot of `contract`'s storage: system contracts of one protocol (staking and
+    /// rewarding) keep each other's books.
+    func load(_ slot: Hash32, of contract: Address) throws(SystemContractRevert) -> [UInt8]? {
+        try charge(Gas.storageRead)
+        do { return try state.storageValue(contract, slot) } catch { throw SystemContractRevert("storage: \(error)") }
+    }
+
+    /// Writes a slot of `contract`'s storage.
+    func store(_ slot: Hash32, _ value: [UInt8]?, of contract: Address) throws(SystemContractRevert) {
         guard canWrite else { throw SystemContractRevert("state change in a read-only call") }
         let previous: [UInt8]?
-        do { previous = try state.storageValue(address, slot) } catch { throw SystemContractRevert("storage: \(error)") }
+        do { previous = try state.storageValue(contract, slot) } catch { throw SystemContractRevert("storage: \(error)") }
         let bytes = UInt64(value?.count ?? 0)
         try charge((previous == nil ? Gas.storageWriteNew : Gas.storageWriteUpdate) + bytes * Gas.storageBytePrice)
-        do { try state.setStorageValue(address, slot, value) } catch { throw SystemContractRevert("storage: \(error)") }
+        do { try state.setStorageValue(contract, slot, value) } catch { throw SystemContractRevert("storage: \(error)") }
+    }
+
+    /// The balance of `account`.
+    func balance(of account: Address) throws(SystemContractRevert) -> UInt256 {
+        do { return try state.account(account).balance } catch { throw SystemContractRevert("balance: \(error)") }
     }
 
     /// Emits an event log.
@@ -159,8 +176,13 @@ public struct SystemContracts: Sendable {
 
     public init(_ contracts: [any SystemContract]) { all = contracts }
 
-    /// The contracts every Mote chain has.
-    public static let standard = SystemContracts([NodeRegistryContract()])
+    /// The contracts every Mote chain has: the node registry, staking and rewarding.
+    public static func standard(_ genesis: Genesis) -> SystemContracts {
+        SystemContracts([NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis)])
+    }
+
+    /// The standard contracts with default parameters (for listing ABIs).
+    public static let standard = SystemContracts.standard(Genesis(chainID: 1, timestamp: 0, gasLimit: 30_000_000, baseFee: 0, allocations: []))
 
     /// The contract at `address`, if any.
     public func contract(at address: Address) -> (any SystemContract)? {
@@ -194,7 +216,7 @@ extension SystemContract {
                 "type": "function", "name": function.name,
                 "inputs": params(function.abi.inputs, function.inputNames),
                 "outputs": params(function.abi.outputs, function.outputNames),
-                "stateMutability": function.mutating ? "nonpayable" : "view",
+                "stateMutability": function.payable ? "payable" : (function.mutating ? "nonpayable" : "view"),
             ])
         }
         for event in events {

@@ -92,10 +92,11 @@ extension Node {
     func rpcChainInfo() -> RPCChainInfo {
         let height = ledger.head.height
         let epoch = schedule.epoch(ofHeight: height + 1)
-        let producers = (try? Self.producers(epoch: epoch, genesis: genesis, schedule: schedule, store: ledger.store, seeds: &epochSeeds)) ?? []
+        let producers = (try? ledger.producers(ofEpoch: epoch)) ?? []
+        let delegates = (try? ledger.delegates(ofEpoch: epoch))?.map(\.operatorAddress) ?? []
         return RPCChainInfo(
             height: height, epoch: epoch, epochLength: schedule.epochLength, epochFirstHeight: schedule.firstHeight(ofEpoch: epoch),
-            nextEpochHeight: schedule.lastHeight(ofEpoch: epoch) + 1, delegates: validators.producers, producers: producers)
+            nextEpochHeight: schedule.lastHeight(ofEpoch: epoch) + 1, delegates: delegates, producers: producers)
     }
 
     func rpcNodeInfo() -> RPCNodeInfo {

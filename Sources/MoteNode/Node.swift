@@ -32,11 +32,6 @@ public actor Node {
     let vrfKey: ECVRF.SecretKey?
     /// The delegates' ECVRF public keys, by operator address.
     let vrfKeys: [Address: ECVRF.PublicKey]
-    /// Every genesis delegate (certificates are checked against this set; the order of
-    /// proposers changes every epoch).
-    let validators: ValidatorSet
-    /// Epoch seeds computed so far.
-    var epochSeeds: [UInt64: Hash32] = [:]
     let schedule: EpochSchedule
     let consensusConfig: ConsensusConfig
     var machine: ConsensusStateMachine
@@ -86,10 +81,7 @@ public actor Node {
         if let key, let vrfKey, let registered = vrfKeys[key.address], registered != vrfKey.publicKey {
             throw NodeConfigError("vrf_key_file does not match the VRF key the genesis registers for this delegate")
         }
-        validators = try ValidatorSet(genesis.delegates.map(\.operatorAddress))
-        schedule = EpochSchedule(
-            epochLength: genesis.parameters.epochLength, numDelegates: genesis.delegates.count,
-            numCandidateDelegates: genesis.delegates.count)
+        schedule = ledger.schedule
         consensusConfig = ConsensusConfig(
             chainID: genesis.chainID, propose: .milliseconds(Int(config.proposeTimeoutMs)),
             proposeDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), prevote: .milliseconds(Int(config.voteTimeoutMs)),
@@ -101,11 +93,7 @@ public actor Node {
             wal = nil
         }
         // The proposer order of the epoch being decided.
-        var seeds: [UInt64: Hash32] = [:]
-        let producers = try ValidatorSet(Self.producers(
-            epoch: schedule.epoch(ofHeight: ledger.head.height + 1), genesis: genesis, schedule: schedule, store: store,
-            seeds: &seeds))
-        epochSeeds = seeds
+        let producers = try ValidatorSet(ledger.producers(ofEpoch: schedule.epoch(ofHeight: ledger.head.height + 1)))
         machine = ConsensusStateMachine(
             config: consensusConfig, validators: producers, key: key, signedHistory: wal?.records ?? [])
         pool = TransactionPool(
@@ -233,6 +221,7 @@ public actor Node {
         else { return }
         guard let (block, certificate) = try? Self.decodeFinalized(bytes, rules: ledger.rules, pool: pool),
             block.height == ledger.head.height + 1, certificate.blockHash == block.hash,
+            let validators = validatorSet(forHeight: block.height),
             (try? certificate.verify(validators: validators, chainID: genesis.chainID)) != nil
         else { return }
         blocks[block.hash] = block
@@ -298,7 +287,7 @@ public actor Node {
             let candidates = pool.select(baseFee: ledger.nextBaseFee, gasLimit: genesis.gasLimit, maxCount: 10_000)
             do {
                 let epoch = schedule.epoch(ofHeight: height)
-                let seed = try Self.seed(epoch: epoch, schedule: schedule, store: ledger.store, seeds: &epochSeeds)
+                let seed = try ledger.seed(ofEpoch: epoch)
                 let vrfProof = vrfKey.map {
                     ECVRF.prove(secretKey: $0, alpha: EpochSchedule.vrfInput(seed: seed, height: height), suite: .tai).bytes
                 } ?? []
@@ -362,10 +351,11 @@ public actor Node {
         if height > 1 {
             guard let parent = try? CommitCertificate(decoding: block.header.parentCommit), parent.height == height - 1,
                 parent.blockHash == ledger.head.hash,
-                (try? parent.verify(validators: validators, chainID: genesis.chainID)) != nil
+                let parentValidators = validatorSet(forHeight: height - 1),
+                (try? parent.verify(validators: parentValidators, chainID: genesis.chainID)) != nil
             else { return false }
         }
-        guard validators.contains(block.header.producer) else { return false }
+        guard let validators = validatorSet(forHeight: height), validators.contains(block.header.producer) else { return false }
         guard block.header.epoch == schedule.epoch(ofHeight: height), vrfProofIsValid(block.header) else { return false }
         guard let commit = try? ledger.execute(block) else { return false }
         checked[block.hash] = commit
@@ -376,7 +366,7 @@ public actor Node {
     /// one without must leave the proof empty.
     func vrfProofIsValid(_ header: BlockHeader) -> Bool {
         guard let publicKey = vrfKeys[header.producer] else { return header.vrfProof.isEmpty }
-        guard let seed = try? Self.seed(epoch: header.epoch, schedule: schedule, store: ledger.store, seeds: &epochSeeds),
+        guard let seed = try? ledger.seed(ofEpoch: header.epoch),
             let proof = try? ECVRF.Proof(bytes: header.vrfProof)
         else { return false }
         let alpha = EpochSchedule.vrfInput(seed: seed, height: header.height)
@@ -414,7 +404,7 @@ public actor Node {
         var next: ValidatorSet? = nil
         let epoch = schedule.epoch(ofHeight: height)
         if height == schedule.lastHeight(ofEpoch: epoch),
-            let order = try? Self.producers(epoch: epoch + 1, genesis: genesis, schedule: schedule, store: ledger.store, seeds: &epochSeeds),
+            let order = try? ledger.producers(ofEpoch: epoch + 1),
             let set = try? ValidatorSet(order)
         {
             next = set
@@ -435,39 +425,9 @@ public actor Node {
         return results
     }
 
-    /// The producers of `epoch`, in proposer order: the delegates (until staking, the genesis
-    /// list, ranked by address) shuffled by the epoch's seed.
-    static func producers(
-        epoch: UInt64, genesis: Genesis, schedule: EpochSchedule, store: any ChainStore, seeds: inout [UInt64: Hash32]
-    ) throws -> [Address] {
-        let candidates = genesis.delegates.map { EpochSchedule.Candidate(address: $0.operatorAddress, votes: 0) }
-        let seed = try Self.seed(epoch: max(epoch, 1), schedule: schedule, store: store, seeds: &seeds)
-        return schedule.producers(delegates: schedule.delegates(from: candidates), seed: seed)
-    }
-
-    /// The seed of `epoch` (≥ 1): from the genesis hash for epoch 1, then from the previous
-    /// epoch's seed and the VRF outputs in its headers.
-    static func seed(epoch: UInt64, schedule: EpochSchedule, store: any ChainStore, seeds: inout [UInt64: Hash32]) throws -> Hash32 {
-        if let known = seeds[epoch] { return known }
-        var seed = EpochSchedule.firstSeed(genesisHash: try store.blockHash(atHeight: 0) ?? .zero)
-        var current: UInt64 = 1
-        if let (e, s) = seeds.filter({ $0.key < epoch }).max(by: { $0.key < $1.key }) { (current, seed) = (e, s) }
-        while current < epoch {
-            var outputs: [[UInt8]] = []
-            for height in schedule.firstHeight(ofEpoch: current)...schedule.lastHeight(ofEpoch: current) {
-                guard let header = try store.header(atHeight: height) else { break }
-                if !header.vrfProof.isEmpty, let proof = try? ECVRF.Proof(bytes: header.vrfProof),
-                    let beta = try? ECVRF.proofToHash(proof, suite: .tai)
-                {
-                    outputs.append(beta)
-                }
-            }
-            seed = EpochSchedule.nextSeed(after: seed, epoch: current, vrfOutputs: outputs)
-            current += 1
-            seeds[current] = seed
-        }
-        seeds[epoch] = seed
-        return seed
+    /// The producers of the epoch of `height`, who sign its certificates; nil if unknown.
+    func validatorSet(forHeight height: UInt64) -> ValidatorSet? {
+        (try? ledger.producers(ofEpoch: schedule.epoch(ofHeight: height))).flatMap { try? ValidatorSet($0) }
     }
 
     static func readHexKey(_ path: String) throws -> [UInt8] {

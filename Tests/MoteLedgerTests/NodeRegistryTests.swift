@@ -87,7 +87,7 @@ import Testing
         let reasons = built.commit.receipts.map { $0.failureReason ?? "ok" }
         #expect(reasons[0].contains("no function with selector 0xdeadbeef"))
         #expect(reasons[1] == "name must be 1 to 64 bytes")
-        #expect(reasons[2] == "NodeRegistry does not accept MOTE")
+        #expect(reasons[2] == "register is not payable")
         #expect(reasons[3] == "out of gas")
         #expect(built.commit.receipts[3].gasUsed == 30_000)
         try ledger.commit(built.commit)

@@ -1,0 +1,109 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+
+/// What the protocol itself does after the transactions of every block (no transaction
+/// asks for it; every node does it the same way):
+///
+/// - the block reward goes to the producer's reward address, and the producer's block count
+///   for the epoch goes up;
+/// - after the last block of an epoch: every producer below the productivity threshold goes
+///   on probation and gets no epoch reward; the epoch reward is split by votes among the
+///   other consensus delegates, the top `foundationBonusDelegates` get the foundation bonus;
+///   then the next epoch's delegates are elected and stored.
+///
+/// Rewards are paid from the fund (the Rewarding contract's balance) while it lasts.
+enum EpochTransition {
+    /// The epoch of a height (epoch 1 is heights 1…epochLength; height 0 is epoch 0).
+    static func epoch(ofHeight height: UInt64, _ p: ProtocolParameters) -> UInt64 {
+        height == 0 ? 0 : (height - 1) / p.epochLength + 1
+    }
+
+    /// The genesis delegates, standing in while fewer candidates qualify than there are seats.
+    static func genesisDelegates(_ genesis: Genesis) -> [ElectedDelegate] {
+        genesis.delegates.map {
+            ElectedDelegate(operatorAddress: $0.operatorAddress, rewardAddress: $0.rewardAddress, owner: $0.operatorAddress, votes: .zero)
+        }
+    }
+
+    /// The consensus delegates of `epoch`: as elected at the end of the previous epoch, or the
+    /// genesis delegates before any election.
+    static func delegates(ofEpoch epoch: UInt64, book: StakingBook, genesis: Genesis) throws(SystemContractRevert) -> [ElectedDelegate] {
+        try book.delegates(ofEpoch: epoch) ?? genesisDelegates(genesis)
+    }
+
+    /// Runs after the transactions of the block at `context.height` produced by `producer`;
+    /// `producers` are the epoch's block producers.
+    static func endBlock(context: SystemCallContext, genesis: Genesis, producer: Address, producers: [Address]) throws(SystemContractRevert) {
+        let p = genesis.parameters
+        let height = context.height
+        let epoch = Self.epoch(ofHeight: height, p)
+        let book = StakingBook(context, parameters: p)
+        let rewards = RewardingBook(context)
+        let delegates = try Self.delegates(ofEpoch: epoch, book: book, genesis: genesis)
+
+        if let me = delegates.first(where: { $0.operatorAddress == producer }) {
+            try rewards.credit(me.rewardAddress, p.blockReward.value, kind: .block, epoch: epoch)
+        }
+        let producedSlot = StakingBook.producedSlot(epoch, producer)
+        try book.storage.setUInt64(producedSlot, try book.storage.uint64(producedSlot) + 1)
+        guard height % p.epochLength == 0 else { return }
+
+        // Productivity: each producer was expected to propose epochLength / producers blocks.
+        let expected = max(1, p.epochLength / UInt64(max(producers.count, 1)))
+        var unproductive = Set<Address>()
+        for op in producers {
+            let made = try book.produced(epoch: epoch, by: op)
+            guard made * 100 < expected * p.productivityThresholdPercent else { continue }
+            unproductive.insert(op)
+            let owner = delegates.first { $0.operatorAddress == op }?.owner ?? op
+            try book.storage.setUInt64(StakingBook.probationSlot(owner), epoch + p.probationEpochs)
+        }
+
+        // The epoch reward by votes (equal shares while nobody has votes); the foundation bonus.
+        let paid = delegates.filter { !unproductive.contains($0.operatorAddress) }
+        let totalVotes = delegates.reduce(UInt256.zero) { $0 + $1.votes }
+        for delegate in paid {
+            let share = totalVotes.isZero
+                ? p.epochReward.value / UInt256(UInt64(delegates.count))
+                : p.epochReward.value * delegate.votes / totalVotes
+            try rewards.credit(delegate.rewardAddress, share, kind: .epoch, epoch: epoch)
+        }
+        for delegate in delegates.prefix(max(p.foundationBonusDelegates, 0)) where !unproductive.contains(delegate.operatorAddress) {
+            try rewards.credit(delegate.rewardAddress, p.foundationBonus.value, kind: .bonus, epoch: epoch)
+        }
+
+        try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
+    }
+
+    /// The consensus delegates of `epoch`: qualified candidates (self-stake at least the
+    /// minimum) ranked by votes — discounted while on probation — ties by operator address;
+    /// empty seats go to genesis delegates, those not on probation first.
+    static func elect(book: StakingBook, genesis: Genesis, epoch: UInt64) throws(SystemContractRevert) -> [ElectedDelegate] {
+        let p = genesis.parameters
+        var ranked: [ElectedDelegate] = []
+        for owner in try book.candidateOwners() {
+            guard let candidate = try book.candidate(owner), try book.selfStake(of: candidate) >= p.minSelfStake.value else { continue }
+            var votes = try book.votes(of: owner)
+            if try book.probationUntil(owner) >= epoch {
+                votes = votes * UInt256(100 - min(p.probationVoteDiscountPercent, 100)) / 100
+            }
+            ranked.append(ElectedDelegate(
+                operatorAddress: candidate.operatorAddress, rewardAddress: candidate.rewardAddress, owner: owner, votes: votes))
+        }
+        ranked.sort { a, b in a.votes != b.votes ? a.votes > b.votes : a.operatorAddress < b.operatorAddress }
+        var elected = Array(ranked.prefix(p.numCandidateDelegates))
+        if elected.count < p.numCandidateDelegates {
+            var taken = Set(elected.map(\.operatorAddress))
+            var fallbacks: [(onProbation: Bool, delegate: ElectedDelegate)] = []
+            for delegate in genesisDelegates(genesis) where !taken.contains(delegate.operatorAddress) {
+                fallbacks.append((try book.probationUntil(delegate.owner) >= epoch, delegate))
+            }
+            for (_, delegate) in fallbacks.filter({ !$0.onProbation }) + fallbacks.filter(\.onProbation)
+            where elected.count < p.numCandidateDelegates && taken.insert(delegate.operatorAddress).inserted {
+                elected.append(delegate)
+            }
+        }
+        return elected
+    }
+}

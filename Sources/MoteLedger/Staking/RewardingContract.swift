@@ -1,0 +1,134 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+
+/// The reward fund at 0x…4d4f54450003. Its balance pays the protocol's rewards; anyone can
+/// add to it with `deposit()`. Rewards accrue to reward addresses (block rewards each block,
+/// epoch rewards and foundation bonuses each epoch) and stay in the contract until claimed,
+/// by the reward address itself or by anyone on its behalf (`claimFor` pays the reward
+/// address, never the caller). Nothing is minted: the fund is what was put in.
+public struct RewardingContract: SystemContract {
+    public static let address = SystemContracts.reservedAddress(3)
+    public var address: Address { Self.address }
+    public let name = "Rewarding"
+    let genesis: Genesis
+
+    public init(genesis: Genesis) { self.genesis = genesis }
+
+    public static let deposit = SystemFunction("deposit", mutating: true, payable: true)
+    public static let claim = SystemFunction("claim", inputs: [("amount", "uint256")], outputs: [("claimed", "uint256")], mutating: true)
+    public static let claimFor = SystemFunction(
+        "claimFor", inputs: [("account", "address"), ("amount", "uint256")], outputs: [("claimed", "uint256")], mutating: true)
+    public static let fund = SystemFunction("fund", outputs: [("amount", "uint256")], mutating: false)
+    public static let unclaimed = SystemFunction("unclaimed", inputs: [("account", "address")], outputs: [("amount", "uint256")], mutating: false)
+    public static let epochRewards = SystemFunction(
+        "epochRewards", inputs: [("epoch", "uint64"), ("rewardAddress", "address")],
+        outputs: [("blockRewards", "uint256"), ("epochReward", "uint256"), ("foundationBonus", "uint256")], mutating: false)
+    public static let parametersFunction = SystemFunction(
+        "rewardParameters",
+        outputs: [("blockReward", "uint256"), ("epochReward", "uint256"), ("foundationBonus", "uint256"),
+                  ("foundationBonusDelegates", "uint256"), ("productivityThresholdPercent", "uint256"), ("probationEpochs", "uint256")],
+        mutating: false)
+
+    public static let deposited = SystemEvent("Deposited", [("from", "address", true), ("amount", "uint256", false)])
+    public static let claimed = SystemEvent(
+        "Claimed", [("account", "address", true), ("by", "address", true), ("amount", "uint256", false)])
+
+    public var functions: [SystemFunction] {
+        [Self.deposit, Self.claim, Self.claimFor, Self.fund, Self.unclaimed, Self.epochRewards, Self.parametersFunction]
+    }
+    public var events: [SystemEvent] { [Self.deposited, Self.claimed] }
+
+    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = RewardingBook(context)
+        switch function.name {
+        case "deposit":
+            guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
+            try context.emit(Self.deposited, [.address(context.caller), .uint(context.value)])
+            return []
+        case "claim", "claimFor":
+            let account = function.name == "claim" ? context.caller : try a[0].address()
+            let requested = try a[function.name == "claim" ? 0 : 1].uint256()
+            let owed = try book.unclaimed(account)
+            let amount = requested.isZero ? owed : requested
+            guard !amount.isZero else { throw SystemContractRevert("nothing to claim for \(account.checksummed)") }
+            guard amount <= owed else { throw SystemContractRevert("claim of \(amount) wei exceeds the \(owed) wei owed to \(account.checksummed)") }
+            try book.setUnclaimed(account, owed - amount)
+            try book.storage.setUInt256(RewardingBook.totalUnclaimedSlot, try book.totalUnclaimed() - amount)
+            try context.transfer(to: account, amount: amount)
+            try context.emit(Self.claimed, [.address(account), .address(context.caller), .uint(amount)])
+            return [.uint(amount)]
+        case "fund":
+            return [.uint(try book.fund())]
+        case "unclaimed":
+            return [.uint(try book.unclaimed(try a[0].address()))]
+        case "epochRewards":
+            let record = try book.epochRecord(epoch: try a[0].uint64(), rewardAddress: try a[1].address())
+            return [.uint(record.block), .uint(record.epoch), .uint(record.bonus)]
+        case "rewardParameters":
+            let p = genesis.parameters
+            return [.uint(p.blockReward.value), .uint(p.epochReward.value), .uint(p.foundationBonus.value),
+                    .uint(UInt256(UInt64(max(p.foundationBonusDelegates, 0)))), .uint(UInt256(p.productivityThresholdPercent)),
+                    .uint(UInt256(p.probationEpochs))]
+        default:
+            throw SystemContractRevert("\(name): no function \(function.name)")
+        }
+    }
+}
+
+/// The reward fund's books in the Rewarding contract's storage.
+struct RewardingBook {
+    let storage: ContractStorage
+    let context: SystemCallContext
+
+    init(_ context: SystemCallContext) {
+        self.context = context
+        storage = ContractStorage(context: context, contract: RewardingContract.address)
+    }
+
+    static let totalUnclaimedSlot = ContractStorage.slot("totalUnclaimed")
+    static func unclaimedSlot(_ account: Address) -> Hash32 { ContractStorage.slot("unclaimed", account.bytes) }
+    static func epochSlot(_ epoch: UInt64, _ account: Address) -> Hash32 { ContractStorage.slot("epochRewards", epoch.bigEndianBytes8, account.bytes) }
+
+    func unclaimed(_ account: Address) throws(SystemContractRevert) -> UInt256 { try storage.uint256(Self.unclaimedSlot(account)) }
+    func setUnclaimed(_ account: Address, _ amount: UInt256) throws(SystemContractRevert) {
+        try storage.setUInt256(Self.unclaimedSlot(account), amount)
+    }
+    func totalUnclaimed() throws(SystemContractRevert) -> UInt256 { try storage.uint256(Self.totalUnclaimedSlot) }
+
+    /// What the fund can still pay: the contract's balance less what is owed.
+    func fund() throws(SystemContractRevert) -> UInt256 {
+        let balance = try context.balance(of: RewardingContract.address)
+        let owed = try totalUnclaimed()
+        return balance > owed ? balance - owed : .zero
+    }
+
+    enum Kind { case block, epoch, bonus }
+
+    /// Owes `amount` (or what the fund has left, if less) to `account`; returns what was owed.
+    @discardableResult
+    func credit(_ account: Address, _ amount: UInt256, kind: Kind, epoch: UInt64) throws(SystemContractRevert) -> UInt256 {
+        let paid = min(amount, try fund())
+        guard !paid.isZero else { return .zero }
+        try setUnclaimed(account, try unclaimed(account) + paid)
+        try storage.setUInt256(Self.totalUnclaimedSlot, try totalUnclaimed() + paid)
+        var record = try epochRecord(epoch: epoch, rewardAddress: account)
+        switch kind {
+        case .block: record.block += paid
+        case .epoch: record.epoch += paid
+        case .bonus: record.bonus += paid
+        }
+        try storage.set(Self.epochSlot(epoch, account), .list([.uint(record.block), .uint(record.epoch), .uint(record.bonus)]))
+        return paid
+    }
+
+    /// The rewards owed to `rewardAddress` for `epoch`, by kind.
+    func epochRecord(epoch: UInt64, rewardAddress: Address) throws(SystemContractRevert) -> (block: UInt256, epoch: UInt256, bonus: UInt256) {
+        guard let item = try storage.item(Self.epochSlot(epoch, rewardAddress)) else { return (.zero, .zero, .zero) }
+        do {
+            let f = try item.listValue()
+            guard f.count == 3 else { throw RLPError.wrongShape }
+            return (try f[0].uint256Value(), try f[1].uint256Value(), try f[2].uint256Value())
+        } catch { throw SystemContractRevert("corrupt reward record") }
+    }
+}

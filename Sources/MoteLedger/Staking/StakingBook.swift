@@ -1,0 +1,167 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+
+/// The staking records in the Staking contract's storage, and the bookkeeping that keeps them
+/// consistent: every bucket is listed under its owner and its candidate, and every
+/// candidate's vote total is the sum of its buckets' votes.
+struct StakingBook {
+    let storage: ContractStorage
+    let parameters: ProtocolParameters
+
+    init(_ context: SystemCallContext, parameters: ProtocolParameters) {
+        storage = ContractStorage(context: context, contract: StakingContract.address)
+        self.parameters = parameters
+    }
+
+    // MARK: Keys
+
+    static func bucketSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("bucket", id.bigEndianBytes8) }
+    static let nextBucketSlot = ContractStorage.slot("nextBucket")
+    static func candidateSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("candidate", owner.bytes) }
+    static func nameSlot(_ name: String) -> Hash32 { ContractStorage.slot("candidateName", Array(name.utf8)) }
+    static func operatorSlot(_ op: Address) -> Hash32 { ContractStorage.slot("candidateOperator", op.bytes) }
+    static let candidateListSlot = ContractStorage.slot("candidates")
+    static func votesSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("votes", owner.bytes) }
+    static func bucketsOfSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("bucketsOf", owner.bytes) }
+    static func votersOfSlot(_ candidate: Address) -> Hash32 { ContractStorage.slot("votersOf", candidate.bytes) }
+    static func delegatesSlot(_ epoch: UInt64) -> Hash32 { ContractStorage.slot("delegates", epoch.bigEndianBytes8) }
+    static func producedSlot(_ epoch: UInt64, _ op: Address) -> Hash32 { ContractStorage.slot("produced", epoch.bigEndianBytes8, op.bytes) }
+    static func probationSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("probation", owner.bytes) }
+    static func evidenceSlot(_ hash: Hash32) -> Hash32 { ContractStorage.slot("evidence", hash.bytes) }
+
+    // MARK: Buckets
+
+    func bucket(_ id: UInt64) throws(SystemContractRevert) -> StakeBucket? {
+        guard let item = try storage.item(Self.bucketSlot(id)) else { return nil }
+        do { return try StakeBucket(rlp: item) } catch { throw SystemContractRevert("corrupt bucket \(id)") }
+    }
+
+    /// The bucket `id`, which `caller` must own.
+    func ownedBucket(_ id: UInt64, by caller: Address) throws(SystemContractRevert) -> StakeBucket {
+        guard let bucket = try bucket(id) else { throw SystemContractRevert("no bucket \(id)") }
+        guard bucket.owner == caller else { throw SystemContractRevert("bucket \(id) belongs to \(bucket.owner.checksummedText)") }
+        return bucket
+    }
+
+    /// Creates a bucket and counts its votes.
+    func createBucket(
+        owner: Address, candidate: Address, amount: UInt256, days: UInt32, autoStake: Bool, now: UInt64, selfStake: Bool
+    ) throws(SystemContractRevert) -> StakeBucket {
+        let id = try storage.uint64(Self.nextBucketSlot)
+        try storage.setUInt64(Self.nextBucketSlot, id + 1)
+        let bucket = StakeBucket(
+            id: id, owner: owner, candidate: candidate, amount: amount, durationDays: days, autoStake: autoStake,
+            stakeStart: now, isSelfStake: selfStake)
+        try storage.set(Self.bucketSlot(id), bucket.rlp)
+        try storage.setIDs(Self.bucketsOfSlot(owner), try storage.ids(Self.bucketsOfSlot(owner)) + [id])
+        try storage.setIDs(Self.votersOfSlot(candidate), try storage.ids(Self.votersOfSlot(candidate)) + [id])
+        try addVotes(candidate, bucket.votes(parameters))
+        return bucket
+    }
+
+    /// Replaces a bucket, moving its votes (and its listing, if its owner or candidate changed).
+    func update(_ old: StakeBucket, to new: StakeBucket) throws(SystemContractRevert) {
+        try subtractVotes(old.candidate, old.votes(parameters))
+        if old.owner != new.owner {
+            try storage.setIDs(Self.bucketsOfSlot(old.owner), try storage.ids(Self.bucketsOfSlot(old.owner)).filter { $0 != old.id })
+            try storage.setIDs(Self.bucketsOfSlot(new.owner), try storage.ids(Self.bucketsOfSlot(new.owner)) + [new.id])
+        }
+        if old.candidate != new.candidate {
+            try storage.setIDs(Self.votersOfSlot(old.candidate), try storage.ids(Self.votersOfSlot(old.candidate)).filter { $0 != old.id })
+            try storage.setIDs(Self.votersOfSlot(new.candidate), try storage.ids(Self.votersOfSlot(new.candidate)) + [new.id])
+        }
+        try storage.set(Self.bucketSlot(new.id), new.rlp)
+        try addVotes(new.candidate, new.votes(parameters))
+    }
+
+    /// Removes a (withdrawn) bucket.
+    func delete(_ bucket: StakeBucket) throws(SystemContractRevert) {
+        try subtractVotes(bucket.candidate, bucket.votes(parameters))
+        try storage.setIDs(Self.bucketsOfSlot(bucket.owner), try storage.ids(Self.bucketsOfSlot(bucket.owner)).filter { $0 != bucket.id })
+        try storage.setIDs(Self.votersOfSlot(bucket.candidate), try storage.ids(Self.votersOfSlot(bucket.candidate)).filter { $0 != bucket.id })
+        try storage.set(Self.bucketSlot(bucket.id), nil)
+    }
+
+    func addVotes(_ candidate: Address, _ votes: UInt256) throws(SystemContractRevert) {
+        guard !votes.isZero else { return }
+        try storage.setUInt256(Self.votesSlot(candidate), try storage.uint256(Self.votesSlot(candidate)) + votes)
+    }
+
+    func subtractVotes(_ candidate: Address, _ votes: UInt256) throws(SystemContractRevert) {
+        guard !votes.isZero else { return }
+        let total = try storage.uint256(Self.votesSlot(candidate))
+        try storage.setUInt256(Self.votesSlot(candidate), total >= votes ? total - votes : .zero)
+    }
+
+    func votes(of candidate: Address) throws(SystemContractRevert) -> UInt256 { try storage.uint256(Self.votesSlot(candidate)) }
+
+    // MARK: Candidates
+
+    func candidate(_ owner: Address) throws(SystemContractRevert) -> Candidate? {
+        guard let item = try storage.item(Self.candidateSlot(owner)) else { return nil }
+        do { return try Candidate(rlp: item) } catch { throw SystemContractRevert("corrupt candidate") }
+    }
+
+    func candidate(named name: String) throws(SystemContractRevert) -> Candidate? {
+        guard let owner = try storage.address(Self.nameSlot(name)) else { return nil }
+        return try candidate(owner)
+    }
+
+    func candidate(operator op: Address) throws(SystemContractRevert) -> Candidate? {
+        guard let owner = try storage.address(Self.operatorSlot(op)) else { return nil }
+        return try candidate(owner)
+    }
+
+    /// Every candidate's owner, in registration order.
+    func candidateOwners() throws(SystemContractRevert) -> [Address] { try storage.addresses(Self.candidateListSlot) }
+
+    func put(_ candidate: Candidate, replacing old: Candidate?) throws(SystemContractRevert) {
+        if let old {
+            if old.name != candidate.name { try storage.setAddress(Self.nameSlot(old.name), nil) }
+            if old.operatorAddress != candidate.operatorAddress { try storage.setAddress(Self.operatorSlot(old.operatorAddress), nil) }
+        } else {
+            try storage.setAddresses(Self.candidateListSlot, try candidateOwners() + [candidate.owner])
+        }
+        try storage.setAddress(Self.nameSlot(candidate.name), candidate.owner)
+        try storage.setAddress(Self.operatorSlot(candidate.operatorAddress), candidate.owner)
+        try storage.set(Self.candidateSlot(candidate.owner), candidate.rlp)
+    }
+
+    /// The amount of the candidate's self-stake bucket that still counts (0 once unstaked).
+    func selfStake(of candidate: Candidate) throws(SystemContractRevert) -> UInt256 {
+        guard let bucket = try bucket(candidate.selfStakeBucket), !bucket.isUnstaked else { return .zero }
+        return bucket.amount
+    }
+
+    /// The last epoch of a candidate's probation (0: none).
+    func probationUntil(_ owner: Address) throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.probationSlot(owner)) }
+
+    // MARK: Epochs
+
+    func delegates(ofEpoch epoch: UInt64) throws(SystemContractRevert) -> [ElectedDelegate]? {
+        guard let item = try storage.item(Self.delegatesSlot(epoch)) else { return nil }
+        do { return try item.listValue().map { item throws(RLPError) in try ElectedDelegate(rlp: item) } } catch {
+            throw SystemContractRevert("corrupt delegates of epoch \(epoch)")
+        }
+    }
+
+    func setDelegates(_ delegates: [ElectedDelegate], epoch: UInt64) throws(SystemContractRevert) {
+        try storage.set(Self.delegatesSlot(epoch), .list(delegates.map(\.rlp)))
+    }
+
+    func produced(epoch: UInt64, by op: Address) throws(SystemContractRevert) -> UInt64 {
+        try storage.uint64(Self.producedSlot(epoch, op))
+    }
+
+    /// Valid candidate names: 1 to 20 of a–z, 0–9, '-' and '_' (unambiguous in logs and CLIs).
+    static func isValidName(_ name: String) -> Bool {
+        (1...20).contains(name.utf8.count)
+            && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d || $0 == 0x5f }
+    }
+}
+
+extension Address {
+    /// EIP-55 text for messages.
+    var checksummedText: String { checksummed }
+}

@@ -1,0 +1,372 @@
+import MoteChain
+import MoteConsensus
+import MoteCrypto
+import MotePrimitives
+
+/// Staking at 0x…4d4f54450002: candidates for delegate, stake buckets that vote for them, the
+/// elected delegates of each epoch, productivity and double-sign slashing (docs/STAKING.md).
+public struct StakingContract: SystemContract {
+    public static let address = SystemContracts.reservedAddress(2)
+    public var address: Address { Self.address }
+    public let name = "Staking"
+    let genesis: Genesis
+    var parameters: ProtocolParameters { genesis.parameters }
+
+    public init(genesis: Genesis) { self.genesis = genesis }
+
+    // MARK: ABI
+
+    public static let registerCandidate = SystemFunction(
+        "registerCandidate",
+        inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("duration", "uint32"),
+                 ("autoStake", "bool"), ("voterShareBps", "uint16")],
+        outputs: [("selfStakeBucket", "uint64")], mutating: true, payable: true)
+    public static let updateCandidate = SystemFunction(
+        "updateCandidate",
+        inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("voterShareBps", "uint16")],
+        mutating: true)
+    public static let createStake = SystemFunction(
+        "createStake", inputs: [("candidate", "string"), ("duration", "uint32"), ("autoStake", "bool")],
+        outputs: [("bucket", "uint64")], mutating: true, payable: true)
+    public static let depositToStake = SystemFunction("depositToStake", inputs: [("bucket", "uint64")], mutating: true, payable: true)
+    public static let restake = SystemFunction(
+        "restake", inputs: [("bucket", "uint64"), ("duration", "uint32"), ("autoStake", "bool")], mutating: true)
+    public static let changeCandidate = SystemFunction(
+        "changeCandidate", inputs: [("bucket", "uint64"), ("candidate", "string")], mutating: true)
+    public static let transferStake = SystemFunction(
+        "transferStake", inputs: [("bucket", "uint64"), ("newOwner", "address")], mutating: true)
+    public static let unstake = SystemFunction("unstake", inputs: [("bucket", "uint64")], mutating: true)
+    public static let withdrawStake = SystemFunction("withdrawStake", inputs: [("bucket", "uint64")], mutating: true)
+    public static let reportDoubleSign = SystemFunction(
+        "reportDoubleSign", inputs: [("evidence", "bytes")], outputs: [("slashed", "uint256")], mutating: true)
+
+    public static let candidateCount = SystemFunction("candidateCount", outputs: [("count", "uint256")], mutating: false)
+    public static let candidateOutputs: [(String, String)] = [
+        ("name", "string"), ("owner", "address"), ("operatorAddress", "address"), ("rewardAddress", "address"),
+        ("selfStakeBucket", "uint64"), ("selfStake", "uint256"), ("votes", "uint256"), ("voterShareBps", "uint16"),
+        ("probationUntilEpoch", "uint64"),
+    ]
+    public static let candidateAt = SystemFunction(
+        "candidateAt", inputs: [("index", "uint256")], outputs: candidateOutputs, mutating: false)
+    public static let candidateByName = SystemFunction(
+        "candidateByName", inputs: [("name", "string")], outputs: candidateOutputs, mutating: false)
+    public static let bucketOutputs: [(String, String)] = [
+        ("owner", "address"), ("candidate", "string"), ("amount", "uint256"), ("duration", "uint32"), ("autoStake", "bool"),
+        ("stakeStart", "uint64"), ("unstakeTime", "uint64"), ("selfStake", "bool"), ("votes", "uint256"),
+    ]
+    public static let bucket = SystemFunction("bucket", inputs: [("id", "uint64")], outputs: bucketOutputs, mutating: false)
+    public static let bucketsOf = SystemFunction("bucketsOf", inputs: [("owner", "address")], outputs: [("ids", "uint64[]")], mutating: false)
+    public static let votersOf = SystemFunction("votersOf", inputs: [("candidate", "string")], outputs: [("ids", "uint64[]")], mutating: false)
+    public static let delegatesOf = SystemFunction(
+        "delegatesOf", inputs: [("epoch", "uint64")],
+        outputs: [("operators", "address[]"), ("rewardAddresses", "address[]"), ("owners", "address[]"), ("votes", "uint256[]")],
+        mutating: false)
+    public static let produced = SystemFunction(
+        "produced", inputs: [("epoch", "uint64"), ("operatorAddress", "address")], outputs: [("blocks", "uint64")], mutating: false)
+
+    public static let candidateRegistered = SystemEvent(
+        "CandidateRegistered",
+        [("owner", "address", true), ("name", "string", false), ("operatorAddress", "address", false),
+         ("rewardAddress", "address", false), ("selfStakeBucket", "uint64", false)])
+    public static let candidateUpdated = SystemEvent(
+        "CandidateUpdated",
+        [("owner", "address", true), ("name", "string", false), ("operatorAddress", "address", false),
+         ("rewardAddress", "address", false), ("voterShareBps", "uint16", false)])
+    public static let stakeCreated = SystemEvent(
+        "StakeCreated",
+        [("bucket", "uint64", true), ("owner", "address", true), ("candidate", "address", true), ("amount", "uint256", false),
+         ("duration", "uint32", false), ("autoStake", "bool", false)])
+    public static let stakeChanged = SystemEvent(
+        "StakeChanged",
+        [("bucket", "uint64", true), ("owner", "address", true), ("candidate", "address", true), ("amount", "uint256", false),
+         ("duration", "uint32", false), ("autoStake", "bool", false), ("stakeStart", "uint64", false)])
+    public static let unstaked = SystemEvent("Unstaked", [("bucket", "uint64", true), ("owner", "address", true)])
+    public static let withdrawn = SystemEvent(
+        "Withdrawn", [("bucket", "uint64", true), ("owner", "address", true), ("amount", "uint256", false)])
+    public static let slashed = SystemEvent(
+        "Slashed",
+        [("candidate", "address", true), ("reporter", "address", true), ("amount", "uint256", false),
+         ("reporterReward", "uint256", false), ("height", "uint64", false)])
+
+    public var functions: [SystemFunction] {
+        [Self.registerCandidate, Self.updateCandidate, Self.createStake, Self.depositToStake, Self.restake, Self.changeCandidate,
+         Self.transferStake, Self.unstake, Self.withdrawStake, Self.reportDoubleSign, Self.candidateCount, Self.candidateAt,
+         Self.candidateByName, Self.bucket, Self.bucketsOf, Self.votersOf, Self.delegatesOf, Self.produced]
+    }
+
+    public var events: [SystemEvent] {
+        [Self.candidateRegistered, Self.candidateUpdated, Self.stakeCreated, Self.stakeChanged, Self.unstaked, Self.withdrawn, Self.slashed]
+    }
+
+    // MARK: Calls
+
+    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let now = context.timestamp
+        switch function.name {
+        case "registerCandidate":
+            let (name, op, reward) = (try a[0].string(), try a[1].address(), try a[2].address())
+            let days = try a[3].uint32(), auto = try a[4].bool(), share = try a[5].uint16()
+            guard StakingBook.isValidName(name) else { throw SystemContractRevert("candidate names are 1 to 20 of a-z, 0-9, - and _") }
+            guard share <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
+            guard try book.candidate(context.caller) == nil else { throw SystemContractRevert("the sender already has a candidate") }
+            guard try book.candidate(named: name) == nil else { throw SystemContractRevert("the name \(name) is taken") }
+            guard try book.candidate(operator: op) == nil, !genesis.delegates.contains(where: { $0.operatorAddress == op && $0.operatorAddress != context.caller }) else {
+                throw SystemContractRevert("the operator address is taken")
+            }
+            try checkDuration(days)
+            let fee = parameters.registrationFee.value
+            guard context.value >= fee else { throw SystemContractRevert("the registration fee is \(fee) wei; sent \(context.value)") }
+            let selfStake = context.value - fee
+            guard selfStake >= parameters.minSelfStake.value else {
+                throw SystemContractRevert("self-stake \(selfStake) wei is below the minimum \(parameters.minSelfStake.value)")
+            }
+            if !fee.isZero { try context.transfer(to: RewardingContract.address, amount: fee) }
+            let bucket = try book.createBucket(
+                owner: context.caller, candidate: context.caller, amount: selfStake, days: days, autoStake: auto, now: now, selfStake: true)
+            let candidate = Candidate(
+                owner: context.caller, name: name, operatorAddress: op, rewardAddress: reward, selfStakeBucket: bucket.id, voterShareBps: share)
+            try book.put(candidate, replacing: nil)
+            try context.emit(Self.candidateRegistered, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(bucket.id))])
+            try emitCreated(bucket, context)
+            return [.uint(UInt256(bucket.id))]
+
+        case "updateCandidate":
+            guard let old = try book.candidate(context.caller) else { throw SystemContractRevert("the sender has no candidate") }
+            let (name, op, reward, share) = (try a[0].string(), try a[1].address(), try a[2].address(), try a[3].uint16())
+            guard StakingBook.isValidName(name) else { throw SystemContractRevert("candidate names are 1 to 20 of a-z, 0-9, - and _") }
+            guard share <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
+            if name != old.name, try book.candidate(named: name) != nil { throw SystemContractRevert("the name \(name) is taken") }
+            if op != old.operatorAddress, try book.candidate(operator: op) != nil { throw SystemContractRevert("the operator address is taken") }
+            var new = old
+            (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
+            try book.put(new, replacing: old)
+            try context.emit(Self.candidateUpdated, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(UInt64(share)))])
+            return []
+
+        case "createStake":
+            guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
+            let days = try a[1].uint32(), auto = try a[2].bool()
+            try checkDuration(days)
+            guard context.value >= parameters.minStakeAmount.value else {
+                throw SystemContractRevert("a stake is at least \(parameters.minStakeAmount.value) wei; sent \(context.value)")
+            }
+            let bucket = try book.createBucket(
+                owner: context.caller, candidate: candidate.owner, amount: context.value, days: days, autoStake: auto, now: now, selfStake: false)
+            try emitCreated(bucket, context)
+            return [.uint(UInt256(bucket.id))]
+
+        case "depositToStake":
+            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
+            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
+            guard old.autoStake else { throw SystemContractRevert("deposits go only to auto-stake buckets") }
+            guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
+            var new = old
+            new.amount += context.value
+            try book.update(old, to: new)
+            try emitChanged(new, context)
+            return []
+
+        case "restake":
+            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
+            let days = try a[1].uint32(), auto = try a[2].bool()
+            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
+            try checkDuration(days)
+            // The lock may not end sooner than it would have.
+            let remaining = old.maturity(parameters).map { $0 > now ? ($0 - now) : 0 } ?? UInt64(old.durationDays) * parameters.secondsPerDay
+            guard UInt64(days) * parameters.secondsPerDay >= remaining else {
+                throw SystemContractRevert("the new duration ends before the current one")
+            }
+            var new = old
+            (new.durationDays, new.autoStake, new.stakeStart) = (days, auto, now)
+            try book.update(old, to: new)
+            try emitChanged(new, context)
+            return []
+
+        case "changeCandidate":
+            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
+            guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
+            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
+            guard let candidate = try book.candidate(named: try a[1].string()) else { throw SystemContractRevert("no candidate named \(try a[1].string())") }
+            var new = old
+            new.candidate = candidate.owner
+            try book.update(old, to: new)
+            try emitChanged(new, context)
+            return []
+
+        case "transferStake":
+            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
+            guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
+            let to = try a[1].address()
+            guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
+            var new = old
+            new.owner = to
+            try book.update(old, to: new)
+            try emitChanged(new, context)
+            return []
+
+        case "unstake":
+            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
+            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is already unstaked") }
+            guard let maturity = old.maturity(parameters) else {
+                throw SystemContractRevert("an auto-stake bucket never matures: restake it without auto-stake first")
+            }
+            guard now >= maturity else { throw SystemContractRevert("bucket \(old.id) matures at block time \(maturity); now \(now)") }
+            var new = old
+            new.unstakeTime = max(now, 1)
+            try book.update(old, to: new)
+            try context.emit(Self.unstaked, [.uint(UInt256(old.id)), .address(old.owner)])
+            return []
+
+        case "withdrawStake":
+            let bucket = try book.ownedBucket(try a[0].uint64(), by: context.caller)
+            guard bucket.isUnstaked else { throw SystemContractRevert("unstake bucket \(bucket.id) first") }
+            let ready = bucket.unstakeTime + UInt64(parameters.withdrawWaitingDays) * parameters.secondsPerDay
+            guard now >= ready else { throw SystemContractRevert("bucket \(bucket.id) can be withdrawn at block time \(ready); now \(now)") }
+            try book.delete(bucket)
+            try context.transfer(to: bucket.owner, amount: bucket.amount)
+            try context.emit(Self.withdrawn, [.uint(UInt256(bucket.id)), .address(bucket.owner), .uint(bucket.amount)])
+            return []
+
+        case "reportDoubleSign":
+            return [.uint(try slash(evidence: try a[0].bytes(), book: book, context: context))]
+
+        case "candidateCount":
+            return [.uint(UInt256(UInt64(try book.candidateOwners().count)))]
+        case "candidateAt":
+            let owners = try book.candidateOwners()
+            let index = try a[0].uint256()
+            guard index < UInt256(UInt64(owners.count)), let candidate = try book.candidate(owners[Int(index.l0)]) else {
+                throw SystemContractRevert("no candidate at index \(index)")
+            }
+            return try describe(candidate, book)
+        case "candidateByName":
+            guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
+            return try describe(candidate, book)
+        case "bucket":
+            guard let bucket = try book.bucket(try a[0].uint64()) else { throw SystemContractRevert("no bucket \(try a[0].uint64())") }
+            let candidateName = try book.candidate(bucket.candidate)?.name ?? ""
+            return [.address(bucket.owner), .string(candidateName), .uint(bucket.amount), .uint(UInt256(UInt64(bucket.durationDays))),
+                    .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)), .uint(UInt256(bucket.unstakeTime)),
+                    .bool(bucket.isSelfStake), .uint(bucket.votes(parameters))]
+        case "bucketsOf":
+            return [.array(try book.storage.ids(StakingBook.bucketsOfSlot(try a[0].address())).map { .uint(UInt256($0)) })]
+        case "votersOf":
+            guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
+            return [.array(try book.storage.ids(StakingBook.votersOfSlot(candidate.owner)).map { .uint(UInt256($0)) })]
+        case "delegatesOf":
+            let delegates = try EpochTransition.delegates(ofEpoch: try a[0].uint64(), book: book, genesis: genesis)
+            return [.array(delegates.map { .address($0.operatorAddress) }), .array(delegates.map { .address($0.rewardAddress) }),
+                    .array(delegates.map { .address($0.owner) }), .array(delegates.map { .uint($0.votes) })]
+        case "produced":
+            return [.uint(UInt256(try book.produced(epoch: try a[0].uint64(), by: try a[1].address())))]
+        default:
+            throw SystemContractRevert("\(name): no function \(function.name)")
+        }
+    }
+
+    func checkDuration(_ days: UInt32) throws(SystemContractRevert) {
+        guard days <= parameters.maxStakeDays else { throw SystemContractRevert("duration is at most \(parameters.maxStakeDays) days") }
+    }
+
+    func emitCreated(_ bucket: StakeBucket, _ context: SystemCallContext) throws(SystemContractRevert) {
+        try context.emit(Self.stakeCreated, [
+            .uint(UInt256(bucket.id)), .address(bucket.owner), .address(bucket.candidate), .uint(bucket.amount),
+            .uint(UInt256(UInt64(bucket.durationDays))), .bool(bucket.autoStake),
+        ])
+    }
+
+    func emitChanged(_ bucket: StakeBucket, _ context: SystemCallContext) throws(SystemContractRevert) {
+        try context.emit(Self.stakeChanged, [
+            .uint(UInt256(bucket.id)), .address(bucket.owner), .address(bucket.candidate), .uint(bucket.amount),
+            .uint(UInt256(UInt64(bucket.durationDays))), .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)),
+        ])
+    }
+
+    func describe(_ c: Candidate, _ book: StakingBook) throws(SystemContractRevert) -> [ABIValue] {
+        [.string(c.name), .address(c.owner), .address(c.operatorAddress), .address(c.rewardAddress), .uint(UInt256(c.selfStakeBucket)),
+         .uint(try book.selfStake(of: c)), .uint(try book.votes(of: c.owner)), .uint(UInt256(UInt64(c.voterShareBps))),
+         .uint(UInt256(try book.probationUntil(c.owner)))]
+    }
+
+    /// Checks double-sign evidence against the chain id and the delegates of its epoch, then
+    /// takes `slashPercent` % of the offender's self-stake: `reporterSharePercent` % of that to
+    /// the reporter, the rest to the reward fund. Each piece of evidence counts once.
+    func slash(evidence bytes: [UInt8], book: StakingBook, context: SystemCallContext) throws(SystemContractRevert) -> UInt256 {
+        guard bytes.count <= 1_024 else { throw SystemContractRevert("evidence over 1024 bytes") }
+        let evidence: DoubleSignEvidence
+        do {
+            evidence = try DoubleSignEvidence(decoding: bytes)
+            try evidence.verify(chainID: genesis.chainID)
+        } catch { throw SystemContractRevert("invalid evidence: \(error)") }
+        let key = StakingBook.evidenceSlot(Keccak256.hash(bytes))
+        guard try book.storage.uint64(key) == 0 else { throw SystemContractRevert("evidence already reported") }
+        let epoch = EpochTransition.epoch(ofHeight: evidence.height, parameters)
+        let delegates = try EpochTransition.delegates(ofEpoch: epoch, book: book, genesis: genesis)
+        guard delegates.contains(where: { $0.operatorAddress == evidence.offender }) else {
+            throw SystemContractRevert("the signer was not a delegate at height \(evidence.height)")
+        }
+        try book.storage.setUInt64(key, 1)
+        guard let candidate = try book.candidate(operator: evidence.offender), let old = try book.bucket(candidate.selfStakeBucket) else {
+            return .zero  // a genesis delegate without a candidacy has no stake to slash
+        }
+        let amount = old.amount * UInt256(parameters.slashPercent) / 100
+        guard !amount.isZero else { return .zero }
+        var new = old
+        new.amount -= amount
+        try book.update(old, to: new)
+        let reporterReward = amount * UInt256(parameters.reporterSharePercent) / 100
+        if !reporterReward.isZero { try context.transfer(to: context.caller, amount: reporterReward) }
+        let toFund = amount - reporterReward
+        if !toFund.isZero {
+            try context.transfer(to: RewardingContract.address, amount: toFund)
+        }
+        try context.emit(Self.slashed, [.address(candidate.owner), .address(context.caller), .uint(amount), .uint(reporterReward), .uint(UInt256(evidence.height))])
+        return amount
+    }
+}
+
+extension ABIValue {
+    func string() throws(SystemContractRevert) -> String {
+        guard case .string(let s) = self else { throw SystemContractRevert("expected a string") }
+        return s
+    }
+
+    func address() throws(SystemContractRevert) -> Address {
+        guard case .address(let a) = self else { throw SystemContractRevert("expected an address") }
+        return a
+    }
+
+    func bool() throws(SystemContractRevert) -> Bool {
+        guard case .bool(let b) = self else { throw SystemContractRevert("expected a bool") }
+        return b
+    }
+
+    func bytes() throws(SystemContractRevert) -> [UInt8] {
+        guard case .bytes(let b) = self else { throw SystemContractRevert("expected bytes") }
+        return b
+    }
+
+    func uint256() throws(SystemContractRevert) -> UInt256 {
+        guard case .uint(let v) = self else { throw SystemContractRevert("expected an unsigned integer") }
+        return v
+    }
+
+    func uint64() throws(SystemContractRevert) -> UInt64 {
+        let v = try uint256()
+        guard v <= UInt256(UInt64.max) else { throw SystemContractRevert("number over 64 bits") }
+        return v.l0
+    }
+
+    func uint32() throws(SystemContractRevert) -> UInt32 {
+        let v = try uint64()
+        guard v <= UInt64(UInt32.max) else { throw SystemContractRevert("number over 32 bits") }
+        return UInt32(v)
+    }
+
+    func uint16() throws(SystemContractRevert) -> UInt16 {
+        let v = try uint64()
+        guard v <= UInt64(UInt16.max) else { throw SystemContractRevert("number over 16 bits") }
+        return UInt16(v)
+    }
+}
