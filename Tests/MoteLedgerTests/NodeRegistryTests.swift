@@ -97,12 +97,14 @@ import Testing
         #expect(throws: SystemContractRevert.self) { try write.get() }
     }
 
-    @Test func publishedABIMatchesTheContract() throws {
-        let generated = try JSONSerialization.data(withJSONObject: registry.abiJSON, options: [.prettyPrinted, .sortedKeys])
-        let published = try Data(contentsOf: Vectors.packageRoot.appendingPathComponent("docs/abi/NodeRegistry.json"))
+    @Test(arguments: SystemContracts.standard.all.map(\.name))
+    func publishedABIMatchesTheContract(name: String) throws {
+        let contract = try #require(SystemContracts.standard.all.first { $0.name == name })
+        let generated = try JSONSerialization.data(withJSONObject: contract.abiJSON, options: [.prettyPrinted, .sortedKeys])
+        let published = try Data(contentsOf: Vectors.packageRoot.appendingPathComponent("docs/abi/\(name).json"))
         let a = try JSONSerialization.jsonObject(with: generated) as? NSArray
         let b = try JSONSerialization.jsonObject(with: published) as? NSArray
-        #expect(a == b, "regenerate with: mote contracts abi NodeRegistry > docs/abi/NodeRegistry.json")
+        #expect(a == b, "regenerate with: mote contracts abi \(name) > docs/abi/\(name).json")
     }
 }
 
