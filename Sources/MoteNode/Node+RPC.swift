@@ -52,6 +52,8 @@ struct NodeBackend: RPCBackend {
 
     func chainInfo() async -> RPCChainInfo { await node.rpcChainInfo() }
 
+    func producers(ofEpoch epoch: UInt64) async -> [Address]? { await node.rpcProducers(epoch) }
+
     func nodeInfo() async -> RPCNodeInfo { await node.rpcNodeInfo() }
 }
 
@@ -98,6 +100,8 @@ extension Node {
             height: height, epoch: epoch, epochLength: schedule.epochLength, epochFirstHeight: schedule.firstHeight(ofEpoch: epoch),
             nextEpochHeight: schedule.lastHeight(ofEpoch: epoch) + 1, delegates: delegates, producers: producers)
     }
+
+    func rpcProducers(_ epoch: UInt64) -> [Address]? { try? ledger.producers(ofEpoch: epoch) }
 
     func rpcNodeInfo() -> RPCNodeInfo {
         let ports = rpcPorts

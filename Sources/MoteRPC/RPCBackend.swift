@@ -32,6 +32,8 @@ public protocol RPCBackend: Sendable {
     func isSyncing() async -> Bool
     func peers() async -> [RPCPeer]
     func chainInfo() async -> RPCChainInfo
+    /// The block producers of `epoch` in proposer order, once known.
+    func producers(ofEpoch epoch: UInt64) async -> [Address]?
     func nodeInfo() async -> RPCNodeInfo
 }
 

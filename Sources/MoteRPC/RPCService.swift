@@ -125,7 +125,7 @@ public final class RPCService: Sendable {
     }
 
     /// Every method the API answers.
-    public static let methods: Set<String> = [
+    public static let methods: Set<String> = Set<String>([
         "web3_clientVersion", "web3_sha3", "net_version", "net_listening", "net_peerCount",
         "eth_chainId", "eth_syncing", "eth_blockNumber", "eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_feeHistory",
         "eth_accounts", "eth_mining", "eth_hashrate",
@@ -137,7 +137,7 @@ public final class RPCService: Sendable {
         "eth_getLogs", "eth_newFilter", "eth_newBlockFilter", "eth_newPendingTransactionFilter", "eth_getFilterChanges",
         "eth_getFilterLogs", "eth_uninstallFilter", "eth_getProof", "eth_subscribe", "eth_unsubscribe",
         "mote_chainInfo", "mote_nodeInfo", "mote_peers", "mote_poolStatus",
-    ]
+    ]).union(stakingMethods)
 
     /// Runs one method.
     func dispatch(method: String, params: Params, caller: RPCCaller) async throws(RPCError) -> JSON {
@@ -302,6 +302,7 @@ public final class RPCService: Sendable {
             let pool = backend.pool
             return .object(["pending": .quantity(pool.pendingCount), "queued": .quantity(pool.queuedCount), "capacity": .quantity(pool.config.capacity)])
         default:
+            if Self.stakingMethods.contains(method) { return try await stakingMethod(method, params) }
             throw RPCError.methodNotFound(method)
         }
     }

@@ -280,4 +280,47 @@ import Testing
         #expect(try await rpc.error("eth_getBlockByNumber", [.s("1"), .bool(false)]).code == -32602)
         #expect(try await rpc.error("eth_getBlockByNumber", [.s("0x10000000000000000"), .bool(false)]).code == -32602)
     }
+
+    @Test func stakingMethodsDescribeCandidatesBucketsAndEpochs() async throws {
+        let chain = try TestChain(balance: TestChain.ether * 100_000)
+        let rpc = RPCService(backend: chain)
+        let owner = TestChain.keys[0]
+        let fee = TestChain.ether * 100
+        let register = Transaction.dynamicFee(
+            chainID: TestChain.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 2_000_000,
+            to: StakingContract.address, value: fee + TestChain.ether * 20_000,
+            data: try StakingContract.registerCandidate.abi.encodeCall([
+                .string("alpha"), .address(TestChain.producer), .address(owner.address), .uint(30), .bool(true), .uint(2_500),
+            ])
+        ).signed(with: owner)
+        _ = try await rpc.result("eth_sendRawTransaction", [.data(register.rawBytes)])
+        try chain.produce()
+        #expect(try await rpc.result("eth_getTransactionReceipt", [.hash(register.hash)])["status"] == .s("0x1"))
+
+        let candidates = try #require(try await rpc.result("mote_candidates").arrayValue)
+        #expect(candidates.count == 1)
+        #expect(candidates[0]["name"] == .s("alpha"))
+        #expect(candidates[0]["operatorAddress"] == .address(TestChain.producer))
+        #expect(candidates[0]["voterShareBps"] == .s("0x9c4"))
+        #expect(candidates[0]["selfStake"] == .quantity(TestChain.ether * 20_000))
+        #expect(try await rpc.result("mote_candidate", [.s("alpha")]) == candidates[0])
+        #expect(try await rpc.error("mote_candidate", [.s("nobody")]).code == -32001)
+
+        let buckets = try #require(try await rpc.result("mote_buckets", [.address(owner.address)]).arrayValue)
+        #expect(buckets.count == 1)
+        #expect(buckets[0]["candidate"] == .s("alpha"))
+        #expect(buckets[0]["autoStake"] == .bool(true))
+        #expect(buckets[0]["selfStake"] == .bool(true))
+        #expect(buckets[0]["votes"] == candidates[0]["votes"])
+        #expect(try await rpc.result("mote_bucket", [.s("0x0")]) == buckets[0])
+        #expect(try await rpc.result("mote_votes", [.s("alpha")])["buckets"] == .array(buckets))
+
+        let epoch = try await rpc.result("mote_epoch")
+        #expect(epoch["epoch"] == .s("0x1"))
+        #expect(epoch["firstHeight"] == .s("0x1"))
+        let fund = try await rpc.result("mote_rewardFund")
+        #expect(fund["fund"] == .quantity(fee))
+        #expect(try await rpc.result("mote_rewards", [.address(owner.address), .s("0x1")])["unclaimed"] == .s("0x0"))
+        #expect(try await rpc.result("mote_probation") == .array([]))
+    }
 }

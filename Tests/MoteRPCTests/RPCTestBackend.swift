@@ -26,10 +26,10 @@ final class TestChain: RPCBackend, @unchecked Sendable {
     var chainID: UInt64 { Self.chainID }
     var clientVersion: String { "Mote/test" }
 
-    init() throws {
+    init(balance: UInt256 = TestChain.ether * 100) throws {
         genesis = Genesis(
             chainID: Self.chainID, timestamp: 1_000, gasLimit: 30_000_000, baseFee: 1_000_000_000,
-            allocations: Self.keys.map { ($0.address, Self.ether * 100) })
+            allocations: Self.keys.map { ($0.address, balance) })
         let store = InMemoryChainStore()
         ledger = try Ledger(store: store, genesis: genesis)
         pool = TransactionPool(config: PoolConfig(rules: ledger.rules), state: StoreState(store: store))
@@ -84,6 +84,8 @@ final class TestChain: RPCBackend, @unchecked Sendable {
             height: ledger.head.height, epoch: 1, epochLength: 720, epochFirstHeight: 1, nextEpochHeight: 721,
             delegates: [Self.producer], producers: [Self.producer])
     }
+
+    func producers(ofEpoch epoch: UInt64) async -> [Address]? { try? lock.withLock { try ledger.producers(ofEpoch: epoch) } }
 
     func nodeInfo() async -> RPCNodeInfo {
         RPCNodeInfo(name: "test", delegate: nil, p2pListen: "127.0.0.1:0", httpListen: "127.0.0.1:0", wsListen: "127.0.0.1:0")
