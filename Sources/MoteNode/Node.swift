@@ -327,6 +327,7 @@ public actor Node {
                 try? handle.close()
             }
             output("evidence: double signing by \(evidence.first.signer.checksummed) at height \(evidence.first.height)")
+            reportOnChain(evidence)
             return []
         case .peerLagging(let peer, let height):
             guard lagging[peer] != height else { return [] }
@@ -411,6 +412,22 @@ public actor Node {
             output("epoch \(epoch + 1) producers \(order.map(\.checksummed).joined(separator: ","))")
         }
         return machine.handle(.committed(height: height, nextValidators: next))
+    }
+
+    /// A delegate reports double signing to the Staking contract in a transaction of its own
+    /// (paying the gas, earning the reporter's share of the slash).
+    func reportOnChain(_ evidence: DoubleSignEvidence) {
+        guard let key, let calldata = try? StakingContract.reportDoubleSign.abi.encodeCall([.bytes(evidence.encoded())]) else { return }
+        let tip = UInt256(1_000_000_000)
+        let tx = Transaction.dynamicFee(
+            chainID: genesis.chainID, nonce: pool.nonce(for: key.address), maxPriorityFeePerGas: tip,
+            maxFeePerGas: ledger.nextBaseFee * 2 + tip, gasLimit: 1_000_000, to: StakingContract.address, value: .zero, data: calldata
+        ).signed(with: key)
+        let raw = tx.rawBytes
+        Task { [weak self] in
+            guard let self else { return }
+            if case .failure(let error) = await self.submit([raw])[0] { self.output("evidence report not sent: \(error)") }
+        }
     }
 
     /// Submits raw transactions as if received from a client.

@@ -57,6 +57,7 @@ struct DevnetCommand: ParsableCommand {
     @Option(help: "Chain id.") var chainId: UInt64 = 4_689
     @Option(help: "Blocks per epoch (producers are reshuffled by the VRF seed each epoch).") var epochLength: UInt64 = 60
     @Option(help: "Block gas limit (≥ 21000; 200 M fits about 9,500 transfers a block).") var gasLimit: UInt64 = 200_000_000
+    @Option(help: "Seconds in a staking day (stake durations and waiting periods count these).") var daySeconds: UInt64 = 60
     @Flag(help: "Create the files and exit without starting the nodes.") var setupOnly = false
 
     func validate() throws {
@@ -75,6 +76,7 @@ struct DevnetCommand: ParsableCommand {
         }
         guard (1...1_000_000).contains(epochLength) else { throw ValidationError("--epoch-length must be in 1...1000000") }
         guard (21_000...10_000_000_000).contains(gasLimit) else { throw ValidationError("--gas-limit must be in 21000...10000000000") }
+        guard (1...86_400).contains(daySeconds) else { throw ValidationError("--day-seconds must be in 1...86400") }
     }
 
     func run() throws {
@@ -87,6 +89,8 @@ struct DevnetCommand: ParsableCommand {
             var delegates: [[String: Any]] = []
             var alloc: [String: Any] = [:]
             for key in testKeys { alloc[key.address.checksummed] = ["balance": "1000000000000000000000000"] }
+            // The reward fund: 1,000,000 MOTE.
+            alloc[RewardingContract.address.checksummed] = ["balance": "1000000000000000000000000"]
             for i in 0..<nodes {
                 let folder = root + "/node-\(i)"
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -116,7 +120,13 @@ struct DevnetCommand: ParsableCommand {
             let genesis: [String: Any] = [
                 "chainId": NSNumber(value: chainId), "timestamp": Int(Date().timeIntervalSince1970), "gasLimit": NSNumber(value: gasLimit),
                 "baseFee": "1000000000", "alloc": alloc, "delegates": delegates,
-                "parameters": ["epochLength": NSNumber(value: epochLength), "blockIntervalMs": blockTime, "numDelegates": nodes, "numCandidateDelegates": nodes],
+                "parameters": [
+                    "epochLength": NSNumber(value: epochLength), "blockIntervalMs": blockTime, "numDelegates": nodes,
+                    "numCandidateDelegates": nodes, "secondsPerDay": NSNumber(value: daySeconds), "withdrawWaitingDays": 1,
+                    "registrationFee": "10000000000000000000", "minSelfStake": "1000000000000000000000",
+                    "minStakeAmount": "10000000000000000000", "blockReward": "1000000000000000000",
+                    "epochReward": "100000000000000000000", "foundationBonus": "5000000000000000000", "foundationBonusDelegates": nodes,
+                ] as [String: Any],
             ]
             try JSONSerialization.data(withJSONObject: genesis, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: genesisPath))
             let list = testKeys.map { ["address": $0.address.checksummed, "privateKey": Hex.encode($0.bytes)] }
