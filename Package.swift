@@ -62,14 +62,14 @@ let package = Package(
         .target(name: "MoteChain", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions"]),
         // Block, index and state storage: protocols, in-memory and LMDB implementations.
         .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "CLMDB"]),
+        // BFT consensus: a pure state machine (events in, actions out), epoch schedule, vote WAL.
+        .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The transaction pool: admission, pending/queued per account, selection for blocks.
         .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
         .target(
             name: "MoteLedger",
             dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus"]),
-        // BFT consensus: a pure state machine (events in, actions out), epoch schedule, vote WAL.
-        .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
         .target(
             name: "MoteP2P",
