@@ -285,4 +285,43 @@ import Testing
         let again = try chain.block([try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes(evidence)])], producer: opB.address, allowFailure: true)
         #expect(again[0].failureReason == "evidence already reported")
     }
+
+    @Test func payoutsReportAddsUpToTheDeclaredShare() throws {
+        let chain = try Chain()
+        let ledger = chain.ledger
+        let fee = Self.mote * 100
+        let (owner, v1, v2) = (Self.keys[0], Self.keys[1], Self.keys[2])
+        let op = Self.keys[3]
+        try chain.block([
+            try chain.staking(owner, StakingContract.registerCandidate, [.string("alpha"), .address(op.address), .address(owner.address), .uint(0), .bool(false), .uint(4_000)], value: fee + Self.mote * 1_000),
+        ])
+        try chain.block([
+            try chain.staking(v1, StakingContract.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 300),
+            try chain.staking(v2, StakingContract.createStake, [.string("alpha"), .uint(30), .bool(true)], value: Self.mote * 100),
+        ])
+        try chain.finishEpoch()
+        try chain.finishEpoch(producer: op.address)
+        var entries: [VoterPayouts.Entry] = []
+        for height in 1...ledger.head.height {
+            for receipt in try #require(try ledger.store.receipts(atHeight: height)) {
+                entries += receipt.logs.map { VoterPayouts.Entry(height: height, log: $0) }
+            }
+        }
+        let report = try VoterPayouts.report(
+            entries: entries, candidate: owner.address, selfStakeBucket: 0, voterShareBps: 4_000, epochs: 2...2,
+            rewards: { epoch in
+                let r = try chain.read(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(owner.address)])
+                return Self.uint(r[0]) + Self.uint(r[1]) + Self.uint(r[2])
+            }, parameters: ledger.genesis.parameters)
+        let epoch = try #require(report.first)
+        #expect(epoch.rewards > .zero)
+        #expect(epoch.voterShare == epoch.rewards * 4_000 / 10_000)
+        #expect(epoch.payouts.count == 2)
+        #expect(epoch.payouts.reduce(UInt256.zero) { $0 + $1.amount } == epoch.voterShare)
+        let votes1 = Self.mote * 300
+        let votes2 = VoteWeight.votes(amount: Self.mote * 100, days: 30, autoStake: true, selfStake: false, selfStakeBonusPercent: 6)
+        #expect(epoch.payouts[0].owner == v1.address)
+        #expect(epoch.payouts[0].votes == votes1)
+        #expect(epoch.payouts[1].amount == epoch.voterShare * votes2 / (votes1 + votes2))
+    }
 }
