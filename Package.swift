@@ -100,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
