@@ -135,7 +135,7 @@ let package = Package(
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
                 "MoteTestSupport",
             ]),
-        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
+        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
