@@ -202,6 +202,7 @@ struct RPCOptions: ParsableArguments {
                 description: "invalid RPC URL \"\(text.prefix(200))\" (from \(source)): \(why); expected http://HOST:PORT or https://HOST[:PORT][/PATH]")
         }
         guard text.utf8.count <= 2048 else { throw invalid("longer than 2048 characters") }
+        guard text.contains("://") else { throw invalid("no http:// or https:// in front") }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased() else { throw invalid("not a URL") }
         guard scheme == "http" || scheme == "https" else { throw invalid("the scheme \(scheme) is not supported") }
         guard let host = url.host, !host.isEmpty else { throw invalid("no host") }

@@ -18,14 +18,14 @@ final class LocalDevnet {
     let rpcURL: String
     let log: URL
     /// The prefunded test accounts: checksummed address and hex private key.
-    let accounts: [(address: String, privateKey: String)]
+    private(set) var accounts: [(address: String, privateKey: String)] = []
 
     init(in box: Sandbox) throws {
         let root = box.root.appendingPathComponent("devnet").path
         let ports = try LocalDevnet.freePorts(3)
         rpcURL = "http://127.0.0.1:\(ports[1])"
         log = box.root.appendingPathComponent("devnet.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = MoteBinary.url
         process.arguments = [
@@ -38,7 +38,6 @@ final class LocalDevnet {
         process.standardInput = FileHandle.nullDevice
         try process.run()
 
-        var listed: [(String, String)] = []
         do {
             let deadline = Date().addingTimeInterval(30)
             while LocalDevnet.rpc(rpcURL, "eth_blockNumber") == nil {
@@ -49,13 +48,12 @@ final class LocalDevnet {
             }
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/accounts.json"))
             for entry in try JSONSerialization.jsonObject(with: data) as? [[String: String]] ?? [] {
-                listed.append((entry["address"] ?? "", entry["privateKey"] ?? ""))
+                accounts.append((entry["address"] ?? "", entry["privateKey"] ?? ""))
             }
         } catch {
             stop()
             throw error
         }
-        accounts = listed
     }
 
     struct DevnetError: Error, CustomStringConvertible { let description: String }
@@ -220,8 +218,13 @@ private enum EthAccountKey {
         // A keystore written by eth-account (Python), with a non-ASCII password.
         let foreign = try box.file("eth-account.json", EthAccountKey.json)
         let foreignPassword = try box.file("eth-account.password", EthAccountKey.password)
-        let fundForeign = try box.mote(["transfer", "--to", EthAccountKey.address, "--value", "1", "--key-file", keyFile, "--no-wait"] + rpc)
+        let fundForeign = try box.mote(
+            ["transfer", "--to", EthAccountKey.address, "--value", "1", "--key-file", keyFile, "--no-wait", "--json"] + rpc)
         #expect(fundForeign.status == 0, "\(fundForeign.stdout)\(fundForeign.stderr)")
+        #expect(fundForeign.object["status"] as? String == "sent")
+        #expect(fundForeign.object["receipt"] is NSNull)
+        let deadline = Date().addingTimeInterval(10)
+        while balance(devnet, EthAccountKey.address) == 0 && Date() < deadline { usleep(100_000) }
         let beforeForeign = try #require(balance(devnet, recipient))
         let fromForeign = try box.mote(
             ["transfer", "--to", recipient, "--value", "0.25", "--keystore", foreign, "--password-file", foreignPassword, "--json"] + rpc)
@@ -320,7 +323,7 @@ private enum EthAccountKey {
         #expect(unreachableTransfer.status == 1)
         #expect(unreachableTransfer.stderr.contains("cannot reach the node"), "\(unreachableTransfer.stderr)")
 
-        for (url, reason) in [("ftp://127.0.0.1:8545", "scheme ftp is not supported"), ("127.0.0.1:8545", "not supported"), ("http://", "")] {
+        for (url, reason) in [("ftp://127.0.0.1:8545", "scheme ftp is not supported"), ("127.0.0.1:8545", "no http:// or https://"), ("http://", "no host")] {
             let run = try box.mote(["balance", address, "--rpc", url])
             #expect(run.status == 1)
             #expect(run.stderr.contains("invalid RPC URL") && run.stderr.contains(reason), "\(url): \(run.stderr)")
@@ -345,7 +348,7 @@ private enum EthAccountKey {
         for (amount, reason) in [
             ("-1", "cannot be negative"), ("1.2.3", "not a decimal number"), ("1e18", "not a decimal number"),
             ("1.0000000000000000001", "more than 18 decimals"), ("1.5wei", "smallest unit"), ("abc", "not a decimal number"),
-            ("999999999999999999999999999999999999999999999999999999999999999999999999999999", "too large"), ("", "empty amount"),
+            ("999999999999999999999999999999999999999999999999999999999999999999999999999999", "too large"), ("  ", "empty amount"),
         ] {
             let run = try box.mote(["transfer", "--to", address, "--value=\(amount)", "--key-file", keyFile, "--rpc", "http://127.0.0.1:1"])
             #expect(run.status == 1, "\(amount)")
