@@ -109,9 +109,13 @@ struct RPCClient {
         case .notConnectedToInternet: return "no network"
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
             .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-            return "TLS failed (\(error.code.rawValue))"
+            return "TLS failed: \(error.localizedDescription)"
         case .badServerResponse: return "a malformed HTTP response"
-        default: return "URL error \(error.code.rawValue)"
+        case .badURL: return "the URL loader refused the URL (IPv6 literals such as [::1] do not work here; use a host name)"
+        default:
+            // On Linux the text is libcurl's (e.g. an OpenSSL message); the generic one only repeats the code.
+            let text = error.localizedDescription
+            return text.hasPrefix("The operation could not be completed") ? "URL error \(error.code.rawValue)" : text
         }
     }
 }
