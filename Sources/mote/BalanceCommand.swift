@@ -7,13 +7,13 @@ struct BalanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "balance", abstract: "Show an account's balance (asks a node over JSON-RPC).",
         discussion: """
-            --json prints {"address", "block", "wei", "mote"}: the checksummed address, the block asked
+            --json prints {"address", "block", "wei", "mote"}: the checksummed address, the block asked \
             about, and the balance as decimal strings in wei and in MOTE.
             """)
 
     @Argument(help: "The account's address (0x and 40 hex digits; mixed case is checked against EIP-55).")
     var address: String
-    @Option(help: "The block: latest (default), a number, or a tag. Nodes keep the latest state only.")
+    @Option(help: "The block: latest, a number, or a tag. Nodes keep the latest state only.")
     var block = "latest"
     @OptionGroup var rpc: RPCOptions
     @Flag(help: "Print JSON.") var json = false

@@ -8,7 +8,7 @@ struct BlockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "block", abstract: "Show a block (asks a node over JSON-RPC).",
         discussion: """
-            --json prints the node's block object as it is (eth_getBlockByNumber or eth_getBlockByHash);
+            --json prints the node's block object as it is (eth_getBlockByNumber or eth_getBlockByHash); \
             with --full its transactions are whole objects instead of hashes.
             """)
 

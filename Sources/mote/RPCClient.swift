@@ -178,7 +178,9 @@ private final class ResponseCollector: NSObject, URLSessionDataDelegate, @unchec
 
 /// `--rpc URL`: the node a wallet command talks to.
 struct RPCOptions: ParsableArguments {
-    @Option(name: .customLong("rpc"), help: "The node's JSON-RPC URL (default: $MOTE_RPC, else http://127.0.0.1:8545).")
+    @Option(
+        name: .customLong("rpc"),
+        help: ArgumentHelp("The node's JSON-RPC URL (default: $MOTE_RPC, else http://127.0.0.1:8545).", valueName: "url"))
     var url: String?
 
     /// The URL used when neither `--rpc` nor `MOTE_RPC` gives one.

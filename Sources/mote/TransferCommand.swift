@@ -11,25 +11,28 @@ struct TransferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer", abstract: "Send MOTE: sign a transfer with your key and send it to a node.",
         discussion: """
-            AMOUNT is decimal MOTE (1.5, 1.5mote) or has a unit: 3gwei, 21000wei. --max-fee and --tip
-            are per gas, in wei unless a unit is given. Defaults ask the node: chain id (eth_chainId),
-            nonce (eth_getTransactionCount pending), tip (eth_maxPriorityFeePerGas), max fee
-            (2 × the latest base fee + tip), gas (eth_estimateGas). See docs/WALLET.md.
+            AMOUNT is decimal MOTE (1.5, 1.5mote) or has a unit: 3gwei, 21000wei. --max-fee and --tip are \
+            per gas, in wei unless a unit is given. Defaults ask the node: chain id (eth_chainId), nonce \
+            (eth_getTransactionCount pending), tip (eth_maxPriorityFeePerGas), max fee (2 × the latest \
+            base fee + tip), gas (eth_estimateGas). See docs/WALLET.md.
 
-            Exit status: 0 included and succeeded (or sent, with --no-wait); 1 not sent or an error;
+            Exit status: 0 included and succeeded (or sent, with --no-wait); 1 not sent or an error; \
             2 included but failed (receipt status 0); 3 no receipt before --timeout.
             """)
 
-    @Option(help: "The recipient's address.") var to: String
-    @Option(help: "The amount: 1.5 (MOTE), 1.5mote, 3gwei or 21000wei.") var value: String
+    @Option(help: ArgumentHelp("The recipient's address.", valueName: "address")) var to: String
+    @Option(help: ArgumentHelp("The amount: 1.5 (MOTE), 1.5mote, 3gwei or 21000wei.", valueName: "amount")) var value: String
     @OptionGroup var key: SigningKeyOptions
     @OptionGroup var rpc: RPCOptions
-    @Option(help: "Gas limit (default: the node's eth_estimateGas).") var gasLimit: UInt64?
-    @Option(help: "Fee cap per gas, in wei unless a unit is given (default: 2 × latest base fee + tip).") var maxFee: String?
-    @Option(help: "Priority fee per gas, in wei unless a unit is given (default: eth_maxPriorityFeePerGas).") var tip: String?
-    @Option(help: "Nonce (default: the sender's pending nonce from the node).") var nonce: UInt64?
+    @Option(help: ArgumentHelp("Gas limit (default: the node's eth_estimateGas).", valueName: "gas")) var gasLimit: UInt64?
+    @Option(help: ArgumentHelp("Fee cap per gas, in wei unless a unit is given (default: 2 × latest base fee + tip).", valueName: "wei"))
+    var maxFee: String?
+    @Option(help: ArgumentHelp("Priority fee per gas, in wei unless a unit is given (default: eth_maxPriorityFeePerGas).", valueName: "wei"))
+    var tip: String?
+    @Option(help: "Nonce (default: the sender's pending nonce from the node; give one to replace a stuck transaction).")
+    var nonce: UInt64?
     @Flag(help: "Print the hash once the node has the transaction; do not wait for the receipt.") var noWait = false
-    @Option(help: "Seconds to wait for the receipt (1 to 3600).") var timeout: Int = 60
+    @Option(help: ArgumentHelp("Seconds to wait for the receipt (1 to 3600).", valueName: "seconds")) var timeout: Int = 60
     @Flag(help: "Print JSON.") var json = false
 
     func validate() throws {

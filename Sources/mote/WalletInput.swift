@@ -75,9 +75,13 @@ enum WalletInput {
 
 /// `--keystore FILE` or `--key-file FILE`, and the password options: the key that signs.
 struct SigningKeyOptions: ParsableArguments {
-    @Option(name: .customLong("keystore"), help: "Sign with this V3 keystore file (from mote keys, geth, eth-account…).")
+    @Option(
+        name: .customLong("keystore"),
+        help: ArgumentHelp("Sign with this V3 keystore file (from mote keys, geth, eth-account…).", valueName: "file"))
     var keystoreFile: String?
-    @Option(name: .customLong("key-file"), help: "Sign with the hex private key in FILE (64 hex digits, 0x optional).")
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp("Sign with the hex private key in FILE (64 hex digits, 0x optional).", valueName: "file"))
     var keyFile: String?
     @OptionGroup var password: PasswordOptions
 
