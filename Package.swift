@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -139,7 +139,7 @@ let package = Package(
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
                 "MoteTrie", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport"]),
+        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

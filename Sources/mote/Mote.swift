@@ -8,7 +8,8 @@ struct Mote: ParsableCommand {
         abstract: "Mote: a blockchain for machines that sign what they measure.",
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, NodeCommand.self, DevnetCommand.self, StatusCommand.self, TxCommand.self, KeysCommand.self, ContractsCommand.self, VRFCommand.self,
+            InitCommand.self, NodeCommand.self, DevnetCommand.self, StatusCommand.self, BalanceCommand.self, TransferCommand.self,
+            BlockCommand.self, TxCommand.self, KeysCommand.self, ContractsCommand.self, VRFCommand.self,
             HashCommand.self, BenchCommand.self, DebugCommand.self,
         ]
     )

@@ -4,10 +4,12 @@ import MoteCrypto
 import MotePrimitives
 import MoteTransactions
 
-/// `mote tx decode` and `mote tx sign`: Ethereum transactions from the command line.
+/// `mote tx decode|sign|get|receipt`: Ethereum transactions from the command line; `get` and
+/// `receipt` ask a node (TxCommand+Lookup.swift).
 struct TxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tx", abstract: "Decode, check and sign transactions.", subcommands: [Decode.self, Sign.self])
+        commandName: "tx", abstract: "Decode, check, sign and look up transactions.",
+        subcommands: [Decode.self, Sign.self, Get.self, Receipt.self])
 
     struct Decode: ParsableCommand {
         static let configuration = CommandConfiguration(
