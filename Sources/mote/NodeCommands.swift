@@ -99,7 +99,7 @@ struct DevnetCommand: ParsableCommand {
                 let vrf = ECVRF.SecretKey.generate()
                 try writeSecret(Hex.encode(vrf.seed) + "\n", to: folder + "/vrf.key")
                 delegates.append(["name": "delegate-\(i)", "operator": key.address.checksummed, "vrf": Hex.encode(vrf.publicKey.bytes)])
-                alloc[key.address.checksummed] = ["balance": "1000000000000000000000"]
+                alloc[key.address.checksummed] = ["balance": "100000000000000000000000"]  // 100,000 MOTE: enough to stand as a candidate
                 var config = NodeConfig()
                 config.name = "node-\(i)"
                 config.datadir = "data"
