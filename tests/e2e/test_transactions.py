@@ -179,3 +179,23 @@ def test_raw_quantities_are_strict_hex(devnet, account):
     assert balance == hex(10**24)
     assert call(url, "eth_getTransactionCount", account.address, "latest") == "0x0"
     assert call(url, "eth_getCode", account.address, "latest") == "0x"
+
+
+def test_web3_fills_in_nonce_gas_and_fees(devnet, accounts):
+    """The everyday web3.py path: a signing middleware, then w3.eth.send_transaction with only
+    from/to/value; web3 asks the node for the nonce, the gas, the base fee and the tip."""
+    from web3 import Web3
+    from web3.middleware import SignAndSendRawMiddlewareBuilder
+
+    sender, = accounts(1)
+    w3 = Web3(Web3.HTTPProvider(devnet.http_urls[2], request_kwargs={"timeout": 30}))
+    w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(sender), layer=0)
+    recipient = Account.create().address
+    hashes = [w3.eth.send_transaction({"from": sender.address, "to": recipient, "value": 10**15 * (i + 1)})
+              for i in range(3)]  # back to back: the pending nonce counts the pooled ones
+    receipts = [w3.eth.wait_for_transaction_receipt(h, timeout=RECEIPT_TIMEOUT, poll_latency=0.1) for h in hashes]
+    assert [r["status"] for r in receipts] == [1, 1, 1]
+    assert [w3.eth.get_transaction(h)["nonce"] for h in hashes] == [0, 1, 2]
+    assert all(w3.eth.get_transaction(h)["type"] == 2 for h in hashes)
+    assert w3.eth.get_balance(recipient) == 6 * 10**15
+    assert w3.eth.get_transaction_count(sender.address) == 3
