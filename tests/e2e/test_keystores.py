@@ -124,3 +124,44 @@ def test_mote_transfer_with_an_eth_account_keystore(w3, devnet, account, tmp_pat
     assert w3.eth.get_transaction(tx_hash)["value"] == 3 * MOTE // 2
     assert w3.eth.get_transaction_count(account.address) == 1
     assert w3.eth.get_balance(account.address) == before - 3 * MOTE // 2 - receipt["gasUsed"] * receipt["effectiveGasPrice"]
+
+
+def test_mote_transfer_json_and_balance(w3, devnet, account, tmp_path, password_file):
+    if not transfer_command_exists():
+        pytest.skip("`mote transfer` is not in this build yet")
+    keyfile = tmp_path / "sender.json"
+    keyfile.write_text(json.dumps(Account.encrypt(account.key, PASSWORD, kdf="pbkdf2")))
+    recipient = Account.create().address
+    result = mote("transfer", "--to", recipient.lower(), "--value", "0.25", "--keystore", str(keyfile),
+                  "--password-file", str(password_file), "--rpc", devnet.http_urls[1], "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = json.loads(result.stdout)
+    receipt = w3.eth.wait_for_transaction_receipt(out["hash"], timeout=RECEIPT_TIMEOUT, poll_latency=0.1)
+    assert receipt["status"] == 1
+    assert out["status"] == "success"
+    assert out["from"] == account.address and out["to"] == recipient
+    assert out["value"] == str(MOTE // 4)
+    assert out["chainId"] == CHAIN_ID and out["nonce"] == 0 and out["gasLimit"] == 21_000
+    assert out["blockNumber"] == receipt["blockNumber"]
+    assert out["gasUsed"] == "21000"
+    assert out["feePaid"] == str(receipt["gasUsed"] * receipt["effectiveGasPrice"])
+    assert int(out["maxPriorityFeePerGas"]) == w3.eth.get_transaction(out["hash"])["maxPriorityFeePerGas"]
+
+    balance = mote("balance", recipient, "--rpc", devnet.http_urls[2], "--json")
+    assert balance.returncode == 0, balance.stderr
+    assert json.loads(balance.stdout)["wei"] == str(w3.eth.get_balance(recipient)) == str(MOTE // 4)
+
+
+def test_mote_transfer_refused_by_the_node(devnet, tmp_path, password_file):
+    if not transfer_command_exists():
+        pytest.skip("`mote transfer` is not in this build yet")
+    empty = Account.create()
+    keyfile = tmp_path / "empty.json"
+    keyfile.write_text(json.dumps(Account.encrypt(empty.key, PASSWORD, kdf="pbkdf2")))
+    result = mote("transfer", "--to", Account.create().address, "--value", "1", "--keystore", str(keyfile),
+                  "--password-file", str(password_file), "--rpc", devnet.http_urls[0])
+    assert result.returncode == 1, result.stdout + result.stderr
+    # Refused at eth_estimateGas ("insufficient funds for transfer", as go-ethereum words it)
+    # or at eth_sendRawTransaction ("insufficient funds for gas * price + value").
+    assert result.stderr.startswith("error: node refused: insufficient funds for "), result.stderr
+    assert "(code -32000)" in result.stderr, result.stderr
