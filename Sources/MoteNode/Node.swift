@@ -41,6 +41,8 @@ public actor Node {
     var checked: [Hash32: BlockCommit] = [:]
     /// Commit certificates of recent heights (the newest is not yet in any header).
     var certificates: [UInt64: CommitCertificate] = [:]
+    /// The newest block's certificate, for serving that block to syncing peers.
+    nonisolated let newestCertificate = NewestCertificate()
     var timers: [ConsensusStateMachine.Timeout: Task<Void, Never>] = [:]
     var syncing = false
     /// A decision whose block had not arrived yet; committed as soon as it does.
@@ -107,7 +109,7 @@ public actor Node {
         p2pConfig.bootnodes = config.bootnodes.map { PeerEndpoint(host: $0.host, port: $0.port) }
         p2pConfig.maxPeers = config.maxPeers
         p2pConfig.banHosts = false
-        let provider = BlockProvider(store: store)
+        let provider = BlockProvider(store: store, newest: newestCertificate)
         p2p = P2PNode(config: p2pConfig, key: key ?? Secp256k1.PrivateKey.generate(), blockProvider: { from, count in
             provider.blocks(from: from, count: count)
         })
@@ -332,7 +334,7 @@ public actor Node {
         case .peerLagging(let peer, let height):
             guard lagging[peer] != height else { return [] }
             lagging[peer] = height
-            guard let bytes = BlockProvider(store: ledger.store).finalized(height: height, latest: certificates[height]) else { return [] }
+            guard let bytes = BlockProvider(store: ledger.store, newest: newestCertificate).finalized(height: height, latest: certificates[height]) else { return [] }
             let p2p = self.p2p
             Task { await p2p.send(.block(bytes), to: peer) }
             return []
@@ -396,6 +398,7 @@ public actor Node {
         if let started = heightStarted { metrics.finality.record(ContinuousClock.now - started) }
         heightStarted = nil
         certificates[height] = certificate
+        newestCertificate.set(certificate)
         if height > 3 { certificates[height - 3] = nil }
         blocks.removeAll()
         checked.removeAll()
@@ -468,11 +471,13 @@ public actor Node {
 /// the header of block h + 1 (`parentCommit`), or, for the newest block, kept by the node.
 struct BlockProvider: Sendable {
     let store: any ChainStore
+    /// The certificate of the newest block, which no header holds yet.
+    let newest: NewestCertificate
 
     func blocks(from: UInt64, count: UInt32) -> [[UInt8]] {
         var out: [[UInt8]] = []
         var height = from
-        while out.count < Int(min(count, 128)), let bytes = finalized(height: height, latest: nil) {
+        while out.count < Int(min(count, 128)), let bytes = finalized(height: height, latest: newest.certificate(forHeight: height)) {
             out.append(bytes)
             height += 1
         }
@@ -490,6 +495,25 @@ struct BlockProvider: Sendable {
             return nil
         }
         return RLP.encode(.list([.bytes(block.encoded), .bytes(certificate)]))
+    }
+}
+
+/// The newest commit certificate the node has, shared with the thread that serves sync: a
+/// node that fell behind (or was not a delegate until now) fetches the newest block with it.
+final class NewestCertificate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var newest: CommitCertificate?
+
+    func set(_ certificate: CommitCertificate) {
+        lock.lock()
+        defer { lock.unlock() }
+        if newest.map({ $0.height < certificate.height }) ?? true { newest = certificate }
+    }
+
+    func certificate(forHeight height: UInt64) -> CommitCertificate? {
+        lock.lock()
+        defer { lock.unlock() }
+        return newest?.height == height ? newest : nil
     }
 }
 
