@@ -165,3 +165,24 @@ def test_mote_transfer_refused_by_the_node(devnet, tmp_path, password_file):
     # or at eth_sendRawTransaction ("insufficient funds for gas * price + value").
     assert result.stderr.startswith("error: node refused: insufficient funds for "), result.stderr
     assert "(code -32000)" in result.stderr, result.stderr
+
+
+def test_mote_block_and_receipt_print_the_nodes_objects(w3, devnet, account):
+    """`mote block N --json` and `mote tx receipt HASH --json` print what the node answers."""
+    if "mote block" not in mote("block", "--help", timeout=30).stdout:
+        pytest.skip("`mote block` is not in this build yet")
+    from mote_e2e import call, sign
+
+    tx = sign(account, nonce=0, to=Account.create().address, value=9, type=2,
+              maxPriorityFeePerGas=GWEI, maxFeePerGas=4 * GWEI)
+    w3.eth.send_raw_transaction(tx.raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx.hash, timeout=RECEIPT_TIMEOUT, poll_latency=0.1)
+    url = devnet.http_urls[0]
+    tx_hash = "0x" + tx.hash.hex().removeprefix("0x")
+
+    block = mote("block", str(receipt["blockNumber"]), "--full", "--rpc", url, "--json")
+    assert block.returncode == 0, block.stderr
+    assert json.loads(block.stdout) == call(url, "eth_getBlockByNumber", hex(receipt["blockNumber"]), True)
+    shown = mote("tx", "receipt", tx_hash, "--rpc", url, "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == call(url, "eth_getTransactionReceipt", tx_hash)
