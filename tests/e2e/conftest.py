@@ -45,8 +45,8 @@ def _finish(request, name: str, devnet: Devnet) -> None:
 
 @pytest.fixture(scope="session")
 def devnet(request):
-    """The shared devnet: 4 delegate nodes, 500 ms blocks, 64 prefunded accounts."""
-    net = _start(request, "main", nodes=4, block_time_ms=500, accounts=64)
+    """The shared devnet: 4 delegate nodes, 500 ms blocks, 128 prefunded accounts."""
+    net = _start(request, "main", nodes=4, block_time_ms=500, accounts=128)
     try:
         yield net
     finally:
