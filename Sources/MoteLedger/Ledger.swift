@@ -357,12 +357,14 @@ public final class Ledger {
     // MARK: Read-only calls
 
     /// Runs a call against the latest state without changing it (`eth_call`): system contracts
-    /// answer with ABI-encoded output; other addresses return empty output.
+    /// answer with ABI-encoded output (a state-changing function runs on a copy of the state,
+    /// as Ethereum's dry runs expect, and its changes are thrown away); other addresses return
+    /// empty output.
     public func call(from: Address, to: Address, data: [UInt8], gasLimit: UInt64 = 10_000_000) throws(LedgerError) -> Result<[UInt8], SystemContractRevert> {
         guard let contract = executor.contracts.contract(at: to) else { return .success([]) }
         let state = headState()
         let context = SystemCallContext(
-            caller: from, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: false, address: to,
+            caller: from, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: true, address: to,
             state: state, gasLimit: gasLimit)
         do { return .success(try BlockExecutor.run(contract, calldata: data, context: context)) } catch { return .failure(error) }
     }

@@ -129,11 +129,17 @@ extension RPCService {
     func sendRawTransaction(_ params: Params) async throws(RPCError) -> JSON {
         try params.expect(1...1)
         let raw = try params.data(0)
-        // A transaction that could never fit a block is refused before it takes a pool slot.
-        if let decoded = try? UnverifiedTransaction(decoding: raw, rules: backend.pool.config.rules, checkRules: false),
-            decoded.transaction.gasLimit > backend.genesis.gasLimit
-        {
-            throw RPCError.server("exceeds block gas limit: gas \(decoded.transaction.gasLimit), block gas limit \(backend.genesis.gasLimit)")
+        if let decoded = try? UnverifiedTransaction(decoding: raw, rules: backend.pool.config.rules, checkRules: false) {
+            // A transaction that could never fit a block is refused before it takes a pool slot.
+            if decoded.transaction.gasLimit > backend.genesis.gasLimit {
+                throw RPCError.server("exceeds block gas limit: gas \(decoded.transaction.gasLimit), block gas limit \(backend.genesis.gasLimit)")
+            }
+            // As go-ethereum by default: a signature valid on every chain is not taken from clients.
+            if decoded.transaction.kind == .legacy, decoded.transaction.chainID == nil {
+                throw RPCError(
+                    code: -32000, message: "only replay-protected (EIP-155) transactions allowed over RPC",
+                    data: .object(["reason": .string("unprotected_transaction")]))
+            }
         }
         switch await backend.submit(raw) {
         case .success(let hash): return .hash(hash)

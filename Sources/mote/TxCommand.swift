@@ -97,7 +97,7 @@ struct TxCommand: ParsableCommand {
         @Option(help: "Envelope: legacy, eip2930 or eip1559.") var type: String = "eip1559"
         @Option(help: "Legacy and EIP-2930: gas price in wei.") var gasPrice: String?
         @Option(help: "EIP-1559: fee cap per gas in wei.") var maxFeePerGas: String?
-        @Option(help: "EIP-1559: tip per gas in wei.") var maxPriorityFeePerGas: String = "0"
+        @Option(help: "EIP-1559: tip per gas in wei (default 1 gwei, the tip nodes suggest).") var maxPriorityFeePerGas: String = "1000000000"
 
         func run() throws {
             let rules = TransactionRules(chainID: chainId)

@@ -159,6 +159,10 @@ import Testing
         ).signed(with: TestChain.keys[1])
         #expect(try await rejection(tooBig).hasPrefix("exceeds block gas limit"))
         #expect(try await rpc.error("eth_sendRawTransaction", [.s("0x01")]).message.hasPrefix("invalid transaction"))
+        let unprotected = Transaction.legacy(
+            chainID: nil, nonce: 1, gasPrice: 10_000_000_000, gasLimit: 21_000, to: Self.recipient, value: 1
+        ).signed(with: TestChain.keys[1])
+        #expect(try await rejection(unprotected) == "only replay-protected (EIP-155) transactions allowed over RPC")
     }
 
     @Test func feesAndEstimates() async throws {

@@ -157,11 +157,5 @@ def test_unknown_selector_reverts(w3, account):
     assert info.value.message.startswith("execution reverted")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server mismatch: eth_call of a state-changing function (web3.py's "
-    "contract.functions.register(...).call(), the usual dry run before sending) answers "
-    "{code 3, 'execution reverted: register changes state; send a transaction'}; Ethereum nodes run the "
-    "call on a copy of the state and return its output (0x for register). Documented in docs/LEDGER.md "
-    "('a state change in a read-only call reverts'); eth_estimateGas does simulate it"))
 def test_eth_call_simulates_a_state_changing_function(registry, account):
     assert registry.functions.register("dry-run", "").call({"from": account.address}) == []

@@ -157,12 +157,6 @@ def test_gas_above_block_gas_limit(w3, account):
     assert error["message"].startswith("exceeds block gas limit"), error
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server mismatch: eth_sendRawTransaction accepts a pre-EIP-155 legacy transaction (v=27/28) and "
-    "returns its hash; go-ethereum refuses it over RPC with 'only replay-protected (EIP-155) transactions "
-    "allowed over RPC', the message RPCService.rejection already maps for unprotected_transaction, and "
-    "SPEC §2 names legacy transactions with an EIP-155 chain id; the node's pool rules leave "
-    "allowsUnprotectedLegacy at its default true"))
 def test_unprotected_legacy_transaction(w3, account):
     tx = account.sign_transaction({"nonce": 0, "to": Account.create().address, "value": 1, "gas": 21_000,
                                    "gasPrice": 2 * w3.eth.gas_price, "data": b""})
