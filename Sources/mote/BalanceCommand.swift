@@ -1,5 +1,6 @@
 import ArgumentParser
 import MoteCrypto
+import MotePrimitives
 import MoteRPC
 
 /// `mote balance ADDRESS`: an account's balance, asked of a node.

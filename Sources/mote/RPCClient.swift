@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MotePrimitives
 import MoteRPC
 
 #if canImport(FoundationNetworking)

@@ -1,3 +1,4 @@
+import MotePrimitives
 import MoteRPC
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import MotePrimitives
 import MoteRPC
 import Testing
 
