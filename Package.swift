@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MoteLedger", targets: ["MoteLedger"]),
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
+        .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -54,6 +55,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]),
+        // Devices' keys and signed telemetry envelopes (binary and JSON forms).
+        .target(name: "MoteTelemetry", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // Ethereum transactions: legacy, EIP-2930, EIP-1559.
         .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The Merkle Patricia Trie (Ethereum-compatible), with proofs.
@@ -133,6 +136,7 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
+        .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
             name: "MoteRPCTests",
             dependencies: [
