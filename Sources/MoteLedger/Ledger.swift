@@ -304,6 +304,7 @@ public final class Ledger {
             height: head.height + 1, timestamp: Swift.max(timestamp, headHeader.timestamp), feeRecipient: producer,
             baseFee: nextBaseFee, gasLimit: headHeader.gasLimit)
         let state = headState()
+        try state.prefetch(Self.touchedAccounts(candidates, producer: producer))
         var included: [SignedTransaction] = []
         var receipts: [Receipt] = []
         var excluded: [(transaction: SignedTransaction, reason: TransactionFailure)] = []
@@ -323,6 +324,18 @@ public final class Ledger {
         return ExecutedBlock(
             state: state, context: context, transactions: included, receipts: receipts, excluded: excluded, burned: burned,
             producer: producer, epoch: epoch, parentCommit: parentCommit, vrfProof: vrfProof)
+    }
+
+    /// The senders, recipients and producer of a block, to read before it runs.
+    static func touchedAccounts(_ transactions: [SignedTransaction], producer: Address) -> [Address] {
+        var addresses: [Address] = []
+        addresses.reserveCapacity(2 * transactions.count + 1)
+        for tx in transactions {
+            addresses.append(tx.sender)
+            if let to = tx.transaction.to { addresses.append(to) }
+        }
+        addresses.append(producer)
+        return addresses
     }
 
     /// Computes the state root and the other roots of an executed block and makes it ready to commit.
@@ -351,6 +364,7 @@ public final class Ledger {
             height: header.height, timestamp: header.timestamp, feeRecipient: header.producer, baseFee: header.baseFee,
             gasLimit: header.gasLimit)
         let state = headState()
+        try state.prefetch(Self.touchedAccounts(block.transactions, producer: header.producer))
         var receipts: [Receipt] = []
         var gasUsed: UInt64 = 0
         var burned = UInt256.zero

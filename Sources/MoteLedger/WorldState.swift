@@ -63,6 +63,16 @@ public final class WorldState {
         return loaded
     }
 
+    /// Loads the accounts at `addresses` not read yet in one batch (a block's senders and
+    /// recipients before it runs), as `existingAccount` would one by one.
+    func prefetch(_ addresses: [Address]) throws(LedgerError) {
+        let missing = addresses.filter { accounts[$0] == nil }
+        guard !missing.isEmpty else { return }
+        let loaded: [Account?]
+        do { loaded = try store.accounts(missing) } catch { throw LedgerError(.storage(error.description)) }
+        for (address, account) in zip(missing, loaded) where accounts[address] == nil { accounts[address] = .some(account) }
+    }
+
     /// Replaces the account at `address`; an empty account is deleted (EIP-161).
     public func setAccount(_ address: Address, _ account: Account) throws(LedgerError) {
         let previous = try existingAccount(address)
