@@ -66,6 +66,8 @@ public final class WorldState {
     /// Loads the accounts at `addresses` not read yet in one batch (a block's senders and
     /// recipients before it runs), as `existingAccount` would one by one.
     func prefetch(_ addresses: [Address]) throws(LedgerError) {
+        accounts.reserveCapacity(accounts.count + addresses.count)
+        dirtyAccounts.reserveCapacity(dirtyAccounts.count + addresses.count)
         let missing = addresses.filter { accounts[$0] == nil }
         guard !missing.isEmpty else { return }
         let loaded: [Account?]
