@@ -32,16 +32,19 @@ public struct Account: Hashable, Sendable {
 
     /// `rlp([nonce, balance, storageRoot, codeHash])`.
     public var encoded: [UInt8] {
-        // Written directly (this runs for every touched account of every block).
-        let nonceBytes = nonce.minimalBigEndianBytes
-        let balanceBytes = balance.minimalBigEndianBytes
-        func itemLength(_ bytes: [UInt8]) -> Int { bytes.count == 1 && bytes[0] < 0x80 ? 1 : 1 + bytes.count }
-        let payload = itemLength(nonceBytes) + itemLength(balanceBytes) + 33 + 33
+        // Written directly into one array (this runs for every touched account of every block).
+        let nonceLength = (UInt64.bitWidth - nonce.leadingZeroBitCount + 7) / 8
+        let balanceLength = balance.byteLength
+        let nonceIsOneByte = nonce > 0 && nonce < 0x80
+        let balanceIsOneByte = balanceLength == 1 && balance < UInt256(0x80)
+        let payload = (nonceIsOneByte ? 1 : 1 + nonceLength) + (balanceIsOneByte ? 1 : 1 + balanceLength) + 33 + 33
         var out = [UInt8]()
         out.reserveCapacity(payload + 3)
         RLP.appendHeader(payload, offset: 0xc0, to: &out)
-        RLP.appendBytes(nonceBytes, to: &out)
-        RLP.appendBytes(balanceBytes, to: &out)
+        if !nonceIsOneByte { out.append(0x80 + UInt8(nonceLength)) }
+        for i in stride(from: nonceLength - 1, through: 0, by: -1) { out.append(UInt8(truncatingIfNeeded: nonce >> UInt64(8 * i))) }
+        if !balanceIsOneByte { out.append(0x80 + UInt8(balanceLength)) }
+        balance.appendMinimalBigEndianBytes(to: &out)
         out.append(0xa0)
         storageRoot.withUnsafeBytes { out.append(contentsOf: $0) }
         out.append(0xa0)

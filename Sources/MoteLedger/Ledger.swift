@@ -20,14 +20,38 @@ public final class Ledger {
     public private(set) var head: ChainHead
     /// The newest committed header.
     public private(set) var headHeader: BlockHeader
-    /// The state trie at the head, in memory (rebuilt from the flat state when the ledger opens).
-    private var headTrie: SecureTrie
+    /// The state trie, in memory (rebuilt from the flat state when the ledger opens), at the
+    /// state `stateTriePosition` says. It is the only copy and is updated in place: a block's
+    /// account changes move it from the head to the block's post-state, and the head's flat
+    /// accounts (still in the store until the block commits) move it back.
+    private var stateTrie: SecureTrie
+    /// Which state `stateTrie` holds.
+    private var stateTriePosition = StateTriePosition.head
     /// Contracts' storage tries at the head, opened so far.
     private var storageTries: [Address: SecureTrie] = [:]
-    /// Post-state tries of blocks built or checked but not yet committed, by state root.
-    private var pendingTries: [Hash32: (state: SecureTrie, storage: [Address: SecureTrie])] = [:]
     /// Epoch seeds and producer orders computed so far.
     var epochCache = EpochCache()
+    /// Blocks built or checked but not yet committed, by post-state root: their account changes
+    /// and storage tries after them.
+    private var pendingStates: [Hash32: PendingState] = [:]
+
+    /// The state the in-place state trie holds.
+    private enum StateTriePosition: Equatable {
+        /// The head's state.
+        case head
+        /// The post-state of the pending block with this state root.
+        case pending(Hash32)
+        /// Unknown (an update failed half-way): rebuild it from the flat state before use.
+        case unknown
+    }
+
+    /// What a block built or checked on top of the head changes, kept until a block commits.
+    private struct PendingState {
+        /// Account changes in address order (nil deletes).
+        var accounts: [(address: Address, account: Account?)]
+        /// The contracts' storage tries that changed, after the changes.
+        var storage: [Address: SecureTrie] = [:]
+    }
 
     /// Opens the chain in `store`, committing the genesis block first if the store is empty.
     /// A store holding another chain's genesis is refused.
@@ -40,7 +64,7 @@ public final class Ledger {
         self.genesis = genesis
         self.executor = BlockExecutor(
             contracts: contracts ?? .standard(genesis), rules: TransactionRules(fork: .cancun, chainID: genesis.chainID))
-        self.headTrie = SecureTrie()
+        self.stateTrie = SecureTrie()
         let expected = try Self.genesisCommit(genesis)
         do {
             if let head = try store.head() {
@@ -52,15 +76,15 @@ public final class Ledger {
                 }
                 self.head = head
                 self.headHeader = header
-                self.headTrie = try Self.rebuildStateTrie(store)
-                guard headTrie.rootHash == head.stateRoot else {
+                self.stateTrie = try Self.rebuildStateTrie(store)
+                guard stateTrie.rootHash == head.stateRoot else {
                     throw LedgerError(.storage("the flat state does not match the head's state root \(head.stateRoot)"))
                 }
             } else {
                 try store.commit(expected)
                 self.head = expected.head
                 self.headHeader = expected.block.header
-                self.headTrie = try Self.rebuildStateTrie(store)
+                self.stateTrie = try Self.rebuildStateTrie(store)
             }
         } catch let error as LedgerError {
             throw error
@@ -89,7 +113,10 @@ public final class Ledger {
     /// The genesis header's `parentCommit` holds keccak(rlp([chainId, delegates, parameters])),
     /// so two genesis files that differ only in delegates or parameters give different chains.
     public static func genesisCommit(_ genesis: Genesis) throws(LedgerError) -> BlockCommit {
-        let state = WorldState(store: EmptyState(), trie: SecureTrie(), storageTrie: { _ in SecureTrie() })
+        var trie = SecureTrie()
+        let state = WorldState(
+            store: EmptyState(), applyAccounts: { changes throws(LedgerError) in try Self.apply(changes, to: &trie) },
+            storageTrie: { _ in SecureTrie() })
         for allocation in genesis.allocations {
             try state.modify(allocation.address) { $0.balance += allocation.balance }
         }
@@ -124,6 +151,66 @@ public final class Ledger {
         return trie
     }
 
+    /// Applies account changes to `trie` and returns its root.
+    static func apply(_ changes: [(address: Address, account: Account?)], to trie: inout SecureTrie) throws(LedgerError) -> Hash32 {
+        do { try trie.update(changes.map { ($0.address.bytes, $0.account?.encoded ?? []) }) } catch {
+            throw LedgerError(.storage("state trie: \(error)"))
+        }
+        return trie.rootHash
+    }
+
+    /// Brings the state trie to the head's state: undoes a pending block's changes with the
+    /// head's flat accounts (the store holds the head until a block commits), or rebuilds it.
+    private func rewindStateTrie() throws(LedgerError) {
+        switch stateTriePosition {
+        case .head:
+            return
+        case .pending(let root):
+            stateTriePosition = .unknown
+            if let pending = pendingStates[root] {
+                var originals: [(address: Address, account: Account?)] = []
+                originals.reserveCapacity(pending.accounts.count)
+                do {
+                    for change in pending.accounts { originals.append((change.address, try store.account(change.address))) }
+                } catch { throw LedgerError(.storage(error.description)) }
+                if try Self.apply(originals, to: &stateTrie) == head.stateRoot {
+                    stateTriePosition = .head
+                    return
+                }
+            }
+        case .unknown:
+            break
+        }
+        stateTrie = try Self.rebuildStateTrie(store)
+        guard stateTrie.rootHash == head.stateRoot else {
+            throw LedgerError(.storage("the flat state does not match the head's state root \(head.stateRoot)"))
+        }
+        stateTriePosition = .head
+    }
+
+    /// Applies a block's account changes on top of the head's state trie, in place, and
+    /// returns the new root; the block's state stays pending until `commit`.
+    private func applyPending(_ changes: [(address: Address, account: Account?)]) throws(LedgerError) -> Hash32 {
+        try rewindStateTrie()
+        stateTriePosition = .unknown
+        let root = try Self.apply(changes, to: &stateTrie)
+        stateTriePosition = .pending(root)
+        pendingStates[root] = PendingState(accounts: changes)
+        return root
+    }
+
+    /// Moves the state trie to the post-state of the pending block with state root `root`, if
+    /// it is there or can be replayed; false otherwise. Call before the store moves past the head.
+    private func forwardStateTrie(to root: Hash32) throws(LedgerError) -> Bool {
+        if stateTriePosition == .pending(root) { return true }
+        guard let pending = pendingStates[root] else { return false }
+        try rewindStateTrie()
+        stateTriePosition = .unknown
+        guard try Self.apply(pending.accounts, to: &stateTrie) == root else { return false }
+        stateTriePosition = .pending(root)
+        return true
+    }
+
     /// The storage trie of `address` at the head: cached, or rebuilt from the flat storage.
     private func headStorageTrie(_ address: Address) throws(LedgerError) -> SecureTrie {
         if let trie = storageTries[address] { return trie }
@@ -144,15 +231,17 @@ public final class Ledger {
 
     /// A world state over the head.
     func headState() -> WorldState {
-        WorldState(store: store, trie: headTrie, storageTrie: { [unowned self] address throws(LedgerError) in
-            try self.headStorageTrie(address)
-        })
+        WorldState(
+            store: store,
+            applyAccounts: { [unowned self] changes throws(LedgerError) in try self.applyPending(changes) },
+            storageTrie: { [unowned self] address throws(LedgerError) in try self.headStorageTrie(address) })
     }
 
     /// An `eth_getProof`-style proof of `address` (and of `slots` in its storage) at the head.
     public func proof(_ address: Address, slots: [Hash32] = []) throws(LedgerError) -> (accountProof: [[UInt8]], storageProofs: [[[UInt8]]]) {
+        try rewindStateTrie()
         do {
-            let accountProof = try headTrie.proof(for: address.bytes)
+            let accountProof = try stateTrie.proof(for: address.bytes)
             let storage = slots.isEmpty ? SecureTrie() : try headStorageTrie(address)
             return (accountProof, try slots.map { slot throws(TrieError) in try storage.proof(for: slot.bytes) })
         } catch let error as LedgerError {
@@ -225,6 +314,7 @@ public final class Ledger {
             height: head.height + 1, timestamp: Swift.max(timestamp, headHeader.timestamp), feeRecipient: producer,
             baseFee: nextBaseFee, gasLimit: headHeader.gasLimit)
         let state = headState()
+        try state.prefetch(Self.touchedAccounts(candidates, producer: producer))
         var included: [SignedTransaction] = []
         var receipts: [Receipt] = []
         var excluded: [(transaction: SignedTransaction, reason: TransactionFailure)] = []
@@ -244,6 +334,18 @@ public final class Ledger {
         return ExecutedBlock(
             state: state, context: context, transactions: included, receipts: receipts, excluded: excluded, burned: burned,
             producer: producer, epoch: epoch, parentCommit: parentCommit, vrfProof: vrfProof)
+    }
+
+    /// The senders, recipients and producer of a block, to read before it runs.
+    static func touchedAccounts(_ transactions: [SignedTransaction], producer: Address) -> [Address] {
+        var addresses: [Address] = []
+        addresses.reserveCapacity(2 * transactions.count + 1)
+        for tx in transactions {
+            addresses.append(tx.sender)
+            if let to = tx.transaction.to { addresses.append(to) }
+        }
+        addresses.append(producer)
+        return addresses
     }
 
     /// Computes the state root and the other roots of an executed block and makes it ready to commit.
@@ -272,6 +374,7 @@ public final class Ledger {
             height: header.height, timestamp: header.timestamp, feeRecipient: header.producer, baseFee: header.baseFee,
             gasLimit: header.gasLimit)
         let state = headState()
+        try state.prefetch(Self.touchedAccounts(block.transactions, producer: header.producer))
         var receipts: [Receipt] = []
         var gasUsed: UInt64 = 0
         var burned = UInt256.zero
@@ -303,17 +406,21 @@ public final class Ledger {
         guard commit.block.header.parentHash == head.hash, commit.head.height == head.height + 1 else {
             throw LedgerError(.invalidBlock("block \(commit.head.height) does not extend head \(head.height)"))
         }
+        // Reach the block's post-state before the store moves: rewinding reads the head's flat state.
+        let root = commit.head.stateRoot
+        let known = try forwardStateTrie(to: root)
         do { try store.commit(commit) } catch { throw LedgerError(.storage(error.description)) }
         head = commit.head
         headHeader = commit.block.header
-        if let tries = pendingTries[commit.head.stateRoot] {
-            headTrie = tries.state
-            storageTries.merge(tries.storage) { $1 }
+        if known, let pending = pendingStates[root] {
+            stateTriePosition = .head
+            storageTries.merge(pending.storage) { $1 }
         } else {
-            headTrie = try Self.rebuildStateTrie(store)
+            stateTriePosition = .unknown
             storageTries.removeAll()
         }
-        pendingTries.removeAll()
+        pendingStates.removeAll()
+        if !known { try rewindStateTrie() }
     }
 
     private func seal(
@@ -334,7 +441,7 @@ public final class Ledger {
         let stateChanges = Result { () throws(LedgerError) in try state.commit() }
         group.wait()
         let changes = try stateChanges.get()
-        pendingTries[changes.stateRoot] = (changes.trie, changes.storageTries)
+        pendingStates[changes.stateRoot]?.storage = changes.storageTries
         let header = BlockHeader(
             parentHash: head.hash, height: context.height, timestamp: context.timestamp, producer: producer, epoch: epoch,
             stateRoot: changes.stateRoot, transactionsRoot: try side.transactionsRoot.get(),

@@ -8,15 +8,17 @@ import MoteTrie
 /// committed state, with a journal so one transaction's changes can be reverted.
 ///
 /// Reads go to the flat state in the store (one lookup, no trie walk); writes stay in
-/// memory until `commit()`, which applies them to the in-memory state trie (and contracts'
-/// storage tries) in address order and returns the new root and the flat changes for one
-/// atomic write. The tries themselves are not stored: the ledger rebuilds them from the flat
-/// state when it opens (see `Ledger`).
+/// memory until `commit()`, which applies them to the state trie (through the owner's
+/// `applyAccounts`, which updates the ledger's trie in place) and to contracts' storage tries,
+/// in address order, and returns the new root and the flat changes for one atomic write. The
+/// tries themselves are not stored: the ledger rebuilds them from the flat state when it
+/// opens (see `Ledger`).
 /// Nothing here reads a clock or iterates a dictionary where order could matter.
 public final class WorldState {
     private let store: any StateReader
-    /// The state trie of the committed state, kept in memory across blocks by the ledger.
-    private let stateTrie: SecureTrie
+    /// Applies account changes (in address order) to the state trie of the committed state
+    /// and returns its new root.
+    private let applyAccounts: ([(address: Address, account: Account?)]) throws(LedgerError) -> Hash32
     /// Opens the storage trie of a contract at the committed state.
     private let storageTrie: (Address) throws(LedgerError) -> SecureTrie
     /// Accounts read or written; nil = does not exist.
@@ -32,11 +34,16 @@ public final class WorldState {
         case storage(Address, Hash32, previous: [UInt8]?, wasDirty: Bool)
     }
 
-    /// The state whose flat form is in `store` and whose state trie is `trie`;
-    /// `storageTrie` opens a contract's storage trie at the same state.
-    init(store: any StateReader, trie: SecureTrie, storageTrie: @escaping (Address) throws(LedgerError) -> SecureTrie) {
+    /// The state whose flat form is in `store`; `applyAccounts` applies the account changes
+    /// to its state trie and returns the root, and `storageTrie` opens a contract's storage
+    /// trie at the same state.
+    init(
+        store: any StateReader,
+        applyAccounts: @escaping ([(address: Address, account: Account?)]) throws(LedgerError) -> Hash32,
+        storageTrie: @escaping (Address) throws(LedgerError) -> SecureTrie
+    ) {
         self.store = store
-        self.stateTrie = trie
+        self.applyAccounts = applyAccounts
         self.storageTrie = storageTrie
     }
 
@@ -54,6 +61,18 @@ public final class WorldState {
         do { loaded = try store.account(address) } catch { throw LedgerError(.storage(error.description)) }
         accounts[address] = .some(loaded)
         return loaded
+    }
+
+    /// Loads the accounts at `addresses` not read yet in one batch (a block's senders and
+    /// recipients before it runs), as `existingAccount` would one by one.
+    func prefetch(_ addresses: [Address]) throws(LedgerError) {
+        accounts.reserveCapacity(accounts.count + addresses.count)
+        dirtyAccounts.reserveCapacity(dirtyAccounts.count + addresses.count)
+        let missing = addresses.filter { accounts[$0] == nil }
+        guard !missing.isEmpty else { return }
+        let loaded: [Account?]
+        do { loaded = try store.accounts(missing) } catch { throw LedgerError(.storage(error.description)) }
+        for (address, account) in zip(missing, loaded) where accounts[address] == nil { accounts[address] = .some(account) }
     }
 
     /// Replaces the account at `address`; an empty account is deleted (EIP-161).
@@ -115,13 +134,11 @@ public final class WorldState {
 
     // MARK: Commit
 
-    /// What `commit()` produced: the new root, the flat changes to store, and the tries after them.
+    /// What `commit()` produced: the new root, the flat changes to store, and the storage tries after them.
     public struct Changes: Sendable {
         public var stateRoot: Hash32
         public var accounts: [(address: Address, account: Account?)]
         public var storage: [(address: Address, slot: Hash32, value: [UInt8]?)]
-        /// The state trie after the changes.
-        public var trie: SecureTrie
         /// The storage tries that changed, after the changes.
         public var storageTries: [Address: SecureTrie]
     }
@@ -153,16 +170,8 @@ public final class WorldState {
 
         var accountChanges: [(address: Address, account: Account?)] = []
         accountChanges.reserveCapacity(dirtyAccounts.count)
-        var trie = stateTrie
-        var pairs: [(key: [UInt8], value: [UInt8])] = []
-        pairs.reserveCapacity(dirtyAccounts.count)
-        for address in dirtyAccounts.sorted() {
-            let account = accounts[address]!
-            pairs.append((address.bytes, account?.encoded ?? []))
-            accountChanges.append((address, account))
-        }
-        do { try trie.update(pairs) } catch { throw LedgerError(.storage("state trie: \(error)")) }
-        let root = trie.rootHash
-        return Changes(stateRoot: root, accounts: accountChanges, storage: storageChanges, trie: trie, storageTries: storageTries)
+        for address in dirtyAccounts.sorted() { accountChanges.append((address, accounts[address]!)) }
+        let root = try applyAccounts(accountChanges)
+        return Changes(stateRoot: root, accounts: accountChanges, storage: storageChanges, storageTries: storageTries)
     }
 }

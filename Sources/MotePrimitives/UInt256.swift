@@ -103,6 +103,13 @@ extension UInt256 {
 
     /// The shortest big-endian form, empty for zero (as RLP wants it).
     public var minimalBigEndianBytes: [UInt8] { Array(bigEndianBytes.dropFirst(32 - byteLength)) }
+
+    /// Appends `minimalBigEndianBytes` to `out` without building them first.
+    public func appendMinimalBigEndianBytes(to out: inout [UInt8]) {
+        for i in stride(from: byteLength - 1, through: 0, by: -1) {
+            out.append(UInt8(truncatingIfNeeded: self[limb: i / 8] >> UInt64(8 * (i % 8))))
+        }
+    }
 }
 
 // MARK: - Comparison

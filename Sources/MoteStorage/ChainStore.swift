@@ -35,6 +35,9 @@ public protocol IndexReader: Sendable {
 public protocol StateReader: Sendable {
     /// The account at `address` in the latest state, or nil if it does not exist.
     func account(_ address: Address) throws(StorageError) -> Account?
+    /// The accounts at `addresses` (nil where none exists), in the same order, read together
+    /// (one snapshot and keys visited in order, where the store can).
+    func accounts(_ addresses: [Address]) throws(StorageError) -> [Account?]
     /// The value of storage `slot` of `address` in the latest state, or nil if unset.
     func storageValue(_ address: Address, slot: Hash32) throws(StorageError) -> [UInt8]?
     /// The RLP of the trie node whose Keccak-256 is `hash`, or nil if not stored.
@@ -43,6 +46,16 @@ public protocol StateReader: Sendable {
     func forEachAccount(_ body: (Address, Account) throws(StorageError) -> Void) throws(StorageError)
     /// Calls `body` with every non-empty storage slot of `address`.
     func forEachStorageSlot(of address: Address, _ body: (Hash32, [UInt8]) throws(StorageError) -> Void) throws(StorageError)
+}
+
+extension StateReader {
+    /// One `account(_:)` call per address.
+    public func accounts(_ addresses: [Address]) throws(StorageError) -> [Account?] {
+        var result: [Account?] = []
+        result.reserveCapacity(addresses.count)
+        for address in addresses { result.append(try account(address)) }
+        return result
+    }
 }
 
 /// Writes one block and everything it changed in a single atomic transaction.

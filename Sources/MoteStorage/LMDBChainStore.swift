@@ -142,6 +142,23 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
         }
     }
 
+    /// One read transaction, the addresses looked up in key order through one cursor.
+    public func accounts(_ addresses: [Address]) throws(StorageError) -> [Account?] {
+        let order = addresses.indices.sorted { addresses[$0] < addresses[$1] }
+        var result = [Account?](repeating: nil, count: addresses.count)
+        try environment.read { txn throws(StorageError) in
+            try txn.withCursor(tables.accounts) { cursor throws(StorageError) in
+                for i in order {
+                    guard let bytes = try cursor.get(LMDBKey(addresses[i])) else { continue }
+                    do { result[i] = try Account(encoded: Array(bytes)) } catch {
+                        throw StorageError(.corrupt, "account \(addresses[i]): \(error)")
+                    }
+                }
+            }
+        }
+        return result
+    }
+
     public func storageValue(_ address: Address, slot: Hash32) throws(StorageError) -> [UInt8]? {
         try read(tables.storage, LMDBKey(address, slot))
     }
@@ -191,24 +208,31 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
             try txn.put(tables.blocks, height, block.storageEncoding, append: true)
             try txn.put(tables.receipts, height, LMDBSchema.encodeReceipts(commit.receipts), append: true)
 
+            // Index entries and accounts are written in key order through one cursor each, so
+            // consecutive writes usually land on the page the cursor is already on.
             var location = LMDBSchema.encode(TransactionLocation(height: block.height, index: 0))
-            for (i, tx) in block.transactions.enumerated() {
-                let index = UInt32(i)
-                location[8] = UInt8(index >> 24)
-                location[9] = UInt8(truncatingIfNeeded: index >> 16)
-                location[10] = UInt8(truncatingIfNeeded: index >> 8)
-                location[11] = UInt8(truncatingIfNeeded: index)
-                try txn.put(tables.transactions, LMDBKey(tx.hash), location)
+            let byHash = block.transactions.indices.sorted { block.transactions[$0].hash < block.transactions[$1].hash }
+            try txn.withCursor(tables.transactions) { cursor throws(StorageError) in
+                for i in byHash {
+                    let index = UInt32(i)
+                    location[8] = UInt8(index >> 24)
+                    location[9] = UInt8(truncatingIfNeeded: index >> 16)
+                    location[10] = UInt8(truncatingIfNeeded: index >> 8)
+                    location[11] = UInt8(truncatingIfNeeded: index)
+                    try cursor.put(LMDBKey(block.transactions[i].hash), location)
+                }
             }
             // Nodes are content-addressed: one already stored is the same bytes.
             for node in commit.trieNodes {
                 try txn.put(tables.trieNodes, LMDBKey(node.hash), node.rlp, keepExisting: true)
             }
-            for change in commit.accounts {
-                if let account = change.account {
-                    try txn.put(tables.accounts, LMDBKey(change.address), account.encoded)
-                } else {
-                    try txn.delete(tables.accounts, LMDBKey(change.address))
+            try txn.withCursor(tables.accounts) { cursor throws(StorageError) in
+                for change in commit.accounts {
+                    if let account = change.account {
+                        try cursor.put(LMDBKey(change.address), account.encoded)
+                    } else {
+                        try cursor.delete(LMDBKey(change.address))
+                    }
                 }
             }
             for change in commit.storage {

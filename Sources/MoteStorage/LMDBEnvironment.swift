@@ -222,10 +222,55 @@ struct LMDBTransaction {
         guard rc == MDB_NOTFOUND else { throw lmdbError("iterate \(table.name)", rc) }
     }
 
+    /// Runs `body` with a cursor on `table`, closed when it returns. Lookups and writes through
+    /// one cursor in key order stay on the current page when they can, instead of searching
+    /// the tree from the root each time.
+    func withCursor<R>(_ table: LMDBTable, _ body: (LMDBCursor) throws(StorageError) -> R) throws(StorageError) -> R {
+        var cursor: OpaquePointer?
+        let rc = mdb_cursor_open(txn, table.dbi, &cursor)
+        guard rc == MDB_SUCCESS, let cursor else { throw lmdbError("open cursor on \(table.name)", rc) }
+        defer { mdb_cursor_close(cursor) }
+        return try body(LMDBCursor(cursor: cursor, table: table))
+    }
+
     /// Removes the entry under `key`, if there is one.
     func delete(_ table: LMDBTable, _ key: LMDBKey) throws(StorageError) {
         let rc = key.withValue { k in mdb_del(txn, table.dbi, &k, nil) }
         guard rc == MDB_SUCCESS || rc == MDB_NOTFOUND else { throw lmdbError("delete from \(table.name)", rc) }
+    }
+}
+
+/// A cursor handed to an `LMDBTransaction.withCursor` closure; it must not be kept after the
+/// closure returns.
+struct LMDBCursor {
+    fileprivate let cursor: OpaquePointer
+    fileprivate let table: LMDBTable
+
+    /// The value under `key`, or nil; valid until the transaction ends.
+    func get(_ key: LMDBKey) throws(StorageError) -> UnsafeRawBufferPointer? {
+        var data = MDB_val()
+        let rc = key.withValue { k in mdb_cursor_get(cursor, &k, &data, MDB_SET) }
+        if rc == MDB_NOTFOUND { return nil }
+        guard rc == MDB_SUCCESS else { throw lmdbError("read \(table.name)", rc) }
+        return UnsafeRawBufferPointer(start: data.mv_data, count: data.mv_size)
+    }
+
+    /// Stores `value` under `key`, replacing any entry.
+    func put(_ key: LMDBKey, _ value: [UInt8]) throws(StorageError) {
+        let rc = value.withUnsafeBytes { raw in
+            var data = MDB_val(mv_size: raw.count, mv_data: UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            return key.withValue { k in mdb_cursor_put(cursor, &k, &data, 0) }
+        }
+        guard rc == MDB_SUCCESS else { throw lmdbError("write \(table.name)", rc) }
+    }
+
+    /// Removes the entry under `key`, if there is one.
+    func delete(_ key: LMDBKey) throws(StorageError) {
+        var data = MDB_val()
+        var rc = key.withValue { k in mdb_cursor_get(cursor, &k, &data, MDB_SET) }
+        if rc == MDB_NOTFOUND { return }
+        if rc == MDB_SUCCESS { rc = mdb_cursor_del(cursor, 0) }
+        guard rc == MDB_SUCCESS else { throw lmdbError("delete from \(table.name)", rc) }
     }
 }
 

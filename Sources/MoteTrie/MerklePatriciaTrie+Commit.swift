@@ -57,7 +57,9 @@ extension MerklePatriciaTrie {
             return child.ref == nil || (committing && !child.isPersisted)
         }
         guard dirty.count >= parallelThreshold else { return }
+        // Move the children out, so the subtrees stay uniquely referenced and are sealed in place.
         var children = branch.children
+        branch.children = []
         var collected = [[(hash: Hash32, rlp: [UInt8])]](repeating: [], count: 16)
         children.withUnsafeMutableBufferPointer { childSlots in
             collected.withUnsafeMutableBufferPointer { out in

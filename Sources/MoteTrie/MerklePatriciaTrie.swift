@@ -123,7 +123,9 @@ public struct MerklePatriciaTrie: @unchecked Sendable {
         }
         if !isKnownUniquelyReferenced(&root!) { root = root!.clone() }
         let branch = unsafeDowncast(root!, to: BranchNode.self)
+        // Move the children out, so the subtrees stay uniquely referenced and update in place.
         var children = branch.children
+        branch.children = []
         var failures = [TrieError?](repeating: nil, count: 16)
         let groups = buckets
         let busy = (0..<16).filter { !groups[$0].isEmpty }

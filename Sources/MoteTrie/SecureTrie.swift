@@ -34,8 +34,22 @@ public struct SecureTrie: Sendable {
     public mutating func delete(_ key: [UInt8]) throws(TrieError) { try trie.delete(Self.hashedKey(key)) }
 
     /// Applies `set` to each pair in order.
+    ///
+    /// A large batch of distinct keys in ascending order (as the ledger applies a block's
+    /// accounts) goes to `MerklePatriciaTrie.update`, which spreads it over the cores: with no
+    /// key twice, the order of application cannot change the result.
     public mutating func update(_ pairs: [(key: [UInt8], value: [UInt8])]) throws(TrieError) {
-        for pair in pairs { try set(pair.key, pair.value) }
+        if pairs.count >= MerklePatriciaTrie.parallelUpdateThreshold, Self.isStrictlyAscending(pairs) {
+            try trie.update(pairs.map { (Self.hashedKey($0.key), $0.value) })
+        } else {
+            for pair in pairs { try set(pair.key, pair.value) }
+        }
+    }
+
+    /// True when every key sorts after the one before it (so no key appears twice).
+    private static func isStrictlyAscending(_ pairs: [(key: [UInt8], value: [UInt8])]) -> Bool {
+        for i in pairs.indices.dropFirst() where !pairs[i - 1].key.lexicographicallyPrecedes(pairs[i].key) { return false }
+        return true
     }
 
     /// The root hash (see `MerklePatriciaTrie.rootHash`).

@@ -61,8 +61,10 @@ struct LedgerBench: ParsableCommand {
         let verifier = SignatureBatchVerifier(concurrency: cores)
         _ = verifier.recoverSecp256k1(Array(items.prefix(1_000)))
         let ceilingStart = clock.now
+        let ceilingCPUStart = processCPUSeconds()
         let recovered = verifier.recoverSecp256k1(items)
         let ceilingTime = seconds(clock.now - ceilingStart)
+        let ceilingCPU = processCPUSeconds() - ceilingCPUStart
         precondition(recovered.allSatisfy { $0 != nil })
         let ceiling = Double(transactions) / ceilingTime
         log(String(format: "(a) ceiling: %.0f recoveries/s on %d cores", ceiling, cores))
@@ -88,6 +90,7 @@ struct LedgerBench: ParsableCommand {
         var executeTime = 0.0, sealTime = 0.0, commitTime = 0.0
         var blocks = 0, included = 0
         let start = clock.now
+        let cpuStart = processCPUSeconds()
         let chunks = stride(from: 0, to: transactions, by: 2_048).map { Array(raws[$0..<min($0 + 2_048, transactions)]) }
         Thread.detachNewThread {
             let clock = ContinuousClock()
@@ -130,6 +133,7 @@ struct LedgerBench: ParsableCommand {
             JSONOutput.fail("\(feeder.failures) transfers refused by the pool; \(included) of \(transactions) included")
         }
         let total = seconds(clock.now - start)
+        let fullPathCPU = processCPUSeconds() - cpuStart
         let rate = Double(included) / total
         let finalBytes = directorySize(directory)
         let perBlock = { (x: Double) in x / Double(blocks) * 1_000 }
@@ -137,6 +141,8 @@ struct LedgerBench: ParsableCommand {
         log(String(format: "    admission (decode + parallel ecrecover + checks, beside block production) %.2f s; per block: execute %.1f ms, state root + seal %.1f ms, LMDB commit %.1f ms",
                    admitTime, perBlock(executeTime), perBlock(sealTime), perBlock(commitTime)))
         log(String(format: "ratio (b)/(a): %.2f  (target ≥ 0.50)", rate / ceiling))
+        log(String(format: "CPU per transfer: (a) %.1f µs, (b) %.1f µs; (a)/(b) %.2f (the ratio on an otherwise idle machine, if (b) kept every core busy)",
+                   ceilingCPU / Double(transactions) * 1e6, fullPathCPU / Double(included) * 1e6, ceilingCPU / fullPathCPU))
         log(String(format: "data directory after: %.1f MiB; head %d, state root %@", Double(finalBytes) / 1_048_576, ledger.head.height, ledger.head.stateRoot.hex))
         if json {
             JSONOutput.print([
@@ -145,6 +151,7 @@ struct LedgerBench: ParsableCommand {
                 "ratio": (rate / ceiling * 100).rounded() / 100, "admissionSeconds": admitTime,
                 "executeMsPerBlock": perBlock(executeTime), "stateRootMsPerBlock": perBlock(sealTime),
                 "commitMsPerBlock": perBlock(commitTime), "genesisSeconds": genesisTime,
+                "ceilingCPUSeconds": ceilingCPU, "fullPathCPUSeconds": fullPathCPU,
                 "datadirBytesAfterGenesis": genesisBytes, "datadirBytesPerMillionAccounts": Double(genesisBytes) / Double(accounts) * 1e6,
                 "datadirBytesAfter": finalBytes,
             ])
@@ -190,6 +197,18 @@ struct SplitMix {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// CPU time (user + system) this process has used so far, on all threads.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func value(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return value(usage.ru_utime) + value(usage.ru_stime)
 }
 
 func seconds(_ d: Duration) -> Double {

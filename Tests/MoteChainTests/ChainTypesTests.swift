@@ -50,6 +50,16 @@ import Testing
     @Test func accountEncodingIsEthereums() throws {
         let account = Account(nonce: 1, balance: 2)
         #expect(try Account(encoded: account.encoded) == account)
+        // The direct encoder agrees with the generic RLP one at every integer length boundary.
+        let integers: [UInt64] = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x1_0000, UInt64.max >> 8, UInt64.max]
+        for nonce in integers {
+            for balance in integers.map({ UInt256($0) }) + [UInt256(1) << 200, UInt256.max] {
+                let other = Account(nonce: nonce, balance: balance, storageRoot: Keccak256.hash(utf8: "root"))
+                let expected = RLP.encode(.list([.uint(nonce), .uint(balance), .bytes(other.storageRoot.bytes), .bytes(other.codeHash.bytes)]))
+                #expect(other.encoded == expected)
+                #expect(try Account(encoded: other.encoded) == other)
+            }
+        }
         #expect(Account().isEmpty)
         #expect(!account.isEmpty)
     }

@@ -4,6 +4,7 @@ import MotePrimitives
 import MoteStorage
 import MoteTestSupport
 import MoteTransactions
+import MoteTrie
 import Testing
 
 @testable import MoteLedger
@@ -126,6 +127,53 @@ struct Fixture {
             try follower.commit(checked)
         }
         #expect(follower.head == producerLedger.head)
+    }
+
+    /// The state trie is updated in place: blocks built or checked at one height, proofs in
+    /// between, and commits of any of them (or of a block this ledger never built) must all
+    /// give the same state as a ledger that only ever saw the committed block.
+    @Test func competingBlocksAtOneHeightCommitEitherOne() throws {
+        let ledger = try Fixture.ledger()
+        let reference = try Fixture.ledger()
+        let to = Address(suffixOf: Keccak256.hash(utf8: "competing"))
+        let a = try ledger.buildBlock(
+            candidates: [Fixture.transfer(0, to: to, value: 5, nonce: 0)], producer: Fixture.producer, timestamp: 1_001, epoch: 0)
+        let b = try ledger.buildBlock(
+            candidates: [Fixture.transfer(1, to: to, value: 7, nonce: 0)], producer: Fixture.producer, timestamp: 1_001, epoch: 0)
+        #expect(a.block.header.stateRoot != b.block.header.stateRoot)
+        // A proof at the head in between sees neither block.
+        let proof = try ledger.proof(to)
+        #expect(try SecureTrie.verifyProof(root: ledger.head.stateRoot, key: to.bytes, proof: proof.accountProof) == nil)
+        try ledger.commit(a.commit)
+        try reference.commit(try reference.execute(a.block))
+        #expect(ledger.head == reference.head)
+        let accountProof = try ledger.proof(to).accountProof
+        let value = try #require(try SecureTrie.verifyProof(root: ledger.head.stateRoot, key: to.bytes, proof: accountProof))
+        #expect(try Account(encoded: value).balance == 5)
+
+        // Next height: check a block, build another, commit the checked one.
+        let c = try reference.buildBlock(
+            candidates: [Fixture.transfer(2, to: to, value: 11, nonce: 0)], producer: Fixture.producer, timestamp: 1_002, epoch: 0)
+        let checked = try ledger.execute(c.block)
+        _ = try ledger.buildBlock(
+            candidates: [Fixture.transfer(3, to: to, value: 13, nonce: 0)], producer: Fixture.producer, timestamp: 1_002, epoch: 0)
+        try ledger.commit(checked)
+        try reference.commit(c.commit)
+        #expect(ledger.head == reference.head)
+
+        // A commit this ledger never built or checked: the trie is rebuilt from the flat state.
+        let d = try reference.buildBlock(
+            candidates: [Fixture.transfer(4, to: to, value: 17, nonce: 0)], producer: Fixture.producer, timestamp: 1_003, epoch: 0)
+        _ = try ledger.buildBlock(
+            candidates: [Fixture.transfer(5, to: to, value: 19, nonce: 0)], producer: Fixture.producer, timestamp: 1_003, epoch: 0)
+        try reference.commit(d.commit)
+        try ledger.commit(d.commit)
+        #expect(ledger.head == reference.head)
+        let e = try ledger.buildBlock(
+            candidates: [Fixture.transfer(6, to: to, value: 23, nonce: 0)], producer: Fixture.producer, timestamp: 1_004, epoch: 0)
+        try ledger.commit(e.commit)
+        try reference.commit(try reference.execute(e.block))
+        #expect(ledger.head == reference.head)
     }
 
     @Test func supplyIsConservedOverRandomBlocks() throws {

@@ -64,6 +64,8 @@ import Testing
         #expect(try store.account(a) == nil)
         #expect(try store.account(b) == Account(nonce: 3, balance: 30))
         #expect(try store.account(c) == nil)
+        // A batch read answers in the order asked, repeats included.
+        #expect(try store.accounts([c, b, a, b]) == [nil, Account(nonce: 3, balance: 30), nil, Account(nonce: 3, balance: 30)])
         #expect(try store.storageValue(a, slot: s1) == nil)
         #expect(try store.storageValue(a, slot: s2) == [2])  // untouched
         #expect(try store.storageValue(b, slot: s1) == [4])
