@@ -126,7 +126,7 @@ extension RewardsCommand {
                 break
             }
             guard let sender else {
-                JSONOutput.print(document)
+                if format == .json { JSONOutput.print(document) }
                 return
             }
             let (payments, status) = Self.pay(totals, with: sender)
@@ -140,7 +140,7 @@ extension RewardsCommand {
                 WalletOutput.printTable(
                     ["TO", "AMOUNT", "STATUS", "BLOCK", "HASH"],
                     payments.map { [$0.to.checksummed, Amount.formatShort($0.amount, decimals: 18), $0.status, $0.block.map(String.init) ?? "-", $0.hash ?? "-"] },
-                    rightAligned: [1])
+                    rightAligned: [1, 3])
                 if let problem { FileHandle.standardError.write(Data("error: \(problem)\n".utf8)) }
             }
             if status != 0 { Foundation.exit(status) }
