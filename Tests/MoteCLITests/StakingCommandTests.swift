@@ -177,7 +177,8 @@ extension Sandbox {
         #expect(claimed.status == 0, "\(claimed.stdout)\(claimed.stderr)")
         let claimedAmount = try #require(Self.number(claimed.object["claimed"]), "\(claimed.stdout)")
         let claimFee = try #require(Self.number(claimed.object["feePaid"]))
-        #expect(claimedAmount >= try #require(Self.number(later.object["unclaimed"])))
+        let unclaimedBefore = try #require(Self.number(later.object["unclaimed"]))
+        #expect(claimedAmount >= unclaimedBefore)
         #expect(balance(devnet, rewardAccount) == beforeClaim + claimedAmount - claimFee)
 
         // Pay the voters from the reward address: each gains exactly its total.
@@ -234,7 +235,7 @@ extension Sandbox {
              "invalid --name \"Alpha\": a candidate name is 1 to 20 of a-z"),
             (["candidate", "register", "--name", "alpha", "--operator", "0x12", "--reward", address, "--self-stake", "2000", "--key-file", keyFile],
              "invalid --operator address"),
-            (["candidate", "register", "--name", "alpha", "--operator", address, "--reward", address, "--self-stake", "-5", "--key-file", keyFile],
+            (["candidate", "register", "--name", "alpha", "--operator", address, "--reward", address, "--self-stake=-5", "--key-file", keyFile],
              "cannot be negative"),
             (["candidate", "register", "--name", "alpha", "--operator", address, "--reward", address, "--self-stake", "1", "--voter-share", "101",
               "--key-file", keyFile], "invalid --voter-share \"101\""),
@@ -243,7 +244,7 @@ extension Sandbox {
             (["stake", "create", "--candidate", "a b", "--amount", "1", "--duration", "0", "--key-file", keyFile], "invalid --candidate"),
             (["stake", "create", "--candidate", "alpha", "--amount", "1x", "--duration", "0", "--key-file", keyFile], "not a decimal number"),
             (["stake", "create", "--candidate", "alpha", "--amount", "1", "--duration", "40000", "--key-file", keyFile], "invalid --duration 40000"),
-            (["stake", "add", "--bucket", "-1", "--amount", "1", "--key-file", keyFile], "invalid --bucket \"-1\""),
+            (["stake", "add", "--bucket=-1", "--amount", "1", "--key-file", keyFile], "invalid --bucket \"-1\""),
             (["stake", "unstake", "--bucket", "x", "--key-file", keyFile], "invalid --bucket \"x\""),
             (["stake", "transfer", "--bucket", "1", "--to", "nobody", "--key-file", keyFile], "invalid --to address"),
             (["rewards", "balance", "0x1234"], "invalid address"),
