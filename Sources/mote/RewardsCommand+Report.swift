@@ -48,7 +48,7 @@ extension RewardsCommand {
 
         @Option(help: ArgumentHelp("The delegate's candidate name.", valueName: "name")) var delegate: String
         @Option(help: ArgumentHelp("The epochs: A..B (both included), or one epoch.", valueName: "A..B")) var epochs: String
-        @Option(help: "table, json or csv.") var format: ReportFormat = .table
+        @Option(help: "How to print the report.") var format: ReportFormat = .table
         @Flag(help: "Pay the voters what the report says, from --keystore or --key-file.") var pay = false
         @OptionGroup var payer: PayerKeyOptions
         @OptionGroup var rpc: RPCOptions
@@ -146,11 +146,14 @@ extension RewardsCommand {
             if status != 0 { Foundation.exit(status) }
         }
 
-        /// The reward address of `owner`'s candidate among `epoch`'s delegates, nil if it was not one.
+        /// The reward address of `owner`'s candidate among `epoch`'s delegates, nil if it was not
+        /// elected. A seat without votes is a genesis delegate standing in (its owner is its
+        /// operator, which may also be the candidate's owner); nobody voted for it.
         static func rewardAddress(of owner: Address, inEpoch epoch: UInt64, _ queries: StakingQueries) -> Address? {
             let answer = queries.ask("mote_epoch", [.string("0x" + String(epoch, radix: 16))])
             for delegate in answer["delegates"]?.arrayValue ?? [] {
                 guard let text = delegate["owner"]?.stringValue, (try? Address(hex: text)) == owner,
+                    let votes = delegate["votes"]?.quantity, !votes.isZero,
                     let reward = delegate["rewardAddress"]?.stringValue.flatMap({ try? Address(hex: $0) })
                 else { continue }
                 return reward

@@ -167,6 +167,10 @@ extension Sandbox {
         #expect(lines.count == 1 + 2 * 2, "\(csv.stdout)")
         #expect(lines.first == "epoch,owner,votes,amount_wei")
         #expect(lines.dropFirst().first?.hasPrefix("\(first),\(voter1),300000000000000000000,") == true, "\(csv.stdout)")
+        let before = try box.mote(["rewards", "report", "--delegate", "alpha", "--epochs", "\(first - 1)", "--format", "json"] + rpc)
+        let notElected = (before.object["epochs"] as? [[String: Any]])?.first
+        #expect(notElected?["rewardAddress"] is NSNull, "the genesis delegate's seat is not the candidate's: \(before.stdout)")
+        #expect((notElected?["payouts"] as? [Any])?.isEmpty == true)
         let notOver = try box.mote(["rewards", "report", "--delegate", "alpha", "--epochs", "\(last)..\(last + 100)"] + rpc)
         #expect(notOver.status == 1)
         #expect(notOver.stderr.contains("epoch \(last + 100) is not over"), "\(notOver.stderr)")
