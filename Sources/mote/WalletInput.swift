@@ -94,6 +94,11 @@ struct SigningKeyOptions: ParsableArguments {
 
     /// The private key: the keystore decrypted with its password, or the key file's key.
     func load() throws(WalletInputError) -> Secp256k1.PrivateKey {
+        try Self.load(keystoreFile: keystoreFile, keyFile: keyFile, password: password)
+    }
+
+    /// The key in `keyFile` (hex), else the keystore `keystoreFile` decrypted with `password`.
+    static func load(keystoreFile: String?, keyFile: String?, password: PasswordOptions) throws(WalletInputError) -> Secp256k1.PrivateKey {
         if let keyFile {
             let raw: [UInt8]
             do { raw = try SmallFile.read(keyFile, limit: 4096) } catch { throw WalletInputError("cannot read --key-file: \(error)") }

@@ -92,3 +92,35 @@ func iso8601(_ seconds: UInt64) -> String {
     formatter.formatOptions = [.withInternetDateTime]
     return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(min(seconds, 253_402_300_799))))
 }
+
+extension WalletOutput {
+    /// Prints `rows` under `headers` in columns two spaces apart; the columns in
+    /// `rightAligned` (numbers) are aligned to the right.
+    static func printTable(_ headers: [String], _ rows: [[String]], rightAligned: Set<Int> = []) {
+        var widths = headers.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
+        for row in [headers] + rows {
+            var line = ""
+            for (i, cell) in row.enumerated() where i < widths.count {
+                let padding = String(repeating: " ", count: widths[i] - cell.count)
+                let isLast = i == row.count - 1
+                line += rightAligned.contains(i) ? padding + cell : cell + (isLast ? "" : padding)
+                if !isLast { line += "  " }
+            }
+            print(line)
+        }
+    }
+}
+
+extension Amount {
+    /// `wei` in MOTE with at most `decimals` decimals, rounded down, for tables: `2120`, `103.8017`.
+    static func formatShort(_ wei: UInt256, decimals: Int = 4) -> String {
+        let parts = format(wei).split(separator: ".", maxSplits: 1)
+        guard parts.count == 2 else { return String(parts.first ?? "0") }
+        var fraction = parts[1].prefix(decimals)
+        while fraction.last == "0" { fraction = fraction.dropLast() }
+        return fraction.isEmpty ? String(parts[0]) : "\(parts[0]).\(fraction)"
+    }
+}

@@ -20,8 +20,13 @@ final class LocalDevnet {
     /// The prefunded test accounts: checksummed address and hex private key.
     private(set) var accounts: [(address: String, privateKey: String)] = []
 
-    init(in box: Sandbox) throws {
+    /// The devnet's folder: `genesis.json`, `accounts.json`, `node-0/operator.key`, …
+    let directory: String
+
+    /// Starts the devnet; `arguments` go to `mote devnet` after the usual ones (e.g. `--epoch-length 6`).
+    init(in box: Sandbox, arguments extra: [String] = []) throws {
         let root = box.root.appendingPathComponent("devnet").path
+        directory = root
         let ports = try LocalDevnet.freePorts(3)
         rpcURL = "http://127.0.0.1:\(ports[1])"
         log = box.root.appendingPathComponent("devnet.log")
@@ -31,7 +36,7 @@ final class LocalDevnet {
         process.arguments = [
             "devnet", "--nodes", "1", "--block-time", "300", "--datadir", root, "--base-port", "\(ports[0])",
             "--rpc-port", "\(ports[1])", "--ws-port", "\(ports[2])", "--accounts", "5",
-        ]
+        ] + extra
         process.environment = ["PATH": "/usr/bin:/bin", "HOME": box.root.path]
         process.standardOutput = handle
         process.standardError = handle

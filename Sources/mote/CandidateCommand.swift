@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import MoteCrypto
+import MoteLedger
+import MotePrimitives
+import MoteRPC
+
+/// `mote candidate register|update|list`: standing for delegate (docs/STAKING.md).
+struct CandidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "candidate", abstract: "Stand for delegate: register or update a candidate, list the candidates.",
+        subcommands: [Register.self, Update.self, List.self])
+
+    /// `mote candidate register`: `registerCandidate` on the Staking contract.
+    struct Register: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a candidate: sends the registration fee plus the self-stake from your key.",
+            discussion: """
+                The signing key's address becomes the candidate's owner (one candidate per address). The value \
+                sent is the registration fee (read from the chain unless --fee is given) plus --self-stake, \
+                which becomes the self-stake bucket (locked --duration days). The other transaction options \
+                are those of mote transfer; see docs/STAKING.md.
+                """)
+
+        @Option(help: ArgumentHelp("The candidate's name: 1 to 20 of a-z, 0-9, - and _.", valueName: "name")) var name: String
+        @Option(
+            name: .customLong("operator"),
+            help: ArgumentHelp("The operator address: the key the candidate's node signs blocks and votes with.", valueName: "address"))
+        var operatorAddress: String
+        @Option(help: ArgumentHelp("The reward address: where the candidate's rewards accrue.", valueName: "address")) var reward: String
+        @Option(help: ArgumentHelp("The self-stake: 2000 (MOTE), 2000mote, …; at least the chain's minSelfStake.", valueName: "amount"))
+        var selfStake: String
+        @Option(help: ArgumentHelp("Days the self-stake is locked (0 to the chain's maxStakeDays).", valueName: "days")) var duration = 0
+        @Flag(help: "Auto-stake the self-stake bucket (its lock never runs down; more votes).") var autoStake = false
+        @Option(help: ArgumentHelp("The share of its rewards promised to voters, in percent (0 to 100, e.g. 50 or 12.5).", valueName: "percent"))
+        var voterShare = "0"
+        @Option(help: ArgumentHelp("The registration fee (default: read from the chain).", valueName: "amount")) var fee: String?
+        @OptionGroup var transaction: TransactionOptions
+
+        func run() throws {
+            let output = WalletOutput(json: transaction.json)
+            let name = output.orFail { () throws(WalletInputError) in try StakingInput.candidateName(self.name, "--name") }
+            let op = output.orFail { () throws(WalletInputError) in try WalletInput.address(operatorAddress, "--operator address") }
+            let reward = output.orFail { () throws(WalletInputError) in try WalletInput.address(self.reward, "--reward address") }
+            let selfStake = output.orFail { () throws(AmountError) in try Amount.parse(self.selfStake) }
+            let days = output.orFail { () throws(WalletInputError) in try StakingInput.days(duration) }
+            let share = output.orFail { () throws(WalletInputError) in try StakingInput.voterShare(voterShare) }
+            let givenFee = fee.map { text in output.orFail { () throws(AmountError) in try Amount.parse(text) } }
+            let sender = TransactionSender(transaction)
+
+            let arguments: [ABIValue] = [.string(name), .address(op), .address(reward), .uint(UInt256(UInt64(days))), .bool(autoStake),
+                                         .uint(UInt256(UInt64(share)))]
+            let shown = "registerCandidate(\"\(name)\", operator \(op.checksummed), reward \(reward.checksummed), "
+                + "\(days) days, auto-stake \(autoStake ? "on" : "off"), voter share \(StakingInput.percent(UInt64(share))) %)"
+            func call(value: UInt256) -> TransactionSender.Outgoing {
+                output.orFail { () throws(ABIError) in
+                    try .call(StakingContract.registerCandidate, of: StakingContract.address, named: "Staking", arguments, value: value, shown: shown)
+                }
+            }
+            let registrationFee = givenFee ?? Self.registrationFee(sender, probe: call(value: .zero))
+            let (value, overflow) = registrationFee.addingReportingOverflow(selfStake)
+            guard !overflow else { output.fail("fee plus self-stake is over 2^256 − 1 wei") }
+            output.progress("registration fee: \(Amount.describe(registrationFee))\(givenFee == nil ? " (read from the chain)" : "")")
+            sender.run(call(value: value)) { receipt in
+                let bucket = receipt.logs(of: StakingContract.stakeCreated, from: StakingContract.address).first?.uint64Topic(0)
+                return TransactionSender.Results(
+                    fields: [("candidate", name), ("self-stake", Amount.describe(selfStake)), ("fee", Amount.describe(registrationFee)),
+                             ("bucket", bucket.map(String.init))],
+                    json: ["candidate": name, "registrationFee": registrationFee.description, "selfStake": selfStake.description,
+                           "selfStakeBucket": bucket.map { NSNumber(value: $0) } ?? NSNull()])
+            }
+        }
+
+        /// The chain's registration fee, read by running the registration with nothing sent:
+        /// the Staking contract refuses it with "the registration fee is N wei; sent 0" once
+        /// every other check has passed (no view function reports the fee). Any other refusal
+        /// is the registration's own problem and ends the command.
+        static func registrationFee(_ sender: TransactionSender, probe: TransactionSender.Outgoing) -> UInt256 {
+            let output = sender.output
+            guard let reason = output.orFail({ () throws(TransactionSender.Failure) in try sender.simulate(probe) }) else {
+                return .zero  // the chain asks for no fee (and no minimum self-stake)
+            }
+            let prefix = "the registration fee is "
+            guard reason.hasPrefix(prefix), let digits = reason.dropFirst(prefix.count).split(separator: " ").first,
+                let fee = UInt256(decimal: digits)
+            else {
+                if reason.hasPrefix("self-stake") { return .zero }  // no fee; the self-stake rule spoke first
+                output.fail("\(probe.call ?? "registerCandidate") would fail: \(reason) (nothing was sent)")
+            }
+            return fee
+        }
+    }
+
+    /// `mote candidate update`: `updateCandidate` for the key's own candidate.
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change your candidate's name, operator, reward address or voter share.",
+            discussion: "What is not given stays as it is (read from mote_candidates). The key must be the candidate's owner.")
+
+        @Option(help: ArgumentHelp("A new name: 1 to 20 of a-z, 0-9, - and _.", valueName: "name")) var name: String?
+        @Option(name: .customLong("operator"), help: ArgumentHelp("A new operator address.", valueName: "address"))
+        var operatorAddress: String?
+        @Option(help: ArgumentHelp("A new reward address.", valueName: "address")) var reward: String?
+        @Option(help: ArgumentHelp("A new voter share in percent (0 to 100).", valueName: "percent")) var voterShare: String?
+        @OptionGroup var transaction: TransactionOptions
+
+        func validate() throws {
+            guard name != nil || operatorAddress != nil || reward != nil || voterShare != nil else {
+                throw ValidationError("nothing to change: give --name, --operator, --reward or --voter-share")
+            }
+        }
+
+        func run() throws {
+            let output = WalletOutput(json: transaction.json)
+            let newName = name.map { text in output.orFail { () throws(WalletInputError) in try StakingInput.candidateName(text, "--name") } }
+            let newOperator = operatorAddress.map { text in
+                output.orFail { () throws(WalletInputError) in try WalletInput.address(text, "--operator address") }
+            }
+            let newReward = reward.map { text in output.orFail { () throws(WalletInputError) in try WalletInput.address(text, "--reward address") } }
+            let newShare = voterShare.map { text in output.orFail { () throws(WalletInputError) in try StakingInput.voterShare(text) } }
+            let sender = TransactionSender(transaction)
+            let queries = StakingQueries(client: sender.client, output: output)
+            guard let current = queries.candidate(ownedBy: sender.sender) else {
+                output.fail("\(sender.sender.checksummed) owns no candidate (register one with mote candidate register)")
+            }
+            let name = newName ?? current.name
+            let op = newOperator ?? current.operatorAddress
+            let reward = newReward ?? current.rewardAddress
+            let share = newShare.map(UInt64.init) ?? current.voterShareBps
+            let shown = "updateCandidate(\"\(name)\", operator \(op.checksummed), reward \(reward.checksummed), "
+                + "voter share \(StakingInput.percent(share)) %)"
+            let call = output.orFail { () throws(ABIError) in
+                try TransactionSender.Outgoing.call(
+                    StakingContract.updateCandidate, of: StakingContract.address, named: "Staking",
+                    [.string(name), .address(op), .address(reward), .uint(UInt256(share))], shown: shown)
+            }
+            sender.run(call) { _ in
+                TransactionSender.Results(
+                    fields: [("candidate", name)],
+                    json: ["candidate": name, "operatorAddress": op.checksummed, "rewardAddress": reward.checksummed,
+                           "voterShareBps": NSNumber(value: share)])
+            }
+        }
+    }
+
+    /// `mote candidate list`: every candidate, from `mote_candidates`.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the candidates: name, operator, votes, self-stake, voter share, probation.",
+            discussion: """
+                Votes and self-stake are in MOTE (4 decimals in the table; exact wei with --json). --json prints \
+                an array of {name, owner, operatorAddress, rewardAddress, selfStakeBucket, selfStake, votes, \
+                voterShareBps, probationUntilEpoch, onProbation}.
+                """)
+
+        @OptionGroup var rpc: RPCOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let output = WalletOutput(json: json)
+            let client = output.orFail { () throws(RPCClientError) in try rpc.client() }
+            let queries = StakingQueries(client: client, output: output)
+            let epoch = queries.chainInfo().epoch
+            let candidates = queries.candidates().sorted { a, b in a.votes != b.votes ? a.votes > b.votes : a.name < b.name }
+            if json {
+                JSONOutput.print(candidates.map { $0.object(currentEpoch: epoch) })
+                return
+            }
+            guard !candidates.isEmpty else {
+                print("no candidates yet (the genesis delegates produce blocks; register one with mote candidate register)")
+                return
+            }
+            WalletOutput.printTable(
+                ["NAME", "OPERATOR", "VOTES", "SELF-STAKE", "VOTER SHARE", "PROBATION"],
+                candidates.map { c in
+                    [c.name, c.operatorAddress.checksummed, Amount.formatShort(c.votes), Amount.formatShort(c.selfStake),
+                     StakingInput.percent(c.voterShareBps) + " %", c.onProbation(inEpoch: epoch) ? "until epoch \(c.probationUntilEpoch)" : "-"]
+                },
+                rightAligned: [2, 3, 4])
+        }
+    }
+}
