@@ -8,7 +8,7 @@ import MotePrimitives
 extension RPCService {
     static let stakingMethods: Set<String> = [
         "mote_candidates", "mote_candidate", "mote_buckets", "mote_bucket", "mote_votes", "mote_epoch", "mote_rewards",
-        "mote_rewardFund", "mote_probation",
+        "mote_rewardFund", "mote_probation", "mote_stakingParameters",
     ]
 
     /// Runs a view function of a system contract at the head and decodes its output.
@@ -100,6 +100,12 @@ extension RPCService {
                 object["epochReward"] = Self.json(record[1])
                 object["foundationBonus"] = Self.json(record[2])
             }
+            return .object(object)
+        case "mote_stakingParameters":
+            try params.expect(0...0)
+            let values = try await view(staking, StakingContract.stakingParameters, [])
+            var object: [String: JSON] = [:]
+            for (name, value) in zip(StakingContract.stakingParameters.outputNames, values) { object[name] = Self.json(value) }
             return .object(object)
         case "mote_rewardFund":
             try params.expect(0...0)

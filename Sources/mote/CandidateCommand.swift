@@ -57,7 +57,7 @@ struct CandidateCommand: ParsableCommand {
                     try .call(StakingContract.registerCandidate, of: StakingContract.address, named: "Staking", arguments, value: value, shown: shown)
                 }
             }
-            let registrationFee = givenFee ?? Self.registrationFee(sender, probe: call(value: .zero))
+            let registrationFee = givenFee ?? Self.registrationFee(sender)
             let (value, overflow) = registrationFee.addingReportingOverflow(selfStake)
             guard !overflow else { output.fail("fee plus self-stake is over 2^256 − 1 wei") }
             output.progress("registration fee: \(Amount.describe(registrationFee))\(givenFee == nil ? " (read from the chain)" : "")")
@@ -71,21 +71,12 @@ struct CandidateCommand: ParsableCommand {
             }
         }
 
-        /// The chain's registration fee, read by running the registration with nothing sent:
-        /// the Staking contract refuses it with "the registration fee is N wei; sent 0" once
-        /// every other check has passed (no view function reports the fee). Any other refusal
-        /// is the registration's own problem and ends the command.
-        static func registrationFee(_ sender: TransactionSender, probe: TransactionSender.Outgoing) -> UInt256 {
+        /// The chain's registration fee (`mote_stakingParameters`).
+        static func registrationFee(_ sender: TransactionSender) -> UInt256 {
             let output = sender.output
-            guard let reason = output.orFail({ () throws(TransactionSender.Failure) in try sender.simulate(probe) }) else {
-                return .zero  // the chain asks for no fee (and no minimum self-stake)
-            }
-            let prefix = "the registration fee is "
-            guard reason.hasPrefix(prefix), let digits = reason.dropFirst(prefix.count).split(separator: " ").first,
-                let fee = UInt256(decimal: digits)
-            else {
-                if reason.hasPrefix("self-stake") { return .zero }  // no fee; the self-stake rule spoke first
-                output.fail("\(probe.call ?? "registerCandidate") would fail: \(reason) (nothing was sent)")
+            let answer = output.orFail { () throws(TransactionSender.Failure) in try sender.ask("mote_stakingParameters") }
+            guard let text = answer["registrationFee"]?.stringValue, let fee = UInt256(hexQuantity: text) else {
+                output.fail("the node answered mote_stakingParameters with \(answer.text.prefix(200))")
             }
             return fee
         }

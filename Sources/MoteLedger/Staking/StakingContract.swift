@@ -61,6 +61,11 @@ public struct StakingContract: SystemContract {
         "delegatesOf", inputs: [("epoch", "uint64")],
         outputs: [("operators", "address[]"), ("rewardAddresses", "address[]"), ("owners", "address[]"), ("votes", "uint256[]")],
         mutating: false)
+    public static let stakingParameters = SystemFunction(
+        "stakingParameters",
+        outputs: [("registrationFee", "uint256"), ("minSelfStake", "uint256"), ("minStakeAmount", "uint256"), ("maxStakeDays", "uint32"),
+                  ("secondsPerDay", "uint64"), ("withdrawWaitingDays", "uint32"), ("selfStakeBonusPercent", "uint64")],
+        mutating: false)
     public static let produced = SystemFunction(
         "produced", inputs: [("epoch", "uint64"), ("operatorAddress", "address")], outputs: [("blocks", "uint64")], mutating: false)
 
@@ -91,7 +96,7 @@ public struct StakingContract: SystemContract {
     public var functions: [SystemFunction] {
         [Self.registerCandidate, Self.updateCandidate, Self.createStake, Self.depositToStake, Self.restake, Self.changeCandidate,
          Self.transferStake, Self.unstake, Self.withdrawStake, Self.reportDoubleSign, Self.candidateCount, Self.candidateAt,
-         Self.candidateByName, Self.bucket, Self.bucketsOf, Self.votersOf, Self.delegatesOf, Self.produced]
+         Self.candidateByName, Self.bucket, Self.bucketsOf, Self.votersOf, Self.delegatesOf, Self.produced, Self.stakingParameters]
     }
 
     public var events: [SystemEvent] {
@@ -258,6 +263,11 @@ public struct StakingContract: SystemContract {
             let delegates = try EpochTransition.delegates(ofEpoch: try a[0].uint64(), book: book, genesis: genesis)
             return [.array(delegates.map { .address($0.operatorAddress) }), .array(delegates.map { .address($0.rewardAddress) }),
                     .array(delegates.map { .address($0.owner) }), .array(delegates.map { .uint($0.votes) })]
+        case "stakingParameters":
+            let p = parameters
+            return [.uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value),
+                    .uint(UInt256(UInt64(p.maxStakeDays))), .uint(UInt256(p.secondsPerDay)), .uint(UInt256(UInt64(p.withdrawWaitingDays))),
+                    .uint(UInt256(p.selfStakeBonusPercent))]
         case "produced":
             return [.uint(UInt256(try book.produced(epoch: try a[0].uint64(), by: try a[1].address())))]
         default:
