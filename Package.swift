@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
+        .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -57,6 +58,8 @@ let package = Package(
             ]),
         // Devices' keys and signed telemetry envelopes (binary and JSON forms).
         .target(name: "MoteTelemetry", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // The layer-2 telemetry store: one protocol, in-memory, SQLite and PostgreSQL implementations.
+        .target(name: "MoteStreamStore", dependencies: ["MotePrimitives", "MoteTelemetry"]),
         // Ethereum transactions: legacy, EIP-2930, EIP-1559.
         .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The Merkle Patricia Trie (Ethereum-compatible), with proofs.
