@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MoteChain
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -65,17 +66,17 @@ struct DeviceCommand: ParsableCommand {
 
         func run() throws {
             let output = WalletOutput(json: json)
-            guard let curve = DeviceCurve(name: curve) else {
+            guard let chosen = DeviceCurve(name: curve) else {
                 output.fail("invalid --curve \"\(curve.prefix(40))\": expected p256, secp256k1 or ed25519")
             }
-            let key = DeviceKeyFile(privateKey: .generate(curve))
+            let key = DeviceKeyFile(privateKey: .generate(chosen))
             guard let out else {
                 JSONOutput.print(key.object)
                 return
             }
             output.orFail { () throws(WalletInputError) in try key.write(to: out) }
             if json {
-                JSONOutput.print(["deviceId": key.deviceID.checksummed, "curve": curve.description, "publicKey": Hex.encode(key.publicKey.bytes), "file": out])
+                JSONOutput.print(["deviceId": key.deviceID.checksummed, "curve": chosen.description, "publicKey": Hex.encode(key.publicKey.bytes), "file": out])
             } else {
                 print(key.deviceID.checksummed)
             }
@@ -289,7 +290,8 @@ struct DeviceCommand: ParsableCommand {
             let output = WalletOutput(json: json)
             let ownerAddress = owner.map { text in output.orFail { () throws(WalletInputError) in try WalletInput.address(text, "--owner address") } }
             let client = output.orFail { () throws(RPCClientError) in try rpc.client() }
-            let answer = output.orFail { () throws(RPCClientError) in try client.call("mote_devices", ownerAddress.map { [.string($0.hex)] } ?? []) }
+            let params: [JSON] = ownerAddress.map { [JSON.string($0.hex)] } ?? []
+            let answer = output.orFail { () throws(RPCClientError) in try client.call("mote_devices", params) }
             guard let items = answer.arrayValue else { output.fail("the node answered mote_devices with \(answer.text.prefix(100))") }
             let devices = items.map { item in
                 guard let device = DeviceView(item) else { output.fail("the node answered mote_devices with \(item.text.prefix(200))") }

@@ -25,28 +25,32 @@ public enum DeviceStatus: UInt8, Sendable, CaseIterable, CustomStringConvertible
 }
 
 /// A device in the registry, keyed by its id (the address derived from its key).
-public struct DeviceRecord: Equatable, Sendable {
-    public var curve: DeviceCurve
+struct DeviceRecord: Equatable, Sendable {
+    /// The key of its record (not stored in it).
+    let deviceID: Address
+    var curve: DeviceCurve
     /// The canonical key bytes (`DevicePublicKey.bytes`).
-    public var publicKey: [UInt8]
+    var publicKey: [UInt8]
     /// Nil while unclaimed.
-    public var owner: Address?
+    var owner: Address?
     /// The account that pre-registered it; nil for a device its owner registered.
-    public var manufacturer: Address?
+    var manufacturer: Address?
     /// The manufacturer's name as given at registration ("" when pre-registered).
-    public var manufacturerName: String
-    public var model: String
-    public var status: DeviceStatus
+    var manufacturerName: String
+    var model: String
+    var status: DeviceStatus
     /// Block time (seconds) it was first recorded.
-    public var registeredAt: UInt64
-    public var retentionDays: UInt32
+    var registeredAt: UInt64
+    var retentionDays: UInt32
     /// The activation fee it holds, refunded to the owner on revocation.
-    public var stake: UInt256
-
-    public var deviceID: Address { key.deviceID }
+    var stake: UInt256
 
     /// The key (checked when the record was made).
-    public var key: DevicePublicKey { try! DevicePublicKey(curve: curve, bytes: publicKey) }
+    func key() throws(SystemContractRevert) -> DevicePublicKey {
+        do { return try DevicePublicKey(curve: curve, bytes: publicKey) } catch {
+            throw SystemContractRevert("corrupt device \(deviceID.checksummed)")
+        }
+    }
 
     var rlp: RLPItem {
         .list([
@@ -57,14 +61,15 @@ public struct DeviceRecord: Equatable, Sendable {
     }
 
     init(
-        curve: DeviceCurve, publicKey: [UInt8], owner: Address?, manufacturer: Address?, manufacturerName: String, model: String,
+        deviceID: Address, curve: DeviceCurve, publicKey: [UInt8], owner: Address?, manufacturer: Address?, manufacturerName: String, model: String,
         status: DeviceStatus, registeredAt: UInt64, retentionDays: UInt32, stake: UInt256
     ) {
+        self.deviceID = deviceID
         (self.curve, self.publicKey, self.owner, self.manufacturer, self.manufacturerName) = (curve, publicKey, owner, manufacturer, manufacturerName)
         (self.model, self.status, self.registeredAt, self.retentionDays, self.stake) = (model, status, registeredAt, retentionDays, stake)
     }
 
-    init(rlp item: RLPItem) throws(RLPError) {
+    init(deviceID: Address, rlp item: RLPItem) throws(RLPError) {
         let f = try item.listValue()
         guard f.count == 10, let curve = DeviceCurve(rawValue: UInt8(truncatingIfNeeded: try f[0].uint64Value())),
             let status = DeviceStatus(rawValue: UInt8(truncatingIfNeeded: try f[6].uint64Value())),
@@ -78,7 +83,7 @@ public struct DeviceRecord: Equatable, Sendable {
             return address
         }
         self.init(
-            curve: curve, publicKey: try f[1].bytesValue(), owner: try optionalAddress(f[2]), manufacturer: try optionalAddress(f[3]),
+            deviceID: deviceID, curve: curve, publicKey: try f[1].bytesValue(), owner: try optionalAddress(f[2]), manufacturer: try optionalAddress(f[3]),
             manufacturerName: manufacturerName, model: model, status: status, registeredAt: try f[7].uint64Value(),
             retentionDays: UInt32(truncatingIfNeeded: try f[8].uint64Value()), stake: try f[9].uint256Value())
     }
@@ -98,7 +103,7 @@ struct DeviceBook {
 
     func device(_ id: Address) throws(SystemContractRevert) -> DeviceRecord? {
         guard let item = try storage.item(Self.deviceSlot(id)) else { return nil }
-        do { return try DeviceRecord(rlp: item) } catch { throw SystemContractRevert("corrupt device \(id.checksummed)") }
+        do { return try DeviceRecord(deviceID: id, rlp: item) } catch { throw SystemContractRevert("corrupt device \(id.checksummed)") }
     }
 
     /// The device `id`, which must exist.

@@ -99,7 +99,7 @@ public struct DeviceRegistryContract: SystemContract {
             }
             try checkFee(context)
             let device = DeviceRecord(
-                curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
+                deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
                 model: model, status: .active, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays,
                 stake: context.value)
             try book.add(device)
@@ -113,7 +113,7 @@ public struct DeviceRegistryContract: SystemContract {
             let key = try newKey(curve: try a[0].uint64(), bytes: try a[1].bytes(), book: book)
             let model = try modelName(try a[2].string())
             let device = DeviceRecord(
-                curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
+                deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
                 status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
             try book.add(device)
             try context.emit(Self.devicePreRegistered, [
@@ -131,7 +131,7 @@ public struct DeviceRegistryContract: SystemContract {
             let proof = try a[1].bytes()
             guard proof.count == 64 else { throw SystemContractRevert("the proof is a 64-byte signature; got \(proof.count) bytes") }
             try context.charge(Self.proofCheckGas)
-            guard DeviceClaim.isValid(proof, key: old.key, chainID: genesis.chainID, claimant: context.caller) else {
+            guard DeviceClaim.isValid(proof, key: try old.key(), chainID: genesis.chainID, claimant: context.caller) else {
                 throw SystemContractRevert("the proof is not device \(id.checksummed)'s signature of the claim by \(context.caller.checksummed)")
             }
             try checkFee(context)
