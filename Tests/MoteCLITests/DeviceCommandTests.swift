@@ -151,7 +151,6 @@ import Testing
         let badKey = try box.file("point.json", #"{"curve": "p256", "publicKey": "0x02ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"}"#)
         let device = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
         let cases: [([String], String)] = [
-            (["device", "keygen", "--curve", "rsa"], "invalid --curve \"rsa\""),
             (["device", "register", "--device-key", notJSON, "--model", "m", "--key-file", keyFile], "is not JSON"),
             (["device", "register", "--device-key", badCurve, "--model", "m", "--key-file", keyFile], "curve must be p256, secp256k1 or ed25519"),
             (["device", "register", "--device-key", badKey, "--model", "m", "--key-file", keyFile], "not a valid p256 public key"),
@@ -168,8 +167,22 @@ import Testing
             #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
             #expect(!run.stderr.contains("cannot reach"), "\(arguments) asked the node: \(run.stderr)")
         }
-        let model = try box.mote(["device", "register", "--device-key", badCurve, "--model", String(repeating: "m", count: 65), "--key-file", keyFile] + nowhere)
+        let curve = try box.mote(["device", "keygen", "--curve", "rsa"])
+        #expect(curve.status == 1)
+        #expect(curve.stderr.contains("invalid --curve \"rsa\": expected p256, secp256k1 or ed25519"), "\(curve.stderr)")
+        let printed = try box.mote(["device", "keygen", "--curve", "secp256k1"])
+        let key = printed.object
+        #expect(key["curve"] as? String == "secp256k1" && (key["secret"] as? String)?.count == 66, "\(printed.stdout)")
+        let valid = try box.file("valid.json", printed.stdout)
+        let model = try box.mote(["device", "register", "--device-key", valid, "--model", String(repeating: "m", count: 65), "--key-file", keyFile] + nowhere)
         #expect(model.status == 1)
+        #expect(model.stderr.contains("invalid --model \"mmmm"), "\(model.stderr)")
+        #expect(model.stderr.contains("1 to 64 bytes"), "\(model.stderr)")
+        let maker = try box.mote(["device", "register", "--device-key", valid, "--model", "m", "--manufacturer", String(repeating: "x", count: 65), "--key-file", keyFile] + nowhere)
+        #expect(maker.stderr.contains("invalid --manufacturer"), "\(maker.stderr)")
+        let mismatch = try box.file("mismatch.json", #"{"curve": "secp256k1", "secret": "\#(key["secret"] as? String ?? "")", "deviceId": "\#(device)"}"#)
+        let wrongID = try box.mote(["device", "claim", "--device-key", mismatch, "--key-file", keyFile] + nowhere)
+        #expect(wrongID.stderr.contains("deviceId is not the key's id"), "\(wrongID.stderr)")
         let json = try box.mote(["device", "show", "0xabc", "--json"] + nowhere)
         #expect(json.error?.contains("invalid device id") == true, "\(json.stdout)")
     }
