@@ -75,7 +75,9 @@ let package = Package(
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
         .target(
             name: "MoteLedger",
-            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus"]),
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus", "MoteTelemetry",
+            ]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
         .target(
             name: "MoteP2P",
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "MoteRPC",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,6 +113,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
+                "MoteTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -128,6 +131,7 @@ let package = Package(
             name: "MoteLedgerTests",
             dependencies: [
                 "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport", "MoteConsensus",
+                "MoteTelemetry",
             ]),
         .testTarget(name: "MoteConsensusTests", dependencies: ["MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
@@ -144,7 +148,7 @@ let package = Package(
             name: "MoteRPCTests",
             dependencies: [
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
-                "MoteTrie", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "MoteTrie", "MoteTelemetry", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
