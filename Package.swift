@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
+        .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -84,6 +85,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
+        // An MQTT 3.1.1 client over SwiftNIO TCP: a strict frame decoder, a protocol state machine, an async API.
+        .target(
+            name: "MoteMQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         // The Ethereum-compatible JSON-RPC 2.0 API over HTTP and WebSocket, health and metrics.
         .target(
             name: "MoteRPC",
@@ -147,6 +156,13 @@ let package = Package(
                 "MoteTrie", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
+        .testTarget(
+            name: "MoteMQTTTests",
+            dependencies: [
+                "MoteMQTT", "MoteTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
