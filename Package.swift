@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
         .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
+        .library(name: "MoteStream", targets: ["MoteStream"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -107,6 +108,17 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // The stream node (layer 2): ingestion pipeline, device directory, HTTP API, MQTT bridge, retention.
+        .target(
+            name: "MoteStream",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         // A node: configuration, and the wiring of ledger, pool, consensus, p2p and RPC.
         .target(
             name: "MoteNode",
@@ -120,6 +132,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -162,6 +175,12 @@ let package = Package(
                 "MoteMQTT", "MoteTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "MoteStreamTests",
+            dependencies: [
+                "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
