@@ -189,12 +189,12 @@ public final class MQTTClient: Sendable {
             return state.nextSubscriptionID
         }
         continuation.onTermination = { _ in
-            self.state.withLockedValue { $0.subscriptions.removeAll { $0.id == id } }
+            self.state.withLockedValue { state in state.subscriptions.removeAll { $0.id == id } }
         }
         let codes: [UInt8]
         do throws(MQTTError) {
             codes = try await request(waitingFor: 1) { session in
-                session.allocateID(for: .suback).map { [.subscribe(packetID: $0, filters: [(filter, qos)])] }
+                session.allocateID(for: .suback).map { id -> [MQTTPacket] in [.subscribe(packetID: id, filters: [(filter, qos)])] }
             }
         } catch {
             continuation.finish()
@@ -211,7 +211,7 @@ public final class MQTTClient: Sendable {
     public func unsubscribe(_ filter: String) async throws(MQTTError) {
         guard MQTTTopic.isValidFilter(filter) else { throw MQTTError(.invalidArgument, "invalid topic filter \"\(filter.prefix(80))\"") }
         _ = try await request(waitingFor: 1) { session in
-            session.allocateID(for: .unsuback).map { [.unsubscribe(packetID: $0, filters: [filter])] }
+            session.allocateID(for: .unsuback).map { id -> [MQTTPacket] in [.unsubscribe(packetID: id, filters: [filter])] }
         }
         let ended = state.withLockedValue { state in
             defer { state.subscriptions.removeAll { $0.filter == filter } }
@@ -230,12 +230,11 @@ public final class MQTTClient: Sendable {
     // MARK: Internals
 
     private func connectedChannel() throws(MQTTError) -> any Channel {
-        try state.withLockedValue { state throws(MQTTError) in
-            guard state.session.phase == .connected, let channel = state.channel else {
-                throw state.closeError ?? MQTTError(.notConnected, "not connected")
-            }
-            return channel
+        let (channel, closeError) = state.withLockedValue { state in
+            (state.session.phase == .connected ? state.channel : nil, state.closeError)
         }
+        guard let channel else { throw closeError ?? MQTTError(.notConnected, "not connected") }
+        return channel
     }
 
     /// Registers a request's packet ids (`prepare` allocates them; nil: none free), sends its

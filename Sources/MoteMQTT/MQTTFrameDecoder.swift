@@ -72,7 +72,7 @@ public struct MQTTFrameDecoder: Sendable {
             guard !(duplicate && qos == .atMostOnce) else { throw MQTTError(.malformedPacket, "PUBLISH with QoS 0 and DUP set") }
             let topic = try readString(&body, "PUBLISH topic")
             guard MQTTTopic.isValidName(topic) else { throw MQTTError(.malformedPacket, "PUBLISH to an invalid topic name") }
-            let id = qos == .atMostOnce ? nil : try packetID("PUBLISH")
+            let id: UInt16? = try qos == .atMostOnce ? nil : packetID("PUBLISH")
             let payload = body.readBytes(length: body.readableBytes) ?? []
             return .publish(MQTTMessage(topic: topic, payload: payload, qos: qos, retain: flags & 0x01 != 0, packetID: id, duplicate: duplicate))
         case 4, 5, 6, 7:

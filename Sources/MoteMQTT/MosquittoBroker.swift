@@ -9,7 +9,10 @@ import Darwin
 /// A private mosquitto broker on a free loopback port, for tests and benchmarks: a temporary
 /// config (`listener PORT 127.0.0.1`, anonymous, no persistence, no in-flight limit), the
 /// process, and its log. `stop()` ends it and removes its files.
-public final class MosquittoBroker: Sendable {
+///
+/// `@unchecked Sendable`: `Process` is not marked Sendable; `port` and `directory` never
+/// change, and `stop()` only asks the process to end and waits for it.
+public final class MosquittoBroker: @unchecked Sendable {
     public let port: Int
     private let process: Process
     private let directory: URL
@@ -48,7 +51,7 @@ public final class MosquittoBroker: Sendable {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["-c", config.path]
             let log = directory.appendingPathComponent("mosquitto.log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             process.standardOutput = handle
             process.standardError = handle
@@ -58,7 +61,7 @@ public final class MosquittoBroker: Sendable {
                 self.process = process
                 return
             }
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             lastError = (try? String(contentsOf: log, encoding: .utf8)) ?? "mosquitto exited"
         }
@@ -69,7 +72,8 @@ public final class MosquittoBroker: Sendable {
     /// Stops the broker and removes its files.
     public func stop() {
         if process.isRunning {
-            process.terminate()
+            // SIGKILL: a child spawned from a thread that blocks SIGTERM inherits the block.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)

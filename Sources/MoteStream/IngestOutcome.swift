@@ -104,7 +104,7 @@ public enum TelemetryBatch {
     public static func decodeJSON(_ bytes: [UInt8], limits: IngestLimits) throws(TelemetryError) -> [IngestInput] {
         guard bytes.count <= limits.maxBatchBytes else { throw TelemetryError(.batchTooLarge, "batch of \(bytes.count) bytes; the limit is \(limits.maxBatchBytes)") }
         let document: JSON
-        do { document = try JSON.parse(bytes) } catch { throw TelemetryError(.malformed, "batch is not JSON: \(error.description)") }
+        do throws(JSONParseError) { document = try JSON.parse(bytes) } catch { throw TelemetryError(.malformed, "batch is not JSON: \(error.description)") }
         guard let elements = document.arrayValue else { throw TelemetryError(.malformed, "a batch is a JSON array of envelopes") }
         guard elements.count <= limits.maxBatchMessages else {
             throw TelemetryError(.batchTooLarge, "\(elements.count) messages in one batch; the limit is \(limits.maxBatchMessages)")
@@ -121,7 +121,7 @@ public enum TelemetryBatch {
     public static func decode(json bytes: [UInt8]) -> IngestInput {
         Result { () throws(TelemetryError) in
             let document: JSON
-            do { document = try JSON.parse(bytes) } catch { throw TelemetryError(.malformed, "not JSON: \(error.description)") }
+            do throws(JSONParseError) { document = try JSON.parse(bytes) } catch { throw TelemetryError(.malformed, "not JSON: \(error.description)") }
             return try TelemetryEnvelope(json: document)
         }
     }

@@ -65,14 +65,15 @@ public final class IngestPipeline: Sendable {
         let records = await lookUp(devices)
         survivors = survivors.filter { index in
             let envelope = envelopes[index]!
-            switch records[envelope.deviceID] {
-            case .failure(let error)?:
+            guard let lookup = records[envelope.deviceID] else { return false }
+            switch lookup {
+            case .failure(let error):
                 outcomes[index].error = TelemetryError(.unavailable, "cannot look the device up now: \(error.description)")
-            case .success(nil)?, nil:
+            case .success(.none):
                 outcomes[index].error = TelemetryError(.unknownDevice, "device \(envelope.deviceID.hex) is not registered")
-            case .success(let record?) where record.status != .active:
+            case .success(.some(let record)) where record.status != .active:
                 outcomes[index].error = TelemetryError(.inactiveDevice, "device \(envelope.deviceID.hex) is \(record.status.rawValue)")
-            case .success:
+            case .success(.some):
                 return true
             }
             return false

@@ -34,7 +34,7 @@ public final class StreamHTTPServer: Sendable {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: .http1(),
             configuration: .init(address: .hostname(host, port: port), serverName: "mote-stream"),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
@@ -82,13 +82,16 @@ public final class StreamHTTPServer: Sendable {
             let bytes = Array(buffer: body)
             let inputs: [IngestInput]
             do throws(TelemetryError) {
-                inputs = Self.isBinary(request)
-                    ? try TelemetryBatch.decodeBinary(bytes, limits: limits) : try TelemetryBatch.decodeJSON(bytes, limits: limits)
+                if Self.isBinary(request) {
+                    inputs = try TelemetryBatch.decodeBinary(bytes, limits: limits)
+                } else {
+                    inputs = try TelemetryBatch.decodeJSON(bytes, limits: limits)
+                }
             } catch {
                 return Self.error(IngestOutcome.httpStatus(for: error.code), error.code, error.message)
             }
             let outcomes = await pipeline.ingest(inputs)
-            let accepted = outcomes.count { $0.isAccepted }
+            let accepted = outcomes.count(where: \.isAccepted)
             let retry = outcomes.contains { $0.error.map { IngestOutcome.httpStatus(for: $0.code) == 503 } ?? false }
             return Self.json(
                 .object(["accepted": .int(accepted), "rejected": .int(outcomes.count - accepted), "results": .array(outcomes.map(\.json))]),
@@ -114,9 +117,9 @@ public final class StreamHTTPServer: Sendable {
             }
             let pageSize = Int(min(limit ?? 100, UInt64(Self.maxPageSize)))
             guard pageSize > 0 else { return Self.error(400, .malformed, "limit must be at least 1") }
-            if case .success(nil) = await Result(catching: { () throws(DeviceDirectoryError) in try await pipeline.directory.device(device) }) {
-                return Self.error(404, .unknownDevice, "device \(device.hex) is not registered")
-            }
+            var registered = true
+            do throws(DeviceDirectoryError) { registered = try await pipeline.directory.device(device) != nil } catch {}
+            guard registered else { return Self.error(404, .unknownDevice, "device \(device.hex) is not registered") }
             let messages: [StoredMessage]
             do throws(TelemetryStoreError) {
                 messages = try await pipeline.store.messages(of: device, from: from ?? 0, to: to ?? .max, afterSequence: after, limit: pageSize)
@@ -181,10 +184,4 @@ public struct StreamRequestContext: RequestContext {
 public struct StreamError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
-}
-
-extension Result where Failure == DeviceDirectoryError {
-    init(catching body: () async throws(DeviceDirectoryError) -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
-    }
 }

@@ -28,7 +28,7 @@ public final class StreamMQTTBridge: Sendable {
 
     public let pipeline: IngestPipeline
     public let configuration: MQTTConfiguration
-    private let client = NIOLockedValueBox<MQTTClient?>(nil)
+    private let current = NIOLockedValueBox<MQTTClient?>(nil)
     private let counters = NIOLockedValueBox((received: 0, acknowledged: 0))
 
     public init(pipeline: IngestPipeline, configuration: MQTTConfiguration) {
@@ -40,7 +40,7 @@ public final class StreamMQTTBridge: Sendable {
     }
 
     /// "connected" or "disconnected".
-    public var state: String { client.withLockedValue { $0?.isConnected ?? false } ? "connected" : "disconnected" }
+    public var state: String { current.withLockedValue { $0?.isConnected ?? false } ? "connected" : "disconnected" }
 
     /// Messages received and acknowledgements published so far.
     public var counts: (received: Int, acknowledged: Int) { counters.withLockedValue { $0 } }
@@ -50,7 +50,7 @@ public final class StreamMQTTBridge: Sendable {
         var backoff: Duration = .milliseconds(250)
         while !Task.isCancelled {
             let client = MQTTClient(configuration: configuration)
-            self.client.withLockedValue { $0 = client }
+            current.withLockedValue { $0 = client }
             do throws(MQTTError) {
                 try await client.connect()
                 let single = try await client.subscribe(Self.telemetryFilter, qos: .atLeastOnce)
@@ -64,7 +64,7 @@ public final class StreamMQTTBridge: Sendable {
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(30))
         }
-        await client.withLockedValue { $0 }?.disconnect()
+        await current.withLockedValue { $0 }?.disconnect()
     }
 
     /// Ingests what the subscriptions deliver until they end (the connection closed) or the task is cancelled.
@@ -115,7 +115,8 @@ public final class StreamMQTTBridge: Sendable {
         var earlyAcks: [MQTTMessage] = []
         for message in messages {
             let level = message.topic.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
-            let topicDevice = level.utf8.count == 42 ? try? Address(hex: level) : nil
+            var topicDevice: Address?
+            if level.utf8.count == 42 { topicDevice = try? Address(hex: level) }
             let topicAck = topicDevice.flatMap { $0.hex == level ? Self.ackTopic($0) : nil }
             if MQTTTopic.matches(message.topic, filter: Self.telemetryFilter) {
                 var input = TelemetryBatch.decode(binary: message.payload)

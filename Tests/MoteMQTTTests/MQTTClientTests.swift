@@ -44,10 +44,11 @@ import Testing
         let receiver = try await client(broker, "receiver")
         let sender = try await client(broker, "sender")
         let all = try await receiver.subscribe("mote/test/#", qos: .atLeastOnce)
-        let one = try await receiver.subscribe("mote/test/+/b", qos: .atMostOnce)
+        let one = try await receiver.subscribe("other/+/b", qos: .atMostOnce)
 
         try await sender.publish("mote/test/a", Array("zero".utf8))
         try await sender.publish("mote/test/a/b", Array("one".utf8), qos: .atLeastOnce)
+        try await sender.publish("other/x/b", Array("one".utf8))
         let batch = (0..<50).map { MQTTMessage(topic: "mote/test/batch", payload: [UInt8($0)], qos: .atLeastOnce) }
         try await sender.publish(batch)
 

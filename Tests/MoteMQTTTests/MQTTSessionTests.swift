@@ -27,11 +27,11 @@ import Testing
 
     @Test func refusesAnythingBeforeCONNACKAndReportsRefusals() {
         var session = MQTTSession()
-        guard case .close(let error) = session.receive(.pingresp) else { return Issue.record("expected a close") }
+        guard case .close(let error) = session.receive(.pingresp) else { Issue.record("expected a close"); return }
         #expect(error.code == .protocolViolation)
         var refused = MQTTSession()
         guard case .close(let refusal) = refused.receive(.connack(sessionPresent: false, returnCode: 5)) else {
-            return Issue.record("expected a close")
+            Issue.record("expected a close"); return
         }
         #expect(refusal.code == .connectionRefused(returnCode: 5))
     }
@@ -43,7 +43,7 @@ import Testing
         #expect(session.keepAliveTick() == .sendPing)
         #expect(session.receive(.pingresp) == .none)
         #expect(session.keepAliveTick() == .sendPing)
-        guard case .close(let error) = session.keepAliveTick() else { return Issue.record("expected a close") }
+        guard case .close(let error) = session.keepAliveTick() else { Issue.record("expected a close"); return }
         #expect(error.code == .timeout)
     }
 

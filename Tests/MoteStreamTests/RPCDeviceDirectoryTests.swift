@@ -4,7 +4,6 @@ import MotePrimitives
 import MoteStream
 import MoteTelemetry
 import NIOCore
-import Synchronization
 import Testing
 
 /// `RPCDeviceDirectory` against a tiny JSON-RPC server answering `mote_device`.
@@ -12,10 +11,10 @@ import Testing
     @Test func looksDevicesUpAndCachesTheAnswers() async throws {
         let active = DevicePrivateKey.generate(.p256).publicKey
         let edKey = DevicePrivateKey.generate(.ed25519).publicKey
-        let calls = Mutex(0)
+        let calls = CallCounter()
         let router = Router()
         router.post("/") { request, _ -> Response in
-            calls.withLock { $0 += 1 }
+            calls.increment()
             let body = try JSON.parse(Array(buffer: try await request.body.collect(upTo: 65_536)))
             let asked = body["params"]?.arrayValue?.first?.stringValue ?? ""
             let answer: JSON
@@ -54,17 +53,27 @@ import Testing
         #expect(record.key == active && record.status == .active && record.retentionDays == 30)
         #expect(try await directory.device(edKey.deviceID)?.status == .suspended)
         #expect(try await directory.device(Address.zero) == nil)
-        #expect(calls.withLock { $0 } == 3)
+        #expect(calls.value == 3)
         // Cached: no new calls, for positives and negatives alike.
         _ = try await directory.device(active.deviceID)
         _ = try await directory.device(Address.zero)
-        #expect(calls.withLock { $0 } == 3)
+        #expect(calls.value == 3)
         try await Task.sleep(for: .milliseconds(400))
         _ = try await directory.device(active.deviceID)
-        #expect(calls.withLock { $0 } == 4)
+        #expect(calls.value == 4)
 
         // Unreachable: an error, not "unknown".
         let nowhere = RPCDeviceDirectory(url: URL(string: "http://127.0.0.1:1/")!, timeout: 2)
         await #expect(throws: DeviceDirectoryError.self) { try await nowhere.device(active.deviceID) }
     }
+}
+
+/// Counts calls to the fake node.
+///
+/// `@unchecked Sendable`: `count` is only touched under `lock`.
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -32,10 +32,11 @@ import FoundationNetworking
         let batch = base.appendingPathComponent("v1/telemetry/batch")
 
         // One message, JSON and binary.
-        let first = try await fetch(single, body: f.message(f.p256, 1).json.serialized)
+        let firstMessage = f.message(f.p256, 1)
+        let first = try await fetch(single, body: firstMessage.json.serialized)
         #expect(first.status == 200)
         #expect(first.json["status"] == .string("accepted"))
-        #expect(first.json["hash"] == .string(f.message(f.p256, 1).hash.hex))
+        #expect(first.json["hash"] == .string(firstMessage.hash.hex))
         let second = try await fetch(single, body: f.message(f.p256, 2).binary, binary: true)
         #expect(second.status == 200)
         // Refusals: replay (422), unknown (422), malformed (400), stale (422).
