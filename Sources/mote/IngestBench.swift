@@ -112,35 +112,33 @@ struct IngestBench: ParsableCommand {
             let node = StreamNode(config: config, store: store, directory: directory, verifier: verifier)
             let port = try await node.start()
             let url = URL(string: "http://127.0.0.1:\(port)/v1/telemetry/batch")!
-            let bodies = stride(from: 0, to: httpMessages.count, by: batch).map {
-                Data(TelemetryBatch.binary(Array(httpMessages[$0..<min($0 + batch, httpMessages.count)])))
+            // Two lanes, each a disjoint half of the devices sending its batches in order (a device's
+            // messages must arrive in sequence order, or later ones make earlier ones replays).
+            let lanes = 2
+            let laneBodies = (0..<lanes).map { lane in
+                let mine = httpMessages.enumerated().filter { ($0.offset % devices) % lanes == lane }.map(\.element)
+                return stride(from: 0, to: mine.count, by: batch).map { Data(TelemetryBatch.binary(Array(mine[$0..<min($0 + batch, mine.count)]))) }
             }
             let session = URLSession(configuration: .ephemeral)
             let clock = ContinuousClock()
             let httpStart = clock.now
             var accepted = 0
-            // Two requests in flight: one being checked while the next is on the wire.
             try await withThrowingTaskGroup(of: Int.self) { group in
-                var next = 0
-                func submit() {
-                    guard next < bodies.count else { return }
-                    let body = bodies[next]
-                    next += 1
+                for bodies in laneBodies {
                     group.addTask {
-                        var request = URLRequest(url: url)
-                        request.httpMethod = "POST"
-                        request.httpBody = body
-                        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-                        let (data, _) = try await session.data(for: request)
-                        return (try JSON.parse([UInt8](data)))["accepted"]?.intValue ?? 0
+                        var count = 0
+                        for body in bodies {
+                            var request = URLRequest(url: url)
+                            request.httpMethod = "POST"
+                            request.httpBody = body
+                            request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+                            let (data, _) = try await session.data(for: request)
+                            count += (try JSON.parse([UInt8](data)))["accepted"]?.intValue ?? 0
+                        }
+                        return count
                     }
                 }
-                submit()
-                submit()
-                while let count = try await group.next() {
-                    accepted += count
-                    submit()
-                }
+                for try await count in group { accepted += count }
             }
             let httpTime = seconds(clock.now - httpStart)
             precondition(accepted == messages, "HTTP: \(accepted) of \(messages) accepted")
