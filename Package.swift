@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
+        .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
+        .library(name: "MoteStream", targets: ["MoteStream"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -86,6 +88,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
+        // An MQTT 3.1.1 client over SwiftNIO TCP: a strict frame decoder, a protocol state machine, an async API.
+        .target(
+            name: "MoteMQTT",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         // The Ethereum-compatible JSON-RPC 2.0 API over HTTP and WebSocket, health and metrics.
         .target(
             name: "MoteRPC",
@@ -100,6 +110,17 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // The stream node (layer 2): ingestion pipeline, device directory, HTTP API, MQTT bridge, retention.
+        .target(
+            name: "MoteStream",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]),
         // A node: configuration, and the wiring of ledger, pool, consensus, p2p and RPC.
         .target(
             name: "MoteNode",
@@ -113,7 +134,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
-                "MoteTelemetry",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -151,6 +172,19 @@ let package = Package(
                 "MoteTrie", "MoteTelemetry", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
+        .testTarget(
+            name: "MoteMQTTTests",
+            dependencies: [
+                "MoteMQTT", "MoteTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "MoteStreamTests",
+            dependencies: [
+                "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -205,6 +205,8 @@ public struct TelemetryError: Error, Equatable, Sendable, CustomStringConvertibl
         case staleTimestamp = "stale_timestamp"
         case batchTooLarge = "batch_too_large"
         case storage
+        /// The stream node could not look the device up just now (its chain node is unreachable); retry.
+        case unavailable
     }
     public let code: Code
     public let message: String

@@ -1,0 +1,47 @@
+import MoteStream
+import Testing
+
+/// The stream node's TOML config.
+@Suite struct StreamConfigTests {
+    @Test func readsEveryKeyAndRefusesUnknownOnes() throws {
+        let config = try StreamConfig(toml: """
+            chain_id = 7
+            rpc = "http://10.0.0.1:8545"
+            store = "sqlite:data/stream.db"
+            [http]
+            listen = "0.0.0.0:9000"
+            [mqtt]
+            broker = "broker.local:1883"
+            client_id = "s1"
+            username = "u"
+            password = "p"
+            [limits]
+            timestamp_tolerance_ms = 60000
+            max_payload_bytes = 1024
+            max_batch_messages = 50
+            max_batch_bytes = 100000
+            [retention]
+            interval_seconds = 60
+            """)
+        #expect(config.chainID == 7 && config.rpcURL == "http://10.0.0.1:8545")
+        #expect(config.store == .sqlite(path: "data/stream.db"))
+        #expect(config.httpHost == "0.0.0.0" && config.httpPort == 9000)
+        #expect(config.mqtt?.host == "broker.local" && config.mqtt?.port == 1883 && config.mqtt?.username == "u")
+        #expect(config.limits.timestampToleranceMs == 60_000 && config.limits.maxBatchMessages == 50)
+        #expect(config.retentionIntervalSeconds == 60)
+        #expect(try StreamConfig(toml: "").mqtt == nil)
+        #expect(try StreamConfig(toml: #"store = "postgres://u@h/db""#).store == .postgres(url: "postgres://u@h/db"))
+        #expect(throws: StreamConfigError.self) { try StreamConfig(toml: "colour = 1") }
+        #expect(throws: StreamConfigError.self) { try StreamConfig(toml: "[limits]\nmax_batch_messages = 0") }
+        #expect(throws: StreamConfigError.self) { try StreamConfig(toml: #"store = "redis:x""#) }
+    }
+
+    @Test func storesNotInThisBuildFailClearly() {
+        do {
+            _ = try TelemetryStoreOpener.open(.sqlite(path: "x.db"))
+            Issue.record("expected a refusal")
+        } catch {
+            #expect(error.description.contains("not available in this build"))
+        }
+    }
+}
