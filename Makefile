@@ -24,7 +24,7 @@ release: deps
 
 ## Mote's main job: a local devnet of 4 delegate nodes (Ctrl-C stops it). Files in ./devnet.
 run: release
-	$$($(SWIFT) build -c release --show-bin-path)/mote devnet --datadir devnet
+	$$($(SWIFT) build -c release --show-bin-path)/mote devnet --datadir devnet --stream
 
 devnet: run
 

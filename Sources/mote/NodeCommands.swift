@@ -3,6 +3,7 @@ import Foundation
 import MoteChain
 import MoteCrypto
 import MoteLedger
+import MoteMQTT
 import MoteNode
 import MotePrimitives
 
@@ -59,6 +60,10 @@ struct DevnetCommand: ParsableCommand {
     @Option(help: "Block gas limit (≥ 21000; 200 M fits about 9,500 transfers a block).") var gasLimit: UInt64 = 200_000_000
     @Option(help: "Seconds in a staking day (stake durations and waiting periods count these).") var daySeconds: UInt64 = 60
     @Flag(help: "Create the files and exit without starting the nodes.") var setupOnly = false
+    @Flag(help: "Also start a stream node (telemetry over HTTP, and MQTT through a mosquitto broker when one is installed).")
+    var stream = false
+    @Option(help: "The stream node's HTTP port (with --stream).") var streamPort: Int = 8_600
+    @Option(help: "The mosquitto broker's port (with --stream).") var mqttPort: Int = 1_883
 
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be in 1...16") }
@@ -77,6 +82,9 @@ struct DevnetCommand: ParsableCommand {
         guard (1...1_000_000).contains(epochLength) else { throw ValidationError("--epoch-length must be in 1...1000000") }
         guard (21_000...10_000_000_000).contains(gasLimit) else { throw ValidationError("--gas-limit must be in 21000...10000000000") }
         guard (1...86_400).contains(daySeconds) else { throw ValidationError("--day-seconds must be in 1...86400") }
+        guard (1_024...65_535).contains(streamPort), (1_024...65_535).contains(mqttPort), streamPort != mqttPort else {
+            throw ValidationError("--stream-port and --mqtt-port must be distinct ports in 1024...65535")
+        }
     }
 
     func run() throws {
@@ -161,6 +169,7 @@ struct DevnetCommand: ParsableCommand {
             try process.run()
             children.append(process)
         }
+        if stream { children += try startStream(root: root, genesis: genesis) }
         let stop = {
             for child in children where child.isRunning { child.terminate() }
             for child in children { child.waitUntilExit() }
@@ -176,6 +185,55 @@ struct DevnetCommand: ParsableCommand {
         }
         withExtendedLifetime(signals) { dispatchMain() }
     }
+
+    /// A mosquitto broker (when installed) and a `mote stream` node reading devices from node 0,
+    /// storing in `stream/stream.db`; their files in `<devnet>/stream`.
+    private func startStream(root: String, genesis: Genesis) throws -> [Process] {
+        let folder = root + "/stream"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let node0 = try NodeConfig(contentsOf: root + "/node-0/config.toml")
+        var processes: [Process] = []
+        var mqtt = ""
+        if let mosquitto = MosquittoBroker.executable {
+            try """
+                listener \(mqttPort) 127.0.0.1
+                allow_anonymous true
+                persistence false
+                max_inflight_messages 0
+                max_queued_messages 0
+
+                """.write(toFile: folder + "/mosquitto.conf", atomically: true, encoding: .utf8)
+            let broker = Process()
+            broker.executableURL = URL(fileURLWithPath: mosquitto)
+            broker.arguments = ["-c", folder + "/mosquitto.conf"]
+            broker.standardOutput = FileHandle.nullDevice
+            try broker.run()
+            processes.append(broker)
+            mqtt = "\n[mqtt]\nbroker = \"127.0.0.1:\(mqttPort)\"\nclient_id = \"mote-stream-devnet\"\n"
+            print("  mqtt: 127.0.0.1:\(mqttPort) (mosquitto); devices publish to mote/v1/telemetry/<device id>")
+        } else {
+            print("  mqtt: mosquitto is not installed (apt-get install mosquitto): the stream node takes HTTP only")
+        }
+        try """
+            chain_id = \(genesis.chainID)
+            rpc = "http://\(node0.rpcListen)"
+            store = "\(Self.streamStore)"
+
+            [http]
+            listen = "127.0.0.1:\(streamPort)"
+            \(mqtt)
+            """.write(toFile: folder + "/stream.toml", atomically: true, encoding: .utf8)
+        let node = Process()
+        node.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        node.arguments = ["stream", "--config", folder + "/stream.toml"]
+        try node.run()
+        processes.append(node)
+        print("  stream: http://127.0.0.1:\(streamPort)/v1/telemetry (docs/STREAM.md), config \(folder)/stream.toml")
+        return processes
+    }
+
+    /// Where the devnet's stream node keeps telemetry.
+    static let streamStore = "memory"
 
     private func writeSecret(_ text: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
