@@ -3,13 +3,15 @@
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := libsecp256k1-dev libsodium-dev liblmdb-dev pkg-config
+DEBIAN_PACKAGES := libsecp256k1-dev libsodium-dev liblmdb-dev libsqlite3-dev pkg-config postgresql
 
 .PHONY: run devnet test e2e deps build release bench clean
 
-## Installs the C libraries Mote links against, if any is missing.
+## Installs the C libraries Mote links against (SQLite for the telemetry store) and the
+## PostgreSQL server the store's tests start, if any is missing.
 deps:
-	@if ! pkg-config --exists libsecp256k1 libsodium lmdb 2>/dev/null || [ ! -f /usr/include/secp256k1_recovery.h ]; then \
+	@if ! pkg-config --exists libsecp256k1 libsodium lmdb sqlite3 2>/dev/null || [ ! -f /usr/include/secp256k1_recovery.h ] \
+		|| [ ! -f /usr/include/sqlite3.h ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing $(DEBIAN_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi

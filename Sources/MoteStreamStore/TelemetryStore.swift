@@ -17,6 +17,21 @@ public struct StoredMessage: Equatable, Sendable {
     /// Keccak-256 of the envelope's binary form.
     public var hash: Hash32
 
+    /// Every field as given (how stores read messages back, without rehashing).
+    public init(
+        deviceID: Address, sequence: UInt64, timestamp: UInt64, receivedAt: UInt64, contentType: String, payload: [UInt8],
+        signature: [UInt8], hash: Hash32
+    ) {
+        self.deviceID = deviceID
+        self.sequence = sequence
+        self.timestamp = timestamp
+        self.receivedAt = receivedAt
+        self.contentType = contentType
+        self.payload = payload
+        self.signature = signature
+        self.hash = hash
+    }
+
     public init(envelope: TelemetryEnvelope, receivedAt: UInt64) {
         deviceID = envelope.deviceID
         sequence = envelope.sequence
