@@ -118,10 +118,10 @@ public final class PostgresTelemetryStore: TelemetryStore {
             let updated = plan.newLastSequences.sorted { $0.key < $1.key }
             try await connection.query(
                 """
-                UPDATE devices SET last_sequence = new.last_sequence
+                UPDATE devices SET last_sequence = latest.last_sequence
                 FROM unnest(\(updated.map(\.key.byteBuffer))::bytea[], \(updated.map(\.value.sortableInt64))::bigint[])
-                    AS new(device, last_sequence)
-                WHERE devices.device = new.device
+                    AS latest(device, last_sequence)
+                WHERE devices.device = latest.device
                 """, logger: logger)
             return plan.outcomes
         }

@@ -192,7 +192,9 @@ enum DevKeys {
     static func keys(_ count: Int) -> [Secp256k1.PrivateKey] {
         (0..<count).map { try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "mote dev key \($0)").bytes) }
     }
+}
 
+extension DebugCommand {
     /// `mote debug store-writer`: the writer the telemetry store crash test kills with SIGKILL.
     struct StoreWriter: ParsableCommand {
         static let configuration = CommandConfiguration(
