@@ -16,12 +16,12 @@ public final class SQLiteTelemetryStore: TelemetryStore {
         configuration.label = "MoteStreamStore"
         // Another process (a crashed writer's successor, a reader) may hold the lock briefly.
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         self.path = path
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            // After opening: GRDB sets NORMAL when it turns WAL on. The pool keeps this one
+            // writer connection, so every commit syncs the WAL.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try database.write { db in try Self.prepareSchema(db) }
         } catch {
             throw TelemetryStoreError("cannot open the SQLite store at \(path): \(error)")

@@ -142,28 +142,37 @@ final class PostgresCluster: Sendable {
     }
 
     /// Runs a program to its end; throws with its output if it fails.
+    ///
+    /// Through `posix_spawn` and `waitpid`, not Foundation's `Process`: `Process` did not notice
+    /// `runuser pg_ctl start` exiting (it leaves the server running) and waited forever.
     @discardableResult
     private static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) throws(ClusterError) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("mote-pg-output-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // `env -C` runs it in `directory` (where the server's user may read).
+        var command = [executable] + arguments
         if let directory, FileManager.default.fileExists(atPath: directory) {
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            command = ["/usr/bin/env", "-C", directory] + command
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw ClusterError(description: "cannot run \(executable): \(error)")
+        let argv = command.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw ClusterError(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
         }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ClusterError(
-                description: "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus): \(text)")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // Exited normally with status 0 (WIFEXITED and WEXITSTATUS, spelled out for Swift).
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw ClusterError(description: "\(executable) \(arguments.joined(separator: " ")) failed (status \(status)): \(text)")
         }
         return text
     }

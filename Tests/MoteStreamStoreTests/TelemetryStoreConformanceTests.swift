@@ -109,7 +109,7 @@ import Testing
                 pages.append(page)
                 after = page.last!.sequence
             }
-            #expect(pages.map(\.count) == [3, 3, 2])
+            #expect(pages.map(\.count) == [3, 3, 1])
             #expect(pages.flatMap { $0 } == wanted)
             // Bounds are inclusive; empty and inverted ranges and non-positive limits find nothing.
             #expect(try await store.messages(of: device, from: 60, to: 60, afterSequence: nil, limit: 5).map(\.sequence) == [6])
