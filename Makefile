@@ -60,6 +60,7 @@ e2e: $(E2E_STAMP)
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench crypto
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench ledger
+	$$($(SWIFT) build -c release --show-bin-path)/mote bench store
 
 clean:
 	rm -rf .build

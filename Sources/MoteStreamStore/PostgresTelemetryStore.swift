@@ -44,6 +44,8 @@ public final class PostgresTelemetryStore: TelemetryStore {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }
             defer { group.cancelAll() }
+            // Gives the pool a moment to start, so the first query does not find it idle.
+            await Task.yield()
             try await store.prepareSchema()
             return try await body(store)
         }
