@@ -3,10 +3,15 @@ import Foundation
 /// Where the PostgreSQL store connects: host, port, user, password and database, or a
 /// `postgres://user:password@host:port/database` URL. No TLS: use loopback or a private network.
 public struct PostgresStoreConfiguration: Equatable, Sendable {
+    /// The server's host name or address.
     public var host: String
+    /// The server's TCP port (5432 by default).
     public var port: Int
+    /// The role the store logs in as.
     public var user: String
+    /// The role's password; nil for trust or peer authentication.
     public var password: String?
+    /// The database; nil for the server's default (the user's name).
     public var database: String?
     /// The most connections the store's pool opens.
     public var maximumConnections: Int

@@ -19,6 +19,7 @@ public final class PostgresTelemetryStore: TelemetryStore {
     /// Retries of an append that lost a deadlock or serialization conflict.
     private static let conflictRetries = 5
 
+    /// A store for `configuration`; nothing connects until `run()` runs and a call needs a connection.
     public init(configuration: PostgresStoreConfiguration, logger: Logger = Logger(label: "mote.stream-store.postgres")) {
         var clientConfiguration = PostgresClient.Configuration(
             host: configuration.host, port: configuration.port, username: configuration.user,

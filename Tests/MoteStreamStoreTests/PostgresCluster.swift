@@ -40,6 +40,9 @@ final class PostgresCluster: Sendable {
     /// `/usr/lib/postgresql/<version>/bin`.
     static func findBinaries() throws(ClusterError) -> String {
         if let path = ProcessInfo.processInfo.environment["MOTE_POSTGRES_BIN"], !path.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: "\(path)/initdb") else {
+                throw ClusterError(description: "MOTE_POSTGRES_BIN=\(path) holds no initdb")
+            }
             return path
         }
         let root = "/usr/lib/postgresql"
