@@ -102,17 +102,11 @@ public actor InMemoryTelemetryStore: TelemetryStore {
     public init() {}
 
     public func append(_ messages: [StoredMessage]) throws(TelemetryStoreError) -> [AppendOutcome] {
-        var outcomes: [AppendOutcome] = []
-        for message in messages {
-            if let previous = last[message.deviceID], message.sequence <= previous {
-                outcomes.append(.replay(lastSequence: previous))
-                continue
-            }
-            last[message.deviceID] = message.sequence
-            byDevice[message.deviceID, default: []].append(message)
-            outcomes.append(.stored)
-        }
-        return outcomes
+        let known = AppendPlan.devices(of: messages).compactMap { device in last[device].map { (device, $0) } }
+        let plan = AppendPlan(messages: messages, lastSequences: Dictionary(uniqueKeysWithValues: known))
+        for message in plan.stored { byDevice[message.deviceID, default: []].append(message) }
+        last.merge(plan.newLastSequences) { $1 }
+        return plan.outcomes
     }
 
     public func lastSequence(of device: Address) -> UInt64? { last[device] }
