@@ -121,7 +121,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
-                "MoteTelemetry", "MoteStreamStore",
+                "MoteStreamStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
