@@ -3,14 +3,16 @@
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := libsecp256k1-dev libsodium-dev liblmdb-dev pkg-config mosquitto
+DEBIAN_PACKAGES := libsecp256k1-dev libsodium-dev liblmdb-dev libsqlite3-dev pkg-config mosquitto postgresql
 
 .PHONY: run devnet test e2e deps build release bench clean
 
-## Installs the C libraries Mote links against and the mosquitto broker (MQTT tests and
-## `mote bench ingest`), if any is missing.
+## Installs the C libraries Mote links against (SQLite for the telemetry store), the mosquitto
+## broker (MQTT tests, `mote bench ingest`, `mote devnet --stream`) and the PostgreSQL server the
+## store's tests start, if any is missing.
 deps:
-	@if ! pkg-config --exists libsecp256k1 libsodium lmdb 2>/dev/null || [ ! -f /usr/include/secp256k1_recovery.h ] \
+	@if ! pkg-config --exists libsecp256k1 libsodium lmdb sqlite3 2>/dev/null || [ ! -f /usr/include/secp256k1_recovery.h ] \
+		|| [ ! -f /usr/include/sqlite3.h ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| ! PATH="$$PATH:/usr/sbin" command -v mosquitto >/dev/null; then \
 		echo "installing $(DEBIAN_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBIAN_PACKAGES); \
@@ -60,6 +62,7 @@ e2e: $(E2E_STAMP)
 bench: release
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench crypto
 	$$($(SWIFT) build -c release --show-bin-path)/mote bench ledger
+	$$($(SWIFT) build -c release --show-bin-path)/mote bench store
 
 clean:
 	rm -rf .build

@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -61,7 +63,15 @@ let package = Package(
         // Devices' keys and signed telemetry envelopes (binary and JSON forms).
         .target(name: "MoteTelemetry", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The layer-2 telemetry store: one protocol, in-memory, SQLite and PostgreSQL implementations.
-        .target(name: "MoteStreamStore", dependencies: ["MotePrimitives", "MoteTelemetry"]),
+        .target(
+            name: "MoteStreamStore",
+            dependencies: [
+                "MotePrimitives", "MoteTelemetry",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Ethereum transactions: legacy, EIP-2930, EIP-1559.
         .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The Merkle Patricia Trie (Ethereum-compatible), with proofs.
@@ -166,12 +176,15 @@ let package = Package(
         .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
         .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
+            name: "MoteStreamStoreTests",
+            dependencies: ["MoteStreamStore", "MoteTelemetry", "MotePrimitives", "MoteTestSupport"]),
+        .testTarget(
             name: "MoteRPCTests",
             dependencies: [
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
                 "MoteTrie", "MoteTelemetry", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
+        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives"]),
         .testTarget(
             name: "MoteMQTTTests",
             dependencies: [

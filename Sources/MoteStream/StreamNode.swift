@@ -4,17 +4,24 @@ import MoteMQTT
 import MoteStreamStore
 import NIOConcurrencyHelpers
 
-/// Opens the telemetry store a config names. SQLite and PostgreSQL plug in here: one case
-/// each, calling their store's initializer.
+/// Opens the telemetry store a config names: in memory, an SQLite file, or a PostgreSQL
+/// database (whose connection pool then runs for the life of the process, and whose schema is
+/// created or checked before the store is handed out).
 public enum TelemetryStoreOpener {
-    public static func open(_ location: StreamConfig.StoreLocation) throws(StreamError) -> any TelemetryStore {
+    public static func open(_ location: StreamConfig.StoreLocation) async throws(StreamError) -> any TelemetryStore {
         switch location {
         case .memory:
             return InMemoryTelemetryStore()
         case .sqlite(let path):
-            throw StreamError("store \"sqlite:\(path)\": the SQLite telemetry store is not available in this build; use store = \"memory\"")
-        case .postgres:
-            throw StreamError("store \"postgres://…\": the PostgreSQL telemetry store is not available in this build; use store = \"memory\"")
+            do { return try SQLiteTelemetryStore(path: path) } catch { throw StreamError("store \"sqlite:\(path)\": \(error)") }
+        case .postgres(let url):
+            let configuration: PostgresStoreConfiguration
+            do { configuration = try PostgresStoreConfiguration(url: url) } catch { throw StreamError("store \"postgres://…\": \(error)") }
+            let store = PostgresTelemetryStore(configuration: configuration)
+            Task.detached { await store.run() }
+            await Task.yield()
+            do { try await store.prepareSchema() } catch { throw StreamError("store \"postgres://…\": \(error)") }
+            return store
         }
     }
 }
@@ -46,9 +53,9 @@ public final class StreamNode: Sendable {
     }
 
     /// A node as its config says: the store it names, the chain node's `mote_device` as directory.
-    public convenience init(config: StreamConfig) throws(StreamError) {
+    public static func open(config: StreamConfig) async throws(StreamError) -> StreamNode {
         guard let url = URL(string: config.rpcURL) else { throw StreamError("rpc is not a URL") }
-        self.init(config: config, store: try TelemetryStoreOpener.open(config.store), directory: RPCDeviceDirectory(url: url))
+        return StreamNode(config: config, store: try await TelemetryStoreOpener.open(config.store), directory: RPCDeviceDirectory(url: url))
     }
 
     /// Starts HTTP, MQTT (connecting in the background, with retries) and retention; returns

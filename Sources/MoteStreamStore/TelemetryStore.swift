@@ -17,6 +17,21 @@ public struct StoredMessage: Equatable, Sendable {
     /// Keccak-256 of the envelope's binary form.
     public var hash: Hash32
 
+    /// Every field as given (how stores read messages back, without rehashing).
+    public init(
+        deviceID: Address, sequence: UInt64, timestamp: UInt64, receivedAt: UInt64, contentType: String, payload: [UInt8],
+        signature: [UInt8], hash: Hash32
+    ) {
+        self.deviceID = deviceID
+        self.sequence = sequence
+        self.timestamp = timestamp
+        self.receivedAt = receivedAt
+        self.contentType = contentType
+        self.payload = payload
+        self.signature = signature
+        self.hash = hash
+    }
+
     public init(envelope: TelemetryEnvelope, receivedAt: UInt64) {
         deviceID = envelope.deviceID
         sequence = envelope.sequence
@@ -87,17 +102,11 @@ public actor InMemoryTelemetryStore: TelemetryStore {
     public init() {}
 
     public func append(_ messages: [StoredMessage]) throws(TelemetryStoreError) -> [AppendOutcome] {
-        var outcomes: [AppendOutcome] = []
-        for message in messages {
-            if let previous = last[message.deviceID], message.sequence <= previous {
-                outcomes.append(.replay(lastSequence: previous))
-                continue
-            }
-            last[message.deviceID] = message.sequence
-            byDevice[message.deviceID, default: []].append(message)
-            outcomes.append(.stored)
-        }
-        return outcomes
+        let known = AppendPlan.devices(of: messages).compactMap { device in last[device].map { (device, $0) } }
+        let plan = AppendPlan(messages: messages, lastSequences: Dictionary(uniqueKeysWithValues: known))
+        for message in plan.stored { byDevice[message.deviceID, default: []].append(message) }
+        last.merge(plan.newLastSequences) { $1 }
+        return plan.outcomes
     }
 
     public func lastSequence(of device: Address) -> UInt64? { last[device] }

@@ -7,7 +7,8 @@ import MoteTransactions
 /// `mote bench crypto`: signature, hashing and decoding throughput, on one core and on all.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure Mote's speed.", subcommands: [Crypto.self, LedgerBench.self, DevnetBench.self, IngestBench.self])
+        commandName: "bench", abstract: "Measure Mote's speed.",
+        subcommands: [Crypto.self, LedgerBench.self, DevnetBench.self, IngestBench.self, StoreBench.self])
 
     struct Crypto: ParsableCommand {
         static let configuration = CommandConfiguration(

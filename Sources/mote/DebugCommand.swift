@@ -4,13 +4,14 @@ import MotePrimitives
 import MoteCrypto
 import MoteLedger
 import MoteStorage
+import MoteStreamStore
 import MoteTransactions
 
 /// `mote debug …`: hidden developer tools that drive the storage layer directly.
 struct DebugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug", abstract: "Developer tools (not for production use).", shouldDisplay: false,
-        subcommands: [WriteBlocks.self, CommitBench.self, DevGenesis.self, Produce.self])
+        subcommands: [WriteBlocks.self, CommitBench.self, DevGenesis.self, Produce.self, StoreWriter.self])
 
     /// `mote debug write-blocks`: the writer the storage crash test kills with SIGKILL.
     struct WriteBlocks: ParsableCommand {
@@ -191,4 +192,74 @@ enum DevKeys {
     static func keys(_ count: Int) -> [Secp256k1.PrivateKey] {
         (0..<count).map { try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "mote dev key \($0)").bytes) }
     }
+}
+
+extension DebugCommand {
+    /// `mote debug store-writer`: the writer the telemetry store crash test kills with SIGKILL.
+    struct StoreWriter: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "store-writer",
+            abstract: "Append synthetic telemetry to a SQLite store, printing what each append acknowledged.",
+            discussion: """
+                Continues each device from its last stored sequence. After each append returns (is \
+                durable) it prints `acked <device> <sequence>` for the highest sequence of each device \
+                in that append. Message content is a pure function of (device, sequence) \
+                (SyntheticTelemetry), so a test can recompute what any acknowledged message holds.
+                """)
+
+        @Option(help: "The SQLite store's file.") var sqlite: String
+        @Option(help: "Devices the batches cycle through.") var devices: Int = 8
+        @Option(help: "Messages per append.") var batch: Int = 200
+        @Option(help: "Appends to make (default: until killed).") var appends: Int?
+
+        func validate() throws {
+            guard (1...100_000).contains(devices) else { throw ValidationError("--devices must be in 1...100000") }
+            guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be in 1...100000") }
+        }
+
+        func run() throws {
+            try runBlocking { try await write() }
+        }
+
+        private func write() async throws {
+            let store = try SQLiteTelemetryStore(path: sqlite)
+            var next: [UInt64] = []
+            for index in 0..<devices {
+                next.append((try await store.lastSequence(of: SyntheticTelemetry.device(index)) ?? 0) + 1)
+            }
+            var turn = 0
+            var done = 0
+            while appends.map({ done < $0 }) ?? true {
+                var messages: [StoredMessage] = []
+                var highest: [Int: UInt64] = [:]
+                for _ in 0..<batch {
+                    let index = turn % devices
+                    turn += 1
+                    messages.append(SyntheticTelemetry.message(device: index, sequence: next[index]))
+                    highest[index] = next[index]
+                    next[index] += 1
+                }
+                let outcomes = try await store.append(messages)
+                guard outcomes.allSatisfy({ $0 == .stored }) else {
+                    throw ValidationError("the store refused a new message: \(outcomes.first { $0 != .stored }!)")
+                }
+                // One unbuffered write per append, so a reader sees it as soon as the append is done.
+                let lines = highest.keys.sorted().map { "acked \(SyntheticTelemetry.device($0).hex) \(highest[$0]!)\n" }
+                FileHandle.standardOutput.write(Data(lines.joined().utf8))
+                done += 1
+            }
+        }
+    }
+}
+
+/// Runs `body` to its end from a synchronous command; rethrows what it threw.
+func runBlocking(_ body: @escaping @Sendable () async throws -> Void) throws {
+    let semaphore = DispatchSemaphore(value: 0)
+    let box = ResultBox()
+    Task {
+        do { try await body() } catch { box.error = error }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    if let error = box.error { throw error }
 }

@@ -217,7 +217,7 @@ struct DevnetCommand: ParsableCommand {
         try """
             chain_id = \(genesis.chainID)
             rpc = "http://\(node0.rpcListen)"
-            store = "\(Self.streamStore)"
+            store = "sqlite:\(folder)/stream.db"
 
             [http]
             listen = "127.0.0.1:\(streamPort)"
@@ -231,9 +231,6 @@ struct DevnetCommand: ParsableCommand {
         print("  stream: http://127.0.0.1:\(streamPort)/v1/telemetry (docs/STREAM.md), config \(folder)/stream.toml")
         return processes
     }
-
-    /// Where the devnet's stream node keeps telemetry.
-    static let streamStore = "memory"
 
     private func writeSecret(_ text: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {

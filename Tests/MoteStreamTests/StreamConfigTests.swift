@@ -1,3 +1,4 @@
+import Foundation
 import MoteStream
 import Testing
 
@@ -36,12 +37,13 @@ import Testing
         #expect(throws: StreamConfigError.self) { try StreamConfig(toml: #"store = "redis:x""#) }
     }
 
-    @Test func storesNotInThisBuildFailClearly() {
-        do {
-            _ = try TelemetryStoreOpener.open(.sqlite(path: "x.db"))
-            Issue.record("expected a refusal")
-        } catch {
-            #expect(error.description.contains("not available in this build"))
-        }
+    @Test func everyStoreKindOpens() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mote-stream-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let sqlite = try await TelemetryStoreOpener.open(.sqlite(path: path))
+        #expect(try await sqlite.devices().isEmpty)
+        #expect(try await TelemetryStoreOpener.open(.memory).devices().isEmpty)
+        // A PostgreSQL URL that is malformed is refused with the reason.
+        await #expect(throws: StreamError.self) { try await TelemetryStoreOpener.open(.postgres(url: "postgres://")) }
     }
 }
