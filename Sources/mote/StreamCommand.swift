@@ -11,8 +11,12 @@ struct StreamCommand: ParsableCommand {
 
     func run() throws {
         let streamConfig = failOnError { () throws(StreamConfigError) in try StreamConfig(contentsOf: config) }
-        let node = failOnError { () throws(StreamError) in try StreamNode(config: streamConfig) }
         let task = Task {
+            let node: StreamNode
+            do { node = try await StreamNode.open(config: streamConfig) } catch {
+                FileHandle.standardError.write(Data("stream node: \(error)\n".utf8))
+                Foundation.exit(1)
+            }
             do {
                 let port = try await node.start()
                 var line = "stream node: HTTP on \(streamConfig.httpHost):\(port), chain \(streamConfig.chainID), devices from \(streamConfig.rpcURL)"
