@@ -18,7 +18,7 @@ struct DeviceCommand: ParsableCommand {
             """,
         subcommands: [
             Keygen.self, Register.self, Preregister.self, Claim.self, Transfer.self, Suspend.self, Resume.self, Revoke.self,
-            Retention.self, Show.self, List.self,
+            Retention.self, Show.self, List.self, DataExport.self,
         ])
 
     /// The DeviceRegistry call `function(arguments)`, shown as `shown`.
