@@ -77,7 +77,9 @@ let package = Package(
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
         .target(
             name: "MoteLedger",
-            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus"]),
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus", "MoteTelemetry",
+            ]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
         .target(
             name: "MoteP2P",
@@ -98,7 +100,7 @@ let package = Package(
         .target(
             name: "MoteRPC",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool",
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteTelemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -150,6 +152,7 @@ let package = Package(
             name: "MoteLedgerTests",
             dependencies: [
                 "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport", "MoteConsensus",
+                "MoteTelemetry",
             ]),
         .testTarget(name: "MoteConsensusTests", dependencies: ["MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
@@ -166,7 +169,7 @@ let package = Package(
             name: "MoteRPCTests",
             dependencies: [
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
-                "MoteTrie", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "MoteTrie", "MoteTelemetry", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote"]),
         .testTarget(

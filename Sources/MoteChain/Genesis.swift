@@ -131,6 +131,14 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
     /// The share of the slashed amount paid to whoever reported the evidence, in percent.
     public var reporterSharePercent: UInt64 = 50
 
+    // Devices (docs/DEVICES.md).
+    /// Staked (held by the DeviceRegistry contract, refunded on revocation) to register or claim a device.
+    public var deviceActivationFee: UInt256Text = UInt256Text(ProtocolParameters.mote)
+    /// A new device's telemetry retention, in days (1 to `maxRetentionDays`).
+    public var defaultRetentionDays: UInt32 = 30
+    /// The longest retention a device owner may set.
+    public static let maxRetentionDays: UInt32 = 3_650
+
     /// 10^18 wei.
     public static let mote = UInt256(1_000_000_000_000_000_000)
 
@@ -162,6 +170,8 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
         probationVoteDiscountPercent = try c.decodeIfPresent(UInt64.self, forKey: .probationVoteDiscountPercent) ?? probationVoteDiscountPercent
         slashPercent = try c.decodeIfPresent(UInt64.self, forKey: .slashPercent) ?? slashPercent
         reporterSharePercent = try c.decodeIfPresent(UInt64.self, forKey: .reporterSharePercent) ?? reporterSharePercent
+        deviceActivationFee = try c.decodeIfPresent(UInt256Text.self, forKey: .deviceActivationFee) ?? deviceActivationFee
+        defaultRetentionDays = try c.decodeIfPresent(UInt32.self, forKey: .defaultRetentionDays) ?? defaultRetentionDays
     }
 }
 
@@ -236,7 +246,8 @@ extension Genesis {
             parameters.secondsPerDay >= 1, parameters.maxStakeDays <= 36_500, parameters.selfStakeBonusPercent <= 1_000,
             parameters.foundationBonusDelegates >= 0, parameters.productivityThresholdPercent <= 100,
             parameters.probationVoteDiscountPercent <= 100, parameters.slashPercent <= 100, parameters.reporterSharePercent <= 100,
-            parameters.probationEpochs <= 1_000_000
+            parameters.probationEpochs <= 1_000_000,
+            (1...ProtocolParameters.maxRetentionDays).contains(parameters.defaultRetentionDays)
         else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(

@@ -269,6 +269,7 @@ public final class Ledger {
                 .uint(p.productivityThresholdPercent), .uint(p.probationEpochs), .uint(p.probationVoteDiscountPercent),
                 .uint(p.slashPercent), .uint(p.reporterSharePercent),
             ]),
+            .list([.uint(p.deviceActivationFee.value), .uint(UInt64(p.defaultRetentionDays))]),
         ])
         return Keccak256.hash(RLP.encode(item))
     }

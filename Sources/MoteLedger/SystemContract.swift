@@ -176,9 +176,12 @@ public struct SystemContracts: Sendable {
 
     public init(_ contracts: [any SystemContract]) { all = contracts }
 
-    /// The contracts every Mote chain has: the node registry, staking and rewarding.
+    /// The contracts every Mote chain has: the node registry, staking, rewarding and the device registry.
     public static func standard(_ genesis: Genesis) -> SystemContracts {
-        SystemContracts([NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis)])
+        SystemContracts([
+            NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
+            DeviceRegistryContract(genesis: genesis),
+        ])
     }
 
     /// The standard contracts with default parameters (for listing ABIs).

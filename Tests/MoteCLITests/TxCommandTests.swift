@@ -95,11 +95,11 @@ import Testing
         let base = ["tx", "sign", "--keystore", box.keystore, "--from", address, "--chain-id", "1", "--nonce", "0"]
         let noFee = try box.mote(base, environment: env)
         #expect(noFee.status == 1 && noFee.error?.contains("max-fee-per-gas") == true)
-        let lowGas = try box.mote(base + ["--max-fee-per-gas", "1", "--gas-limit", "100"], environment: env)
+        let lowGas = try box.mote(base + ["--max-fee-per-gas", "2000000000", "--gas-limit", "100"], environment: env)
         #expect(lowGas.status == 1 && lowGas.error?.contains("intrinsic gas") == true)
-        let badValue = try box.mote(base + ["--max-fee-per-gas", "1", "--value", "12abc"], environment: env)
+        let badValue = try box.mote(base + ["--max-fee-per-gas", "2000000000", "--value", "12abc"], environment: env)
         #expect(badValue.status == 1 && badValue.error?.contains("--value") == true)
-        let wrongPassword = try box.mote(base + ["--max-fee-per-gas", "1"], environment: ["MOTE_PASSWORD": "nope"])
+        let wrongPassword = try box.mote(base + ["--max-fee-per-gas", "2000000000"], environment: ["MOTE_PASSWORD": "nope"])
         #expect(wrongPassword.status == 1 && wrongPassword.error?.contains("wrong password") == true)
     }
 }

@@ -1,0 +1,246 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteTelemetry
+
+/// The device registry at 0x…4d4f54450004: which device keys exist on the chain, who owns each,
+/// and whether its telemetry is accepted (docs/DEVICES.md).
+///
+/// Registering or claiming a device stakes the activation fee with the contract; revoking the
+/// device (for good) refunds it to the owner, so the fee moves MOTE but never burns it.
+public struct DeviceRegistryContract: SystemContract {
+    public static let address = SystemContracts.reservedAddress(4)
+    public var address: Address { Self.address }
+    public let name = "DeviceRegistry"
+    let genesis: Genesis
+    var parameters: ProtocolParameters { genesis.parameters }
+
+    /// The longest model or manufacturer name, in UTF-8 bytes.
+    public static let maxNameBytes = 64
+    /// The longest public key accepted (an uncompressed point).
+    public static let maxKeyBytes = 65
+    /// Gas for checking a claim proof (a signature verification, as `ecrecover` costs).
+    public static let proofCheckGas: UInt64 = 3_000
+
+    public init(genesis: Genesis) { self.genesis = genesis }
+
+    // MARK: ABI
+
+    public static let registerDevice = SystemFunction(
+        "registerDevice", inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string"), ("manufacturer", "string")],
+        outputs: [("deviceId", "address")], mutating: true, payable: true)
+    public static let preRegisterDevice = SystemFunction(
+        "preRegisterDevice", inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string")],
+        outputs: [("deviceId", "address")], mutating: true)
+    public static let claimDevice = SystemFunction(
+        "claimDevice", inputs: [("deviceId", "address"), ("proof", "bytes")], mutating: true, payable: true)
+    public static let transferDevice = SystemFunction(
+        "transferDevice", inputs: [("deviceId", "address"), ("newOwner", "address")], mutating: true)
+    public static let suspendDevice = SystemFunction("suspendDevice", inputs: [("deviceId", "address")], mutating: true)
+    public static let resumeDevice = SystemFunction("resumeDevice", inputs: [("deviceId", "address")], mutating: true)
+    public static let revokeDevice = SystemFunction("revokeDevice", inputs: [("deviceId", "address")], mutating: true)
+    public static let setRetention = SystemFunction(
+        "setRetention", inputs: [("deviceId", "address"), ("days", "uint32")], mutating: true)
+
+    public static let deviceOutputs: [(String, String)] = [
+        ("curve", "uint8"), ("publicKey", "bytes"), ("owner", "address"), ("manufacturer", "address"), ("model", "string"),
+        ("status", "uint8"), ("registeredAt", "uint64"), ("retentionDays", "uint32"), ("stake", "uint256"),
+        ("manufacturerName", "string"),
+    ]
+    public static let device = SystemFunction("device", inputs: [("deviceId", "address")], outputs: deviceOutputs, mutating: false)
+    public static let devicesOf = SystemFunction(
+        "devicesOf", inputs: [("owner", "address")], outputs: [("deviceIds", "address[]")], mutating: false)
+    public static let deviceCount = SystemFunction("deviceCount", outputs: [("count", "uint256")], mutating: false)
+    public static let deviceAt = SystemFunction("deviceAt", inputs: [("index", "uint256")], outputs: [("deviceId", "address")], mutating: false)
+    public static let deviceParameters = SystemFunction(
+        "deviceParameters",
+        outputs: [("activationFee", "uint256"), ("defaultRetentionDays", "uint32"), ("maxRetentionDays", "uint32")],
+        mutating: false)
+
+    public static let deviceRegistered = SystemEvent(
+        "DeviceRegistered",
+        [("deviceId", "address", true), ("owner", "address", true), ("curve", "uint8", false), ("model", "string", false),
+         ("manufacturer", "string", false)])
+    public static let devicePreRegistered = SystemEvent(
+        "DevicePreRegistered",
+        [("deviceId", "address", true), ("manufacturer", "address", true), ("curve", "uint8", false), ("model", "string", false)])
+    public static let deviceClaimed = SystemEvent(
+        "DeviceClaimed", [("deviceId", "address", true), ("owner", "address", true), ("stake", "uint256", false)])
+    public static let deviceTransferred = SystemEvent(
+        "DeviceTransferred", [("deviceId", "address", true), ("from", "address", true), ("to", "address", true)])
+    public static let deviceSuspended = SystemEvent("DeviceSuspended", [("deviceId", "address", true), ("owner", "address", true)])
+    public static let deviceResumed = SystemEvent("DeviceResumed", [("deviceId", "address", true), ("owner", "address", true)])
+    public static let deviceRevoked = SystemEvent(
+        "DeviceRevoked", [("deviceId", "address", true), ("owner", "address", true), ("refund", "uint256", false)])
+    public static let retentionSet = SystemEvent(
+        "RetentionSet", [("deviceId", "address", true), ("owner", "address", true), ("days", "uint32", false)])
+
+    public var functions: [SystemFunction] {
+        [Self.registerDevice, Self.preRegisterDevice, Self.claimDevice, Self.transferDevice, Self.suspendDevice, Self.resumeDevice,
+         Self.revokeDevice, Self.setRetention, Self.device, Self.devicesOf, Self.deviceCount, Self.deviceAt, Self.deviceParameters]
+    }
+
+    public var events: [SystemEvent] {
+        [Self.deviceRegistered, Self.devicePreRegistered, Self.deviceClaimed, Self.deviceTransferred, Self.deviceSuspended,
+         Self.deviceResumed, Self.deviceRevoked, Self.retentionSet]
+    }
+
+    // MARK: Calls
+
+    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        switch function.name {
+        case "registerDevice":
+            let key = try newKey(curve: try a[0].uint64(), bytes: try a[1].bytes(), book: book)
+            let model = try modelName(try a[2].string())
+            let manufacturer = try a[3].string()
+            guard manufacturer.utf8.count <= Self.maxNameBytes else {
+                throw SystemContractRevert("manufacturer is at most \(Self.maxNameBytes) bytes")
+            }
+            try checkFee(context)
+            let device = DeviceRecord(
+                deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
+                model: model, status: .active, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays,
+                stake: context.value)
+            try book.add(device)
+            try context.emit(Self.deviceRegistered, [
+                .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
+                .string(manufacturer),
+            ])
+            return [.address(key.deviceID)]
+
+        case "preRegisterDevice":
+            let key = try newKey(curve: try a[0].uint64(), bytes: try a[1].bytes(), book: book)
+            let model = try modelName(try a[2].string())
+            let device = DeviceRecord(
+                deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
+                status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
+            try book.add(device)
+            try context.emit(Self.devicePreRegistered, [
+                .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
+            ])
+            return [.address(key.deviceID)]
+
+        case "claimDevice":
+            let id = try a[0].address()
+            let old = try book.existing(id)
+            guard old.status == .unclaimed else {
+                throw SystemContractRevert(
+                    old.status == .revoked ? "device \(id.checksummed) is revoked" : "device \(id.checksummed) is already claimed")
+            }
+            let proof = try a[1].bytes()
+            guard proof.count == 64 else { throw SystemContractRevert("the proof is a 64-byte signature; got \(proof.count) bytes") }
+            try context.charge(Self.proofCheckGas)
+            guard DeviceClaim.isValid(proof, key: try old.key(), chainID: genesis.chainID, claimant: context.caller) else {
+                throw SystemContractRevert("the proof is not device \(id.checksummed)'s signature of the claim by \(context.caller.checksummed)")
+            }
+            try checkFee(context)
+            var new = old
+            (new.owner, new.status, new.stake) = (context.caller, .active, context.value)
+            try book.update(old, to: new)
+            try context.emit(Self.deviceClaimed, [.address(id), .address(context.caller), .uint(context.value)])
+            return []
+
+        case "transferDevice":
+            let id = try a[0].address(), to = try a[1].address()
+            let old = try book.owned(id, by: context.caller)
+            guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
+            guard to != context.caller else { throw SystemContractRevert("device \(id.checksummed) already belongs to \(to.checksummed)") }
+            var new = old
+            new.owner = to
+            try book.update(old, to: new)
+            try context.emit(Self.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
+            return []
+
+        case "suspendDevice":
+            let id = try a[0].address()
+            let old = try book.owned(id, by: context.caller)
+            guard old.status == .active else { throw SystemContractRevert("device \(id.checksummed) is already suspended") }
+            var new = old
+            new.status = .suspended
+            try book.update(old, to: new)
+            try context.emit(Self.deviceSuspended, [.address(id), .address(context.caller)])
+            return []
+
+        case "resumeDevice":
+            let id = try a[0].address()
+            let old = try book.owned(id, by: context.caller)
+            guard old.status == .suspended else { throw SystemContractRevert("device \(id.checksummed) is not suspended") }
+            var new = old
+            new.status = .active
+            try book.update(old, to: new)
+            try context.emit(Self.deviceResumed, [.address(id), .address(context.caller)])
+            return []
+
+        case "revokeDevice":
+            let id = try a[0].address()
+            let old = try book.owned(id, by: context.caller)
+            var new = old
+            (new.status, new.stake) = (.revoked, .zero)
+            try book.update(old, to: new)
+            if !old.stake.isZero { try context.transfer(to: context.caller, amount: old.stake) }
+            try context.emit(Self.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
+            return []
+
+        case "setRetention":
+            let id = try a[0].address(), days = try a[1].uint32()
+            let old = try book.owned(id, by: context.caller)
+            let limit = ProtocolParameters.maxRetentionDays
+            guard (1...limit).contains(days) else { throw SystemContractRevert("retention is 1 to \(limit) days; got \(days)") }
+            var new = old
+            new.retentionDays = days
+            try book.update(old, to: new)
+            try context.emit(Self.retentionSet, [.address(id), .address(context.caller), .uint(UInt256(UInt64(days)))])
+            return []
+
+        case "device":
+            let d = try book.existing(try a[0].address())
+            return [
+                .uint(UInt256(UInt64(d.curve.rawValue))), .bytes(d.publicKey), .address(d.owner ?? .zero), .address(d.manufacturer ?? .zero),
+                .string(d.model), .uint(UInt256(UInt64(d.status.rawValue))), .uint(UInt256(d.registeredAt)),
+                .uint(UInt256(UInt64(d.retentionDays))), .uint(d.stake), .string(d.manufacturerName),
+            ]
+        case "devicesOf":
+            return [.array(try book.devices(of: try a[0].address()).map { .address($0) })]
+        case "deviceCount":
+            return [.uint(UInt256(try book.count()))]
+        case "deviceAt":
+            let index = try a[0].uint256()
+            guard index <= UInt256(UInt64.max), let id = try book.device(at: index.l0) else {
+                throw SystemContractRevert("no device at index \(index)")
+            }
+            return [.address(id)]
+        case "deviceParameters":
+            return [.uint(parameters.deviceActivationFee.value), .uint(UInt256(UInt64(parameters.defaultRetentionDays))),
+                    .uint(UInt256(UInt64(ProtocolParameters.maxRetentionDays)))]
+        default:
+            throw SystemContractRevert("\(name): no function \(function.name)")
+        }
+    }
+
+    /// A valid key of a known curve that has never been registered.
+    func newKey(curve number: UInt64, bytes: [UInt8], book: DeviceBook) throws(SystemContractRevert) -> DevicePublicKey {
+        guard number <= UInt64(UInt8.max), let curve = DeviceCurve(rawValue: UInt8(number)) else {
+            throw SystemContractRevert("unknown curve \(number) (1 p256, 2 secp256k1, 3 ed25519)")
+        }
+        guard bytes.count <= Self.maxKeyBytes else { throw SystemContractRevert("publicKey is at most \(Self.maxKeyBytes) bytes") }
+        let key: DevicePublicKey
+        do { key = try DevicePublicKey(curve: curve, bytes: bytes) } catch {
+            throw SystemContractRevert("publicKey is not a valid \(curve) public key")
+        }
+        // Records are never deleted, so a key seen once (even revoked) stays taken.
+        guard try book.device(key.deviceID) == nil else { throw SystemContractRevert("device \(key.deviceID.checksummed) is already registered") }
+        return key
+    }
+
+    func modelName(_ model: String) throws(SystemContractRevert) -> String {
+        guard (1...Self.maxNameBytes).contains(model.utf8.count) else { throw SystemContractRevert("model is 1 to \(Self.maxNameBytes) bytes") }
+        return model
+    }
+
+    /// The value sent must be exactly the activation fee (it is staked with the device).
+    func checkFee(_ context: SystemCallContext) throws(SystemContractRevert) {
+        let fee = parameters.deviceActivationFee.value
+        guard context.value == fee else { throw SystemContractRevert("the activation fee is \(fee) wei; sent \(context.value)") }
+    }
+}
