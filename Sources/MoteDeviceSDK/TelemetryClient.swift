@@ -176,6 +176,9 @@ public final class TelemetryClient: Sendable {
         }
     }
 
+    /// Closes the transport's connections (the buffer stays on disk).
+    public func close() async { await transport.close() }
+
     /// Waits until the buffer is empty (true) or `timeout` passes (false).
     public func waitUntilDelivered(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
