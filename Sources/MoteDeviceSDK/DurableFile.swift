@@ -24,7 +24,7 @@ enum DurableFile {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw DeviceSDKError(.io, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        do {
+        do throws(DeviceSDKError) {
             try write(fd, bytes, path: temporary)
             if sync, fsync(fd) != 0 { throw DeviceSDKError(.io, "cannot sync \(temporary): \(String(cString: strerror(errno)))") }
         } catch {

@@ -30,12 +30,18 @@ public final class SequenceCounter: Sendable {
 
     /// The next number, recorded in the file before it is returned.
     public func next() throws(DeviceSDKError) -> UInt64 {
-        try last.withLockedValue { last throws(DeviceSDKError) in
-            guard last < .max else { throw DeviceSDKError(.invalidArgument, "sequence numbers are exhausted") }
+        // (`withLockedValue` rethrows untyped errors, so the typed one travels in a Result.)
+        let issued = last.withLockedValue { last -> Result<UInt64, DeviceSDKError> in
+            guard last < .max else { return .failure(DeviceSDKError(.invalidArgument, "sequence numbers are exhausted")) }
             let next = last + 1
-            try DurableFile.replace(path, with: Array("\(next)\n".utf8), sync: sync)
+            do throws(DeviceSDKError) {
+                try DurableFile.replace(path, with: Array("\(next)\n".utf8), sync: sync)
+            } catch {
+                return .failure(error)
+            }
             last = next
-            return next
+            return .success(next)
         }
+        return try issued.get()
     }
 }

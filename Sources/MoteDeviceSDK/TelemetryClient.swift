@@ -120,17 +120,23 @@ public final class TelemetryClient: Sendable {
             throw DeviceSDKError(.invalidArgument, "payload of \(payload.count) bytes; the limit is \(TelemetryEnvelope.maxPayloadBytes)")
         }
         let milliseconds = UInt64(max(0, timestamp.timeIntervalSince1970 * 1_000))
-        let envelope = try state.withLockedValue { state throws(DeviceSDKError) -> TelemetryEnvelope in
+        // (`withLockedValue` rethrows untyped errors, so the typed one travels in a Result.)
+        let queued = state.withLockedValue { state -> Result<TelemetryEnvelope, DeviceSDKError> in
             // Check for room first, so a full buffer does not use up a sequence number.
             let recordSize = 4 + 110 + contentType.utf8.count + payload.count
-            if let refusal = state.buffer.refusal(for: recordSize) { throw refusal }
-            let envelope = TelemetryEnvelope.signed(
-                by: identity.privateKey, chainID: chainID, sequence: try counter.next(), timestamp: milliseconds, contentType: contentType,
-                payload: payload)
-            try state.buffer.append(envelope)
-            state.handedOver[envelope.sequence] = .now
-            return envelope
+            if let refusal = state.buffer.refusal(for: recordSize) { return .failure(refusal) }
+            do throws(DeviceSDKError) {
+                let envelope = TelemetryEnvelope.signed(
+                    by: identity.privateKey, chainID: chainID, sequence: try counter.next(), timestamp: milliseconds,
+                    contentType: contentType, payload: payload)
+                try state.buffer.append(envelope)
+                state.handedOver[envelope.sequence] = .now
+                return .success(envelope)
+            } catch {
+                return .failure(error)
+            }
         }
+        let envelope = try queued.get()
         wake.yield()
         return envelope
     }
