@@ -123,7 +123,7 @@ struct SimulationPlan: Sendable {
         options.initialBackoff = .milliseconds(200)
         options.maxBackoff = .seconds(5)
         options.durableWrites = false
-        var clients: [TelemetryClient] = []
+        var made: [TelemetryClient] = []
         for (index, identity) in identities.enumerated() {
             let transport: any TelemetryTransport
             if let broker {
@@ -132,7 +132,7 @@ struct SimulationPlan: Sendable {
                 transport = HTTPTelemetryTransport(baseURL: streamURL)
             }
             do {
-                clients.append(
+                made.append(
                     try TelemetryClient(
                         identity: identity, chainID: chainID, directory: folder.appendingPathComponent("device-\(index)").path,
                         transport: transport, options: options))
@@ -141,6 +141,7 @@ struct SimulationPlan: Sendable {
                 Foundation.exit(1)
             }
         }
+        let clients = made
         let stats = SimulationStats()
         let senders = clients.map { client in Task { await client.run() } }
         let listeners = clients.map { client in Task { for await report in client.reports { await stats.record(report) } } }
