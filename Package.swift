@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
         .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
         .library(name: "MoteStream", targets: ["MoteStream"]),
+        .library(name: "MoteDeviceSDK", targets: ["MoteDeviceSDK"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -106,6 +107,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
+        // The device side: key file, persistent sequence numbers, signed envelopes buffered on disk, delivery over HTTP or MQTT.
+        .target(
+            name: "MoteDeviceSDK",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteMQTT",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         // The Ethereum-compatible JSON-RPC 2.0 API over HTTP and WebSocket, health and metrics.
         .target(
             name: "MoteRPC",
@@ -144,7 +152,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
-                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -197,6 +205,11 @@ let package = Package(
             dependencies: [
                 "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
+        .testTarget(
+            name: "MoteDeviceSDKTests",
+            dependencies: [
+                "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
             ]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],

@@ -30,6 +30,17 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 
+    /// `registerDevice(curve, publicKey, model, manufacturer)` paying the activation fee `fee`
+    /// (also used by `mote simulate devices`).
+    static func registerCall(
+        _ key: DevicePublicKey, model: String, manufacturer: String, fee: UInt256, _ output: WalletOutput
+    ) -> TransactionSender.Outgoing {
+        call(
+            DeviceRegistryContract.registerDevice,
+            [.uint(UInt256(UInt64(key.curve.rawValue))), .bytes(key.bytes), .string(model), .string(manufacturer)],
+            value: fee, shown: "registerDevice(\(key.curve), \(key.deviceID.checksummed), \"\(model)\")", output)
+    }
+
     /// A `--device` id: an address.
     static func deviceID(_ text: String, _ output: WalletOutput) -> Address {
         output.orFail { () throws(WalletInputError) in try WalletInput.address(text, "--device id") }
@@ -105,10 +116,7 @@ struct DeviceCommand: ParsableCommand {
             let fee = DeviceCommand.activationFee(sender)
             output.progress("activation fee: \(Amount.describe(fee)) (staked; refunded when the device is revoked)")
             let id = key.deviceID
-            let call = DeviceCommand.call(
-                DeviceRegistryContract.registerDevice,
-                [.uint(UInt256(UInt64(key.publicKey.curve.rawValue))), .bytes(key.publicKey.bytes), .string(model), .string(manufacturer)],
-                value: fee, shown: "registerDevice(\(key.publicKey.curve), \(id.checksummed), \"\(model)\")", output)
+            let call = DeviceCommand.registerCall(key.publicKey, model: model, manufacturer: manufacturer, fee: fee, output)
             sender.run(call) { _ in
                 DeviceCommand.results(id, [("staked", Amount.describe(fee))], json: ["activationFee": fee.description, "model": model])
             }

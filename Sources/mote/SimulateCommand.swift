@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import MoteCrypto
+import MoteDeviceSDK
+import MotePrimitives
+import MoteRPC
+import MoteTelemetry
+
+/// `mote simulate …`: simulated devices, to try the system end to end.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate", abstract: "Simulate devices end to end: register a fleet on chain and stream its telemetry.",
+        subcommands: [Devices.self])
+
+    struct Devices: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register N simulated GPS step trackers and stream their signed readings through the device SDK.",
+            discussion: """
+                Makes (or reuses) N device keys in --dir, registers those the chain does not know with the DeviceRegistry \
+                (paying the activation fee from mote_deviceParameters, signed with your key), then sends R readings per \
+                second in all — walkers' positions, steps and battery, as JSON — for --seconds, each device through its own \
+                TelemetryClient (HTTP batches to --stream, or MQTT with --mqtt). Prints a line per second and a summary: \
+                sent, accepted, rejected by code, rate, time to ack (p50/p99). Exits 1 unless every message sent was accepted.
+                """)
+
+        @Option(help: "How many devices (1 to 10000).") var count = 10
+        @Option(help: ArgumentHelp("Messages per second, all devices together.", valueName: "per-second")) var rate = 10.0
+        @Option(help: "How long to send (1 to 86400 seconds).") var seconds = 10
+        @Option(help: ArgumentHelp("The device keys' curve: p256, secp256k1 or ed25519.", valueName: "curve")) var curve = "p256"
+        @Option(help: ArgumentHelp("The stream node's HTTP URL.", valueName: "url")) var stream = "http://127.0.0.1:8600"
+        @Option(help: ArgumentHelp("Send over MQTT through this broker instead of HTTP.", valueName: "host:port")) var mqtt: String?
+        @Option(help: ArgumentHelp("Where the device keys and their buffers live.", valueName: "folder")) var dir = "simulated-devices"
+        @Option(help: ArgumentHelp("The chain id the readings are signed for (default: the node's eth_chainId).", valueName: "id"))
+        var chainId: UInt64?
+        @Option(help: ArgumentHelp("The devices' model name.", valueName: "model")) var model = "sim-gps-tracker"
+        @OptionGroup var key: SigningKeyOptions
+        @OptionGroup var rpc: RPCOptions
+        @OptionGroup var fees: FeeOptions
+        @OptionGroup var wait: ReceiptWaitOptions
+        @Flag(help: "Print the summary as JSON.") var json = false
+
+        func validate() throws {
+            guard (1...10_000).contains(count) else { throw ValidationError("--count must be in 1...10000") }
+            guard rate > 0, rate <= 100_000 else { throw ValidationError("--rate must be above 0 and at most 100000") }
+            guard (1...86_400).contains(seconds) else { throw ValidationError("--seconds must be in 1...86400") }
+            guard DeviceCurve(name: curve) != nil else { throw ValidationError("--curve must be p256, secp256k1 or ed25519") }
+        }
+
+        func run() throws {
+            let output = WalletOutput(json: json)
+            let curve = DeviceCurve(name: self.curve)!
+            guard let streamURL = URL(string: stream), ["http", "https"].contains(streamURL.scheme ?? ""), streamURL.host != nil else {
+                output.fail("invalid --stream \"\(stream.prefix(80))\": expected an http(s) URL")
+            }
+            let broker = mqtt.map { text in output.orFail { () throws(WalletInputError) in try SimulationInput.hostPort(text) } }
+            let model = output.orFail { () throws(WalletInputError) in try DeviceInput.name(self.model, "--model", allowEmpty: false) }
+            let sender = TransactionSender(key: key.load, rpc: rpc, fees: fees, wait: wait, output: output)
+            let chainID: UInt64
+            if let chainId {
+                chainID = chainId
+            } else {
+                let answer = output.orFail { () throws(TransactionSender.Failure) in try sender.ask("eth_chainId") }
+                guard let id = answer.quantity64 else { output.fail("the node answered eth_chainId with \(answer.text.prefix(100))") }
+                chainID = id
+            }
+
+            // Keys: device-0.json … in --dir, made where missing.
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                output.fail("cannot create --dir \(dir): \(error.localizedDescription)")
+            }
+            let folder = URL(fileURLWithPath: dir)
+            let identities = (0..<count).map { index in
+                output.orFail { () throws(DeviceSDKError) in
+                    try DeviceIdentity.loadOrCreate(at: folder.appendingPathComponent("device-\(index).json").path, curve: curve)
+                }
+            }
+            let registered = register(identities, model: model, sender: sender, output: output)
+
+            // Streaming.
+            let plan = SimulationPlan(
+                identities: identities, chainID: chainID, folder: folder, streamURL: streamURL, broker: broker, rate: rate,
+                seconds: seconds, printsLive: !json)
+            let summary = SimulationPlan.runBlocking(plan)
+            report(summary, identities: identities, registered: registered, transport: broker.map { "mqtt://\($0.host):\($0.port)" } ?? stream)
+            if summary.accepted != summary.sent || summary.sent == 0 { Foundation.exit(WalletOutput.failure) }
+        }
+
+        /// Registers the devices the chain does not know yet (all transactions first, then their
+        /// receipts); returns how many were registered now.
+        func register(_ identities: [DeviceIdentity], model: String, sender: TransactionSender, output: WalletOutput) -> Int {
+            var missing: [DeviceIdentity] = []
+            for identity in identities {
+                do {
+                    let answer = try sender.client.call("mote_device", [.string(identity.deviceID.hex)])
+                    if let status = answer["status"]?.stringValue, status != "active" {
+                        output.progress("warning: device \(identity.deviceID.checksummed) is \(status); its telemetry will be refused")
+                    }
+                } catch {
+                    guard case .refused(code: -32001, _) = error.kind else { output.fail(error.description) }
+                    missing.append(identity)
+                }
+            }
+            guard !missing.isEmpty else {
+                output.progress("all \(identities.count) devices are registered already")
+                return 0
+            }
+            let fee = DeviceCommand.activationFee(sender)
+            output.progress("registering \(missing.count) devices from \(sender.sender.checksummed), staking \(Amount.describe(fee)) each…")
+            var nonce: UInt64?
+            var hashes: [(Hash32, Address)] = []
+            for identity in missing {
+                let call = DeviceCommand.registerCall(identity.publicKey, model: model, manufacturer: "Mote simulator", fee: fee, output)
+                let prepared = output.orFail { () throws(TransactionSender.Failure) in try sender.prepare(call, nonce: nonce) }
+                output.orFail { () throws(TransactionSender.Failure) in try sender.submit(prepared) }
+                nonce = prepared.nonce + 1
+                hashes.append((prepared.signed.hash, identity.deviceID))
+            }
+            for (hash, id) in hashes {
+                guard let receipt = output.orFail({ () throws(TransactionSender.Failure) in try sender.receipt(hash) }) else {
+                    output.fail("no receipt for \(hash.hex) (registering \(id.checksummed)) within \(sender.timeout) s", status: WalletOutput.timedOut)
+                }
+                guard receipt["status"]?.quantity == .one else {
+                    let reason = receipt["failureReason"]?.stringValue.map { ": \($0)" } ?? ""
+                    output.fail("registering \(id.checksummed) failed\(reason) (transaction \(hash.hex))", status: WalletOutput.transactionFailed)
+                }
+            }
+            output.progress("registered \(missing.count) devices")
+            return missing.count
+        }
+
+        func report(_ summary: SimulationSummary, identities: [DeviceIdentity], registered: Int, transport: String) {
+            if json {
+                JSONOutput.print([
+                    "devices": identities.count, "deviceIds": identities.map(\.deviceID.checksummed), "registered": registered,
+                    "transport": transport, "seconds": summary.elapsed, "sent": summary.sent, "accepted": summary.accepted,
+                    "rejected": summary.rejected, "pending": summary.pending, "bufferFull": summary.bufferFull, "rate": summary.rate,
+                    "p50Ms": summary.p50Milliseconds as Any? ?? NSNull(), "p99Ms": summary.p99Milliseconds as Any? ?? NSNull(),
+                ] as [String: Any])
+                return
+            }
+            let rejected = summary.rejected.isEmpty
+                ? "0" : summary.rejected.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            WalletOutput.printFields([
+                ("devices", "\(identities.count) (\(registered) registered now)"), ("transport", transport),
+                ("sent", String(summary.sent)), ("accepted", String(summary.accepted)), ("rejected", rejected),
+                ("undelivered", summary.pending > 0 ? String(summary.pending) : nil),
+                ("buffer full", summary.bufferFull > 0 ? String(summary.bufferFull) : nil),
+                ("rate", String(format: "%.1f accepted/s over %.1f s", summary.rate, summary.elapsed)),
+                ("time to ack", summary.p50Milliseconds.map { String(format: "p50 %.1f ms, p99 %.1f ms", $0, summary.p99Milliseconds ?? 0) }),
+            ])
+        }
+    }
+}
+
+/// Parsing `mote simulate` input.
+enum SimulationInput {
+    /// `host:port`.
+    static func hostPort(_ text: String) throws(WalletInputError) -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65_535).contains(port),
+            colon > text.startIndex
+        else { throw WalletInputError("invalid --mqtt \"\(text.prefix(80))\": expected host:port") }
+        return (String(text[..<colon]), port)
+    }
+}
