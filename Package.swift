@@ -192,7 +192,7 @@ let package = Package(
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
                 "MoteTrie", "MoteTelemetry", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives"]),
+        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives", "MoteTelemetry"]),
         .testTarget(
             name: "MoteMQTTTests",
             dependencies: [

@@ -17,15 +17,15 @@ final class LocalStreamNode {
     let url: String
     let log: URL
 
-    init(in box: Sandbox, rpcURL: String, chainID: UInt64) throws {
-        let port = try LocalDevnet.freePorts(1)[0]
+    init(in box: Sandbox, rpcURL: String, chainID: UInt64, store: String = "memory", port fixed: Int? = nil) throws {
+        let port = try fixed ?? LocalDevnet.freePorts(1)[0]
         url = "http://127.0.0.1:\(port)"
         let config = try box.file(
             "stream.toml",
             """
             chain_id = \(chainID)
             rpc = "\(rpcURL)"
-            store = "memory"
+            store = "\(store)"
 
             [http]
             listen = "127.0.0.1:\(port)"
