@@ -144,7 +144,7 @@ let package = Package(
             name: "MoteNode",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger",
-                "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC",
+                "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC", "MoteStream",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // The command-line interface.

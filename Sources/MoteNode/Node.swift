@@ -8,6 +8,7 @@ import MoteP2P
 import MotePrimitives
 import MoteRPC
 import MoteStorage
+import MoteStream
 import MoteTransactions
 
 /// A trusted node: the ledger, the transaction pool, the consensus state machine with its
@@ -58,6 +59,8 @@ public actor Node {
     /// When this node first had a block for the height being decided (for the finality metric).
     var heightStarted: ContinuousClock.Instant?
     var rpcServer: RPCServer?
+    /// The stream node inside this node (`[stream] enabled`).
+    var streamNode: StreamNode?
     /// The RPC ports bound (HTTP, WebSocket), once `run()` has started the servers.
     public private(set) var rpcPorts: (http: Int, ws: Int?)?
 
@@ -137,6 +140,7 @@ public actor Node {
                 throw NodeConfigError("cannot start the RPC servers on \(config.rpcListen) and \(config.wsListen): \(error)")
             }
         }
+        if config.streamEnabled { try await startStream() }
         let events = p2p.events
         let listener = Task { [weak self] in
             for await event in events {
@@ -158,8 +162,37 @@ public actor Node {
         listener.cancel()
         syncer.cancel()
         for timer in timers.values { timer.cancel() }
+        await streamNode?.shutdown()
         await rpcServer?.shutdown()
         await p2p.shutdown()
+    }
+
+    /// Starts the stream node inside this node: devices are looked up through this node's own
+    /// RPC; a relative SQLite path is in the data directory.
+    func startStream() async throws {
+        guard let ports = rpcPorts else { throw NodeConfigError("[stream] needs [rpc] enabled: devices are looked up through it") }
+        var stream = StreamConfig()
+        stream.chainID = genesis.chainID
+        stream.rpcURL = "http://\(config.rpcListen.host == "0.0.0.0" ? "127.0.0.1" : config.rpcListen.host):\(ports.http)"
+        stream.httpHost = config.streamListen.host
+        stream.httpPort = config.streamListen.port
+        var store = config.streamStore
+        if store.hasPrefix("sqlite:"), !store.dropFirst(7).hasPrefix("/") { store = "sqlite:" + config.datadir + "/" + store.dropFirst(7) }
+        do { stream.store = try StreamConfig.StoreLocation(parsing: store) } catch { throw NodeConfigError("stream.store: \(error)") }
+        if let broker = config.streamMQTTBroker {
+            var mqtt = StreamConfig.MQTTBroker(host: broker.host, port: broker.port)
+            mqtt.clientID = "mote-stream-\(config.name)"
+            stream.mqtt = mqtt
+        }
+        do {
+            let node = try await StreamNode.open(config: stream)
+            let port = try await node.start()
+            streamNode = node
+            output("node \(config.name): stream http://\(config.streamListen.host):\(port)/v1/telemetry"
+                + (config.streamMQTTBroker.map { ", MQTT broker \($0)" } ?? ""))
+        } catch {
+            throw NodeConfigError("cannot start the stream node on \(config.streamListen): \(error)")
+        }
     }
 
     /// The newest finalized height.

@@ -1,5 +1,6 @@
 import Foundation
 import MoteRPC
+import MoteStream
 import TOMLKit
 
 /// A node's configuration, read from a TOML file (documented in docs/CONFIG.md). Every field
@@ -28,6 +29,15 @@ public struct NodeConfig: Equatable, Sendable {
     public var rpcListen = HostPort(host: "127.0.0.1", port: 8_545)
     public var wsListen = HostPort(host: "127.0.0.1", port: 8_546)
     public var rpcLimits = RPCLimits()
+
+    /// `[stream]`: a stream node inside this node (docs/STREAM.md), reading devices through this
+    /// node's RPC; off by default (`mote stream` runs one as its own process).
+    public var streamEnabled = false
+    public var streamListen = HostPort(host: "127.0.0.1", port: 8_600)
+    /// `sqlite:PATH` (relative to the data directory), `postgres://…` or `memory`.
+    public var streamStore = "sqlite:stream.db"
+    /// The MQTT broker to take telemetry from, if any.
+    public var streamMQTTBroker: HostPort?
 
     /// `[consensus]`, in milliseconds.
     public var blockIntervalMs: UInt64 = 5_000
@@ -81,7 +91,7 @@ public struct NodeConfig: Equatable, Sendable {
             throw NodeConfigError("TOML: \(error)")
         }
         var config = NodeConfig()
-        let sections: Set<String> = ["node", "delegate", "p2p", "rpc", "consensus", "pool"]
+        let sections: Set<String> = ["node", "delegate", "p2p", "rpc", "stream", "consensus", "pool"]
         for key in table.keys where !sections.contains(key) {
             throw NodeConfigError("unknown section or key \"\(key.prefix(64))\"")
         }
@@ -117,6 +127,15 @@ public struct NodeConfig: Equatable, Sendable {
         limits.maxFilters = try rpc.int("max_filters", in: 1...100_000) ?? limits.maxFilters
         limits.requestsPerSecond = try rpc.int("requests_per_second", in: 1...1_000_000) ?? limits.requestsPerSecond
         config.rpcLimits = limits
+
+        let stream = try Section(table, "stream", ["enabled", "listen", "store", "mqtt_broker"])
+        config.streamEnabled = try stream.bool("enabled") ?? config.streamEnabled
+        if let listen = try stream.string("listen") { config.streamListen = try HostPort(parsing: listen) }
+        if let store = try stream.string("store") {
+            do { _ = try StreamConfig.StoreLocation(parsing: store) } catch { throw NodeConfigError("stream.store: \(error)") }
+            config.streamStore = store
+        }
+        if let broker = try stream.string("mqtt_broker") { config.streamMQTTBroker = try HostPort(parsing: broker) }
 
         let consensus = try Section(
             table, "consensus", ["block_interval_ms", "propose_timeout_ms", "vote_timeout_ms", "round_timeout_delta_ms"])
@@ -165,6 +184,9 @@ public struct NodeConfig: Equatable, Sendable {
             "max_log_results = \(rpcLimits.maxLogResults)", "max_connections = \(rpcLimits.maxConnections)",
             "max_subscriptions = \(rpcLimits.maxSubscriptions)", "max_filters = \(rpcLimits.maxFilters)",
             "requests_per_second = \(rpcLimits.requestsPerSecond)",
+            "", "[stream]", "enabled = \(streamEnabled)", "listen = \(quoted(streamListen.description))",
+            "store = \(quoted(streamStore))",
+        ] + (streamMQTTBroker.map { ["mqtt_broker = \(quoted($0.description))"] } ?? []) + [
             "", "[consensus]", "block_interval_ms = \(blockIntervalMs)", "propose_timeout_ms = \(proposeTimeoutMs)",
             "vote_timeout_ms = \(voteTimeoutMs)", "round_timeout_delta_ms = \(roundTimeoutDeltaMs)",
             "", "[pool]", "capacity = \(poolCapacity)", "account_capacity = \(poolAccountCapacity)", "",

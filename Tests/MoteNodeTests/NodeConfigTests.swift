@@ -19,6 +19,10 @@ import Testing
         config.rpcEnabled = false
         config.rpcLimits.maxBatch = 7
         config.rpcLimits.requestsPerSecond = 20
+        config.streamEnabled = true
+        config.streamListen = .init(host: "127.0.0.1", port: 9_600)
+        config.streamStore = "memory"
+        config.streamMQTTBroker = .init(host: "127.0.0.1", port: 1_883)
         #expect(try NodeConfig(toml: config.toml) == config)
     }
 
@@ -64,6 +68,8 @@ import Testing
         ("[rpc]\nenabled = 1", "rpc.enabled must be true or false"),
         ("[rpc]\nws_listen = \"x\"", "not host:port"),
         ("[rpc]\nmax_body = 5", "unknown key rpc.max_body"),
+        ("[stream]\nstore = \"redis:x\"", "stream.store"),
+        ("[stream]\nmqtt_broker = \"nope\"", "not host:port"),
     ])
     func badFilesAreRefusedWithTheirReason(text: String, reason: String) {
         #expect {
