@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
+        .library(name: "MoteWitness", targets: ["MoteWitness"]),
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
         .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
         .library(name: "MoteStream", targets: ["MoteStream"]),
@@ -73,6 +74,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Proof of Assignment: VRF sortition of block witnesses.
+        .target(name: "MoteWitness", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // Ethereum transactions: legacy, EIP-2930, EIP-1559.
         .target(name: "MoteTransactions", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The Merkle Patricia Trie (Ethereum-compatible), with proofs.
@@ -183,6 +186,7 @@ let package = Package(
             ]),
         .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
         .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteWitnessTests", dependencies: ["MoteWitness", "MoteCrypto", "MotePrimitives", "MoteTestSupport"]),
         .testTarget(
             name: "MoteStreamStoreTests",
             dependencies: ["MoteStreamStore", "MoteTelemetry", "MotePrimitives", "MoteTestSupport"]),
