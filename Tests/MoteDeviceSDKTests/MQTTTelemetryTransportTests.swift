@@ -47,7 +47,10 @@ import Testing
         let running = Task { await client.run() }
         defer { running.cancel() }
         for n in 1...3 { try client.send(payload: SDKFixture.reading(n)) }
-        try await Task.sleep(for: .milliseconds(500))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while client.lastFailure?.contains("cannot connect") != true, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(client.pendingCount == 3)
         #expect(client.lastFailure?.contains("cannot connect") == true, "\(client.lastFailure ?? "nil")")
     }

@@ -64,7 +64,10 @@ import Testing
         let running = Task { await client.run() }
         defer { running.cancel() }
         for n in 1...5 { try client.send(payload: SDKFixture.reading(n)) }
-        try await Task.sleep(for: .milliseconds(600))
+        let deadline = ContinuousClock.now + .seconds(20)
+        while client.lastFailure?.contains("cannot reach") != true, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(client.pendingCount == 5)
         #expect(client.lastFailure?.contains("cannot reach") == true, "\(client.lastFailure ?? "nil")")
         for n in 6...8 { try client.send(payload: SDKFixture.reading(n)) }
@@ -100,7 +103,11 @@ import Testing
         // The node cannot look devices up (unavailable): the message stays and is retried.
         await f.directory.fail(with: DeviceDirectoryError("chain node down"))
         try client.send(payload: SDKFixture.reading(4))
-        try await Task.sleep(for: .milliseconds(400))
+        // Waits (up to 20 s on a loaded machine) until the client has tried and been refused.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while client.lastFailure?.contains("unavailable") != true, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(client.pendingCount == 1)
         #expect(client.lastFailure?.contains("unavailable") == true, "\(client.lastFailure ?? "nil")")
         await f.directory.fail(with: nil)
