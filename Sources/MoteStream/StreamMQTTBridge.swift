@@ -29,6 +29,8 @@ public final class StreamMQTTBridge: Sendable {
     public let pipeline: IngestPipeline
     public let configuration: MQTTConfiguration
     private let current = NIOLockedValueBox<MQTTClient?>(nil)
+    /// Whether the current connection has its subscriptions (SUBACKs received).
+    private let subscribed = NIOLockedValueBox(false)
     private let counters = NIOLockedValueBox((received: 0, acknowledged: 0))
 
     public init(pipeline: IngestPipeline, configuration: MQTTConfiguration) {
@@ -40,7 +42,9 @@ public final class StreamMQTTBridge: Sendable {
     }
 
     /// "connected" or "disconnected".
-    public var state: String { current.withLockedValue { $0?.isConnected ?? false } ? "connected" : "disconnected" }
+    public var state: String {
+        current.withLockedValue { $0?.isConnected ?? false } && subscribed.withLockedValue { $0 } ? "connected" : "disconnected"
+    }
 
     /// Messages received and acknowledgements published so far.
     public var counts: (received: Int, acknowledged: Int) { counters.withLockedValue { $0 } }
@@ -50,11 +54,13 @@ public final class StreamMQTTBridge: Sendable {
         var backoff: Duration = .milliseconds(250)
         while !Task.isCancelled {
             let client = MQTTClient(configuration: configuration)
+            subscribed.withLockedValue { $0 = false }
             current.withLockedValue { $0 = client }
             do throws(MQTTError) {
                 try await client.connect()
                 let single = try await client.subscribe(Self.telemetryFilter, qos: .atLeastOnce)
                 let batches = try await client.subscribe(Self.batchFilter, qos: .atLeastOnce)
+                subscribed.withLockedValue { $0 = true }
                 backoff = .milliseconds(250)
                 await serve(client, streams: [single, batches])
             } catch {
