@@ -109,7 +109,3 @@ public struct EpochSchedule: Hashable, Sendable {
     }
 }
 
-extension UInt64 {
-    /// Exactly 8 big-endian bytes.
-    var bigEndianBytes8: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: self >> UInt64(56 - 8 * $0)) } }
-}

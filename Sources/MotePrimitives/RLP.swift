@@ -236,4 +236,7 @@ extension UInt64 {
         let count = (64 - leadingZeroBitCount + 7) / 8
         return (0..<count).map { UInt8(truncatingIfNeeded: self >> UInt64(8 * (count - 1 - $0))) }
     }
+
+    /// Exactly 8 big-endian bytes (fixed-width keys and hashed fields).
+    public var bigEndianBytes8: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: self >> UInt64(56 - 8 * $0)) } }
 }

@@ -243,8 +243,9 @@ final class FilterRegistry: Sendable {
 
     func uninstall(_ id: String) -> Bool { entries.withLockedValue { $0.removeValue(forKey: id.lowercased()) != nil } }
 
-    /// The filter's state for a poll (pending hashes are handed over and cleared); nil if unknown or expired.
-    func poll(_ id: String) -> Kind? {
+    /// The filter's state for a poll (with `takePending`, pending hashes are handed over and
+    /// cleared); nil if unknown or expired.
+    func poll(_ id: String, takePending: Bool = true) -> Kind? {
         let now = ContinuousClock.now
         return entries.withLockedValue { entries in
             let id = id.lowercased()
@@ -254,7 +255,7 @@ final class FilterRegistry: Sendable {
                 return nil
             }
             entries[id]!.lastPoll = now
-            if case .pending = entry.kind { entries[id]!.kind = .pending(hashes: []) }
+            if takePending, case .pending = entry.kind { entries[id]!.kind = .pending(hashes: []) }
             return entry.kind
         }
     }
@@ -272,7 +273,7 @@ final class FilterRegistry: Sendable {
     }
 
     func logFilter(_ id: String) -> LogFilter? {
-        guard case .logs(let filter, _)? = poll(id) else { return nil }
+        guard case .logs(let filter, _)? = poll(id, takePending: false) else { return nil }
         return filter
     }
 }

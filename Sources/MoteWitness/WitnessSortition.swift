@@ -15,9 +15,7 @@ import MotePrimitives
 public enum WitnessSortition {
     /// The VRF input (alpha) for a block.
     public static func vrfInput(seed: Hash32, height: UInt64) -> [UInt8] {
-        var alpha = Array("mote witness".utf8) + seed.bytes
-        for shift in stride(from: 56, through: 0, by: -8) { alpha.append(UInt8(truncatingIfNeeded: height >> UInt64(shift))) }
-        return alpha
+        Array("mote witness".utf8) + seed.bytes + height.bigEndianBytes8
     }
 
     /// Whether a VRF output assigns its device, given the device's weight, the pool's total

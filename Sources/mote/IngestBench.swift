@@ -35,14 +35,8 @@ struct IngestBench: ParsableCommand {
     }
 
     func run() throws {
-        let semaphore = DispatchSemaphore(value: 0)
-        let box = ResultBox()
-        Task {
-            do { try await runAsync() } catch { box.error = error }
-            semaphore.signal()
-        }
-        semaphore.wait()
-        if let error = box.error { JSONOutput.fail("\(error)") }
+        let command = self
+        do { try runBlocking { try await command.runAsync() } } catch { JSONOutput.fail("\(error)") }
     }
 
     func runAsync() async throws {

@@ -40,7 +40,7 @@ struct StakingBook {
     /// The bucket `id`, which `caller` must own.
     func ownedBucket(_ id: UInt64, by caller: Address) throws(SystemContractRevert) -> StakeBucket {
         guard let bucket = try bucket(id) else { throw SystemContractRevert("no bucket \(id)") }
-        guard bucket.owner == caller else { throw SystemContractRevert("bucket \(id) belongs to \(bucket.owner.checksummedText)") }
+        guard bucket.owner == caller else { throw SystemContractRevert("bucket \(id) belongs to \(bucket.owner.checksummed)") }
         return bucket
     }
 
@@ -159,9 +159,4 @@ struct StakingBook {
         (1...20).contains(name.utf8.count)
             && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d || $0 == 0x5f }
     }
-}
-
-extension Address {
-    /// EIP-55 text for messages.
-    var checksummedText: String { checksummed }
 }

@@ -215,6 +215,3 @@ struct ContractStorage {
     }
 }
 
-extension UInt64 {
-    var bigEndianBytes8: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: self >> (56 - 8 * UInt64($0))) } }
-}
