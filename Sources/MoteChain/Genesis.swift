@@ -139,6 +139,26 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
     /// The longest retention a device owner may set.
     public static let maxRetentionDays: UInt32 = 3_650
 
+    // Proof of Assignment: block witnesses (docs/WITNESSING.md).
+    /// Witnesses expected to be assigned per block (w).
+    public var expectedWitnesses: UInt64 = 16
+    /// Accepted attestations of one hash that make a block witnessed (t).
+    public var witnessThreshold: UInt64 = 10
+    /// Paid to a witness's owner per accepted attestation, from the WitnessPool's balance.
+    public var attestationReward: UInt256Text = UInt256Text(UInt256(10_000_000_000_000_000))
+    /// Blocks an incoherent witness stays out of the pool.
+    public var blacklistBlocks: UInt64 = 17_280
+    /// A new witness's reputation (its weight in the sortition).
+    public var reputationStart: UInt64 = 100
+    /// Reputation gained per accepted attestation.
+    public var reputationGain: UInt64 = 1
+    /// Reputation lost per incoherent attestation (never below 1).
+    public var reputationPenalty: UInt64 = 50
+    /// The highest reputation.
+    public var maxReputation: UInt64 = 1_000
+    /// How many blocks back an attestation may be included: heights [h − window, h − 1] in block h.
+    public var attestationWindow: UInt64 = 120
+
     /// 10^18 wei.
     public static let mote = UInt256(1_000_000_000_000_000_000)
 
@@ -172,6 +192,15 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
         reporterSharePercent = try c.decodeIfPresent(UInt64.self, forKey: .reporterSharePercent) ?? reporterSharePercent
         deviceActivationFee = try c.decodeIfPresent(UInt256Text.self, forKey: .deviceActivationFee) ?? deviceActivationFee
         defaultRetentionDays = try c.decodeIfPresent(UInt32.self, forKey: .defaultRetentionDays) ?? defaultRetentionDays
+        expectedWitnesses = try c.decodeIfPresent(UInt64.self, forKey: .expectedWitnesses) ?? expectedWitnesses
+        witnessThreshold = try c.decodeIfPresent(UInt64.self, forKey: .witnessThreshold) ?? witnessThreshold
+        attestationReward = try c.decodeIfPresent(UInt256Text.self, forKey: .attestationReward) ?? attestationReward
+        blacklistBlocks = try c.decodeIfPresent(UInt64.self, forKey: .blacklistBlocks) ?? blacklistBlocks
+        reputationStart = try c.decodeIfPresent(UInt64.self, forKey: .reputationStart) ?? reputationStart
+        reputationGain = try c.decodeIfPresent(UInt64.self, forKey: .reputationGain) ?? reputationGain
+        reputationPenalty = try c.decodeIfPresent(UInt64.self, forKey: .reputationPenalty) ?? reputationPenalty
+        maxReputation = try c.decodeIfPresent(UInt64.self, forKey: .maxReputation) ?? maxReputation
+        attestationWindow = try c.decodeIfPresent(UInt64.self, forKey: .attestationWindow) ?? attestationWindow
     }
 }
 
@@ -247,7 +276,11 @@ extension Genesis {
             parameters.foundationBonusDelegates >= 0, parameters.productivityThresholdPercent <= 100,
             parameters.probationVoteDiscountPercent <= 100, parameters.slashPercent <= 100, parameters.reporterSharePercent <= 100,
             parameters.probationEpochs <= 1_000_000,
-            (1...ProtocolParameters.maxRetentionDays).contains(parameters.defaultRetentionDays)
+            (1...ProtocolParameters.maxRetentionDays).contains(parameters.defaultRetentionDays),
+            (1...1_000).contains(parameters.expectedWitnesses), (1...1_000).contains(parameters.witnessThreshold),
+            parameters.blacklistBlocks <= 100_000_000, (1...1_000_000).contains(parameters.maxReputation),
+            (1...parameters.maxReputation).contains(parameters.reputationStart), parameters.reputationGain <= parameters.maxReputation,
+            parameters.reputationPenalty <= parameters.maxReputation, (1...100_000).contains(parameters.attestationWindow)
         else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(

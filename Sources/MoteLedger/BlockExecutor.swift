@@ -44,10 +44,12 @@ public struct BlockExecutor: Sendable {
         public var burned: UInt256
     }
 
-    /// Applies `signed` on top of `state`, after `cumulativeGasUsed` gas of the same block.
+    /// Applies `signed` on top of `state`, after `cumulativeGasUsed` gas of the same block;
+    /// system contracts read the committed chain through `chain`.
     /// On a `TransactionFailure` the state is unchanged.
     public func apply(
-        _ signed: SignedTransaction, to state: WorldState, context: BlockContext, cumulativeGasUsed: UInt64
+        _ signed: SignedTransaction, to state: WorldState, context: BlockContext, cumulativeGasUsed: UInt64,
+        chain: any ChainHistory = NoChainHistory()
     ) throws(LedgerError) -> Result<Applied, TransactionFailure> {
         let tx = signed.transaction
         guard let recipient = tx.to else {
@@ -106,7 +108,7 @@ public struct BlockExecutor: Sendable {
         let intrinsic = intrinsicGas
         let checkpoint = state.checkpoint
         let (executionGas, logs, failure) = run(
-            signed, recipient: recipient, state: state, block: context, gasLimit: tx.gasLimit - intrinsic)
+            signed, recipient: recipient, state: state, block: context, gasLimit: tx.gasLimit - intrinsic, chain: chain)
         if failure != nil { state.revert(to: checkpoint) }
 
         // Refund unused gas; burn the base fee; pay the tip.
@@ -124,7 +126,8 @@ public struct BlockExecutor: Sendable {
 
     /// Moves the value and runs the system contract, if the recipient is one.
     private func run(
-        _ signed: SignedTransaction, recipient: Address, state: WorldState, block: BlockContext, gasLimit: UInt64
+        _ signed: SignedTransaction, recipient: Address, state: WorldState, block: BlockContext, gasLimit: UInt64,
+        chain: any ChainHistory
     ) -> (gas: UInt64, logs: [Log], failure: String?) {
         let tx = signed.transaction
         do throws(SystemContractRevert) {
@@ -135,7 +138,7 @@ public struct BlockExecutor: Sendable {
         guard let contract = contracts.contract(at: recipient) else { return (0, [], nil) }
         let context = SystemCallContext(
             caller: signed.sender, value: tx.value, height: block.height, timestamp: block.timestamp,
-            canWrite: true, address: recipient, state: state, gasLimit: gasLimit)
+            canWrite: true, address: recipient, state: state, gasLimit: gasLimit, chain: chain)
         do throws(SystemContractRevert) {
             _ = try Self.run(contract, calldata: tx.data, context: context)
         } catch {

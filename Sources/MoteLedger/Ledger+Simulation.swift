@@ -43,7 +43,7 @@ extension Ledger {
         }
         let context = SystemCallContext(
             caller: from, value: value, height: head.height + 1, timestamp: headHeader.timestamp, canWrite: true, address: to,
-            state: state, gasLimit: gasLimit - intrinsic)
+            state: state, gasLimit: gasLimit - intrinsic, chain: history)
         do throws(SystemContractRevert) {
             let output = try BlockExecutor.run(contract, calldata: data, context: context)
             return Simulation(gasUsed: intrinsic + context.gasUsed, output: output, revert: nil)

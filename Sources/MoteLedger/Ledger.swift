@@ -270,6 +270,11 @@ public final class Ledger {
                 .uint(p.slashPercent), .uint(p.reporterSharePercent),
             ]),
             .list([.uint(p.deviceActivationFee.value), .uint(UInt64(p.defaultRetentionDays))]),
+            .list([
+                .uint(p.expectedWitnesses), .uint(p.witnessThreshold), .uint(p.attestationReward.value), .uint(p.blacklistBlocks),
+                .uint(p.reputationStart), .uint(p.reputationGain), .uint(p.reputationPenalty), .uint(p.maxReputation),
+                .uint(p.attestationWindow),
+            ]),
         ])
         return Keccak256.hash(RLP.encode(item))
     }
@@ -315,6 +320,7 @@ public final class Ledger {
             height: head.height + 1, timestamp: Swift.max(timestamp, headHeader.timestamp), feeRecipient: producer,
             baseFee: nextBaseFee, gasLimit: headHeader.gasLimit)
         let state = headState()
+        let history = self.history
         try state.prefetch(Self.touchedAccounts(candidates, producer: producer))
         var included: [SignedTransaction] = []
         var receipts: [Receipt] = []
@@ -322,7 +328,7 @@ public final class Ledger {
         var gasUsed: UInt64 = 0
         var burned = UInt256.zero
         for tx in candidates {
-            switch try executor.apply(tx, to: state, context: context, cumulativeGasUsed: gasUsed) {
+            switch try executor.apply(tx, to: state, context: context, cumulativeGasUsed: gasUsed, chain: history) {
             case .success(let applied):
                 included.append(tx)
                 receipts.append(applied.receipt)
@@ -375,12 +381,13 @@ public final class Ledger {
             height: header.height, timestamp: header.timestamp, feeRecipient: header.producer, baseFee: header.baseFee,
             gasLimit: header.gasLimit)
         let state = headState()
+        let history = self.history
         try state.prefetch(Self.touchedAccounts(block.transactions, producer: header.producer))
         var receipts: [Receipt] = []
         var gasUsed: UInt64 = 0
         var burned = UInt256.zero
         for (i, tx) in block.transactions.enumerated() {
-            switch try executor.apply(tx, to: state, context: context, cumulativeGasUsed: gasUsed) {
+            switch try executor.apply(tx, to: state, context: context, cumulativeGasUsed: gasUsed, chain: history) {
             case .success(let applied):
                 receipts.append(applied.receipt)
                 gasUsed = applied.receipt.cumulativeGasUsed
@@ -473,7 +480,7 @@ public final class Ledger {
         let state = headState()
         let context = SystemCallContext(
             caller: from, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: true, address: to,
-            state: state, gasLimit: gasLimit)
+            state: state, gasLimit: gasLimit, chain: history)
         do { return .success(try BlockExecutor.run(contract, calldata: data, context: context)) } catch { return .failure(error) }
     }
 }

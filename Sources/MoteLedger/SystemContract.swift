@@ -64,6 +64,22 @@ public struct SystemContractRevert: Error, Equatable, Sendable, CustomStringConv
     public var description: String { reason }
 }
 
+/// The finalized chain as system contracts may read it: canonical block hashes and epoch
+/// seeds, only of blocks committed before the running one, so every node sees the same.
+public protocol ChainHistory {
+    /// The canonical hash of the committed block at `height`; nil above the newest one.
+    func blockHash(atHeight height: UInt64) -> Hash32?
+    /// The seed of `epoch` (≥ 1), nil while it is not yet fixed by the committed chain.
+    func epochSeed(ofEpoch epoch: UInt64) -> Hash32?
+}
+
+/// A chain with no history (genesis building, tests of contracts that do not read it).
+public struct NoChainHistory: ChainHistory {
+    public init() {}
+    public func blockHash(atHeight height: UInt64) -> Hash32? { nil }
+    public func epochSeed(ofEpoch epoch: UInt64) -> Hash32? { nil }
+}
+
 /// What a system contract can see and do during one call. Every operation is metered.
 public final class SystemCallContext {
     /// Who called (the transaction's sender, or `eth_call`'s `from`).
@@ -77,6 +93,8 @@ public final class SystemCallContext {
     public let canWrite: Bool
     /// The contract's address.
     public let address: Address
+    /// The committed chain before this block (read-only, deterministic).
+    public let chain: any ChainHistory
 
     let state: WorldState
     private(set) var gasUsed: UInt64 = 0
@@ -96,8 +114,9 @@ public final class SystemCallContext {
     }
 
     init(caller: Address, value: UInt256, height: UInt64, timestamp: UInt64, canWrite: Bool, address: Address,
-         state: WorldState, gasLimit: UInt64) {
+         state: WorldState, gasLimit: UInt64, chain: any ChainHistory = NoChainHistory()) {
         self.caller = caller
+        self.chain = chain
         self.value = value
         self.height = height
         self.timestamp = timestamp
@@ -176,11 +195,11 @@ public struct SystemContracts: Sendable {
 
     public init(_ contracts: [any SystemContract]) { all = contracts }
 
-    /// The contracts every Mote chain has: the node registry, staking, rewarding and the device registry.
+    /// The contracts every Mote chain has: the node registry, staking, rewarding, the device registry and the witness pool.
     public static func standard(_ genesis: Genesis) -> SystemContracts {
         SystemContracts([
             NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
-            DeviceRegistryContract(genesis: genesis),
+            DeviceRegistryContract(genesis: genesis), WitnessPoolContract(genesis: genesis),
         ])
     }
 

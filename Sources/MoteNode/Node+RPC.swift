@@ -54,6 +54,8 @@ struct NodeBackend: RPCBackend {
 
     func producers(ofEpoch epoch: UInt64) async -> [Address]? { await node.rpcProducers(epoch) }
 
+    func epochSeed(ofEpoch epoch: UInt64) async -> Hash32? { await node.rpcEpochSeed(epoch) }
+
     func nodeInfo() async -> RPCNodeInfo { await node.rpcNodeInfo() }
 }
 
@@ -102,6 +104,12 @@ extension Node {
     }
 
     func rpcProducers(_ epoch: UInt64) -> [Address]? { try? ledger.producers(ofEpoch: epoch) }
+
+    /// The seed of `epoch`, once the committed chain fixes it (the previous epoch has ended).
+    func rpcEpochSeed(_ epoch: UInt64) -> Hash32? {
+        guard epoch >= 1, epoch == 1 || ledger.schedule.lastHeight(ofEpoch: epoch - 1) <= ledger.head.height else { return nil }
+        return try? ledger.seed(ofEpoch: epoch)
+    }
 
     func rpcNodeInfo() -> RPCNodeInfo {
         let ports = rpcPorts

@@ -34,6 +34,8 @@ public protocol RPCBackend: Sendable {
     func chainInfo() async -> RPCChainInfo
     /// The block producers of `epoch` in proposer order, once known.
     func producers(ofEpoch epoch: UInt64) async -> [Address]?
+    /// The seed of `epoch` (witness sortition, producer order), once the committed chain fixes it.
+    func epochSeed(ofEpoch epoch: UInt64) async -> Hash32?
     func nodeInfo() async -> RPCNodeInfo
 }
 

@@ -99,6 +99,8 @@ struct DevnetCommand: ParsableCommand {
             for key in testKeys { alloc[key.address.checksummed] = ["balance": "1000000000000000000000000"] }
             // The reward fund: 1,000,000 MOTE.
             alloc[RewardingContract.address.checksummed] = ["balance": "1000000000000000000000000"]
+            // The witness pool's fund (attestation rewards): 100,000 MOTE.
+            alloc[WitnessPoolContract.address.checksummed] = ["balance": "100000000000000000000000"]
             for i in 0..<nodes {
                 let folder = root + "/node-\(i)"
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

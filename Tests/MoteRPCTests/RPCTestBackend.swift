@@ -87,6 +87,13 @@ final class TestChain: RPCBackend, @unchecked Sendable {
 
     func producers(ofEpoch epoch: UInt64) async -> [Address]? { try? lock.withLock { try ledger.producers(ofEpoch: epoch) } }
 
+    func epochSeed(ofEpoch epoch: UInt64) async -> Hash32? {
+        lock.withLock {
+            guard epoch >= 1, epoch == 1 || ledger.schedule.lastHeight(ofEpoch: epoch - 1) <= ledger.head.height else { return nil }
+            return try? ledger.seed(ofEpoch: epoch)
+        }
+    }
+
     func nodeInfo() async -> RPCNodeInfo {
         RPCNodeInfo(name: "test", delegate: nil, p2pListen: "127.0.0.1:0", httpListen: "127.0.0.1:0", wsListen: "127.0.0.1:0")
     }

@@ -10,7 +10,8 @@ import MotePrimitives
 /// - after the last block of an epoch: every producer below the productivity threshold goes
 ///   on probation and gets no epoch reward; the epoch reward is split by votes among the
 ///   other consensus delegates, the top `foundationBonusDelegates` get the foundation bonus;
-///   then the next epoch's delegates are elected and stored.
+///   then the next epoch's delegates are elected and stored, and the witness pool's weights
+///   for the next epoch are fixed (`WitnessEpochs`).
 ///
 /// Rewards are paid from the fund (the Rewarding contract's balance) while it lasts.
 enum EpochTransition {
@@ -74,6 +75,7 @@ enum EpochTransition {
         }
 
         try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
+        try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, firstHeight: height + 1)
     }
 
     /// The consensus delegates of `epoch`: qualified candidates (self-stake at least the

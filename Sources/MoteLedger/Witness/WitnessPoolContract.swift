@@ -1,0 +1,310 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteWitness
+
+/// The witness pool at 0x…4d4f54450006: Proof of Assignment's devices and trusted nodes that
+/// witness blocks (docs/WITNESSING.md).
+///
+/// A witness joins with an Ed25519 witness key (also its ECVRF key) and a possession proof;
+/// its weight in the sortition is its reputation, fixed per epoch at the epoch's start.
+/// `submitAttestations` checks each attestation on its own: a valid one pays the witness's
+/// owner `attestationReward` from this contract's balance and builds reputation; an
+/// incoherent one (a hash that is not the canonical block, or a second hash for one height)
+/// blacklists the witness for `blacklistBlocks` and cuts its reputation; anything else is
+/// skipped with `AttestationRejected`. Nothing makes the transaction revert but gas.
+public struct WitnessPoolContract: SystemContract {
+    public static let address = SystemContracts.reservedAddress(6)
+    public var address: Address { Self.address }
+    public let name = "WitnessPool"
+    let genesis: Genesis
+    var parameters: ProtocolParameters { genesis.parameters }
+
+    /// Gas per attestation for the ECVRF verification.
+    public static let vrfVerifyGas: UInt64 = 25_000
+    /// Gas per signature check (the attestation's, or a possession proof).
+    public static let signatureCheckGas: UInt64 = 3_000
+    /// The most attestations one call takes.
+    public static let maxAttestationsPerCall = 256
+    /// The domain tag of a possession proof.
+    public static let possessionTag = Array("MOTE-WITNESS-KEY-V1".utf8)
+
+    public init(genesis: Genesis) { self.genesis = genesis }
+
+    // MARK: ABI
+
+    public static let joinAsDevice = SystemFunction(
+        "joinAsDevice", inputs: [("deviceId", "address"), ("witnessKey", "bytes32"), ("possession", "bytes")], mutating: true)
+    public static let joinAsNode = SystemFunction(
+        "joinAsNode", inputs: [("witnessKey", "bytes32"), ("possession", "bytes")], mutating: true)
+    public static let leavePool = SystemFunction("leavePool", inputs: [("witnessId", "address")], mutating: true)
+    public static let submitAttestations = SystemFunction(
+        "submitAttestations", inputs: [("attestations", "bytes[]")], mutating: true)
+    public static let fundPool = SystemFunction("fundPool", mutating: true, payable: true)
+
+    public static let witnessOutputs: [(String, String)] = [
+        ("kind", "uint8"), ("witnessKey", "bytes32"), ("owner", "address"), ("reputation", "uint64"), ("blacklistedUntil", "uint64"),
+        ("joinedAt", "uint64"), ("accepted", "uint64"), ("incoherent", "uint64"), ("earned", "uint256"), ("active", "bool"),
+    ]
+    public static let witness = SystemFunction("witness", inputs: [("id", "address")], outputs: witnessOutputs, mutating: false)
+    public static let witnessByKey = SystemFunction(
+        "witnessByKey", inputs: [("witnessKey", "bytes32")], outputs: [("id", "address")], mutating: false)
+    public static let witnessCount = SystemFunction("witnessCount", outputs: [("count", "uint256")], mutating: false)
+    public static let witnessAt = SystemFunction("witnessAt", inputs: [("index", "uint256")], outputs: [("id", "address")], mutating: false)
+    public static let epochWeights = SystemFunction(
+        "epochWeights", inputs: [("epoch", "uint64"), ("id", "address")], outputs: [("weight", "uint64"), ("totalWeight", "uint64")],
+        mutating: false)
+    public static let heightStatus = SystemFunction(
+        "heightStatus", inputs: [("height", "uint64")],
+        outputs: [("accepted", "uint32"), ("witnessed", "bool"), ("blockHash", "bytes32")], mutating: false)
+    public static let witnessParameters = SystemFunction(
+        "witnessParameters",
+        outputs: [("expectedWitnesses", "uint64"), ("threshold", "uint64"), ("attestationReward", "uint256"),
+                  ("blacklistBlocks", "uint64"), ("attestationWindow", "uint64")],
+        mutating: false)
+
+    public static let witnessJoined = SystemEvent(
+        "WitnessJoined", [("witnessId", "address", true), ("owner", "address", true), ("kind", "uint8", false), ("witnessKey", "bytes32", false)])
+    public static let witnessLeft = SystemEvent("WitnessLeft", [("witnessId", "address", true), ("owner", "address", true)])
+    public static let poolFunded = SystemEvent("PoolFunded", [("from", "address", true), ("amount", "uint256", false)])
+    public static let attestationAccepted = SystemEvent(
+        "AttestationAccepted",
+        [("witnessId", "address", true), ("height", "uint64", true), ("blockHash", "bytes32", false), ("reward", "uint256", false)])
+    public static let attestationRejected = SystemEvent(
+        "AttestationRejected", [("witnessKey", "bytes32", true), ("height", "uint64", false), ("reason", "string", false)])
+    public static let witnessBlacklisted = SystemEvent(
+        "WitnessBlacklisted", [("witnessId", "address", true), ("untilHeight", "uint64", false), ("reputation", "uint64", false)])
+    public static let blockWitnessed = SystemEvent(
+        "BlockWitnessed", [("height", "uint64", true), ("blockHash", "bytes32", false), ("attestations", "uint32", false)])
+
+    public var functions: [SystemFunction] {
+        [Self.joinAsDevice, Self.joinAsNode, Self.leavePool, Self.submitAttestations, Self.fundPool, Self.witness, Self.witnessByKey,
+         Self.witnessCount, Self.witnessAt, Self.epochWeights, Self.heightStatus, Self.witnessParameters]
+    }
+
+    public var events: [SystemEvent] {
+        [Self.witnessJoined, Self.witnessLeft, Self.poolFunded, Self.attestationAccepted, Self.attestationRejected,
+         Self.witnessBlacklisted, Self.blockWitnessed]
+    }
+
+    // MARK: Calls
+
+    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context)
+        switch function.name {
+        case "joinAsDevice":
+            let id = try a[0].address()
+            let device = try DeviceBook(context).owned(id, by: context.caller)
+            guard device.status == .active else { throw SystemContractRevert("device \(id.checksummed) is \(device.status)") }
+            try join(id: id, kind: .device, key: try a[1].fixedBytes(), possession: try a[2].bytes(), context: context, book: book)
+            return []
+
+        case "joinAsNode":
+            guard try context.load(NodeRegistryContract.nodeSlot(context.caller), of: SystemContracts.reservedAddress(1)) != nil else {
+                throw SystemContractRevert("\(context.caller.checksummed) is not a node registered in the NodeRegistry")
+            }
+            try join(id: context.caller, kind: .node, key: try a[0].fixedBytes(), possession: try a[1].bytes(), context: context, book: book)
+            return []
+
+        case "leavePool":
+            let id = try a[0].address()
+            var witness = try book.existing(id)
+            guard witness.active else { throw SystemContractRevert("witness \(id.checksummed) is not in the pool") }
+            let owner = try currentOwner(of: witness, context: context)
+            guard owner == context.caller else { throw SystemContractRevert("witness \(id.checksummed) belongs to \(owner.checksummed)") }
+            witness.active = false
+            try book.save(witness)
+            try context.emit(Self.witnessLeft, [.address(id), .address(context.caller)])
+            return []
+
+        case "fundPool":
+            guard !context.value.isZero else { throw SystemContractRevert("send MOTE to fund the pool") }
+            try context.emit(Self.poolFunded, [.address(context.caller), .uint(context.value)])
+            return []
+
+        case "submitAttestations":
+            let items = try a[0].arrayValue()
+            guard !items.isEmpty else { throw SystemContractRevert("no attestations") }
+            guard items.count <= Self.maxAttestationsPerCall else {
+                throw SystemContractRevert("at most \(Self.maxAttestationsPerCall) attestations per call; got \(items.count)")
+            }
+            for item in items {
+                let bytes = try item.bytes()
+                let verdict = try process(bytes, context: context, book: book)
+                if case .rejected(let reason) = verdict {
+                    let key = bytes.count == WitnessAttestation.binaryLength ? Array(bytes[40..<72]) : [UInt8](repeating: 0, count: 32)
+                    let height = bytes.count >= 8 ? bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
+                    try context.emit(Self.attestationRejected, [.fixedBytes(key), .uint(UInt256(height)), .string(reason)])
+                }
+            }
+            return []
+
+        case "witness":
+            let w = try book.existing(try a[0].address())
+            return [
+                .uint(UInt256(UInt64(w.kind.rawValue))), .fixedBytes(w.key), .address(try currentOwner(of: w, context: context)),
+                .uint(UInt256(w.reputation)), .uint(UInt256(w.blacklistedUntil)), .uint(UInt256(w.joinedAt)), .uint(UInt256(w.accepted)),
+                .uint(UInt256(w.incoherent)), .uint(w.earned), .bool(w.active),
+            ]
+        case "witnessByKey":
+            return [.address(try book.witness(byKey: try a[0].fixedBytes()) ?? .zero)]
+        case "witnessCount":
+            return [.uint(UInt256(try book.count()))]
+        case "witnessAt":
+            let index = try a[0].uint256()
+            guard index <= UInt256(UInt64.max), let id = try book.witness(at: index.l0) else {
+                throw SystemContractRevert("no witness at index \(index)")
+            }
+            return [.address(id)]
+        case "epochWeights":
+            let epoch = try a[0].uint64(), id = try a[1].address()
+            return [.uint(UInt256(try book.weight(epoch: epoch, id))), .uint(UInt256(try book.totalWeight(epoch: epoch)))]
+        case "heightStatus":
+            let status = try book.heightStatus(try a[0].uint64())
+            return [.uint(UInt256(UInt64(status.accepted))), .bool(status.witnessed), .fixedBytes(status.blockHash.bytes)]
+        case "witnessParameters":
+            let p = parameters
+            return [.uint(UInt256(p.expectedWitnesses)), .uint(UInt256(p.witnessThreshold)), .uint(p.attestationReward.value),
+                    .uint(UInt256(p.blacklistBlocks)), .uint(UInt256(p.attestationWindow))]
+        default:
+            throw SystemContractRevert("\(name): no function \(function.name)")
+        }
+    }
+
+    /// The bytes a possession proof signs: tag ‖ chainId (8 BE) ‖ witness id ‖ owner.
+    public static func possessionMessage(chainID: UInt64, witnessID: Address, owner: Address) -> [UInt8] {
+        possessionTag + chainID.bigEndianBytes8 + witnessID.bytes + owner.bytes
+    }
+
+    /// A possession proof: the witness key's signature of ``possessionMessage(chainID:witnessID:owner:)``.
+    public static func possessionProof(key: ECVRF.SecretKey, chainID: UInt64, witnessID: Address, owner: Address) -> [UInt8] {
+        let signer = try! Ed25519.PrivateKey(seed: key.seed)
+        return signer.signature(for: possessionMessage(chainID: chainID, witnessID: witnessID, owner: owner)).bytes
+    }
+
+    /// Adds `id` to the pool (or back into it) with a fresh key proven by `possession`.
+    private func join(
+        id: Address, kind: WitnessKind, key: [UInt8], possession: [UInt8], context: SystemCallContext, book: WitnessBook
+    ) throws(SystemContractRevert) {
+        guard (try? ECVRF.PublicKey(bytes: key)) != nil, let edKey = try? Ed25519.PublicKey(bytes: key) else {
+            throw SystemContractRevert("witnessKey is not a valid Ed25519 public key")
+        }
+        guard possession.count == 64, let signature = try? Ed25519.Signature(bytes: possession) else {
+            throw SystemContractRevert("possession is a 64-byte Ed25519 signature; got \(possession.count) bytes")
+        }
+        try context.charge(Self.signatureCheckGas)
+        let message = Self.possessionMessage(chainID: genesis.chainID, witnessID: id, owner: context.caller)
+        guard edKey.isValidSignature(signature, for: message) else {
+            throw SystemContractRevert("possession is not the witness key's signature for \(id.checksummed) joined by \(context.caller.checksummed)")
+        }
+        // A key is bound for good: never reused, even after its witness leaves.
+        guard try book.witness(byKey: key) == nil else { throw SystemContractRevert("witness key \(Hex.encode(key)) is already used") }
+        if var old = try book.witness(id) {
+            guard !old.active else { throw SystemContractRevert("witness \(id.checksummed) is already in the pool") }
+            // Rejoining keeps reputation, counters and any blacklisting.
+            (old.key, old.owner, old.active, old.joinedAt) = (key, context.caller, true, context.height)
+            try book.save(old)
+        } else {
+            try book.add(WitnessRecord(
+                id: id, kind: kind, key: key, owner: context.caller, reputation: parameters.reputationStart, blacklistedUntil: 0,
+                joinedAt: context.height, accepted: 0, incoherent: 0, earned: .zero, active: true))
+        }
+        try book.bind(key: key, to: id)
+        try context.emit(Self.witnessJoined, [.address(id), .address(context.caller), .uint(UInt256(UInt64(kind.rawValue))), .fixedBytes(key)])
+    }
+
+    /// Where a witness's rewards go: a device's current owner, or the node itself.
+    func currentOwner(of witness: WitnessRecord, context: SystemCallContext) throws(SystemContractRevert) -> Address {
+        guard witness.kind == .device else { return witness.owner }
+        return try DeviceBook(context).device(witness.id)?.owner ?? witness.owner
+    }
+
+    /// What became of one attestation.
+    public enum Verdict: Equatable, Sendable {
+        /// Valid: the witness's owner is paid `reward` (0 when the pool is dry).
+        case accepted(reward: UInt256)
+        /// A valid assignment and signature on a hash that is not the finalized block (or a second hash): blacklisted.
+        case incoherent
+        /// Skipped, with the reason.
+        case rejected(String)
+
+        public var isRejected: Bool {
+            if case .rejected = self { return true }
+            return false
+        }
+    }
+
+    /// Checks one attestation and applies its effect (see the type's comment).
+    func process(_ bytes: [UInt8], context: SystemCallContext, book: WitnessBook) throws(SystemContractRevert) -> Verdict {
+        let p = parameters
+        let attestation: WitnessAttestation
+        do { attestation = try WitnessAttestation(binary: bytes) } catch { return .rejected("malformed: \(error.message)") }
+        let h = attestation.height, now = context.height
+        guard h >= 1, h < now, now - h <= p.attestationWindow else {
+            return .rejected("height \(h) is outside the attestation window [\(now > p.attestationWindow ? now - p.attestationWindow : 1), \(now == 0 ? 0 : now - 1)]")
+        }
+        guard let id = try book.witness(byKey: attestation.witnessKey), var witness = try book.witness(id) else {
+            return .rejected("unknown witness key")
+        }
+        guard witness.key == attestation.witnessKey else { return .rejected("the witness has left this key") }
+        guard !witness.isBlacklisted(at: now) else { return .rejected("witness blacklisted until height \(witness.blacklistedUntil)") }
+        if witness.kind == .device, try DeviceBook(context).device(id)?.status != .active { return .rejected("the device is not active") }
+        let epoch = EpochTransition.epoch(ofHeight: h, p)
+        let weight = try book.weight(epoch: epoch, id), total = try book.totalWeight(epoch: epoch)
+        guard weight > 0 else { return .rejected("the witness has no weight in epoch \(epoch)") }
+        guard let seed = context.chain.epochSeed(ofEpoch: epoch) else { return .rejected("the seed of epoch \(epoch) is not known") }
+        guard let canonical = context.chain.blockHash(atHeight: h) else { return .rejected("block \(h) is not known") }
+
+        try context.charge(Self.vrfVerifyGas)
+        guard let publicKey = attestation.vrfPublicKey,
+            let beta = try? ECVRF.verify(
+                publicKey: publicKey, alpha: WitnessSortition.vrfInput(seed: seed, height: h), proof: attestation.vrfProof, suite: .tai)
+        else { return .rejected("invalid VRF proof") }
+        guard WitnessSortition.isAssigned(beta: beta, weight: weight, totalWeight: total, expected: p.expectedWitnesses) else {
+            return .rejected("not assigned to height \(h)")
+        }
+        try context.charge(Self.signatureCheckGas)
+        guard attestation.signatureIsValid(chainID: genesis.chainID) else { return .rejected("bad signature") }
+
+        let previous = try book.attested(id, height: h)
+        if previous == attestation.blockHash { return .rejected("duplicate") }
+        if previous != nil || attestation.blockHash != canonical {
+            // Incoherent: a hash that is not the finalized block, or a second hash for one height.
+            witness.blacklistedUntil = now + p.blacklistBlocks
+            witness.reputation = max(1, witness.reputation > p.reputationPenalty ? witness.reputation - p.reputationPenalty : 1)
+            witness.incoherent += 1
+            try book.save(witness)
+            if previous == nil { try book.setAttested(id, height: h, attestation.blockHash) }
+            try context.emit(Self.witnessBlacklisted, [.address(id), .uint(UInt256(witness.blacklistedUntil)), .uint(UInt256(witness.reputation))])
+            return .incoherent
+        }
+
+        let owner = try currentOwner(of: witness, context: context)
+        let reward = try context.balance(of: Self.address) >= p.attestationReward.value ? p.attestationReward.value : .zero
+        if !reward.isZero { try context.transfer(to: owner, amount: reward) }
+        witness.accepted += 1
+        witness.earned += reward
+        witness.reputation = min(p.maxReputation, witness.reputation + p.reputationGain)
+        try book.save(witness)
+        try book.setAttested(id, height: h, attestation.blockHash)
+        let status = try book.heightStatus(h)
+        let accepted = status.accepted + 1
+        let reached = !status.witnessed && UInt64(accepted) >= p.witnessThreshold
+        try book.setHeightStatus(h, accepted: accepted, witnessed: status.witnessed || reached, blockHash: canonical)
+        try context.emit(Self.attestationAccepted, [.address(id), .uint(UInt256(h)), .fixedBytes(canonical.bytes), .uint(reward)])
+        if reached { try context.emit(Self.blockWitnessed, [.uint(UInt256(h)), .fixedBytes(canonical.bytes), .uint(UInt256(UInt64(accepted)))]) }
+        return .accepted(reward: reward)
+    }
+}
+
+extension ABIValue {
+    func fixedBytes() throws(SystemContractRevert) -> [UInt8] {
+        guard case .fixedBytes(let b) = self else { throw SystemContractRevert("expected fixed bytes") }
+        return b
+    }
+
+    func arrayValue() throws(SystemContractRevert) -> [ABIValue] {
+        guard case .array(let items) = self else { throw SystemContractRevert("expected an array") }
+        return items
+    }
+}
