@@ -18,7 +18,7 @@ struct WitnessCommand: ParsableCommand {
             """,
         subcommands: [Keygen.self, Join.self, Leave.self, Show.self, List.self, Status.self])
 
-    /// A witness key file: the seed as 64 hex digits (optionally 0x-prefixed), as `mote vrf keygen --out` writes it.
+    /// A witness key file: the seed as 0x and 64 hex digits (the 0x optional), as `mote vrf keygen --out` writes it.
     static func loadKey(_ path: String) throws(WalletInputError) -> ECVRF.SecretKey {
         let raw: [UInt8]
         do { raw = try SmallFile.read(path, limit: 4_096) } catch { throw WalletInputError(error.description) }

@@ -29,7 +29,7 @@ import Testing
         #expect(witnessKey.count == 66)
         #expect(try FileManager.default.attributesOfItem(atPath: witnessPath)[.posixPermissions] as? Int == 0o600)
         let seed = try String(contentsOfFile: witnessPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(seed.count == 64)
+        #expect(seed.count == 66 && seed.hasPrefix("0x"))
         let again = try box.mote(["witness", "keygen", "--out", witnessPath])
         #expect(again.status == 1)
 
