@@ -35,6 +35,8 @@ public protocol RPCBackend: Sendable {
     /// The block producers of `epoch` in proposer order, once known.
     func producers(ofEpoch epoch: UInt64) async -> [Address]?
     func nodeInfo() async -> RPCNodeInfo
+    /// Where `mote_submitAttestation` hands attestations; nil on a node that takes none.
+    var attestationIntake: (any AttestationIntake)? { get }
 }
 
 /// A connected peer, for `mote_peers`.
