@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "MoteDeviceSDK",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteMQTT",
+                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteMQTT", "MoteChain", "MoteConsensus", "MoteWitness",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         // The Ethereum-compatible JSON-RPC 2.0 API over HTTP and WebSocket, health and metrics.
@@ -123,6 +123,7 @@ let package = Package(
             name: "MoteRPC",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteTelemetry",
+                "MoteWitness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +149,7 @@ let package = Package(
             name: "MoteNode",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger",
-                "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC", "MoteStream",
+                "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC", "MoteStream", "MoteWitness",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         // The command-line interface.
@@ -156,7 +157,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
-                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteConsensus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -185,7 +186,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
-        .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
+        .testTarget(
+            name: "MoteNodeTests",
+            dependencies: ["MoteNode", "MoteTestSupport", "MoteRPC", "MoteWitness", "MoteCrypto", "MotePrimitives"]),
         .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteWitnessTests", dependencies: ["MoteWitness", "MoteCrypto", "MotePrimitives", "MoteTestSupport"]),
         .testTarget(
@@ -195,7 +198,7 @@ let package = Package(
             name: "MoteRPCTests",
             dependencies: [
                 "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
-                "MoteTrie", "MoteTelemetry", "MoteTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "MoteTrie", "MoteTelemetry", "MoteTestSupport", "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives", "MoteTelemetry"]),
         .testTarget(
@@ -215,6 +218,7 @@ let package = Package(
             name: "MoteDeviceSDKTests",
             dependencies: [
                 "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                "MoteChain", "MoteConsensus", "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
     ],

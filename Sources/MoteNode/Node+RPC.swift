@@ -16,9 +16,11 @@ struct NodeBackend: RPCBackend {
     let store: any ChainStore
     let pool: TransactionPool
     let events: ChainEvents
+    let attestationIntake: (any AttestationIntake)?
 
-    init(node: Node, store: any ChainStore) {
+    init(node: Node, store: any ChainStore, attestationIntake: (any AttestationIntake)? = nil) {
         self.node = node
+        self.attestationIntake = attestationIntake
         genesis = node.genesis
         chainID = node.genesis.chainID
         self.store = store

@@ -61,6 +61,11 @@ public actor Node {
     var rpcServer: RPCServer?
     /// The stream node inside this node (`[stream] enabled`).
     var streamNode: StreamNode?
+    /// Attestations devices sent, waiting for this node's next `submitAttestations` (a
+    /// delegate with an operator key only; set while `run()` runs).
+    var attestationPool: AttestationPool?
+    /// The WitnessPool's parameters, read once (genesis parameters).
+    var witnessParametersCache: WitnessParameters?
     /// The RPC ports bound (HTTP, WebSocket), once `run()` has started the servers.
     public private(set) var rpcPorts: (http: Int, ws: Int?)?
 
@@ -124,9 +129,17 @@ public actor Node {
         output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
             + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
         metrics.height.record(Int64(ledger.head.height))
+        if key != nil {
+            attestationPool = AttestationPool(
+                chainID: genesis.chainID,
+                view: NodeAttestationView(node: self, store: ledger.store, schedule: EpochScheduleView(epochLength: schedule.epochLength)))
+        }
+        defer { attestationPool = nil }
         if config.rpcEnabled {
             let server = RPCServer(
-                service: RPCService(backend: NodeBackend(node: self, store: ledger.store), limits: config.rpcLimits, metrics: metrics),
+                service: RPCService(
+                    backend: NodeBackend(node: self, store: ledger.store, attestationIntake: attestationPool), limits: config.rpcLimits,
+                    metrics: metrics),
                 httpHost: config.rpcListen.host, httpPort: config.rpcListen.port, wsHost: config.wsListen.host,
                 wsPort: config.wsListen.port)
             do {
@@ -437,6 +450,7 @@ public actor Node {
         checked.removeAll()
         _ = try? wal?.prune(belowHeight: height)
         output("finalized \(height) \(blockHash.hex) txs=\(commit.block.transactions.count) round=\(certificate.round)")
+        includeAttestations(after: height)
         // The last block of an epoch: the next epoch's proposer order, from the VRF outputs.
         var next: ValidatorSet? = nil
         let epoch = schedule.epoch(ofHeight: height)

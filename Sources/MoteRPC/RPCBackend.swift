@@ -37,6 +37,8 @@ public protocol RPCBackend: Sendable {
     /// The seed of `epoch` (witness sortition, producer order), once the committed chain fixes it.
     func epochSeed(ofEpoch epoch: UInt64) async -> Hash32?
     func nodeInfo() async -> RPCNodeInfo
+    /// Where `mote_submitAttestation` hands attestations; nil on a node that takes none.
+    var attestationIntake: (any AttestationIntake)? { get }
 }
 
 /// A connected peer, for `mote_peers`.

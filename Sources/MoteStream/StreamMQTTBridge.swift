@@ -12,12 +12,19 @@ import NIOConcurrencyHelpers
 /// - `mote/v1/ack/{deviceId}`: one JSON outcome per message, QoS 1, published after the store
 ///   accepted or refused it.
 ///
+/// - `mote/v1/attest/{witnessKey}`: one 216-byte witness attestation (Proof of Assignment),
+///   forwarded to the chain node's `mote_submitAttestation` when the bridge has a forwarder;
+///   `{witnessKey}` (0x, lowercase hex) must be the attestation's key.
+///
 /// Messages that arrive together are checked together (one `ingest` call); the broker's
 /// PUBACK for each is sent only after `append` returned. The connection is re-made with
 /// backoff whenever it drops, until the task running `run()` is cancelled.
 public final class StreamMQTTBridge: Sendable {
     public static let telemetryFilter = "mote/v1/telemetry/+"
     public static let batchFilter = "mote/v1/batch/+"
+    public static let attestFilter = "mote/v1/attest/+"
+    /// Bytes in a binary witness attestation.
+    public static let attestationLength = 216
 
     /// The topic a device sends single messages on.
     public static func telemetryTopic(_ device: Address) -> String { "mote/v1/telemetry/\(device.hex)" }
@@ -28,12 +35,16 @@ public final class StreamMQTTBridge: Sendable {
 
     public let pipeline: IngestPipeline
     public let configuration: MQTTConfiguration
+    /// Where attestations go; nil: the bridge does not subscribe to them.
+    public let attestations: (any AttestationForwarder)?
+    private let attestationCounters = NIOLockedValueBox((forwarded: 0, accepted: 0, refused: 0))
     private let current = NIOLockedValueBox<MQTTClient?>(nil)
     /// Whether the current connection has its subscriptions (SUBACKs received).
     private let subscribed = NIOLockedValueBox(false)
     private let counters = NIOLockedValueBox((received: 0, acknowledged: 0))
 
-    public init(pipeline: IngestPipeline, configuration: MQTTConfiguration) {
+    public init(pipeline: IngestPipeline, configuration: MQTTConfiguration, attestations: (any AttestationForwarder)? = nil) {
+        self.attestations = attestations
         var configuration = configuration
         configuration.acknowledgesOnDelivery = false
         configuration.maxPacketSize = max(configuration.maxPacketSize, pipeline.limits.maxBatchBytes + 1_024)
@@ -49,6 +60,9 @@ public final class StreamMQTTBridge: Sendable {
     /// Messages received and acknowledgements published so far.
     public var counts: (received: Int, acknowledged: Int) { counters.withLockedValue { $0 } }
 
+    /// Attestations forwarded to the chain node, accepted there, and refused (by the bridge or the node).
+    public var attestationCounts: (forwarded: Int, accepted: Int, refused: Int) { attestationCounters.withLockedValue { $0 } }
+
     /// Connects, subscribes and ingests until cancelled; reconnects with backoff.
     public func run() async {
         var backoff: Duration = .milliseconds(250)
@@ -60,9 +74,11 @@ public final class StreamMQTTBridge: Sendable {
                 try await client.connect()
                 let single = try await client.subscribe(Self.telemetryFilter, qos: .atLeastOnce)
                 let batches = try await client.subscribe(Self.batchFilter, qos: .atLeastOnce)
+                var streams = [single, batches]
+                if attestations != nil { streams.append(try await client.subscribe(Self.attestFilter, qos: .atLeastOnce)) }
                 subscribed.withLockedValue { $0 = true }
                 backoff = .milliseconds(250)
-                await serve(client, streams: [single, batches])
+                await serve(client, streams: streams)
             } catch {
                 await client.disconnect()
             }
@@ -113,8 +129,44 @@ public final class StreamMQTTBridge: Sendable {
         }
     }
 
+    /// Forwards the attestations among `messages` to the chain node (all at once) and
+    /// returns the other messages.
+    func forwardAttestations(_ messages: [MQTTMessage]) async -> [MQTTMessage] {
+        var rest: [MQTTMessage] = []
+        var attestations: [[UInt8]] = []
+        for message in messages {
+            guard MQTTTopic.matches(message.topic, filter: Self.attestFilter) else {
+                rest.append(message)
+                continue
+            }
+            // The topic names the key: bytes 40..<72 of the binary form.
+            let level = message.topic.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            guard self.attestations != nil, message.payload.count == Self.attestationLength,
+                Hex.encode(message.payload[40..<72]) == level
+            else {
+                attestationCounters.withLockedValue { $0.refused += 1 }
+                continue
+            }
+            attestations.append(message.payload)
+        }
+        guard let forwarder = self.attestations, !attestations.isEmpty else { return rest }
+        let outcomes = await withTaskGroup(of: AttestationForwardOutcome.self) { group in
+            for attestation in attestations { group.addTask { await forwarder.forward(attestation) } }
+            var all: [AttestationForwardOutcome] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        attestationCounters.withLockedValue { counts in
+            counts.forwarded += outcomes.count
+            counts.accepted += outcomes.count { $0 == .accepted }
+            counts.refused += outcomes.count { $0 != .accepted }
+        }
+        return rest
+    }
+
     /// Decodes, ingests, and returns the acknowledgements to publish.
     func ingest(_ messages: [MQTTMessage]) async -> [MQTTMessage] {
+        let messages = await forwardAttestations(messages)
         var inputs: [IngestInput] = []
         /// Per input: where its ack goes (nil: nowhere known), and its index in its MQTT message.
         var routes: [(topic: String?, index: Int, preferTopic: Bool)] = []

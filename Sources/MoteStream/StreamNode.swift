@@ -45,7 +45,9 @@ public final class StreamNode: Sendable {
             var mqtt = MQTTConfiguration(host: broker.host, port: broker.port, clientID: broker.clientID)
             mqtt.username = broker.username
             mqtt.password = broker.password.map { Array($0.utf8) }
-            return StreamMQTTBridge(pipeline: pipeline, configuration: mqtt)
+            // Witness attestations go to the chain node this stream node reads devices from.
+            return StreamMQTTBridge(
+                pipeline: pipeline, configuration: mqtt, attestations: URL(string: config.rpcURL).map { RPCAttestationForwarder(url: $0) })
         }
         let bridge = bridge
         http = StreamHTTPServer(pipeline: pipeline, host: config.httpHost, port: config.httpPort, mqttState: { bridge?.state ?? "off" })

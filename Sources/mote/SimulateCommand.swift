@@ -5,6 +5,7 @@ import MoteDeviceSDK
 import MotePrimitives
 import MoteRPC
 import MoteTelemetry
+import MoteWitness
 
 /// `mote simulate …`: simulated devices, to try the system end to end.
 struct SimulateCommand: ParsableCommand {
@@ -37,6 +38,10 @@ struct SimulateCommand: ParsableCommand {
         @OptionGroup var rpc: RPCOptions
         @OptionGroup var fees: FeeOptions
         @OptionGroup var wait: ReceiptWaitOptions
+        @Flag(help: "Micro-mine instead of streaming: join the devices to the witness pool and run their light-client micro-miners.")
+        var microMine = false
+        @Option(help: ArgumentHelp("With --micro-mine: this many devices attest wrong hashes on purpose (to see them punished).", valueName: "K"))
+        var incoherent = 0
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func validate() throws {
@@ -44,6 +49,8 @@ struct SimulateCommand: ParsableCommand {
             guard rate > 0, rate <= 100_000 else { throw ValidationError("--rate must be above 0 and at most 100000") }
             guard (1...86_400).contains(seconds) else { throw ValidationError("--seconds must be in 1...86400") }
             guard DeviceCurve(name: curve) != nil else { throw ValidationError("--curve must be p256, secp256k1 or ed25519") }
+            guard (0...count).contains(incoherent) else { throw ValidationError("--incoherent must be in 0...--count") }
+            guard incoherent == 0 || microMine else { throw ValidationError("--incoherent needs --micro-mine") }
         }
 
         func run() throws {
@@ -75,6 +82,10 @@ struct SimulateCommand: ParsableCommand {
                 }
             }
             let registered = register(identities, model: model, sender: sender, output: output)
+            if microMine {
+                microMine(identities: identities, registered: registered, chainID: chainID, folder: folder, broker: broker, sender: sender, output: output)
+                return
+            }
 
             // Streaming.
             let plan = SimulationPlan(
@@ -126,6 +137,67 @@ struct SimulateCommand: ParsableCommand {
             }
             output.progress("registered \(missing.count) devices")
             return missing.count
+        }
+
+        /// `--micro-mine`: joins the devices to the witness pool, runs their micro-miners for
+        /// --seconds, and reports what they sent and what the chain paid their owner.
+        func microMine(
+            identities: [DeviceIdentity], registered: Int, chainID: UInt64, folder: URL, broker: (host: String, port: Int)?,
+            sender: TransactionSender, output: WalletOutput
+        ) {
+            let fleet = MicroMineFleet(identities: identities, folder: folder, sender: sender, chainID: chainID, output: output)
+            let keys = identities.indices.map(fleet.witnessKey)
+            let joined = fleet.join(keys)
+            let before = identities.map { fleet.record($0.deviceID) }
+            let balanceBefore = output.orFail { () throws(TransactionSender.Failure) in
+                try sender.ask("eth_getBalance", [.string(sender.sender.hex), .string("latest")])
+            }.quantity ?? .zero
+            let statistics = MicroMineFleet.runBlocking(
+                keys: keys, rpcURL: sender.client.url, broker: broker, incoherent: incoherent, seconds: seconds, folder: folder, printsLive: !json)
+            // Attestations sent in the last blocks land a block or two later.
+            Thread.sleep(forTimeInterval: 3)
+            let after = identities.map { fleet.record($0.deviceID) }
+            let head = output.orFail { () throws(TransactionSender.Failure) in try sender.ask("eth_blockNumber") }.quantity64 ?? 0
+            var rows: [[String: Any]] = []
+            var earned = UInt256.zero
+            for (index, identity) in identities.enumerated() {
+                let s = statistics.indices.contains(index) ? statistics[index] : MicroMiner.Statistics()
+                let gain = after[index].earned >= before[index].earned ? after[index].earned - before[index].earned : .zero
+                earned = earned + gain
+                rows.append([
+                    "device": identity.deviceID.checksummed, "witnessKey": Hex.encode(keys[index].publicKey.bytes),
+                    "incoherent": index < incoherent, "verified": s.verified, "assigned": s.assigned, "sent": s.sent,
+                    "acceptedByNode": s.accepted, "rejected": s.rejected, "failures": s.failures, "lastError": s.lastError as Any? ?? NSNull(),
+                    "acceptedOnChain": after[index].accepted - min(after[index].accepted, before[index].accepted),
+                    "incoherentOnChain": after[index].incoherent - min(after[index].incoherent, before[index].incoherent),
+                    "reputation": after[index].reputation, "blacklisted": after[index].blacklistedUntil > head,
+                    "blacklistedUntil": after[index].blacklistedUntil, "earnedWei": gain.description,
+                ])
+            }
+            let totals: [String: Any] = [
+                "devices": identities.count, "registered": registered, "joined": joined, "incoherent": incoherent,
+                "transport": broker.map { "mqtt://\($0.host):\($0.port)" } ?? sender.client.url.absoluteString,
+                "owner": sender.sender.checksummed, "ownerBalanceBefore": balanceBefore.description,
+                "sent": statistics.reduce(0) { $0 + $1.sent }, "acceptedByNode": statistics.reduce(0) { $0 + $1.accepted },
+                "verified": statistics.reduce(0) { $0 + $1.verified }, "assigned": statistics.reduce(0) { $0 + $1.assigned },
+                "acceptedOnChain": rows.reduce(UInt64(0)) { $0 + ($1["acceptedOnChain"] as! UInt64) },
+                "earnedWei": earned.description, "blacklisted": rows.filter { $0["blacklisted"] as! Bool }.count, "witnesses": rows,
+            ]
+            if json {
+                JSONOutput.print(totals)
+                return
+            }
+            WalletOutput.printFields([
+                ("devices", "\(identities.count) (\(registered) registered, \(joined) joined now, \(incoherent) incoherent)"),
+                ("transport", totals["transport"] as? String),
+                ("heights checked", String(totals["verified"] as! Int)),
+                ("assigned", String(totals["assigned"] as! Int)),
+                ("attestations sent", String(totals["sent"] as! Int)),
+                ("accepted by the node", String(totals["acceptedByNode"] as! Int)),
+                ("accepted on chain", String(totals["acceptedOnChain"] as! UInt64)),
+                ("rewards to the owner", Amount.describe(earned)),
+                ("blacklisted", String(totals["blacklisted"] as! Int)),
+            ])
         }
 
         func report(_ summary: SimulationSummary, identities: [DeviceIdentity], registered: Int, transport: String) {

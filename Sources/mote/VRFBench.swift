@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import MoteCrypto
+import MoteNode
+import MotePrimitives
+import MoteWitness
+
+/// `mote bench vrf`: Proof of Assignment's costs. ECVRF proofs (what a device pays to learn
+/// whether it is assigned) and verifications (what every node pays per attestation), on one
+/// core and on all; then attestations per second through a node's intake pre-check and through
+/// the WitnessPool contract's `submitAttestations`.
+struct VRFBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vrf", abstract: "ECVRF proofs and verifications per second; attestations per second through the node's intake and the contract.")
+
+    @Option(help: "Seconds to spend on each measurement (0.1 to 60).") var seconds: Double = 2
+    @Option(help: "Attestations per contract batch (1 to 1000).") var batch: Int = 100
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func validate() throws {
+        guard (0.1...60).contains(seconds) else { throw ValidationError("--seconds must be in 0.1...60") }
+        guard (1...1_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000") }
+    }
+
+    func run() throws {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var rows: [BenchRow] = []
+        func report(_ row: BenchRow) {
+            rows.append(row)
+            if !json { print(row.line(cores: cores)) }
+        }
+        if !json {
+            print("mote bench vrf: \(cores) cores, \(seconds) s per measurement")
+            print(BenchRow.header(cores: cores))
+        }
+        let crypto = BenchCommand.Crypto(seconds: seconds)
+
+        // One key per thread slot; inputs vary by height like a device's per-block evaluation.
+        let keys = (0..<max(cores, 1)).map { i in try! ECVRF.SecretKey(seed: Keccak256.hash(utf8: "bench vrf key \(i)").bytes) }
+        let seed = Keccak256.hash(utf8: "bench epoch seed")
+        let heights = Counter()
+        report(crypto.measureParallel("ECVRF prove (TAI)", unit: "ops/s", cores: cores, scale: 1) {
+            let key = keys[Int(heights.next() % UInt64(keys.count))]
+            let base = heights.next() &* 1_000
+            for i in 0..<20 {
+                blackHole(ECVRF.prove(secretKey: key, alpha: WitnessSortition.vrfInput(seed: seed, height: base + UInt64(i)), suite: .tai))
+            }
+            return 20
+        })
+
+        let proofs = (0..<256).map { i -> (ECVRF.PublicKey, [UInt8], ECVRF.Proof) in
+            let key = keys[i % keys.count]
+            let alpha = WitnessSortition.vrfInput(seed: seed, height: UInt64(i))
+            return (key.publicKey, alpha, ECVRF.prove(secretKey: key, alpha: alpha, suite: .tai))
+        }
+        report(crypto.measureParallel("ECVRF verify (TAI)", unit: "ops/s", cores: cores, scale: 1) {
+            let start = Int(heights.next() % 256)
+            for i in 0..<20 {
+                let (key, alpha, proof) = proofs[(start + i) % proofs.count]
+                precondition((try? ECVRF.verify(publicKey: key, alpha: alpha, proof: proof, suite: .tai)) != nil)
+            }
+            return 20
+        })
+        report(crypto.measureParallel("sortition evaluate (prove+hash)", unit: "ops/s", cores: cores, scale: 1) {
+            let key = keys[Int(heights.next() % UInt64(keys.count))]
+            let base = heights.next() &* 1_000
+            for i in 0..<20 {
+                blackHole(WitnessSortition.evaluate(
+                    key: key, seed: seed, height: base + UInt64(i), weight: 100, totalWeight: 2_000, expected: 8))
+            }
+            return 20
+        })
+
+        report(intakeRow(cores: cores))
+
+        if json {
+            JSONOutput.print(["cores": cores, "seconds": seconds, "results": rows.map { $0.json }])
+        }
+    }
+}
+
+extension BenchCommand.Crypto {
+    /// The crypto bench's measuring helpers with another duration.
+    init(seconds: Double) {
+        self.init()
+        self.seconds = seconds
+    }
+}
+
+/// A shared counter that hands out distinct numbers to parallel measurements.
+final class Counter: @unchecked Sendable {
+    // `@unchecked Sendable`: the value is only touched under the lock.
+    private let lock = NSLock()
+    private var value: UInt64 = 0
+
+    func next() -> UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        value &+= 1
+        return value
+    }
+}
+
+extension VRFBench {
+    /// Attestations per second through a node's intake pre-check (signature, weights, VRF
+    /// verification, dedup), sequentially and from `cores` concurrent submitters.
+    func intakeRow(cores: Int) -> BenchRow {
+        let keys = (0..<64).map { i in try! ECVRF.SecretKey(seed: Keccak256.hash(utf8: "bench witness \(i)").bytes) }
+        let chain = BenchAttestationChain(keys: keys.map(\.publicKey.bytes))
+        let heights = (chain.head - 63)...chain.head
+        var attestations: [WitnessAttestation] = []
+        for key in keys {
+            for height in heights {
+                let proof = ECVRF.prove(secretKey: key, alpha: WitnessSortition.vrfInput(seed: chain.seed, height: height), suite: .tai)
+                attestations.append(WitnessAttestation.make(key: key, chainID: 4_689, height: height, blockHash: chain.seed, proof: proof))
+            }
+        }
+        let all = attestations
+        func measure(concurrency: Int) -> Double {
+            let box = RateBox()
+            try? runBlocking {
+                var rounds = 0
+                let clock = ContinuousClock()
+                let start = clock.now
+                repeat {
+                    // A fresh pool each round: every attestation is new to it.
+                    let pool = AttestationPool(chainID: 4_689, capacity: all.count, view: chain)
+                    await withTaskGroup(of: Void.self) { group in
+                        for worker in 0..<concurrency {
+                            group.addTask {
+                                for index in stride(from: worker, to: all.count, by: concurrency) {
+                                    let verdict = await pool.submit(all[index])
+                                    precondition(verdict.accepted, verdict.reason ?? "")
+                                }
+                            }
+                        }
+                    }
+                    rounds += 1
+                } while clock.now - start < .milliseconds(Int(seconds * 1_000))
+                let elapsed = clock.now - start
+                box.value = Double(rounds * all.count) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            }
+            return box.value
+        }
+        return BenchRow(name: "node intake pre-check", unit: "att/s", oneCore: measure(concurrency: 1), allCores: measure(concurrency: cores))
+    }
+}
+
+/// `@unchecked Sendable`: written by the task before `runBlocking` returns, read after.
+final class RateBox: @unchecked Sendable { var value = 0.0 }
+
+/// A chain for the intake bench: every key has all the weight, so every proof assigns.
+struct BenchAttestationChain: AttestationChainView {
+    let keys: Set<[UInt8]>
+    let head: UInt64 = 100_000
+    let seed = Keccak256.hash(utf8: "bench epoch seed")
+
+    init(keys: [[UInt8]]) { self.keys = Set(keys) }
+
+    func headHeight() async -> UInt64 { head }
+    func epoch(ofHeight height: UInt64) -> UInt64 { 1 }
+    func witnessParameters() async -> WitnessParameters? { WitnessParameters(expectedWitnesses: 1, attestationWindow: 1_000) }
+    func epochSeed(_ epoch: UInt64) async -> Hash32? { seed }
+    func weights(witnessKey: [UInt8], epoch: UInt64) async -> (weight: UInt64, totalWeight: UInt64)? {
+        keys.contains(witnessKey) ? (1, 1) : (0, 1)
+    }
+}
