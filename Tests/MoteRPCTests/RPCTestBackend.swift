@@ -25,6 +25,9 @@ final class TestChain: RPCBackend, @unchecked Sendable {
     var store: any ChainStore { ledger.store }
     var chainID: UInt64 { Self.chainID }
     var clientVersion: String { "Mote/test" }
+    /// The attestation intake `mote_submitAttestation` uses; none unless a test sets one.
+    var intake: (any AttestationIntake)?
+    var attestationIntake: (any AttestationIntake)? { intake }
 
     init(balance: UInt256 = TestChain.ether * 100) throws {
         genesis = Genesis(
