@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
+        .library(name: "MoteApplet", targets: ["MoteApplet"]),
         .library(name: "MoteWitness", targets: ["MoteWitness"]),
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
         .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -64,6 +66,10 @@ let package = Package(
             ]),
         // Devices' keys and signed telemetry envelopes (binary and JSON forms).
         .target(name: "MoteTelemetry", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // MachineFi applets: sandboxed WebAssembly (WasmKit) with fuel, memory and time limits.
+        .target(
+            name: "MoteApplet",
+            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTelemetry", .product(name: "WasmKit", package: "WasmKit")]),
         // The layer-2 telemetry store: one protocol, in-memory, SQLite and PostgreSQL implementations.
         .target(
             name: "MoteStreamStore",
@@ -185,6 +191,12 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteNodeTests", dependencies: ["MoteNode", "MoteTestSupport"]),
+        .testTarget(
+            name: "MoteAppletTests",
+            dependencies: [
+                "MoteApplet", "MotePrimitives", "MoteCrypto", "MoteTestSupport",
+                .product(name: "WAT", package: "WasmKit"),
+            ]),
         .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteWitnessTests", dependencies: ["MoteWitness", "MoteCrypto", "MotePrimitives", "MoteTestSupport"]),
         .testTarget(
