@@ -36,12 +36,14 @@ import Testing
             AppletMessage(sequence: 6, timestamp: 60_000, payload: Array("{\"steps\":2.5}".utf8)),
             AppletMessage(sequence: 7, timestamp: 70_000, payload: []),
         ]
+        let ok: [UInt8] = [1], notOK: [UInt8] = [0]
         let met = try applet.run(messages: messages, params: Self.le64(1100), limits: .standard)
-        #expect(met.result == [1] + Self.le64(1100))
+        #expect(met.result == ok + Self.le64(1100))
         let missed = try applet.run(messages: messages, params: Self.le64(1101), limits: .standard)
-        #expect(missed.result == [0] + Self.le64(1100))
+        #expect(missed.result == notOK + Self.le64(1100))
         // No messages: zero steps; a goal of zero is met.
-        #expect(try applet.run(messages: [], params: Self.le64(0), limits: .standard).result == [1] + Self.le64(0))
+        let empty = try applet.run(messages: [], params: Self.le64(0), limits: .standard)
+        #expect(empty.result == ok + Self.le64(0))
         // Params of the wrong size are the applet's exit code 2.
         #expect(throws: AppletError(.exitCode(2), "run returned 2")) {
             try applet.run(messages: messages, params: [1, 2, 3], limits: .standard)
@@ -50,7 +52,7 @@ import Testing
 
     @Test func temperatureExcursionCountsSecondsOutOfRange() throws {
         let applet = try Self.load("temperature-excursion")
-        let params = withUnsafeBytes(of: Int32(200).littleEndian, Array.init) + withUnsafeBytes(of: Int32(800).littleEndian, Array.init)
+        let params: [UInt8] = Self.le32(UInt32(bitPattern: 200)) + Self.le32(UInt32(bitPattern: 800))
         let messages = [
             Self.thermometer(1, "4.5", at: 0), Self.thermometer(2, "8.01", at: 60),  // out from 60 …
             Self.thermometer(3, "9", at: 90),  // … still out …
@@ -61,11 +63,13 @@ import Testing
             Self.thermometer(8, "1.5e3", at: 240),  // not a reading
         ]
         let lenient = try applet.run(messages: messages, params: params + Self.le32(120), limits: .standard)
-        #expect(lenient.result == [1] + Self.le32(120) + Self.le32(6))
+        let ok: [UInt8] = [1], notOK: [UInt8] = [0]
+        #expect(lenient.result == ok + Self.le32(120) + Self.le32(6))
         let strict = try applet.run(messages: messages, params: params + Self.le32(119), limits: .standard)
-        #expect(strict.result == [0] + Self.le32(120) + Self.le32(6))
+        #expect(strict.result == notOK + Self.le32(120) + Self.le32(6))
         // No readings at all is not "ok".
-        #expect(try applet.run(messages: [], params: params + Self.le32(1000), limits: .standard).result == [0] + Self.le32(0) + Self.le32(0))
+        let none = try applet.run(messages: [], params: params + Self.le32(1000), limits: .standard)
+        #expect(none.result == notOK + Self.le32(0) + Self.le32(0))
     }
 
     @Test func shippedAppletsAreDeterministic() throws {
@@ -79,7 +83,8 @@ import Testing
             } + (0..<500).map { index in
                 Self.thermometer(UInt64(index + 501), "\(Int(generator.next() % 1200) - 200).\(generator.next() % 100)", at: 3500 + UInt64(index) * 7)
             }
-            let params: [UInt8] = name == "step-goal" ? Self.le64(40_000) : [200, 0, 0, 0, 0x20, 3, 0, 0] + Self.le32(600)
+            let coldChain: [UInt8] = Self.le32(200) + Self.le32(800) + Self.le32(600)
+            let params: [UInt8] = name == "step-goal" ? Self.le64(40_000) : coldChain
             let outcomes = try (0..<3).flatMap { _ in
                 [try first.run(messages: messages, params: params, limits: .standard), try second.run(messages: messages, params: params, limits: .standard)]
             }

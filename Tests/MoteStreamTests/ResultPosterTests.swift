@@ -105,8 +105,8 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             chain.state.withLockedValue { $0.projects[1] = (project, code, devices) }
             var settings = settings
             settings.settleSeconds = 5
-            let clock = clock
-            poster = ResultPoster(chain: chain, store: store, settings: settings, clock: { clock.withLockedValue { $0 } })
+            let box = self.clock
+            poster = ResultPoster(chain: chain, store: store, settings: settings, clock: { box.withLockedValue { $0 } })
         }
 
         /// Chain time and this node's clock, in seconds.
@@ -115,7 +115,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             clock.withLockedValue { $0 = seconds * 1000 }
         }
 
-        func store(_ key: DevicePrivateKey, _ sequence: UInt64, steps: Int, at milliseconds: UInt64) async throws {
+        func record(_ key: DevicePrivateKey, _ sequence: UInt64, steps: Int, at milliseconds: UInt64) async throws {
             let envelope = TelemetryEnvelope.signed(
                 by: key, chainID: 4_689, sequence: sequence, timestamp: milliseconds, contentType: "application/json",
                 payload: Array("{\"kind\":\"gps-step-tracker\",\"steps\":\(steps),\"totalSteps\":9}".utf8))
@@ -126,10 +126,10 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
     @Test func postsOneClaimPerDeviceWindowWithTheAppletResultAndTheRoot() async throws {
         let s = try Setup()
         // Messages of the walker: two in window 100, one in 101 (at its very start), one just before 100.
-        try await s.store(s.walker, 1, steps: 1_000, at: 5_999_999)
-        try await s.store(s.walker, 2, steps: 70, at: 6_000_000)
-        try await s.store(s.walker, 3, steps: 40, at: 6_059_999)
-        try await s.store(s.walker, 4, steps: 5, at: 6_060_000)
+        try await s.record(s.walker, 1, steps: 1_000, at: 5_999_999)
+        try await s.record(s.walker, 2, steps: 70, at: 6_000_000)
+        try await s.record(s.walker, 3, steps: 40, at: 6_059_999)
+        try await s.record(s.walker, 4, steps: 5, at: 6_060_000)
 
         // Window 100 is not closed yet: nothing for it.
         s.at(6_059)
@@ -182,7 +182,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         }
         // One message in each of windows 90…100.
         for (index, window) in (90...100).enumerated() {
-            try await s.store(s.walker, UInt64(index + 1), steps: 10, at: UInt64(window) * 60_000 + 1_000)
+            try await s.record(s.walker, UInt64(index + 1), steps: 10, at: UInt64(window) * 60_000 + 1_000)
         }
         s.at(101 * 60 + 10)
         let first = await s.poster.pollOnce()
@@ -200,7 +200,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             $0.projects[1]!.project.params = [1, 2, 3]
             $0.bondTotal = 1_000_000
         }
-        try await s.store(s.walker, 1, steps: 10, at: 6_000_000)
+        try await s.record(s.walker, 1, steps: 10, at: 6_000_000)
         s.at(6_066)
         let first = await s.poster.pollOnce()
         #expect(first.posted.isEmpty)
@@ -216,7 +216,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             $0.projects[1]!.project.appletHash = Hash32.zero
             $0.bondTotal = 1_000_000
         }
-        try await s.store(s.walker, 1, steps: 10, at: 6_000_000)
+        try await s.record(s.walker, 1, steps: 10, at: 6_000_000)
         s.at(6_066)
         let report = await s.poster.pollOnce()
         #expect(report.posted.isEmpty)

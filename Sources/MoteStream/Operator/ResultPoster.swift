@@ -202,7 +202,11 @@ public actor ResultPoster {
         let root = WindowCommitment.root(envelopes.map(WindowCommitment.leaf))
         guard failedInputs[key] != root else { return nil }
         let messages = envelopes.map(AppletMessage.init(envelope:))
-        let outcome = await Self.runOffPool(applet, messages: messages, params: project.params, limits: settings.limits)
+        var outcome = await Self.runOffPool(applet, messages: messages, params: project.params, limits: settings.limits)
+        if case .success(let run) = outcome, run.result.isEmpty {
+            // The registry takes 1 to 256 result bytes; an empty result cannot be posted.
+            outcome = .failure(AppletError(.noResult, "the applet wrote an empty result"))
+        }
         switch outcome {
         case .success(let outcome):
             failedInputs[key] = nil
