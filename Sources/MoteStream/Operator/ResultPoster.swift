@@ -65,6 +65,7 @@ public actor ResultPoster {
     private var pending: [ClaimKey: (hash: Hash32, polls: Int)] = [:]
     private var failedInputs: [ClaimKey: Hash32] = [:]
     private var pendingDeposit: (hash: Hash32, polls: Int)?
+    private var lastPollFailure: String?
     private let countersBox = NIOLockedValueBox(Counters())
 
     /// A pending transaction is forgotten (and its claim retried) after this many polls without a receipt.
@@ -106,8 +107,13 @@ public actor ResultPoster {
         } catch {
             count { $0.pollFailures += 1 }
             report.failures.append("poll: \(error)")
-            logger.warning("result poster: poll failed: \(error)")
+            // The same failure poll after poll (a chain without the registry, a node down) is logged once.
+            if lastPollFailure != error.description { logger.warning("result poster: poll failed: \(error)") }
+            lastPollFailure = error.description
+            return report
         }
+        if lastPollFailure != nil { logger.info("result poster: polling again") }
+        lastPollFailure = nil
         return report
     }
 
