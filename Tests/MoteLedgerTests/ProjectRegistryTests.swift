@@ -1,6 +1,7 @@
 import Foundation
 import MoteApplet
 import MoteChain
+import MoteStorage
 import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
@@ -129,7 +130,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
     static func envelopes(_ key: DevicePrivateKey, _ items: [(sequence: UInt64, timestamp: UInt64, payloadBytes: Int)]) -> [TelemetryEnvelope] {
         items.map {
             TelemetryEnvelope.signed(
-                with: key, chainID: 4_689, sequence: $0.sequence, timestamp: $0.timestamp * 1_000, contentType: "application/json",
+                by: key, chainID: 4_689, sequence: $0.sequence, timestamp: $0.timestamp * 1_000, contentType: "application/json",
                 payload: [UInt8](repeating: 0x61, count: $0.payloadBytes))
         }
     }
