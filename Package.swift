@@ -142,7 +142,7 @@ let package = Package(
         .target(
             name: "MoteStream",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT",
+                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteApplet", "MoteTransactions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -221,6 +221,7 @@ let package = Package(
             name: "MoteStreamTests",
             dependencies: [
                 "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                "MoteApplet", "MoteTransactions",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
