@@ -99,6 +99,7 @@ let package = Package(
             name: "MoteLedger",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus", "MoteTelemetry",
+                "MoteApplet",
             ]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
         .target(

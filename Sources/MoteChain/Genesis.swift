@@ -139,6 +139,14 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
     /// The longest retention a device owner may set.
     public static let maxRetentionDays: UInt32 = 3_650
 
+    // MachineFi projects (docs/MACHINEFI.md).
+    /// The bond a stream operator locks per result it posts (slashed if the result is proven false).
+    public var minimumOperatorBond: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
+    /// Sent with a challenge; returned if the challenge proves the result false, else given to the project's pool.
+    public var challengeDeposit: UInt256Text = UInt256Text(UInt256(10) * ProtocolParameters.mote)
+    /// The share of a slashed bond paid to the challenger, in percent (the rest goes to the project's pool).
+    public var challengerShare: UInt8 = 50
+
     /// 10^18 wei.
     public static let mote = UInt256(1_000_000_000_000_000_000)
 
@@ -172,6 +180,9 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
         reporterSharePercent = try c.decodeIfPresent(UInt64.self, forKey: .reporterSharePercent) ?? reporterSharePercent
         deviceActivationFee = try c.decodeIfPresent(UInt256Text.self, forKey: .deviceActivationFee) ?? deviceActivationFee
         defaultRetentionDays = try c.decodeIfPresent(UInt32.self, forKey: .defaultRetentionDays) ?? defaultRetentionDays
+        minimumOperatorBond = try c.decodeIfPresent(UInt256Text.self, forKey: .minimumOperatorBond) ?? minimumOperatorBond
+        challengeDeposit = try c.decodeIfPresent(UInt256Text.self, forKey: .challengeDeposit) ?? challengeDeposit
+        challengerShare = try c.decodeIfPresent(UInt8.self, forKey: .challengerShare) ?? challengerShare
     }
 }
 
@@ -247,7 +258,8 @@ extension Genesis {
             parameters.foundationBonusDelegates >= 0, parameters.productivityThresholdPercent <= 100,
             parameters.probationVoteDiscountPercent <= 100, parameters.slashPercent <= 100, parameters.reporterSharePercent <= 100,
             parameters.probationEpochs <= 1_000_000,
-            (1...ProtocolParameters.maxRetentionDays).contains(parameters.defaultRetentionDays)
+            (1...ProtocolParameters.maxRetentionDays).contains(parameters.defaultRetentionDays),
+            !parameters.minimumOperatorBond.value.isZero, parameters.challengerShare <= 100
         else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(

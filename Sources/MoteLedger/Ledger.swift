@@ -270,6 +270,7 @@ public final class Ledger {
                 .uint(p.slashPercent), .uint(p.reporterSharePercent),
             ]),
             .list([.uint(p.deviceActivationFee.value), .uint(UInt64(p.defaultRetentionDays))]),
+            .list([.uint(p.minimumOperatorBond.value), .uint(p.challengeDeposit.value), .uint(UInt64(p.challengerShare))]),
         ])
         return Keccak256.hash(RLP.encode(item))
     }

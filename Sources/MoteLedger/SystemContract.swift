@@ -177,10 +177,11 @@ public struct SystemContracts: Sendable {
     public init(_ contracts: [any SystemContract]) { all = contracts }
 
     /// The contracts every Mote chain has: the node registry, staking, rewarding and the device registry.
-    public static func standard(_ genesis: Genesis) -> SystemContracts {
+    /// `appletRuntime` runs MachineFi applets (tests may pass their own).
+    public static func standard(_ genesis: Genesis, appletRuntime: any ProjectAppletRuntime = WasmAppletRuntime()) -> SystemContracts {
         SystemContracts([
             NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
-            DeviceRegistryContract(genesis: genesis),
+            DeviceRegistryContract(genesis: genesis), ProjectRegistryContract(genesis: genesis, runtime: appletRuntime),
         ])
     }
 
