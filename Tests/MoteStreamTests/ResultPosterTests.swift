@@ -25,6 +25,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         var deposits: [UInt256] = []
         var mined = true
         var receipts: [Hash32: Bool] = [:]
+        var reverted: Set<UInt64> = []
     }
 
     let state = NIOLockedValueBox(State())
@@ -43,6 +44,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
     func resultID(project: UInt64, device: Address, window: UInt64) throws(ChainRPCError) -> UInt64 {
         state.withLockedValue { $0.results[Self.key(project, device, window)] ?? 0 }
     }
+    func resultStatus(_ id: UInt64) throws(ChainRPCError) -> UInt8 { state.withLockedValue { $0.reverted.contains(id) ? 4 : 0 } }
     func bond() throws(ChainRPCError) -> (total: UInt256, locked: UInt256) { state.withLockedValue { ($0.bondTotal, $0.bondLocked) } }
     func minimumOperatorBond() throws(ChainRPCError) -> UInt256 { state.withLockedValue { $0.minimum } }
 
@@ -52,7 +54,9 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             guard state.time >= (claim.window + 1) * entry.project.windowSeconds else { return .failure(ChainRPCError(.refused(code: 3), "the window is not closed")) }
             guard entry.devices.contains(claim.deviceID) else { return .failure(ChainRPCError(.refused(code: 3), "the device has not joined")) }
             let key = Self.key(claim.projectID, claim.deviceID, claim.window)
-            guard state.results[key] == nil else { return .failure(ChainRPCError(.refused(code: 3), "already posted")) }
+            if let existing = state.results[key], !state.reverted.contains(existing) {
+                return .failure(ChainRPCError(.refused(code: 3), "already posted"))
+            }
             guard state.bondTotal - state.bondLocked >= state.minimum else { return .failure(ChainRPCError(.refused(code: 3), "bond too small")) }
             state.posted.append(claim)
             let hash = Keccak256.hash(utf8: "post \(state.posted.count)")
@@ -168,8 +172,15 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         // Nothing is posted twice.
         report = await s.poster.pollOnce()
         #expect(report.posted.isEmpty)
+        // A result proven false by a challenge is posted again.
+        s.chain.state.withLockedValue { state in
+            if let id = state.results[FakeProjectChain.key(1, s.walker.publicKey.deviceID, Self.window)] { state.reverted.insert(id) }
+        }
+        report = await s.poster.pollOnce()
+        #expect(report.posted.map(\.window) == [Self.window])
+        #expect(report.posted.first?.messagesRoot == claim.messagesRoot)
         let counters = s.poster.counters
-        #expect(counters.posted == 2 && counters.bondDeposits == 1 && counters.emptyWindows > 0)
+        #expect(counters.posted == 3 && counters.bondDeposits == 1 && counters.emptyWindows > 0)
     }
 
     @Test func aPendingClaimIsNotSentAgainAndTheLookBackIsBounded() async throws {

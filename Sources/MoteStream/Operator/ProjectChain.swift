@@ -73,6 +73,8 @@ public protocol ProjectChain: Sendable {
     func devices(of project: UInt64) async throws(ChainRPCError) -> [Address]
     /// The live result's id for (project, device, window), 0 for none.
     func resultID(project: UInt64, device: Address, window: UInt64) async throws(ChainRPCError) -> UInt64
+    /// A result's status (0 pending, 1 paid, 2 unpaid, 3 noReward, 4 reverted).
+    func resultStatus(_ id: UInt64) async throws(ChainRPCError) -> UInt8
     /// The operator's bond: total and the part locked by unsettled results.
     func bond() async throws(ChainRPCError) -> (total: UInt256, locked: UInt256)
     /// `minimumOperatorBond` from `projectParameters()`.
@@ -108,6 +110,10 @@ public enum ProjectRegistryABI {
     public static let appletOf = function("appletOf(uint64)", "(bytes)")
     public static let projectDevices = function("projectDevices(uint64)", "(address[])")
     public static let resultOf = function("resultOf(uint64,address,uint64)", "(uint64)")
+    public static let result = function(
+        "result(uint64)", "(uint64,address,uint64,bytes,uint32,bytes32,address,uint64,uint64,uint8,uint256)")
+    /// `result(…).status` of a result proven false.
+    public static let revertedStatus: UInt8 = 4
     public static let bondOf = function("bondOf(address)", "(uint256,uint256)")
     public static let projectParameters = function("projectParameters()", "(uint256,uint256,uint8)")
     public static let postResult = function("postResult(uint64,address,uint64,bytes,uint32,bytes32)", "(uint64)")
@@ -174,6 +180,10 @@ public struct RPCProjectChain: ProjectChain {
 
     public func resultID(project: UInt64, device: Address, window: UInt64) async throws(ChainRPCError) -> UInt64 {
         try uint64(try await view(ProjectRegistryABI.resultOf, [.uint(UInt256(project)), .address(device), .uint(UInt256(window))])[0])
+    }
+
+    public func resultStatus(_ id: UInt64) async throws(ChainRPCError) -> UInt8 {
+        UInt8(truncatingIfNeeded: try uint64(try await view(ProjectRegistryABI.result, [.uint(UInt256(id))])[9]))
     }
 
     public func bond() async throws(ChainRPCError) -> (total: UInt256, locked: UInt256) {

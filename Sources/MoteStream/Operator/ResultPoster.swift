@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 
 /// The stream operator's result poster (docs/STREAM.md, docs/APPLETS.md): every poll, for each
 /// project it serves and each joined device, for each closed window of the look-back with no
-/// live result, it reads the window's messages from the store, runs the project's applet,
+/// live result (none, or a reverted one), it reads the window's messages from the store, runs the project's applet,
 /// commits to the messages with ``WindowCommitment`` and sends `postResult`.
 ///
 /// A window is taken up once the chain's latest block is past its end and this node's clock is
@@ -151,7 +151,9 @@ public actor ResultPoster {
                 for device in devices.sorted() {
                     let key = ClaimKey(project: id, device: device, window: window)
                     guard pending[key] == nil else { continue }
-                    guard try await chain.resultID(project: id, device: device, window: window) == 0 else { continue }
+                    // No live result: none yet, or one proven false by a challenge (which may be re-posted).
+                    let existing = try await chain.resultID(project: id, device: device, window: window)
+                    if existing != 0, try await chain.resultStatus(existing) != ProjectRegistryABI.revertedStatus { continue }
                     guard let claim = await claim(for: key, project: project, applet: applet, report: &report) else { continue }
                     if free < minimum {
                         try await topUpBond(minimum: minimum, report: &report)
