@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
         .library(name: "MoteTelemetry", targets: ["MoteTelemetry"]),
+        .library(name: "MoteApplet", targets: ["MoteApplet"]),
         .library(name: "MoteWitness", targets: ["MoteWitness"]),
         .library(name: "MoteStreamStore", targets: ["MoteStreamStore"]),
         .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -64,6 +66,10 @@ let package = Package(
             ]),
         // Devices' keys and signed telemetry envelopes (binary and JSON forms).
         .target(name: "MoteTelemetry", dependencies: ["MotePrimitives", "MoteCrypto"]),
+        // MachineFi applets: sandboxed WebAssembly (WasmKit) with fuel, memory and time limits.
+        .target(
+            name: "MoteApplet",
+            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTelemetry", .product(name: "WasmKit", package: "WasmKit")]),
         // The layer-2 telemetry store: one protocol, in-memory, SQLite and PostgreSQL implementations.
         .target(
             name: "MoteStreamStore",
@@ -93,7 +99,7 @@ let package = Package(
             name: "MoteLedger",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus", "MoteTelemetry",
-                "MoteWitness",
+                "MoteWitness", "MoteApplet",
             ]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
         .target(
@@ -137,7 +143,7 @@ let package = Package(
         .target(
             name: "MoteStream",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT",
+                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteApplet", "MoteTransactions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +195,12 @@ let package = Package(
         .testTarget(
             name: "MoteNodeTests",
             dependencies: ["MoteNode", "MoteTestSupport", "MoteRPC", "MoteWitness", "MoteCrypto", "MotePrimitives"]),
+        .testTarget(
+            name: "MoteAppletTests",
+            dependencies: [
+                "MoteApplet", "MotePrimitives", "MoteCrypto", "MoteTestSupport",
+                .product(name: "WAT", package: "WasmKit"),
+            ]),
         .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteWitnessTests", dependencies: ["MoteWitness", "MoteCrypto", "MotePrimitives", "MoteTestSupport"]),
         .testTarget(
@@ -212,6 +224,7 @@ let package = Package(
             name: "MoteStreamTests",
             dependencies: [
                 "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                "MoteApplet", "MoteTransactions",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(

@@ -139,6 +139,14 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
     /// The longest retention a device owner may set.
     public static let maxRetentionDays: UInt32 = 3_650
 
+    // MachineFi projects (docs/MACHINEFI.md).
+    /// The bond a stream operator locks per result it posts (slashed if the result is proven false).
+    public var minimumOperatorBond: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
+    /// Sent with a challenge; returned if the challenge proves the result false, else given to the project's pool.
+    public var challengeDeposit: UInt256Text = UInt256Text(UInt256(10) * ProtocolParameters.mote)
+    /// The share of a slashed bond paid to the challenger, in percent (the rest goes to the project's pool).
+    public var challengerShare: UInt8 = 50
+
     // Proof of Assignment: block witnesses (docs/WITNESSING.md).
     /// Witnesses expected to be assigned per block (w).
     public var expectedWitnesses: UInt64 = 16
@@ -201,6 +209,9 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
         reputationPenalty = try c.decodeIfPresent(UInt64.self, forKey: .reputationPenalty) ?? reputationPenalty
         maxReputation = try c.decodeIfPresent(UInt64.self, forKey: .maxReputation) ?? maxReputation
         attestationWindow = try c.decodeIfPresent(UInt64.self, forKey: .attestationWindow) ?? attestationWindow
+        minimumOperatorBond = try c.decodeIfPresent(UInt256Text.self, forKey: .minimumOperatorBond) ?? minimumOperatorBond
+        challengeDeposit = try c.decodeIfPresent(UInt256Text.self, forKey: .challengeDeposit) ?? challengeDeposit
+        challengerShare = try c.decodeIfPresent(UInt8.self, forKey: .challengerShare) ?? challengerShare
     }
 }
 
@@ -280,7 +291,8 @@ extension Genesis {
             (1...1_000).contains(parameters.expectedWitnesses), (1...1_000).contains(parameters.witnessThreshold),
             parameters.blacklistBlocks <= 100_000_000, (1...1_000_000).contains(parameters.maxReputation),
             (1...parameters.maxReputation).contains(parameters.reputationStart), parameters.reputationGain <= parameters.maxReputation,
-            parameters.reputationPenalty <= parameters.maxReputation, (1...100_000).contains(parameters.attestationWindow)
+            parameters.reputationPenalty <= parameters.maxReputation, (1...100_000).contains(parameters.attestationWindow),
+            !parameters.minimumOperatorBond.value.isZero, parameters.challengerShare <= 100
         else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(

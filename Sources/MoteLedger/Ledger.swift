@@ -275,6 +275,7 @@ public final class Ledger {
                 .uint(p.reputationStart), .uint(p.reputationGain), .uint(p.reputationPenalty), .uint(p.maxReputation),
                 .uint(p.attestationWindow),
             ]),
+            .list([.uint(p.minimumOperatorBond.value), .uint(p.challengeDeposit.value), .uint(UInt64(p.challengerShare))]),
         ])
         return Keccak256.hash(RLP.encode(item))
     }

@@ -195,11 +195,13 @@ public struct SystemContracts: Sendable {
 
     public init(_ contracts: [any SystemContract]) { all = contracts }
 
-    /// The contracts every Mote chain has: the node registry, staking, rewarding, the device registry and the witness pool.
-    public static func standard(_ genesis: Genesis) -> SystemContracts {
+    /// The contracts every Mote chain has: the node registry, staking, rewarding, the device registry, the witness pool
+    /// and the MachineFi project registry. `appletRuntime` runs MachineFi applets (tests may pass their own).
+    public static func standard(_ genesis: Genesis, appletRuntime: any ProjectAppletRuntime = WasmAppletRuntime()) -> SystemContracts {
         SystemContracts([
             NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
             DeviceRegistryContract(genesis: genesis), WitnessPoolContract(genesis: genesis),
+            ProjectRegistryContract(genesis: genesis, runtime: appletRuntime),
         ])
     }
 

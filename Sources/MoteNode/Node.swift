@@ -192,6 +192,7 @@ public actor Node {
         var store = config.streamStore
         if store.hasPrefix("sqlite:"), !store.dropFirst(7).hasPrefix("/") { store = "sqlite:" + config.datadir + "/" + store.dropFirst(7) }
         do { stream.store = try StreamConfig.StoreLocation(parsing: store) } catch { throw NodeConfigError("stream.store: \(error)") }
+        stream.resultPoster = config.streamOperator
         if let broker = config.streamMQTTBroker {
             var mqtt = StreamConfig.MQTTBroker(host: broker.host, port: broker.port)
             mqtt.clientID = "mote-stream-\(config.name)"

@@ -38,6 +38,8 @@ public struct NodeConfig: Equatable, Sendable {
     public var streamStore = "sqlite:stream.db"
     /// The MQTT broker to take telemetry from, if any.
     public var streamMQTTBroker: HostPort?
+    /// `[stream.operator]`: the MachineFi result poster inside the stream node (docs/APPLETS.md).
+    public var streamOperator: StreamConfig.ResultPosterConfig?
 
     /// `[consensus]`, in milliseconds.
     public var blockIntervalMs: UInt64 = 5_000
@@ -128,7 +130,7 @@ public struct NodeConfig: Equatable, Sendable {
         limits.requestsPerSecond = try rpc.int("requests_per_second", in: 1...1_000_000) ?? limits.requestsPerSecond
         config.rpcLimits = limits
 
-        let stream = try Section(table, "stream", ["enabled", "listen", "store", "mqtt_broker"])
+        let stream = try Section(table, "stream", ["enabled", "listen", "store", "mqtt_broker", "operator"])
         config.streamEnabled = try stream.bool("enabled") ?? config.streamEnabled
         if let listen = try stream.string("listen") { config.streamListen = try HostPort(parsing: listen) }
         if let store = try stream.string("store") {
@@ -136,6 +138,13 @@ public struct NodeConfig: Equatable, Sendable {
             config.streamStore = store
         }
         if let broker = try stream.string("mqtt_broker") { config.streamMQTTBroker = try HostPort(parsing: broker) }
+        if let value = stream.table?["operator"] {
+            guard let section = value.table else { throw NodeConfigError("stream.operator must be a [section]") }
+            do {
+                config.streamOperator = try StreamConfig.resultPoster(
+                    section, name: "stream.operator", timestampToleranceMs: IngestLimits().timestampToleranceMs)
+            } catch { throw NodeConfigError(error.description) }
+        }
 
         let consensus = try Section(
             table, "consensus", ["block_interval_ms", "propose_timeout_ms", "vote_timeout_ms", "round_timeout_delta_ms"])
@@ -166,6 +175,7 @@ public struct NodeConfig: Equatable, Sendable {
         datadir = resolve(datadir)
         operatorKeyFile = operatorKeyFile.map(resolve)
         vrfKeyFile = vrfKeyFile.map(resolve)
+        if let keyFile = streamOperator?.keyFile { streamOperator?.keyFile = resolve(keyFile) }
     }
 
     /// The file as TOML, with every field (for `mote devnet` and as documentation).
@@ -186,7 +196,14 @@ public struct NodeConfig: Equatable, Sendable {
             "requests_per_second = \(rpcLimits.requestsPerSecond)",
             "", "[stream]", "enabled = \(streamEnabled)", "listen = \(quoted(streamListen.description))",
             "store = \(quoted(streamStore))",
-        ] + (streamMQTTBroker.map { ["mqtt_broker = \(quoted($0.description))"] } ?? []) + [
+        ] + (streamMQTTBroker.map { ["mqtt_broker = \(quoted($0.description))"] } ?? [])
+            + (streamOperator.map { poster in
+                let s = poster.settings
+                return [
+                    "", "[stream.operator]", "key_file = \(quoted(poster.keyFile))", "projects = [\(s.projects.map(String.init).joined(separator: ", "))]",
+                    "poll_seconds = \(s.pollSeconds)", "lookback_windows = \(s.lookbackWindows)", "settle_seconds = \(s.settleSeconds)",
+                ] + (s.bond.map { ["bond = \(quoted($0.description))"] } ?? [])
+            } ?? []) + [
             "", "[consensus]", "block_interval_ms = \(blockIntervalMs)", "propose_timeout_ms = \(proposeTimeoutMs)",
             "vote_timeout_ms = \(voteTimeoutMs)", "round_timeout_delta_ms = \(roundTimeoutDeltaMs)",
             "", "[pool]", "capacity = \(poolCapacity)", "account_capacity = \(poolAccountCapacity)", "",

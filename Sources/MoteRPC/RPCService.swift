@@ -137,7 +137,7 @@ public final class RPCService: Sendable {
         "eth_getLogs", "eth_newFilter", "eth_newBlockFilter", "eth_newPendingTransactionFilter", "eth_getFilterChanges",
         "eth_getFilterLogs", "eth_uninstallFilter", "eth_getProof", "eth_subscribe", "eth_unsubscribe",
         "mote_chainInfo", "mote_nodeInfo", "mote_peers", "mote_poolStatus",
-    ]).union(stakingMethods).union(deviceMethods).union(witnessMethods).union(attestationMethods)
+    ]).union(stakingMethods).union(deviceMethods).union(witnessMethods).union(attestationMethods).union(projectMethods)
 
     /// Runs one method.
     func dispatch(method: String, params: Params, caller: RPCCaller) async throws(RPCError) -> JSON {
@@ -306,6 +306,7 @@ public final class RPCService: Sendable {
             if Self.deviceMethods.contains(method) { return try await deviceMethod(method, params) }
             if Self.witnessMethods.contains(method) { return try await witnessMethod(method, params) }
             if Self.attestationMethods.contains(method) { return try await attestationMethod(method, params) }
+            if Self.projectMethods.contains(method) { return try await projectMethod(method, params) }
             throw RPCError.methodNotFound(method)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MotePrimitives
 import TOMLKit
 
 /// A stream node's configuration, read from TOML (docs/STREAM.md):
@@ -25,6 +26,14 @@ import TOMLKit
 ///
 /// [retention]
 /// interval_seconds = 3600
+///
+/// [operator]                      # optional: the MachineFi result poster (docs/APPLETS.md)
+/// key_file = "operator.key"       # secp256k1 key, 64 hex digits (as the wallet's --key-file)
+/// projects = [1, 2]               # empty or absent: every active project
+/// poll_seconds = 10
+/// bond = "10000000000000000000"   # wei deposited when the free bond is short (default 10 × minimum)
+/// lookback_windows = 7
+/// settle_seconds = 300            # default: the timestamp tolerance
 /// ```
 public struct StreamConfig: Equatable, Sendable {
     public var chainID: UInt64 = 4_689
@@ -35,6 +44,17 @@ public struct StreamConfig: Equatable, Sendable {
     public var mqtt: MQTTBroker?
     public var limits = IngestLimits()
     public var retentionIntervalSeconds = 3_600
+    /// The result poster, when `[operator]` is present.
+    public var resultPoster: ResultPosterConfig?
+
+    /// `[operator]`: the key file and the poster's settings.
+    public struct ResultPosterConfig: Equatable, Sendable {
+        /// The operator's secp256k1 key file (relative paths: relative to the config file).
+        public var keyFile: String
+        public var settings = OperatorSettings()
+
+        public init(keyFile: String) { self.keyFile = keyFile }
+    }
 
     /// Where accepted messages are kept.
     public enum StoreLocation: Equatable, Sendable {
@@ -84,7 +104,7 @@ public struct StreamConfig: Equatable, Sendable {
             throw StreamConfigError("TOML: \(error)")
         }
         var config = StreamConfig()
-        let root = try Table(table, nil, ["chain_id", "rpc", "store", "http", "mqtt", "limits", "retention"])
+        let root = try Table(table, nil, ["chain_id", "rpc", "store", "http", "mqtt", "limits", "retention", "operator"])
         config.chainID = UInt64(try root.int("chain_id", in: 1...Int.max) ?? Int(config.chainID))
         if let rpc = try root.string("rpc") {
             guard let url = URL(string: rpc), ["http", "https"].contains(url.scheme ?? "") else { throw StreamConfigError("rpc must be an http(s) URL") }
@@ -115,6 +135,10 @@ public struct StreamConfig: Equatable, Sendable {
         if let retention = try root.section("retention", ["interval_seconds"]) {
             config.retentionIntervalSeconds = try retention.int("interval_seconds", in: 1...604_800) ?? config.retentionIntervalSeconds
         }
+        if let value = table["operator"] {
+            guard let section = value.table else { throw StreamConfigError("operator must be a [section]") }
+            config.resultPoster = try Self.resultPoster(section, name: "operator", timestampToleranceMs: config.limits.timestampToleranceMs)
+        }
         self = config
     }
 
@@ -127,6 +151,46 @@ public struct StreamConfig: Equatable, Sendable {
         if case .sqlite(let file) = store, !file.hasPrefix("/") {
             store = .sqlite(path: ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file))
         }
+        if let keyFile = resultPoster?.keyFile, !keyFile.hasPrefix("/") {
+            resultPoster?.keyFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(keyFile)
+        }
+    }
+
+    /// Parses an `[operator]` table (also `[stream.operator]` in a node's config, named `name`).
+    public static func resultPoster(_ table: TOMLTable, name: String, timestampToleranceMs: UInt64) throws(StreamConfigError) -> ResultPosterConfig {
+        let operatorKeys: Set<String> = [
+            "key_file", "projects", "poll_seconds", "bond", "lookback_windows", "settle_seconds",
+            // The dashed spellings are accepted too.
+            "key-file", "poll-seconds", "lookback-windows", "settle-seconds",
+        ]
+        let section = try Table(table, name, operatorKeys)
+        let keyFileDashed = try section.string("key-file")
+        guard let keyFile = try section.string("key_file") ?? keyFileDashed, !keyFile.isEmpty else {
+            throw StreamConfigError("\(name).key_file is required in [\(name)]")
+        }
+        var poster = ResultPosterConfig(keyFile: keyFile)
+        poster.settings.settleSeconds = (timestampToleranceMs + 999) / 1000
+        if let projects = section.table["projects"] {
+            guard let array = projects.array, array.count <= 1_000 else { throw StreamConfigError("\(name).projects must be a list of at most 1000 project ids") }
+            poster.settings.projects = try array.map { value throws(StreamConfigError) in
+                guard let id = value.int, id > 0 else { throw StreamConfigError("\(name).projects must hold positive integers") }
+                return UInt64(id)
+            }
+        }
+        let pollDashed = try section.int("poll-seconds", in: 1...3_600)
+        poster.settings.pollSeconds = try section.int("poll_seconds", in: 1...3_600) ?? pollDashed ?? poster.settings.pollSeconds
+        if let bond = section.table["bond"] {
+            let amount: UInt256? = bond.int.flatMap { $0 > 0 ? UInt256(UInt64($0)) : nil } ?? bond.string.flatMap { UInt256(decimal: $0) }
+            guard let amount, amount > .zero else { throw StreamConfigError("\(name).bond must be a positive amount of wei (a decimal string or an integer)") }
+            poster.settings.bond = amount
+        }
+        let lookbackDashed = try section.int("lookback-windows", in: 1...1_000)
+        poster.settings.lookbackWindows = try section.int("lookback_windows", in: 1...1_000) ?? lookbackDashed ?? poster.settings.lookbackWindows
+        let settleDashed = try section.int("settle-seconds", in: 0...86_400)
+        if let settle = try section.int("settle_seconds", in: 0...86_400) ?? settleDashed {
+            poster.settings.settleSeconds = UInt64(settle)
+        }
+        return poster
     }
 
     static func hostPort(_ text: String, _ name: String) throws(StreamConfigError) -> (String, Int) {
@@ -159,7 +223,7 @@ private struct Table {
         }
     }
 
-    private func path(_ key: String) -> String { name.map { "\($0).\(key)" } ?? key }
+    func path(_ key: String) -> String { name.map { "\($0).\(key)" } ?? key }
 
     func section(_ key: String, _ allowed: Set<String>) throws(StreamConfigError) -> Table? {
         guard let value = table[key] else { return nil }

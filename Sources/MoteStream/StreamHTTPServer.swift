@@ -8,23 +8,31 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// The stream node's HTTP API (docs/STREAM.md): `POST /v1/telemetry`, `POST /v1/telemetry/batch`,
-/// `GET /v1/devices/{id}/telemetry`, `GET /health`.
+/// `GET /v1/devices/{id}/telemetry`, `GET /v1/devices/{id}/envelopes`, `GET /health`.
 public final class StreamHTTPServer: Sendable {
     public let pipeline: IngestPipeline
     let host: String
     let port: Int
     /// What `/health` says about MQTT: "off", "connected" or "disconnected".
     private let mqttState: @Sendable () -> String
+    /// What `/health` says about the result poster (nil: no poster).
+    private let operatorState: @Sendable () -> JSON?
     private let task = NIOLockedValueBox<Task<Void, any Error>?>(nil)
 
     /// The most messages one `GET …/telemetry` returns.
     public static let maxPageSize = 1_000
+    /// The most envelope bytes one `GET …/envelopes` returns (before hex).
+    public static let maxEnvelopeBytes = 16 << 20
 
-    public init(pipeline: IngestPipeline, host: String, port: Int, mqttState: @escaping @Sendable () -> String = { "off" }) {
+    public init(
+        pipeline: IngestPipeline, host: String, port: Int, mqttState: @escaping @Sendable () -> String = { "off" },
+        operatorState: @escaping @Sendable () -> JSON? = { nil }
+    ) {
         self.pipeline = pipeline
         self.host = host
         self.port = port
         self.mqttState = mqttState
+        self.operatorState = operatorState
     }
 
     /// Starts listening; returns the bound port (useful with port 0).
@@ -62,6 +70,7 @@ public final class StreamHTTPServer: Sendable {
         let pipeline = pipeline
         let limits = pipeline.limits
         let mqttState = mqttState
+        let operatorState = operatorState
 
         router.post("/v1/telemetry") { request, _ -> Response in
             // One message: the payload limit plus room for the envelope's other fields (base64 in JSON).
@@ -136,6 +145,43 @@ public final class StreamHTTPServer: Sendable {
             return Self.json(.object(["device": .string(device.hex), "messages": .array(items), "next": next]))
         }
 
+        // A window's envelopes, binary, for challengers (docs/APPLETS.md): timestamps in
+        // [from, to) Unix seconds, ascending sequence, at most WindowMessages.maxMessages.
+        router.get("/v1/devices/:id/envelopes") { request, context -> Response in
+            guard let text = context.parameters.get("id"), text.utf8.count == 42, let device = try? Address(hex: text) else {
+                return Self.error(400, .malformed, "the device id must be 0x and 40 hex digits")
+            }
+            let query = request.uri.queryParameters
+            guard let fromText = query.get("from"), let toText = query.get("to"), let from = UInt64(fromText), let to = UInt64(toText) else {
+                return Self.error(400, .malformed, "from and to (Unix seconds) are required non-negative integers")
+            }
+            let (fromMs, fromOverflow) = from.multipliedReportingOverflow(by: 1000)
+            let (toMs, toOverflow) = to.multipliedReportingOverflow(by: 1000)
+            guard !fromOverflow, !toOverflow, from < to else {
+                return Self.error(400, .malformed, "from must be below to, both Unix seconds")
+            }
+            var registered = true
+            do throws(DeviceDirectoryError) { registered = try await pipeline.directory.device(device) != nil } catch {}
+            guard registered else { return Self.error(404, .unknownDevice, "device \(device.hex) is not registered") }
+            let messages: [StoredMessage]
+            do throws(WindowMessages.Failure) {
+                messages = try await WindowMessages.read(from: pipeline.store, device: device, range: fromMs..<toMs)
+            } catch {
+                switch error {
+                case .tooMany(let limit):
+                    return Self.error(413, .batchTooLarge, "more than \(limit) envelopes in [\(from), \(to)); ask for a shorter range")
+                case .storage(let description):
+                    return Self.error(503, .storage, description)
+                }
+            }
+            let binaries = messages.map(\.envelope.binary)
+            guard binaries.reduce(0, { $0 + $1.count }) <= Self.maxEnvelopeBytes else {
+                return Self.error(413, .batchTooLarge, "the envelopes in [\(from), \(to)) exceed \(Self.maxEnvelopeBytes) bytes; ask for a shorter range")
+            }
+            let envelopes: [JSON] = binaries.map { .string(Hex.encode($0)) }
+            return Self.json(.object(["deviceId": .string(device.hex), "envelopes": .array(envelopes)]))
+        }
+
         router.get("/health") { _, _ -> Response in
             let storeOK: Bool
             do throws(TelemetryStoreError) {
@@ -144,10 +190,12 @@ public final class StreamHTTPServer: Sendable {
             } catch {
                 storeOK = false
             }
-            let object: JSON = .object([
+            var members: [String: JSON] = [
                 "status": .string(storeOK ? "ok" : "unavailable"), "store": .string(storeOK ? "ok" : "unavailable"),
                 "mqtt": .string(mqttState()), "chainId": .number(String(pipeline.chainID)),
-            ])
+            ]
+            if let poster = operatorState() { members["operator"] = poster }
+            let object: JSON = .object(members)
             return Self.json(object, status: storeOK ? 200 : 503)
         }
         return router

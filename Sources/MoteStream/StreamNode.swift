@@ -1,6 +1,7 @@
 import Foundation
 import MoteCrypto
 import MoteMQTT
+import MotePrimitives
 import MoteStreamStore
 import NIOConcurrencyHelpers
 
@@ -34,10 +35,16 @@ public final class StreamNode: Sendable {
     public let bridge: StreamMQTTBridge?
     public let http: StreamHTTPServer
     public let retention: RetentionJob
+    /// The MachineFi result poster, when the config has `[operator]`.
+    public let poster: ResultPoster?
     private let tasks = NIOLockedValueBox([Task<Void, Never>]())
 
     /// A node with an explicit store and directory (tests, benchmarks, embedding).
-    public init(config: StreamConfig, store: any TelemetryStore, directory: any DeviceDirectory, verifier: SignatureBatchVerifier = SignatureBatchVerifier()) {
+    public init(
+        config: StreamConfig, store: any TelemetryStore, directory: any DeviceDirectory, verifier: SignatureBatchVerifier = SignatureBatchVerifier(),
+        poster: ResultPoster? = nil
+    ) {
+        self.poster = poster
         self.config = config
         let pipeline = IngestPipeline(chainID: config.chainID, directory: directory, store: store, limits: config.limits, verifier: verifier)
         self.pipeline = pipeline
@@ -50,14 +57,22 @@ public final class StreamNode: Sendable {
                 pipeline: pipeline, configuration: mqtt, attestations: URL(string: config.rpcURL).map { RPCAttestationForwarder(url: $0) })
         }
         let bridge = bridge
-        http = StreamHTTPServer(pipeline: pipeline, host: config.httpHost, port: config.httpPort, mqttState: { bridge?.state ?? "off" })
+        http = StreamHTTPServer(
+            pipeline: pipeline, host: config.httpHost, port: config.httpPort, mqttState: { bridge?.state ?? "off" },
+            operatorState: { poster?.countersJSON })
         retention = RetentionJob(store: store, directory: directory, interval: .seconds(config.retentionIntervalSeconds))
     }
 
-    /// A node as its config says: the store it names, the chain node's `mote_device` as directory.
+    /// A node as its config says: the store it names, the chain node's `mote_device` as
+    /// directory, and with `[operator]` the result poster signing with its key file.
     public static func open(config: StreamConfig) async throws(StreamError) -> StreamNode {
         guard let url = URL(string: config.rpcURL) else { throw StreamError("rpc is not a URL") }
-        return StreamNode(config: config, store: try await TelemetryStoreOpener.open(config.store), directory: RPCDeviceDirectory(url: url))
+        let key = try config.resultPoster.map { poster throws(StreamError) in try OperatorKeyFile.load(poster.keyFile) }
+        let store = try await TelemetryStoreOpener.open(config.store)
+        let poster = both(config.resultPoster, key).map { posterConfig, key in
+            ResultPoster(chain: RPCProjectChain(client: ChainRPCClient(url: url), key: key), store: store, settings: posterConfig.settings)
+        }
+        return StreamNode(config: config, store: store, directory: RPCDeviceDirectory(url: url), poster: poster)
     }
 
     /// Starts HTTP, MQTT (connecting in the background, with retries) and retention; returns
@@ -66,6 +81,7 @@ public final class StreamNode: Sendable {
         let port = try await http.start()
         var started: [Task<Void, Never>] = [Task { [retention] in await retention.run() }]
         if let bridge { started.append(Task { await bridge.run() }) }
+        if let poster { started.append(Task { await poster.run() }) }
         tasks.withLockedValue { $0 += started }
         return port
     }
@@ -80,4 +96,24 @@ public final class StreamNode: Sendable {
         for task in running { await task.value }
         await http.shutdown()
     }
+}
+
+/// The operator's key file: a secp256k1 private key as 64 hex digits (`0x` optional),
+/// whitespace around it ignored — the wallet CLI's `--key-file` format.
+public enum OperatorKeyFile {
+    public static func load(_ path: String) throws(StreamError) -> Secp256k1.PrivateKey {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw StreamError("operator key file \(path) cannot be read") }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 4_096) else { throw StreamError("operator key file \(path) is empty") }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count == 64 || (text.hasPrefix("0x") && text.utf8.count == 66), let bytes = try? Hex.decode(text), bytes.count == 32 else {
+            throw StreamError("operator key file \(path) must hold a private key: 64 hex digits (0x optional)")
+        }
+        do { return try Secp256k1.PrivateKey(bytes: bytes) } catch { throw StreamError("operator key file \(path): \(error)") }
+    }
+}
+
+private func both<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
+    guard let a, let b else { return nil }
+    return (a, b)
 }

@@ -11,7 +11,7 @@ import MoteTransactions
 struct DebugCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug", abstract: "Developer tools (not for production use).", shouldDisplay: false,
-        subcommands: [WriteBlocks.self, CommitBench.self, DevGenesis.self, Produce.self, StoreWriter.self])
+        subcommands: [WriteBlocks.self, CommitBench.self, DevGenesis.self, Produce.self, StoreWriter.self, PostResult.self])
 
     /// `mote debug write-blocks`: the writer the storage crash test kills with SIGKILL.
     struct WriteBlocks: ParsableCommand {

@@ -9,7 +9,7 @@ struct Mote: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, NodeCommand.self, DevnetCommand.self, StatusCommand.self, BalanceCommand.self, TransferCommand.self,
-            BlockCommand.self, TxCommand.self, StakeCommand.self, CandidateCommand.self, DeviceCommand.self, RewardsCommand.self, KeysCommand.self, ContractsCommand.self, VRFCommand.self, WitnessCommand.self,
+            BlockCommand.self, TxCommand.self, StakeCommand.self, CandidateCommand.self, DeviceCommand.self, ProjectCommand.self, RewardsCommand.self, KeysCommand.self, ContractsCommand.self, VRFCommand.self, WitnessCommand.self,
             HashCommand.self, StreamCommand.self, SimulateCommand.self, BenchCommand.self, DebugCommand.self,
         ]
     )

@@ -97,6 +97,11 @@ struct DevnetCommand: ParsableCommand {
             var delegates: [[String: Any]] = []
             var alloc: [String: Any] = [:]
             for key in testKeys { alloc[key.address.checksummed] = ["balance": "1000000000000000000000000"] }
+            // The stream node's result poster (MachineFi, docs/APPLETS.md): its own funded
+            // account, so it never races a test account's nonces.
+            let streamOperator = Secp256k1.PrivateKey.generate()
+            try writeSecret(Hex.encode(streamOperator.bytes) + "\n", to: root + "/stream-operator.key")
+            alloc[streamOperator.address.checksummed] = ["balance": "1000000000000000000000000"]
             // The reward fund: 1,000,000 MOTE.
             alloc[RewardingContract.address.checksummed] = ["balance": "1000000000000000000000000"]
             // The witness pool's fund (attestation rewards): 100,000 MOTE.
@@ -136,7 +141,8 @@ struct DevnetCommand: ParsableCommand {
                     "registrationFee": "10000000000000000000", "minSelfStake": "1000000000000000000000",
                     "minStakeAmount": "10000000000000000000", "blockReward": "1000000000000000000",
                     "epochReward": "100000000000000000000", "foundationBonus": "5000000000000000000", "foundationBonusDelegates": nodes,
-                    "deviceActivationFee": "100000000000000000",
+                    "deviceActivationFee": "100000000000000000", "minimumOperatorBond": "10000000000000000000",
+                    "challengeDeposit": "1000000000000000000", "challengerShare": 50,
                 ] as [String: Any],
             ]
             try JSONSerialization.data(withJSONObject: genesis, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: genesisPath))
@@ -216,6 +222,12 @@ struct DevnetCommand: ParsableCommand {
         } else {
             print("  mqtt: mosquitto is not installed (apt-get install mosquitto): the stream node takes HTTP only")
         }
+        // The result poster posts every project's closed windows with the devnet's operator
+        // account, depositing its bond itself; windows settle 5 s after they end.
+        var operatorSection = ""
+        if FileManager.default.fileExists(atPath: root + "/stream-operator.key") {
+            operatorSection = "\n[operator]\nkey_file = \"\(root)/stream-operator.key\"\npoll_seconds = 2\nsettle_seconds = 5\n"
+        }
         try """
             chain_id = \(genesis.chainID)
             rpc = "http://\(node0.rpcListen)"
@@ -223,7 +235,7 @@ struct DevnetCommand: ParsableCommand {
 
             [http]
             listen = "127.0.0.1:\(streamPort)"
-            \(mqtt)
+            \(mqtt)\(operatorSection)
             """.write(toFile: folder + "/stream.toml", atomically: true, encoding: .utf8)
         let node = Process()
         node.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -231,6 +243,7 @@ struct DevnetCommand: ParsableCommand {
         try node.run()
         processes.append(node)
         print("  stream: http://127.0.0.1:\(streamPort)/v1/telemetry (docs/STREAM.md), config \(folder)/stream.toml")
+        if !operatorSection.isEmpty { print("  result poster: operator key \(root)/stream-operator.key (docs/APPLETS.md)") }
         return processes
     }
 

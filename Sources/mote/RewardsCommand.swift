@@ -5,12 +5,12 @@ import MoteLedger
 import MotePrimitives
 import MoteRPC
 
-/// `mote rewards balance|claim|report`: what the reward fund owes, claiming it, and what a
-/// delegate owes its voters (docs/STAKING.md).
+/// `mote rewards balance|claim|report|devices`: what the reward fund owes, claiming it, what a
+/// delegate owes its voters (docs/STAKING.md), and what an owner's devices earned (docs/MACHINEFI.md).
 struct RewardsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rewards", abstract: "Rewards: what is owed to an address, claiming it, a delegate's voter payouts.",
-        subcommands: [Balance.self, Claim.self, Report.self])
+        subcommands: [Balance.self, Claim.self, Report.self, Devices.self])
 
     /// `mote rewards balance ADDRESS [--epoch E]`: `mote_rewards`.
     struct Balance: ParsableCommand {

@@ -21,6 +21,7 @@ struct StreamCommand: ParsableCommand {
                 let port = try await node.start()
                 var line = "stream node: HTTP on \(streamConfig.httpHost):\(port), chain \(streamConfig.chainID), devices from \(streamConfig.rpcURL)"
                 if let mqtt = streamConfig.mqtt { line += ", MQTT broker \(mqtt.host):\(mqtt.port)" }
+                if let poster = node.poster { line += ", result poster for operator \(poster.chain.operatorAddress.hex)" }
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
             } catch {

@@ -5,6 +5,7 @@ import MotePrimitives
 /// What the protocol itself does after the transactions of every block (no transaction
 /// asks for it; every node does it the same way):
 ///
+/// - MachineFi results whose challenge period has ended are settled (`ProjectSettlement`);
 /// - the block reward goes to the producer's reward address, and the producer's block count
 ///   for the epoch goes up;
 /// - after the last block of an epoch: every producer below the productivity threshold goes
@@ -38,6 +39,10 @@ enum EpochTransition {
     static func endBlock(context: SystemCallContext, genesis: Genesis, producer: Address, producers: [Address]) throws(SystemContractRevert) {
         let p = genesis.parameters
         let height = context.height
+        let projects = SystemCallContext(
+            caller: .zero, value: .zero, height: height, timestamp: context.timestamp, canWrite: true,
+            address: ProjectRegistryContract.address, state: context.state, gasLimit: .max)
+        try ProjectSettlement.settle(context: projects)
         let epoch = Self.epoch(ofHeight: height, p)
         let book = StakingBook(context, parameters: p)
         let rewards = RewardingBook(context)

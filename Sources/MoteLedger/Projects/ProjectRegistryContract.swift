@@ -1,0 +1,442 @@
+import MoteApplet
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteTelemetry
+
+/// The MachineFi project registry at 0x…4d4f54450005 (docs/MACHINEFI.md): sponsors fund
+/// projects that pay device owners a fixed reward per window in which the project's applet
+/// finds its rule met; bonded stream operators post the results; anyone may prove a result
+/// false within the challenge period by supplying the committed messages, and the chain
+/// re-runs the applet to decide. Unchallenged results settle at the end of a block.
+///
+/// All MOTE of pools, bonds and challenge deposits is held in the contract's balance; the
+/// books say whose it is, and the contract's balance always equals the sum of pools and bonds.
+public struct ProjectRegistryContract: SystemContract {
+    public static let address = SystemContracts.reservedAddress(5)
+    public var address: Address { Self.address }
+    public let name = "ProjectRegistry"
+    let genesis: Genesis
+    let runtime: any ProjectAppletRuntime
+    var parameters: ProtocolParameters { genesis.parameters }
+
+    public static let maxNameBytes = 64
+    public static let maxParamsBytes = 1_024
+    public static let maxAppletBytes = 64 * 1_024
+    public static let maxResultBytes = 256
+    /// The most messages a result may commit to (and a challenge may carry).
+    public static let maxMessages: UInt32 = 10_000
+    public static let maxWindowSeconds: UInt64 = 366 * 86_400
+    public static let maxChallengeSeconds: UInt64 = 30 * 86_400
+    public static let maxDevicesPerProject: UInt32 = 10_000
+    /// The fuel a challenge's re-run may use at most (the applet limits' standard fuel).
+    public static let maxFuel: UInt64 = 50_000_000
+    /// Applet fuel bought by one unit of gas.
+    public static let fuelPerGas: UInt64 = 100
+    /// Gas per envelope signature checked in a challenge.
+    public static let signatureGas: UInt64 = 3_000
+    /// Gas per envelope hashed into the commitment (plus keccak's per-word price).
+    public static let leafGas: UInt64 = 30
+    /// Results settled at the end of one block at most (the rest wait for the next).
+    public static let settlementsPerBlock = 256
+
+    public init(genesis: Genesis, runtime: any ProjectAppletRuntime) {
+        self.genesis = genesis
+        self.runtime = runtime
+    }
+
+    // MARK: ABI
+
+    public static let createProject = SystemFunction(
+        "createProject",
+        inputs: [("applet", "bytes"), ("params", "bytes"), ("name", "string"), ("rewardPerResult", "uint256"), ("windowSeconds", "uint64"),
+                 ("challengeSeconds", "uint64")],
+        outputs: [("projectId", "uint64")], mutating: true, payable: true)
+    public static let fundProject = SystemFunction("fundProject", inputs: [("projectId", "uint64")], mutating: true, payable: true)
+    public static let closeProject = SystemFunction("closeProject", inputs: [("projectId", "uint64")], mutating: true)
+    public static let joinProject = SystemFunction(
+        "joinProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
+    public static let leaveProject = SystemFunction(
+        "leaveProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
+    public static let depositBond = SystemFunction("depositBond", mutating: true, payable: true)
+    public static let withdrawBond = SystemFunction("withdrawBond", inputs: [("amount", "uint256")], mutating: true)
+    public static let bondOf = SystemFunction(
+        "bondOf", inputs: [("operator", "address")], outputs: [("total", "uint256"), ("locked", "uint256")], mutating: false)
+    public static let postResult = SystemFunction(
+        "postResult",
+        inputs: [("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64"), ("result", "bytes"), ("messageCount", "uint32"),
+                 ("messagesRoot", "bytes32")],
+        outputs: [("resultId", "uint64")], mutating: true)
+    public static let challengeResult = SystemFunction(
+        "challengeResult", inputs: [("resultId", "uint64"), ("envelopes", "bytes[]")], mutating: true, payable: true)
+
+    public static let projectOutputs: [(String, String)] = [
+        ("sponsor", "address"), ("name", "string"), ("appletHash", "bytes32"), ("params", "bytes"), ("rewardPerResult", "uint256"),
+        ("windowSeconds", "uint64"), ("challengeSeconds", "uint64"), ("pool", "uint256"), ("reserved", "uint256"), ("status", "uint8"),
+        ("deviceCount", "uint32"),
+    ]
+    public static let project = SystemFunction("project", inputs: [("projectId", "uint64")], outputs: projectOutputs, mutating: false)
+    public static let projectCount = SystemFunction("projectCount", outputs: [("count", "uint64")], mutating: false)
+    public static let appletOf = SystemFunction("appletOf", inputs: [("projectId", "uint64")], outputs: [("applet", "bytes")], mutating: false)
+    public static let isJoined = SystemFunction(
+        "isJoined", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("joined", "bool")], mutating: false)
+    public static let projectDevices = SystemFunction(
+        "projectDevices", inputs: [("projectId", "uint64")], outputs: [("deviceIds", "address[]")], mutating: false)
+    public static let resultOutputs: [(String, String)] = [
+        ("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64"), ("result", "bytes"), ("messageCount", "uint32"),
+        ("messagesRoot", "bytes32"), ("poster", "address"), ("postedAt", "uint64"), ("challengeEndsAt", "uint64"), ("status", "uint8"),
+        ("paid", "uint256"),
+    ]
+    public static let result = SystemFunction("result", inputs: [("resultId", "uint64")], outputs: resultOutputs, mutating: false)
+    public static let resultOf = SystemFunction(
+        "resultOf", inputs: [("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64")], outputs: [("resultId", "uint64")],
+        mutating: false)
+    public static let resultsOfDevice = SystemFunction(
+        "resultsOfDevice", inputs: [("deviceId", "address")], outputs: [("resultIds", "uint64[]")], mutating: false)
+    public static let projectParameters = SystemFunction(
+        "projectParameters", outputs: [("minimumOperatorBond", "uint256"), ("challengeDeposit", "uint256"), ("challengerShare", "uint8")],
+        mutating: false)
+
+    public static let projectCreated = SystemEvent(
+        "ProjectCreated", [("projectId", "uint64", true), ("sponsor", "address", true), ("appletHash", "bytes32", false), ("name", "string", false)])
+    public static let projectFunded = SystemEvent(
+        "ProjectFunded", [("projectId", "uint64", true), ("from", "address", true), ("amount", "uint256", false)])
+    public static let projectClosed = SystemEvent(
+        "ProjectClosed", [("projectId", "uint64", true), ("sponsor", "address", true), ("refund", "uint256", false)])
+    public static let deviceJoined = SystemEvent(
+        "DeviceJoined", [("projectId", "uint64", true), ("deviceId", "address", true), ("owner", "address", true)])
+    public static let deviceLeft = SystemEvent(
+        "DeviceLeft", [("projectId", "uint64", true), ("deviceId", "address", true), ("owner", "address", true)])
+    public static let bondDeposited = SystemEvent("BondDeposited", [("operator", "address", true), ("amount", "uint256", false)])
+    public static let bondWithdrawn = SystemEvent("BondWithdrawn", [("operator", "address", true), ("amount", "uint256", false)])
+    public static let resultPosted = SystemEvent(
+        "ResultPosted",
+        [("resultId", "uint64", true), ("projectId", "uint64", true), ("deviceId", "address", true), ("window", "uint64", false),
+         ("result", "bytes", false)])
+    public static let resultChallenged = SystemEvent(
+        "ResultChallenged", [("resultId", "uint64", true), ("challenger", "address", true), ("upheld", "bool", false)])
+    public static let bondSlashed = SystemEvent(
+        "BondSlashed", [("operator", "address", true), ("resultId", "uint64", true), ("amount", "uint256", false)])
+    public static let resultSettled = SystemEvent(
+        "ResultSettled", [("resultId", "uint64", true), ("owner", "address", true), ("status", "uint8", false), ("amount", "uint256", false)])
+
+    public var functions: [SystemFunction] {
+        [Self.createProject, Self.fundProject, Self.closeProject, Self.joinProject, Self.leaveProject, Self.depositBond, Self.withdrawBond,
+         Self.bondOf, Self.postResult, Self.challengeResult, Self.project, Self.projectCount, Self.appletOf, Self.isJoined,
+         Self.projectDevices, Self.result, Self.resultOf, Self.resultsOfDevice, Self.projectParameters]
+    }
+
+    public var events: [SystemEvent] {
+        [Self.projectCreated, Self.projectFunded, Self.projectClosed, Self.deviceJoined, Self.deviceLeft, Self.bondDeposited,
+         Self.bondWithdrawn, Self.resultPosted, Self.resultChallenged, Self.bondSlashed, Self.resultSettled]
+    }
+
+    // MARK: Calls
+
+    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        switch function.name {
+        case "createProject":
+            return [.uint(UInt256(try create(a, book: book, context: context).id))]
+
+        case "fundProject":
+            var project = try book.existingProject(try a[0].uint64())
+            guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
+            guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to add to the pool") }
+            project.pool += context.value
+            try book.update(project)
+            try context.emit(Self.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
+            return []
+
+        case "closeProject":
+            var project = try book.existingProject(try a[0].uint64())
+            guard project.sponsor == context.caller else {
+                throw SystemContractRevert("project \(project.id) belongs to \(project.sponsor.checksummed)")
+            }
+            guard project.status == .active else { throw SystemContractRevert("project \(project.id) is already closed") }
+            let refund = project.freePool
+            project.pool = project.reserved
+            project.status = .closed
+            try book.update(project)
+            if !refund.isZero { try context.transfer(to: project.sponsor, amount: refund) }
+            try context.emit(Self.projectClosed, [.uint(UInt256(project.id)), .address(project.sponsor), .uint(refund)])
+            return []
+
+        case "joinProject", "leaveProject":
+            let joining = function.name == "joinProject"
+            var project = try book.existingProject(try a[0].uint64())
+            let deviceID = try a[1].address()
+            let device = try DeviceBook(context).owned(deviceID, by: context.caller)
+            let joined = try book.isJoined(project.id, deviceID)
+            if joining {
+                guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
+                guard device.status == .active else { throw SystemContractRevert("device \(deviceID.checksummed) is \(device.status)") }
+                guard !joined else { throw SystemContractRevert("device \(deviceID.checksummed) already joined project \(project.id)") }
+                guard project.deviceCount < Self.maxDevicesPerProject else {
+                    throw SystemContractRevert("project \(project.id) has the most devices a project may have (\(Self.maxDevicesPerProject))")
+                }
+                project.deviceCount += 1
+            } else {
+                guard joined else { throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)") }
+                project.deviceCount -= 1
+            }
+            try book.setJoined(project.id, deviceID, joining)
+            try book.update(project)
+            try context.emit(joining ? Self.deviceJoined : Self.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
+            return []
+
+        case "depositBond":
+            guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to bond") }
+            var bond = try book.bond(context.caller)
+            bond.total += context.value
+            try book.setBond(context.caller, bond)
+            try context.emit(Self.bondDeposited, [.address(context.caller), .uint(context.value)])
+            return []
+
+        case "withdrawBond":
+            let amount = try a[0].uint256()
+            var bond = try book.bond(context.caller)
+            guard !amount.isZero else { throw SystemContractRevert("amount must be positive") }
+            guard amount <= bond.free else {
+                throw SystemContractRevert("only \(bond.free) wei of the bond is free (\(bond.locked) locked by unsettled results)")
+            }
+            bond.total -= amount
+            try book.setBond(context.caller, bond)
+            try context.transfer(to: context.caller, amount: amount)
+            try context.emit(Self.bondWithdrawn, [.address(context.caller), .uint(amount)])
+            return []
+
+        case "postResult":
+            return [.uint(UInt256(try post(a, book: book, context: context).id))]
+
+        case "challengeResult":
+            try challenge(a, book: book, context: context)
+            return []
+
+        case "project":
+            let p = try book.existingProject(try a[0].uint64())
+            return [
+                .address(p.sponsor), .string(p.name), .fixedBytes(p.appletHash.bytes), .bytes(p.params), .uint(p.rewardPerResult),
+                .uint(UInt256(p.windowSeconds)), .uint(UInt256(p.challengeSeconds)), .uint(p.pool), .uint(p.reserved),
+                .uint(UInt256(UInt64(p.status.rawValue))), .uint(UInt256(UInt64(p.deviceCount))),
+            ]
+        case "projectCount":
+            return [.uint(UInt256(try book.projectCount()))]
+        case "appletOf":
+            let id = try a[0].uint64()
+            _ = try book.existingProject(id)
+            return [.bytes(try book.applet(id))]
+        case "isJoined":
+            return [.bool(try book.isJoined(try a[0].uint64(), try a[1].address()))]
+        case "projectDevices":
+            let id = try a[0].uint64()
+            _ = try book.existingProject(id)
+            return [.array(try book.devices(id).map { .address($0) })]
+        case "result":
+            let r = try book.existingResult(try a[0].uint64())
+            return [
+                .uint(UInt256(r.projectID)), .address(r.deviceID), .uint(UInt256(r.window)), .bytes(r.result),
+                .uint(UInt256(UInt64(r.messageCount))), .fixedBytes(r.messagesRoot.bytes), .address(r.poster), .uint(UInt256(r.postedAt)),
+                .uint(UInt256(r.challengeEndsAt)), .uint(UInt256(UInt64(r.status.rawValue))), .uint(r.paid),
+            ]
+        case "resultOf":
+            return [.uint(UInt256(try book.resultID(project: try a[0].uint64(), device: try a[1].address(), window: try a[2].uint64())))]
+        case "resultsOfDevice":
+            return [.array(try book.results(ofDevice: try a[0].address()).map { .uint(UInt256($0)) })]
+        case "bondOf":
+            let bond = try book.bond(try a[0].address())
+            return [.uint(bond.total), .uint(bond.locked)]
+        case "projectParameters":
+            return [.uint(parameters.minimumOperatorBond.value), .uint(parameters.challengeDeposit.value),
+                    .uint(UInt256(UInt64(parameters.challengerShare)))]
+        default:
+            throw SystemContractRevert("\(name): no function \(function.name)")
+        }
+    }
+
+    func create(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ProjectRecord {
+        let code = try a[0].bytes(), params = try a[1].bytes(), name = try a[2].string()
+        let reward = try a[3].uint256(), window = try a[4].uint64(), challenge = try a[5].uint64()
+        guard (1...Self.maxNameBytes).contains(name.utf8.count) else { throw SystemContractRevert("name is 1 to \(Self.maxNameBytes) bytes") }
+        guard params.count <= Self.maxParamsBytes else { throw SystemContractRevert("params are at most \(Self.maxParamsBytes) bytes") }
+        guard code.count <= Self.maxAppletBytes else { throw SystemContractRevert("the applet is at most \(Self.maxAppletBytes) bytes") }
+        guard !reward.isZero else { throw SystemContractRevert("rewardPerResult must be positive") }
+        guard (1...Self.maxWindowSeconds).contains(window) else {
+            throw SystemContractRevert("windowSeconds is 1 to \(Self.maxWindowSeconds)")
+        }
+        guard (1...Self.maxChallengeSeconds).contains(challenge) else {
+            throw SystemContractRevert("challengeSeconds is 1 to \(Self.maxChallengeSeconds)")
+        }
+        // Checking the code costs as much as hashing it.
+        try context.charge(Self.leafGas + 6 * UInt64((code.count + 31) / 32))
+        if let problem = runtime.validationError(code: code) { throw SystemContractRevert("invalid applet: \(problem)") }
+        let project = try book.add({ id in
+            ProjectRecord(
+                id: id, sponsor: context.caller, name: name, appletHash: Keccak256.hash(code), params: params, rewardPerResult: reward,
+                windowSeconds: window, challengeSeconds: challenge, pool: context.value)
+        }, applet: code)
+        try context.emit(Self.projectCreated, [.uint(UInt256(project.id)), .address(context.caller), .fixedBytes(project.appletHash.bytes), .string(name)])
+        if !context.value.isZero {
+            try context.emit(Self.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
+        }
+        return project
+    }
+
+    func post(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ResultRecord {
+        var project = try book.existingProject(try a[0].uint64())
+        let deviceID = try a[1].address(), window = try a[2].uint64(), bytes = try a[3].bytes(), count = try a[4].uint32()
+        guard case .fixedBytes(let rootBytes) = a[5], let root = Hash32(bytes: rootBytes) else {
+            throw SystemContractRevert("messagesRoot must be 32 bytes")
+        }
+        guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
+        guard try book.isJoined(project.id, deviceID) else {
+            throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)")
+        }
+        let (next, overflow) = window.addingReportingOverflow(1)
+        let (end, overflow2) = next.multipliedReportingOverflow(by: project.windowSeconds)
+        guard !overflow, !overflow2, end <= context.timestamp else {
+            throw SystemContractRevert("window \(window) of project \(project.id) is not closed yet")
+        }
+        guard (1...Self.maxResultBytes).contains(bytes.count) else { throw SystemContractRevert("result is 1 to \(Self.maxResultBytes) bytes") }
+        guard count <= Self.maxMessages else { throw SystemContractRevert("messageCount is at most \(Self.maxMessages)") }
+        guard count > 0 || root == .zero else { throw SystemContractRevert("the root of no messages is zero") }
+        let existing = try book.resultID(project: project.id, device: deviceID, window: window)
+        if existing != 0, try book.existingResult(existing).status != .reverted {
+            throw SystemContractRevert("result \(existing) is already posted for device \(deviceID.checksummed) in window \(window)")
+        }
+        let minimum = parameters.minimumOperatorBond.value
+        var bond = try book.bond(context.caller)
+        guard bond.free >= minimum else {
+            throw SystemContractRevert("posting needs a free bond of \(minimum) wei; \(context.caller.checksummed) has \(bond.free)")
+        }
+        bond.locked += minimum
+        try book.setBond(context.caller, bond)
+        let reserve = (bytes.first ?? 0) != 0 && project.freePool >= project.rewardPerResult
+        if reserve {
+            project.reserved += project.rewardPerResult
+            try book.update(project)
+        }
+        let (deadline, overflow3) = context.timestamp.addingReportingOverflow(project.challengeSeconds)
+        guard !overflow3 else { throw SystemContractRevert("block time overflows") }
+        let result = try book.add { id in
+            ResultRecord(
+                id: id, projectID: project.id, deviceID: deviceID, window: window, result: bytes, messageCount: count, messagesRoot: root,
+                poster: context.caller, postedAt: context.timestamp, challengeEndsAt: deadline, bond: minimum, reserved: reserve)
+        }
+        try context.emit(Self.resultPosted, [
+            .uint(UInt256(result.id)), .uint(UInt256(project.id)), .address(deviceID), .uint(UInt256(window)), .bytes(bytes),
+        ])
+        return result
+    }
+
+    func challenge(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
+        var result = try book.existingResult(try a[0].uint64())
+        guard case .array(let values) = a[1] else { throw SystemContractRevert("envelopes must be bytes[]") }
+        let deposit = parameters.challengeDeposit.value
+        guard context.value == deposit else { throw SystemContractRevert("the challenge deposit is \(deposit) wei; sent \(context.value)") }
+        guard result.status == .pending else { throw SystemContractRevert("result \(result.id) is \(result.status), not pending") }
+        guard context.timestamp < result.challengeEndsAt else {
+            throw SystemContractRevert("the challenge period of result \(result.id) ended at \(result.challengeEndsAt)")
+        }
+        guard values.count == Int(result.messageCount) else {
+            throw SystemContractRevert("result \(result.id) commits to \(result.messageCount) messages; got \(values.count)")
+        }
+        var raw: [[UInt8]] = []
+        raw.reserveCapacity(values.count)
+        var leaves: [Hash32] = []
+        for value in values {
+            let bytes = try value.bytes()
+            try context.charge(Self.leafGas + 6 * UInt64((bytes.count + 31) / 32))
+            raw.append(bytes)
+            leaves.append(Keccak256.hash(bytes))
+        }
+        try context.charge(Self.leafGas * UInt64(leaves.count))
+        guard WindowCommitment.root(leaves) == result.messagesRoot else {
+            throw SystemContractRevert("the messages do not match the committed root")
+        }
+        var project = try book.existingProject(result.projectID)
+        let upheld = try provesFalse(result, project: project, envelopes: raw, book: book, context: context)
+
+        if upheld {
+            // The result was false: revert it, slash the poster's bond for it.
+            let slashed = result.bond
+            var bond = try book.bond(result.poster)
+            bond.total -= slashed
+            bond.locked -= slashed
+            try book.setBond(result.poster, bond)
+            try book.dequeue(result.id, deadline: result.challengeEndsAt)
+            if result.reserved { try Self.release(&project, project.rewardPerResult, book: book, context: context) }
+            result.status = .reverted
+            result.reserved = false
+            try book.update(result)
+            let share = slashed * UInt256(UInt64(parameters.challengerShare)) / 100
+            try Self.creditPool(&project, slashed - share, book: book, context: context)
+            try context.transfer(to: context.caller, amount: share + deposit)
+            try context.emit(Self.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(true)])
+            try context.emit(Self.bondSlashed, [.address(result.poster), .uint(UInt256(result.id)), .uint(slashed)])
+        } else {
+            try Self.creditPool(&project, deposit, book: book, context: context)
+            try context.emit(Self.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(false)])
+        }
+    }
+
+    /// Whether the (root-matching) messages prove `result` false: one is not the device's
+    /// validly signed message of the window in sequence order, or the applet re-run on them
+    /// gives a different result (or none).
+    func provesFalse(
+        _ result: ResultRecord, project: ProjectRecord, envelopes: [[UInt8]], book: ProjectBook, context: SystemCallContext
+    ) throws(SystemContractRevert) -> Bool {
+        let key = try DeviceBook(context).existing(result.deviceID).key()
+        let window = WindowCommitment.timestampRange(window: result.window, windowSeconds: project.windowSeconds)
+        var messages: [AppletMessage] = []
+        var last: UInt64?
+        for bytes in envelopes {
+            try context.charge(Self.signatureGas)
+            guard let envelope = try? TelemetryEnvelope(binary: bytes), envelope.binary == bytes, envelope.deviceID == result.deviceID,
+                envelope.isValidSignature(by: key, chainID: genesis.chainID), window.contains(envelope.timestamp),
+                last.map({ envelope.sequence > $0 }) ?? true
+            else { return true }
+            last = envelope.sequence
+            messages.append(AppletMessage(envelope: envelope))
+        }
+        let remaining = context.gasLimit - context.gasUsed
+        let (affordable, overflow) = remaining.multipliedReportingOverflow(by: Self.fuelPerGas)
+        let fuel = overflow ? Self.maxFuel : min(Self.maxFuel, affordable)
+        let run = runtime.run(code: try book.applet(project.id), messages: messages, params: project.params, fuel: fuel)
+        switch run {
+        case .result(let bytes, let used):
+            try context.charge(used / Self.fuelPerGas)
+            return bytes != result.result
+        case .failed:
+            // No result exists for these messages, so none posted can be right. The fuel a
+            // failed run burnt is unknown; the whole budget is charged.
+            try context.charge(fuel / Self.fuelPerGas)
+            return true
+        case .outOfFuel:
+            guard fuel == Self.maxFuel else { throw SystemContractRevert("out of gas re-running the applet (send more gas)") }
+            try context.charge(fuel / Self.fuelPerGas)
+            return true
+        }
+    }
+
+    /// Frees a reservation; a closed project's freed MOTE goes back to its sponsor.
+    static func release(_ project: inout ProjectRecord, _ amount: UInt256, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
+        project.reserved -= amount
+        if project.status == .closed {
+            project.pool -= amount
+            if !amount.isZero { try context.transfer(to: project.sponsor, amount: amount) }
+        }
+        try book.update(project)
+    }
+
+    /// Adds MOTE to a project's free pool; a closed project's goes back to its sponsor.
+    static func creditPool(_ project: inout ProjectRecord, _ amount: UInt256, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
+        guard !amount.isZero else { return }
+        if project.status == .active {
+            project.pool += amount
+            try book.update(project)
+        } else {
+            try context.transfer(to: project.sponsor, amount: amount)
+        }
+    }
+}
