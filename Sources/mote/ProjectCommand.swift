@@ -30,7 +30,7 @@ struct ProjectCommand: ParsableCommand {
     }
 
     static func amount(_ text: String, _ what: String, _ output: WalletOutput) -> UInt256 {
-        output.orFail { () throws(AmountError) in try Amount.parse(text) }
+        do throws(AmountError) { return try Amount.parse(text) } catch { output.fail("invalid \(what) \(text.prefix(40)): \(error)") }
     }
 
     static func address(_ text: String, _ what: String, _ output: WalletOutput) -> Address {
