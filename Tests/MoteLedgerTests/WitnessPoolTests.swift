@@ -460,6 +460,10 @@ import Testing
         var bad = try Self.attest(chain, p.witnessKeys[1], height: chain.ledger.head.height)
         bad.signature[3] ^= 1
         let rejected = try Self.submit(chain, [bad.binary])
+        // As docs/WITNESSING.md says: about 100,000 gas an accepted attestation, 40,000 a rejected
+        // one that got to the signature, besides the transaction's own (21,000 and calldata).
+        #expect((100_000...160_000).contains(one.gasUsed), "\(one.gasUsed)")
+        #expect((55_000...90_000).contains(rejected.gasUsed), "\(rejected.gasUsed)")
         #expect(rejected.gasUsed > WitnessPoolContract.vrfVerifyGas + WitnessPoolContract.signatureCheckGas + 21_000, "a rejected check still pays its verification")
     }
 }
