@@ -13,6 +13,12 @@ import MoteWitness
 extension Node {
     /// The most attestations in one transaction.
     static let attestationsPerTransaction = 200
+    /// Gas allowed per attestation: an accepted one costs about 100,000 (docs/WITNESSING.md);
+    /// unused gas is not charged. A fixed allowance keeps estimation (running the batch) off the
+    /// node's actor.
+    static let gasPerAttestation: UInt64 = 150_000
+    /// Gas for the transaction itself (21,000) and its calldata.
+    static let attestationTransactionGas: UInt64 = 100_000
 
     /// After block `height`: sends the pooled attestations in one transaction from this node's
     /// operator account, unless the previous one is still pending. Runs off the consensus path
@@ -23,16 +29,20 @@ extension Node {
         // One transaction in flight at a time: the pool's nonce is ahead of the state's while one waits.
         let stateNonce = ((try? ledger.account(key.address)) ?? Account()).nonce
         guard pool.nonce(for: key.address) == stateNonce else { return }
-        let batch = attestationPool.take(head: height, window: parameters.attestationWindow, maxCount: Self.attestationsPerTransaction)
+        // At most half a block's gas, so that the transaction always fits.
+        let gasBudget = genesis.gasLimit / 2
+        guard gasBudget > Self.attestationTransactionGas + Self.gasPerAttestation else { return }
+        let fitting = Int((gasBudget - Self.attestationTransactionGas) / Self.gasPerAttestation)
+        let batch = attestationPool.take(
+            head: height, window: parameters.attestationWindow, maxCount: min(Self.attestationsPerTransaction, fitting))
         guard !batch.isEmpty,
             let calldata = try? WitnessPoolContract.submitAttestations.abi.encodeCall([.array(batch.map { .bytes($0.binary) })])
         else { return }
-        let gas = (try? ledger.simulate(from: key.address, to: WitnessPoolContract.address, value: .zero, data: calldata, gasLimit: genesis.gasLimit))
-            .map { $0.gasUsed + $0.gasUsed / 4 + 10_000 } ?? min(genesis.gasLimit, 100_000 + 100_000 * UInt64(batch.count))
+        let gas = Self.attestationTransactionGas + Self.gasPerAttestation * UInt64(batch.count)
         let tip = UInt256(1_000_000_000)
         let tx = Transaction.dynamicFee(
             chainID: genesis.chainID, nonce: stateNonce, maxPriorityFeePerGas: tip, maxFeePerGas: ledger.nextBaseFee * 2 + tip,
-            gasLimit: min(gas, genesis.gasLimit), to: WitnessPoolContract.address, value: .zero, data: calldata
+            gasLimit: gas, to: WitnessPoolContract.address, value: .zero, data: calldata
         ).signed(with: key)
         let raw = tx.rawBytes
         let count = batch.count

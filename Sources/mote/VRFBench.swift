@@ -1,8 +1,13 @@
 import ArgumentParser
 import Foundation
+import MoteChain
 import MoteCrypto
+import MoteLedger
 import MoteNode
 import MotePrimitives
+import MoteStorage
+import MoteTelemetry
+import MoteTransactions
 import MoteWitness
 
 /// `mote bench vrf`: Proof of Assignment's costs. ECVRF proofs (what a device pays to learn
@@ -14,12 +19,12 @@ struct VRFBench: ParsableCommand {
         commandName: "vrf", abstract: "ECVRF proofs and verifications per second; attestations per second through the node's intake and the contract.")
 
     @Option(help: "Seconds to spend on each measurement (0.1 to 60).") var seconds: Double = 2
-    @Option(help: "Attestations per contract batch (1 to 1000).") var batch: Int = 100
+    @Option(help: "Attestations per submitAttestations transaction, one per witness (1 to 256).") var batch: Int = 100
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func validate() throws {
         guard (0.1...60).contains(seconds) else { throw ValidationError("--seconds must be in 0.1...60") }
-        guard (1...1_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000") }
+        guard (1...256).contains(batch) else { throw ValidationError("--batch must be in 1...256") }
     }
 
     func run() throws {
@@ -72,6 +77,7 @@ struct VRFBench: ParsableCommand {
         })
 
         report(intakeRow(cores: cores))
+        report(contractRow(witnesses: batch, blocks: 5))
 
         if json {
             JSONOutput.print(["cores": cores, "seconds": seconds, "results": rows.map { $0.json }])
@@ -163,5 +169,93 @@ struct BenchAttestationChain: AttestationChainView {
     func epochSeed(_ epoch: UInt64) async -> Hash32? { seed }
     func weights(witnessKey: [UInt8], epoch: UInt64) async -> (weight: UInt64, totalWeight: UInt64)? {
         keys.contains(witnessKey) ? (1, 1) : (0, 1)
+    }
+}
+
+extension VRFBench {
+    /// Attestations per second through the WitnessPool contract: a ledger (in memory) with
+    /// `witnesses` devices registered, joined and weighted, then blocks each holding one
+    /// `submitAttestations` transaction with one valid attestation per device (all accepted,
+    /// paid, reputation raised, heights witnessed). Times the block's execution and sealing,
+    /// which is what every node does for every block; proving is done beforehand.
+    func contractRow(witnesses: Int, blocks: Int) -> BenchRow {
+        let mote = ProtocolParameters.mote
+        let owner = try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "bench witness owner").bytes)
+        let submitter = try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "bench witness submitter").bytes)
+        let delegate = try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "bench witness delegate").bytes)
+        var p = ProtocolParameters()
+        p.epochLength = 4
+        p.numDelegates = 1
+        p.numCandidateDelegates = 1
+        p.deviceActivationFee = UInt256Text(mote / 10)
+        p.expectedWitnesses = UInt64(witnesses)  // with equal weights, every device is assigned every block
+        p.witnessThreshold = UInt64(max(1, witnesses * 2 / 3))
+        p.attestationReward = UInt256Text(mote / 100)
+        p.attestationWindow = 120
+        let genesis = Genesis(
+            chainID: 4_689, timestamp: 1_000, gasLimit: 1_000_000_000, baseFee: 1_000_000_000,
+            allocations: [(owner.address, mote * 1_000_000), (submitter.address, mote * 1_000_000), (WitnessPoolContract.address, mote * 1_000_000)],
+            delegates: [Genesis.Delegate(name: "bench", operatorAddress: delegate.address, rewardAddress: delegate.address)], parameters: p)
+        let ledger = try! Ledger(store: InMemoryChainStore(), genesis: genesis)
+        var nonces: [Address: UInt64] = [:]
+        var time: UInt64 = 1_000
+        func call(_ key: Secp256k1.PrivateKey, _ contract: Address, _ function: SystemFunction, _ args: [ABIValue], value: UInt256 = .zero) -> SignedTransaction {
+            let nonce = nonces[key.address, default: 0]
+            nonces[key.address] = nonce + 1
+            return Transaction.dynamicFee(
+                chainID: 4_689, nonce: nonce, maxPriorityFeePerGas: 0, maxFeePerGas: 10_000_000_000, gasLimit: 900_000_000,
+                to: contract, value: value, data: try! function.abi.encodeCall(args)
+            ).signed(with: key)
+        }
+        /// Builds one block of `txs`; returns its execution+seal time and commits it.
+        @discardableResult
+        func block(_ txs: [SignedTransaction]) -> Double {
+            time += 5
+            let height = ledger.head.height + 1
+            let epoch = (height - 1) / p.epochLength + 1
+            let producer = try! ledger.producers(ofEpoch: epoch)[0]
+            let clock = ContinuousClock()
+            let start = clock.now
+            let built = try! ledger.buildBlock(candidates: txs, producer: producer, timestamp: time, epoch: epoch)
+            let elapsed = clock.now - start
+            precondition(built.excluded.isEmpty && built.commit.receipts.allSatisfy(\.succeeded), "bench block failed")
+            try! ledger.commit(built.commit)
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+
+        let devices = (0..<witnesses).map { try! DevicePrivateKey(curve: .p256, secret: Keccak256.hash(utf8: "bench witness device \($0)").bytes) }
+        let keys = (0..<witnesses).map { try! ECVRF.SecretKey(seed: Keccak256.hash(utf8: "bench witness key \($0)").bytes) }
+        block(devices.map { device in
+            call(owner, DeviceRegistryContract.address, DeviceRegistryContract.registerDevice,
+                 [.uint(UInt256(UInt64(device.publicKey.curve.rawValue))), .bytes(device.publicKey.bytes), .string("bench"), .string("Mote")],
+                 value: mote / 10)
+        })
+        block(zip(devices, keys).map { device, key in
+            let id = device.publicKey.deviceID
+            let proof = WitnessPoolContract.possessionProof(key: key, chainID: 4_689, witnessID: id, owner: owner.address)
+            return call(owner, WitnessPoolContract.address, WitnessPoolContract.joinAsDevice, [.address(id), .fixedBytes(key.publicKey.bytes), .bytes(proof)])
+        })
+        repeat { block([]) } while ledger.head.height % p.epochLength != 0
+
+        var seconds = 0.0
+        var accepted = 0
+        for _ in 0..<blocks {
+            let height = ledger.head.height
+            let seed = try! ledger.seed(ofEpoch: (height - 1) / p.epochLength + 1)
+            let hash = ledger.head.hash
+            let attestations = keys.map { key -> ABIValue in
+                let proof = ECVRF.prove(secretKey: key, alpha: WitnessSortition.vrfInput(seed: seed, height: height), suite: .tai)
+                return .bytes(WitnessAttestation.make(key: key, chainID: 4_689, height: height, blockHash: hash, proof: proof).binary)
+            }
+            seconds += block([call(submitter, WitnessPoolContract.address, WitnessPoolContract.submitAttestations, [.array(attestations)])])
+            accepted += witnesses
+        }
+        let witnessedHeights = (try? WitnessPoolContract.heightStatus.abi.decodeOutput(
+            ledger.call(from: .zero, to: WitnessPoolContract.address,
+                        data: try WitnessPoolContract.heightStatus.abi.encodeCall([.uint(UInt256(ledger.head.height - 1))])).get()))?[1]
+        precondition(witnessedHeights == .bool(true), "the bench's attestations were not all accepted")
+        let rate = Double(accepted) / seconds
+        // The contract runs on one thread (blocks execute in order), so one figure.
+        return BenchRow(name: "contract submitAttestations", unit: "att/s", oneCore: rate, allCores: rate)
     }
 }

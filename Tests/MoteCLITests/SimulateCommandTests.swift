@@ -150,5 +150,12 @@ final class LocalStreamNode {
         let broker = try box.mote(["simulate", "devices", "--mqtt", "nohost", "--key-file", "x", "--rpc", "http://127.0.0.1:1"])
         #expect(broker.status == 1)
         #expect(broker.stderr.contains("--mqtt"), "\(broker.stderr)")
+        // --incoherent is for micro-mining fleets, and at most --count of them.
+        let streaming = try box.mote(["simulate", "devices", "--incoherent", "1", "--key-file", "x"])
+        #expect(streaming.status != 0 && streaming.stderr.contains("--micro-mine"), "\(streaming.stderr)")
+        let tooMany = try box.mote(["simulate", "devices", "--micro-mine", "--count", "2", "--incoherent", "3", "--key-file", "x"])
+        #expect(tooMany.status != 0 && tooMany.stderr.contains("--incoherent"), "\(tooMany.stderr)")
+        let bench = try box.mote(["bench", "vrf", "--seconds", "0"])
+        #expect(bench.status != 0 && bench.stderr.contains("--seconds"), "\(bench.stderr)")
     }
 }

@@ -98,6 +98,14 @@ def fleet(net: WitnessDevnet, account: dict, folder: Path, count: int, *extra: s
 
 
 def test_fleet_witnesses_blocks_and_is_paid(net):
+    try:
+        check_fleet(net)
+    except BaseException:
+        print("\n--- devnet log tail ---\n" + net.log_tail(120))
+        raise
+
+
+def check_fleet(net):
     url = net.http_urls[0]
     parameters = call(url, "mote_witnessParameters")
     reward = int(parameters["attestationReward"], 16)
@@ -113,8 +121,14 @@ def test_fleet_witnesses_blocks_and_is_paid(net):
         http_fleet = fleet(net, http_owner, work / "http", HTTP_FLEET, "--incoherent", "1")
         mqtt_fleet = fleet(net, mqtt_owner, work / "mqtt", MQTT_FLEET, "--mqtt", f"127.0.0.1:{net.mqtt_port}")
         # The HTTP owner's transactions: a registration and a join per device; after them it sends nothing.
-        wait_until(lambda: int(call(url, "eth_getTransactionCount", http_owner["address"], "latest"), 16) >= 2 * HTTP_FLEET,
-                   timeout=90, interval=0.2, what="the fleet's registrations and joins")
+        def joined() -> bool:
+            for process in (http_fleet, mqtt_fleet):
+                if process.poll() is not None:
+                    out, err = process.communicate()
+                    raise AssertionError(f"the fleet exited early ({process.returncode}): {out[-2000:]} {err[-2000:]}")
+            return int(call(url, "eth_getTransactionCount", http_owner["address"], "latest"), 16) >= 2 * HTTP_FLEET
+
+        wait_until(joined, timeout=120, interval=0.2, what="the fleet's registrations and joins")
         start_height, start_balance = balance_at_quiet_head(url, http_owner["address"])
         # Once the joins count (next epoch) attestations are accepted; then time blocks under load.
         wait_until(lambda: logs(url, TOPIC_ACCEPTED, start_height, head(url)), timeout=60, interval=0.5,
