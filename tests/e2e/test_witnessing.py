@@ -92,7 +92,7 @@ def fleet(net: WitnessDevnet, account: dict, folder: Path, count: int, *extra: s
     key_file.write_text(account["privateKey"] + "\n")
     return subprocess.Popen(
         [mote_binary(), "simulate", "devices", "--micro-mine", "--count", str(count), "--seconds", str(MINING_SECONDS),
-         "--dir", str(folder / "devices"), "--rpc", net.http_urls[0], "--key-file", str(key_file), "--timeout", "60",
+         "--dir", str(folder / "devices"), "--rpc", net.http_urls[0], "--key-file", str(key_file), "--timeout", "120",
          "--json", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
