@@ -14,7 +14,7 @@ struct Params {
     let values: [JSON]
 
     /// The largest data parameter accepted (calldata, raw transactions), in bytes.
-    static let maxDataBytes = 128 * 1024
+    static let maxDataBytes = 512 * 1024
 
     init(_ params: JSON?) throws(RPCError) {
         switch params {

@@ -38,7 +38,7 @@ public struct TransactionRules: Sendable {
     /// The largest contract init code (EIP-3860, from Shanghai).
     public static let maxInitCodeSize = 49_152
 
-    public init(fork: Fork = .cancun, chainID: UInt64?, allowsUnprotectedLegacy: Bool = true, maxEncodedSize: Int = 128 * 1024) {
+    public init(fork: Fork = .cancun, chainID: UInt64?, allowsUnprotectedLegacy: Bool = true, maxEncodedSize: Int = 512 * 1024) {
         self.fork = fork
         self.chainID = chainID
         self.allowsUnprotectedLegacy = allowsUnprotectedLegacy

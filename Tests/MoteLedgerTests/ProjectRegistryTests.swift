@@ -6,6 +6,7 @@ import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
 import MoteTransactions
+import MoteTestSupport
 import Testing
 
 @testable import MoteLedger
@@ -449,6 +450,47 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         0x41, 0x00, 0x41, 0x01, 0x10, 0x01,  // write_result(0, 1)
         0x41, 0x00, 0x0b,  // return 0
     ]
+
+    /// A UTC day of readings at one a minute (1,440 step-tracker messages) is challenged in one
+    /// transaction, and the shipped step-goal applet re-run in WasmKit proves the forged result false.
+    @Test func aDayOfMinuteReadingsIsChallengedInOneTransaction() throws {
+        let chain = try Chain(runtime: WasmAppletRuntime())
+        let (sponsor, owner, op, challenger) = (Self.keys[0], Self.keys[1], Self.keys[2], Self.keys[3])
+        let applet = [UInt8](try Data(contentsOf: Vectors.packageRoot.appendingPathComponent("applets/step-goal.wasm")))
+        let goal: UInt64 = 10_000
+        let day: UInt64 = 86_400
+        try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.createProject, [
+            .bytes(applet), .bytes(withUnsafeBytes(of: goal.littleEndian, Array.init)), .string("10k steps a day"), .uint(Self.reward),
+            .uint(UInt256(day)), .uint(3_600),
+        ], value: Self.reward * 5))
+        let key = try registerDevice(chain, owner, 1)
+        let device = key.publicKey.deviceID
+        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(1), .address(device)]))
+        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
+        try chain.block(seconds: day + 100 - chain.time)
+
+        // Three steps a minute: 4,320 in the day, short of the goal; the operator claims 20,000.
+        var total = 0
+        let messages = (0..<UInt64(1_440)).map { minute -> TelemetryEnvelope in
+            total += 3
+            let json = #"{"kind":"gps-step-tracker","lat":47.376900,"lon":8.541700,"hdop":1.2,"steps":3,"totalSteps":\#(total),"battery":88.20}"#
+            return TelemetryEnvelope.signed(
+                by: key, chainID: 4_689, sequence: minute + 1, timestamp: minute * 60_000, contentType: "application/json", payload: Array(json.utf8))
+        }
+        let forged: [UInt8] = [1] + withUnsafeBytes(of: UInt64(20_000).littleEndian, Array.init)
+        try chain.ok(try post(chain, op, project: 1, device: device, window: 0, result: forged, envelopes: messages))
+
+        let dispute = try chain.call(challenger, function: ProjectRegistryContract.challengeResult, [
+            .uint(1), .array(messages.map { .bytes($0.binary) }),
+        ], value: Self.deposit, gas: 25_000_000)
+        #expect(dispute.rawBytes.count > 128 * 1024 && dispute.rawBytes.count <= TransactionRules(chainID: 4_689).maxEncodedSize, "\(dispute.rawBytes.count) bytes")
+        let receipt = try chain.ok(dispute)
+        #expect(receipt.logs.map(\.topics[0]) == [ProjectRegistryContract.resultChallenged.abi.topic0, ProjectRegistryContract.bondSlashed.abi.topic0])
+        #expect(receipt.gasUsed < 20_000_000, "\(receipt.gasUsed) gas")
+        print("machinefi challenge: 1,440 messages in one \(dispute.rawBytes.count)-byte transaction, \(receipt.gasUsed) gas")
+        #expect(try resultStatus(chain, 1) == .reverted)
+        try expectConserved(chain, operators: [op.address])
+    }
 
     @Test func theNodeReRunsARealAppletInWasmKit() throws {
         let chain = try Chain(runtime: WasmAppletRuntime())
