@@ -1,10 +1,6 @@
 import Foundation
 import MotePrimitives
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Where the stream node's MQTT bridge hands witness attestations (`mote/v1/attest/{key}`):
 /// the chain node that checks and includes them.
 public protocol AttestationForwarder: Sendable {
@@ -23,32 +19,23 @@ public enum AttestationForwardOutcome: Equatable, Sendable {
 
 /// Forwards attestations with the chain node's `mote_submitAttestation(hex)`.
 public struct RPCAttestationForwarder: AttestationForwarder {
-    public let url: URL
-    private let session: URLSession
+    private let client: ChainRPCClient
 
     public init(url: URL, timeout: TimeInterval = 5) {
-        self.url = url
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        session = URLSession(configuration: configuration)
+        client = ChainRPCClient(url: url, timeout: timeout, maxAnswerBytes: 64 * 1024)
     }
 
+    public var url: URL { client.url }
+
     public func forward(_ binary: [UInt8]) async -> AttestationForwardOutcome {
-        let body: JSON = .object([
-            "jsonrpc": .string("2.0"), "id": .int(1), "method": .string("mote_submitAttestation"), "params": .array([.string(Hex.encode(binary))]),
-        ])
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.serialized)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let data: Data
-        do { (data, _) = try await session.data(for: request) } catch {
-            return .failed("the chain node at \(url.absoluteString) is unreachable: \(error.localizedDescription)")
+        let result: JSON
+        do throws(ChainRPCError) {
+            result = try await client.call("mote_submitAttestation", [.string(Hex.encode(binary))])
+        } catch {
+            if case .refused = error.kind { return .rejected(error.message) }
+            return .failed(error.message)
         }
-        guard data.count <= 64 * 1024, let document = try? JSON.parse([UInt8](data)) else { return .failed("not a JSON-RPC answer") }
-        if let error = document["error"], error != .null { return .rejected(error["message"]?.stringValue ?? error.text) }
-        guard let accepted = document["result"]?["accepted"]?.boolValue else { return .failed("an answer without \"accepted\"") }
-        return accepted ? .accepted : .rejected(document["result"]?["reason"]?.stringValue ?? "refused")
+        guard let accepted = result["accepted"]?.boolValue else { return .failed("an answer without \"accepted\"") }
+        return accepted ? .accepted : .rejected(result["reason"]?.stringValue ?? "refused")
     }
 }

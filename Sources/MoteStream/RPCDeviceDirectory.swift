@@ -2,10 +2,6 @@ import Foundation
 import MotePrimitives
 import MoteTelemetry
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// Looks devices up with a chain node's JSON-RPC `mote_device(id)`, caching answers briefly:
 /// a device's key never changes, but its status may, so positives live `positiveTTL`,
 /// "no such device" lives `negativeTTL`, and the cache holds at most `capacity` entries.
@@ -20,7 +16,7 @@ public actor RPCDeviceDirectory: DeviceDirectory {
     public let capacity: Int
     /// Seconds one call may take.
     public let timeout: TimeInterval
-    private let session: URLSession
+    private let client: ChainRPCClient
     private let clock = ContinuousClock()
     private var cache: [Address: (record: DeviceRecord?, expires: ContinuousClock.Instant)] = [:]
     private var inFlight: [Address: Task<Result<DeviceRecord?, DeviceDirectoryError>, Never>] = [:]
@@ -31,10 +27,7 @@ public actor RPCDeviceDirectory: DeviceDirectory {
         self.negativeTTL = negativeTTL
         self.capacity = max(1, capacity)
         self.timeout = timeout
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        session = URLSession(configuration: configuration)
+        client = ChainRPCClient(url: url, timeout: timeout, maxAnswerBytes: 64 * 1024)
     }
 
     public func device(_ id: Address) async throws(DeviceDirectoryError) -> DeviceRecord? {
@@ -44,9 +37,8 @@ public actor RPCDeviceDirectory: DeviceDirectory {
         if let running = inFlight[id] {
             task = running
         } else {
-            let url = url
-            let session = session
-            task = Task { await Self.fetch(id, url: url, session: session) }
+            let client = client
+            task = Task { await Self.fetch(id, client: client) }
             inFlight[id] = task
         }
         let result = await task.value
@@ -71,24 +63,14 @@ public actor RPCDeviceDirectory: DeviceDirectory {
     }
 
     /// One `mote_device` call.
-    static func fetch(_ id: Address, url: URL, session: URLSession) async -> Result<DeviceRecord?, DeviceDirectoryError> {
-        let body: JSON = .object(["jsonrpc": .string("2.0"), "id": .int(1), "method": .string("mote_device"), "params": .array([.string(id.hex)])])
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.serialized)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let data: Data
-        do { (data, _) = try await session.data(for: request) } catch {
-            return .failure(DeviceDirectoryError("the node at \(url.absoluteString) is unreachable: \(error.localizedDescription)"))
+    static func fetch(_ id: Address, client: ChainRPCClient) async -> Result<DeviceRecord?, DeviceDirectoryError> {
+        let result: JSON
+        do throws(ChainRPCError) {
+            result = try await client.call("mote_device", [.string(id.hex)])
+        } catch {
+            if error.kind == .refused(code: unknownDeviceCode) { return .success(nil) }
+            return .failure(DeviceDirectoryError(error.message))
         }
-        guard data.count <= 64 * 1024, let document = try? JSON.parse([UInt8](data)) else {
-            return .failure(DeviceDirectoryError("the node at \(url.absoluteString) answered mote_device with something that is not JSON-RPC"))
-        }
-        if let error = document["error"], error != .null {
-            if error["code"]?.intValue == unknownDeviceCode { return .success(nil) }
-            return .failure(DeviceDirectoryError("mote_device failed: \(error["message"]?.stringValue ?? error.text)"))
-        }
-        guard let result = document["result"] else { return .failure(DeviceDirectoryError("mote_device answered without a result")) }
         if result == .null { return .success(nil) }
         do throws(DeviceDirectoryError) {
             let record = try parse(result)

@@ -5,16 +5,18 @@ import MotePrimitives
 import FoundationNetworking
 #endif
 
-/// A small JSON-RPC 2.0 client for the chain node the stream node talks to (the result
-/// poster's `eth_call`, `eth_sendRawTransaction`, …). Answers are bounded in size.
+/// A small JSON-RPC 2.0 client for the chain node the stream node talks to: the device
+/// directory's `mote_device`, the MQTT bridge's `mote_submitAttestation`, the result poster's
+/// `eth_call`, `eth_sendRawTransaction`, …. Answers are bounded in size.
 public struct ChainRPCClient: Sendable {
     public let url: URL
     /// The largest answer read, in bytes.
-    public static let maxAnswerBytes = 4 << 20
+    public let maxAnswerBytes: Int
     private let session: URLSession
 
-    public init(url: URL, timeout: TimeInterval = 10) {
+    public init(url: URL, timeout: TimeInterval = 10, maxAnswerBytes: Int = 4 << 20) {
         self.url = url
+        self.maxAnswerBytes = maxAnswerBytes
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout
@@ -32,7 +34,7 @@ public struct ChainRPCClient: Sendable {
         do { (data, _) = try await session.data(for: request) } catch {
             throw ChainRPCError(.unreachable, "the node at \(url.absoluteString) is unreachable: \(error.localizedDescription)")
         }
-        guard data.count <= Self.maxAnswerBytes, let document = try? JSON.parse([UInt8](data)) else {
+        guard data.count <= maxAnswerBytes, let document = try? JSON.parse([UInt8](data)) else {
             throw ChainRPCError(.malformed, "the node answered \(method) with something that is not JSON-RPC")
         }
         if let error = document["error"], error != .null {
