@@ -47,12 +47,6 @@ public struct NodeRPCClient: Sendable {
 }
 
 extension JSON {
-    /// A `0x` quantity as UInt64, or nil.
-    var quantityValue: UInt64? {
-        guard let text = stringValue, text.hasPrefix("0x"), text.count > 2, text.count <= 18 else { return nil }
-        return UInt64(text.dropFirst(2), radix: 16)
-    }
-
     /// `0x` hex data, or nil.
     var dataValue: [UInt8]? { stringValue.flatMap { try? Hex.decode($0) } }
 }

@@ -65,8 +65,8 @@ public struct JSONRPCWitnessSource: WitnessChainSource {
 
     public func chainStatus() async throws(LightClientError) -> ChainStatus {
         let info = try await client.call("mote_chainInfo", [])
-        guard let chainID = info["chainId"]?.quantityValue, let epochLength = info["epochLength"]?.quantityValue, epochLength > 0,
-            let height = info["height"]?.quantityValue
+        guard let chainID = info["chainId"]?.quantity64, let epochLength = info["epochLength"]?.quantity64, epochLength > 0,
+            let height = info["height"]?.quantity64
         else { throw LightClientError(.badAnswer, "mote_chainInfo lacks chainId, epochLength or height") }
         return ChainStatus(chainID: chainID, epochLength: epochLength, height: height)
     }

@@ -33,6 +33,15 @@ public enum JSON: Equatable, Sendable {
         return nil
     }
 
+    /// A JSON-RPC quantity (`"0x…"`) as a 256-bit number; nil for anything else.
+    public var quantity: UInt256? {
+        guard let text = stringValue, text.hasPrefix("0x") else { return nil }
+        return UInt256(hexQuantity: text)
+    }
+
+    /// A JSON-RPC quantity that fits 64 bits.
+    public var quantity64: UInt64? { quantity?.uint64 }
+
     /// The value as an integer, if it is a JSON number without fraction or exponent that fits.
     public var intValue: Int? {
         if case .number(let text) = self { return Int(text) }

@@ -64,11 +64,3 @@ public struct ChainRPCError: Error, Equatable, Sendable, CustomStringConvertible
 
     public var description: String { message }
 }
-
-extension JSON {
-    /// A `0x…` quantity.
-    var quantity: UInt256? {
-        guard let text = stringValue, text.hasPrefix("0x") else { return nil }
-        return UInt256(hexQuantity: text)
-    }
-}

@@ -50,15 +50,6 @@ struct WalletOutput {
 // MARK: Reading the node's JSON
 
 extension JSON {
-    /// A quantity (`"0x…"`) as a 256-bit number.
-    var quantity: UInt256? {
-        guard let text = stringValue, text.hasPrefix("0x") else { return nil }
-        return UInt256(hexQuantity: text)
-    }
-
-    /// A quantity that fits 64 bits.
-    var quantity64: UInt64? { quantity?.uint64 }
-
     /// An address, EIP-55 checksummed; nil for anything else (`null` for a contract creation).
     var checksummedAddress: String? {
         guard let text = stringValue, let address = try? Address(hex: text) else { return nil }
