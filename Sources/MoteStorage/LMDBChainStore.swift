@@ -83,6 +83,34 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
         }
     }
 
+    /// Opens the chain store of data directory `dataDirectory` for reading only: nothing is
+    /// created, no lock is taken, so it works beside a node that has the store open (`mote
+    /// status`). Every write (`commit`) throws.
+    ///
+    /// Throws `StorageError(.incompatible, …)` when `<dataDirectory>/chain` does not exist or
+    /// holds no Mote chain store of this build's schema version.
+    public init(readOnlyDataDirectory dataDirectory: String, options: Options = Options()) throws(StorageError) {
+        path = (dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory) + "/chain"
+        environment = try LMDBEnvironment(
+            readOnlyPath: path, mapSize: options.mapSize, maxTables: UInt32(LMDBSchema.Table.allCases.count + 2),
+            maxReaders: options.maxReaders)
+        let path = path
+        tables = try environment.readOpeningTables { txn throws(StorageError) -> LMDBSchema.Tables in
+            guard let meta = try txn.openTable(LMDBSchema.Table.meta.rawValue, create: false),
+                let stored = try txn.get(meta, LMDBSchema.schemaVersionKey), stored.count == 4
+            else { throw StorageError(.incompatible, "\(path): not a Mote chain store") }
+            let version = UInt32(LMDBSchema.bigEndian(stored, count: 4))
+            guard version == LMDBSchema.version else {
+                throw StorageError(
+                    .incompatible, "\(path): chain store schema version \(version), but this build reads version \(LMDBSchema.version)")
+            }
+            guard let tables = try LMDBSchema.Tables(txn, create: false) else {
+                throw StorageError(.corrupt, "\(path): schema version \(version) but tables are missing")
+            }
+            return tables
+        }
+    }
+
     // MARK: BlockReader
 
     public func head() throws(StorageError) -> ChainHead? {

@@ -55,9 +55,61 @@ final class LMDBEnvironment: @unchecked Sendable {
         _ = mdb_reader_check(env, &dead)
     }
 
+    /// Opens the existing environment in folder `path` for reading only (`MDB_RDONLY`): no
+    /// exclusive lock, so it works beside a node that has the store open for writing (LMDB
+    /// lets readers and one writer share an environment). Creates nothing but LMDB's own
+    /// reader table (`lock.mdb`) when it is missing; refuses a folder without an LMDB data
+    /// file. Every write transaction on it fails.
+    init(readOnlyPath path: String, mapSize: Int, maxTables: UInt32, maxReaders: UInt32) throws(StorageError) {
+        self.path = path
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw StorageError(.incompatible, "\(path): no such folder: no chain store here")
+        }
+        guard stat(path + "/data.mdb", &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw StorageError(.incompatible, "\(path): no data.mdb: not a Mote chain store")
+        }
+        var created: OpaquePointer?
+        var rc = mdb_env_create(&created)
+        guard rc == MDB_SUCCESS, let env = created else { throw lmdbError("mdb_env_create", rc) }
+        let flags = UInt32(MDB_RDONLY) | UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
+        rc = mdb_env_set_mapsize(env, mapSize)
+        if rc == MDB_SUCCESS { rc = mdb_env_set_maxdbs(env, maxTables) }
+        if rc == MDB_SUCCESS { rc = mdb_env_set_maxreaders(env, maxReaders) }
+        if rc == MDB_SUCCESS { rc = mdb_env_open(env, path, flags, 0o644) }
+        guard rc == MDB_SUCCESS else {
+            mdb_env_close(env)
+            if rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH {
+                throw StorageError(.incompatible, "open \(path): not a Mote chain store (\(String(cString: mdb_strerror(rc))))")
+            }
+            throw lmdbError("open \(path) read-only", rc)
+        }
+        self.env = env
+        self.lockDescriptor = -1  // no mote.lock: `deinit`'s close(-1) is a no-op
+    }
+
     deinit {
         mdb_env_close(env)
         close(lockDescriptor)
+    }
+
+    /// Runs `body` in a read-only transaction that is then committed rather than aborted, so
+    /// the table handles it opens stay valid for the environment's lifetime (LMDB closes
+    /// handles opened in an aborted transaction).
+    func readOpeningTables<R>(_ body: (LMDBTransaction) throws(StorageError) -> R) throws(StorageError) -> R {
+        var handle: OpaquePointer?
+        var rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &handle)
+        guard rc == MDB_SUCCESS, let txn = handle else { throw lmdbError("begin read transaction", rc) }
+        let result: R
+        do {
+            result = try body(LMDBTransaction(txn: txn))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        rc = mdb_txn_commit(txn)
+        guard rc == MDB_SUCCESS else { throw lmdbError("end read transaction", rc) }
+        return result
     }
 
     /// Runs `body` in a read-only transaction: a consistent snapshot, released on return.
