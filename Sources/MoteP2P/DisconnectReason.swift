@@ -35,6 +35,8 @@ public struct DisconnectReason: RawRepresentable, Hashable, Sendable, CustomStri
     public static let shutdown = DisconnectReason(rawValue: 12)
     /// The peer could not keep up: its send queue overflowed.
     public static let slowPeer = DisconnectReason(rawValue: 13)
+    /// Nothing (not even a pong) arrived from the peer within `P2PConfig.pingTimeout`.
+    public static let timeout = DisconnectReason(rawValue: 14)
     /// Local only: the TCP connection closed without a `disconnect` message.
     public static let connectionClosed = DisconnectReason(rawValue: 255)
 
@@ -54,6 +56,7 @@ public struct DisconnectReason: RawRepresentable, Hashable, Sendable, CustomStri
         case .misbehaviour: return "misbehaviour"
         case .shutdown: return "shutdown"
         case .slowPeer: return "slow peer"
+        case .timeout: return "ping timeout"
         case .connectionClosed: return "connection closed"
         default: return "reason \(rawValue)"
         }

@@ -10,6 +10,7 @@ public struct P2PError: Error, Hashable, Sendable, CustomStringConvertible {
         case unexpectedMessage(type: UInt8)
         case peerNotConnected
         case requestTimedOut
+        case peerUnresponsive
         case disconnected(DisconnectReason)
         case notRunning
     }
@@ -27,6 +28,7 @@ public struct P2PError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unexpectedMessage(let type): return "p2p: message of type 0x\(String(type, radix: 16)) not allowed now"
         case .peerNotConnected: return "p2p: peer not connected"
         case .requestTimedOut: return "p2p: request timed out"
+        case .peerUnresponsive: return "p2p: peer has not answered recently (its pings are overdue); ask another"
         case .disconnected(let reason): return "p2p: peer disconnected (\(reason))"
         case .notRunning: return "p2p: node is not running"
         }
@@ -42,6 +44,9 @@ public struct P2PError: Error, Hashable, Sendable, CustomStringConvertible {
     public static var peerNotConnected: P2PError { P2PError(.peerNotConnected) }
     /// A request whose response did not arrive in time.
     public static var requestTimedOut: P2PError { P2PError(.requestTimedOut) }
+    /// A request to a peer from which nothing arrived for two ping intervals: it is probably
+    /// gone (it will be dropped at `pingTimeout`), so the request is refused at once.
+    public static var peerUnresponsive: P2PError { P2PError(.peerUnresponsive) }
     /// The node has not been started or has shut down.
     public static var notRunning: P2PError { P2PError(.notRunning) }
 

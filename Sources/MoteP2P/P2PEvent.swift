@@ -51,4 +51,11 @@ public struct P2PStats: Hashable, Sendable {
     public var dialFailures = 0
     /// Peers disconnected for protocol violations.
     public var protocolViolations = 0
+    /// Peers disconnected because nothing arrived from them for `pingTimeout`.
+    public var pingTimeouts = 0
+    /// Inbound connections refused because the handshake slots (in all, or of their host) were
+    /// full of connections too young to evict.
+    public var pendingRefused = 0
+    /// Inbound connections closed during their handshake to make room for a newer one.
+    public var pendingEvicted = 0
 }

@@ -78,7 +78,12 @@ public enum P2PMessage: Hashable, Sendable {
         }
     }
 
-    /// True for messages that are flooded to all peers (and de-duplicated).
+    /// The gossip message types: transactions, proposal, vote, block.
+    public static let gossipTypes: Set<UInt8> = [
+        MessageType.transactions, MessageType.proposal, MessageType.vote, MessageType.block,
+    ]
+
+    /// True for messages that are gossiped: de-duplicated, delivered once as `P2PEvent.gossip`.
     public var isGossip: Bool {
         switch self {
         case .transactions, .proposal, .vote, .block: return true

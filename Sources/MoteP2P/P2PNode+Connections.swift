@@ -3,16 +3,41 @@ import MotePrimitives
 import NIOCore
 
 extension P2PNode {
-    /// Adds the frame codec and a peer handler to a new channel (on the loop).
+    /// Sets the socket options and adds the read-activity tracker, the frame codec and a peer
+    /// handler to a new channel (on the loop).
     func installPipeline(on channel: any Channel, direction: ConnectionDirection, endpoint: PeerEndpoint?) throws {
         loop.preconditionInEventLoop()
+        applySocketOptions(channel)
         nextConnectionID += 1
-        let handler = PeerChannelHandler(node: self, connectionID: nextConnectionID, direction: direction, endpoint: endpoint)
+        let activity = ReadActivity()
+        let handler = PeerChannelHandler(
+            node: self, connectionID: nextConnectionID, direction: direction, endpoint: endpoint, activity: activity)
         try channel.pipeline.syncOperations.addHandlers([
+            ReadActivityHandler(activity),
             ByteToMessageHandler(FrameDecoder(maximumFrameSize: config.maxFrameSize)),
             MessageToByteHandler(FrameEncoder(maximumFrameSize: config.maxFrameSize)),
             handler,
         ])
+    }
+
+    /// `TCP_USER_TIMEOUT` and keepalive (Linux): the kernel gives up on a connection whose data
+    /// goes unacknowledged, or whose idle path stops answering probes, instead of retransmitting
+    /// with growing back-off for many minutes. Best effort: a refused option is ignored.
+    private func applySocketOptions(_ channel: any Channel) {
+        #if os(Linux)
+        guard let options = channel.syncOptions else { return }
+        func seconds(_ amount: TimeAmount) -> Int { Int(clamping: max(1, min(amount.nanoseconds / 1_000_000_000, 32_767))) }
+        if let timeout = config.tcpUserTimeout {
+            let milliseconds = Int(clamping: max(1, min(timeout.nanoseconds / 1_000_000, Int64(Int32.max))))
+            try? options.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: 18)), value: milliseconds)  // TCP_USER_TIMEOUT
+        }
+        if let idle = config.tcpKeepaliveIdle {
+            try? options.setOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+            try? options.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: 4)), value: seconds(idle))  // TCP_KEEPIDLE
+            try? options.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: 5)), value: 1)  // TCP_KEEPINTVL
+            try? options.setOption(ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: 6)), value: 3)  // TCP_KEEPCNT
+        }
+        #endif
     }
 
     /// A fresh hello for one connection (new nonce each time).
@@ -24,20 +49,65 @@ extension P2PNode {
             nodeID: nodeID, listenPort: UInt16(clamping: boundPort ?? 0), nonce: nonce)
     }
 
-    /// A connection became active; false means "close it now" (stopping, banned host, too many
-    /// handshakes in progress).
+    /// A connection became active; false means "close it now" (stopping, banned host, no room
+    /// for another inbound handshake).
     func connectionOpened(_ handler: PeerChannelHandler) -> Bool {
         guard lifecycle == .running else { return false }
         if config.banHosts, let host = handler.remoteHost, bans.isBanned(.host(host), now: .now()) {
             emit(.handshakeFailed(remoteAddress: handler.remoteAddress, .banned))
             return false
         }
-        guard connections.count - peers.count < config.maxPendingConnections else {
+        if handler.direction == .inbound, !admitInbound(handler) {
+            stats.pendingRefused += 1
             emit(.handshakeFailed(remoteAddress: handler.remoteAddress, .tooManyPeers))
             return false
         }
         connections[handler.connectionID] = handler
         return true
+    }
+
+    /// Finds room for a new inbound connection in the handshake slots: at most
+    /// `maxPendingPerHost` per IP and `maxPendingConnections` in all. When a limit is reached,
+    /// the oldest connection that has been in its handshake for `pendingEvictionAge` makes
+    /// room (from the same host when that host is at its cap, else from the host holding the
+    /// most slots); a real peer finishes its handshake in a round trip, so only silent or stuck
+    /// connections are ever evicted. Our own dials are not counted.
+    private func admitInbound(_ handler: PeerChannelHandler) -> Bool {
+        let pending = connections.values.filter { $0.direction == .inbound && $0.peerID == nil && !$0.isClosing }
+        let host = handler.remoteHost ?? handler.remoteAddress
+        let now = NIODeadline.now()
+        let stale = pending.filter { now - $0.openedAt >= config.pendingEvictionAge }
+        let fromHost = pending.filter { ($0.remoteHost ?? $0.remoteAddress) == host }
+        if fromHost.count >= max(1, config.maxPendingPerHost) {
+            guard let victim = stale.filter({ ($0.remoteHost ?? $0.remoteAddress) == host }).min(by: { $0.openedAt < $1.openedAt })
+            else { return false }
+            evictPending(victim)
+            return true
+        }
+        if pending.count >= max(1, config.maxPendingConnections) {
+            var byHost: [String: [PeerChannelHandler]] = [:]
+            for connection in pending { byHost[connection.remoteHost ?? connection.remoteAddress, default: []].append(connection) }
+            let candidates = stale.sorted {
+                let left = byHost[$0.remoteHost ?? $0.remoteAddress]?.count ?? 0
+                let right = byHost[$1.remoteHost ?? $1.remoteAddress]?.count ?? 0
+                return left != right ? left > right : $0.openedAt < $1.openedAt
+            }
+            guard let victim = candidates.first else { return false }
+            evictPending(victim)
+        }
+        return true
+    }
+
+    private func evictPending(_ handler: PeerChannelHandler) {
+        stats.pendingEvicted += 1
+        emit(.handshakeFailed(remoteAddress: handler.remoteAddress, .tooManyPeers))
+        handler.disconnect(.tooManyPeers)
+    }
+
+    /// True for peers this node keeps whatever else wants the room: `preferredPeers` and the
+    /// node ids learned at static peers and bootnodes.
+    func isPreferred(_ id: Address) -> Bool {
+        preferred.contains(id) || dialTargets.values.contains { $0.learnedID == id }
     }
 
     /// The handshake state machine accepted the peer; the node decides whether to keep it.
@@ -64,12 +134,24 @@ extension P2PNode {
             }
             return
         }
-        guard peers.count < config.maxPeers else {
-            refuse(handler, .tooManyPeers)
-            return
+        if peers.count >= config.maxPeers {
+            // A preferred peer (a validator, a static peer) takes the place of another peer,
+            // an inbound one first, the newest first.
+            let victim = isPreferred(id) || handler.endpoint != nil
+                ? peers.values.filter { !$0.isClosing && !isPreferred($0.peerID!) && $0.endpoint == nil }
+                    .max { ($0.direction == .inbound ? 1 : 0, $0.connectionID) < ($1.direction == .inbound ? 1 : 0, $1.connectionID) }
+                : nil
+            guard let victim else {
+                refuse(handler, .tooManyPeers)
+                return
+            }
+            log("peer \(victim.peerID!) dropped to make room for preferred peer \(id)")
+            victim.disconnect(.tooManyPeers)
         }
         handler.markEstablished(hello)
         peers[id] = handler
+        if let endpoint = handler.endpoint { dialTargets[endpoint]?.reportedDown = false }
+        log("peer \(id) connected (\(handler.direction == .inbound ? "inbound from" : "outbound to") \(handler.remoteAddress), \(peers.count) peers)")
         if let info = handler.info { emit(.peerConnected(info)) }
     }
 
@@ -102,6 +184,7 @@ extension P2PNode {
             peers[id] = nil
             let reason = handler.closeReason ?? .connectionClosed
             failRequests(to: id, reason: reason)
+            log("peer \(id) disconnected: \(reason)\(handler.closeDetail.map { " (\($0))" } ?? ""), \(peers.count) peers")
             emit(.peerDisconnected(id, reason))
             for (endpoint, target) in dialTargets where target.learnedID == id { scheduleDial(endpoint) }
         }
@@ -109,6 +192,20 @@ extension P2PNode {
             dialTargets[endpoint]!.dialing = false
             scheduleDial(endpoint)
         }
+    }
+
+    /// Nothing arrived from an established peer for `pingTimeout`: the path is gone. Close
+    /// without a goodbye (it could not arrive); the close redials static peers.
+    func pingTimedOut(_ handler: PeerChannelHandler, silence: TimeAmount) {
+        stats.pingTimeouts += 1
+        handler.closeReason = .timeout
+        handler.closeDetail = "nothing received for \(silence.nanoseconds / 1_000_000) ms"
+        handler.close()
+    }
+
+    /// Passes a line to `P2PConfig.log`.
+    func log(_ line: @autoclosure () -> String) {
+        config.log?("p2p: " + line())
     }
 
     /// The peer broke the wire protocol: disconnect and ban.

@@ -15,6 +15,8 @@ struct DialTarget {
     var timer: Scheduled<Void>?
     /// Set when redialing is pointless (the endpoint is this node).
     var permanentFailure: DisconnectReason?
+    /// A failed dial was logged; cleared when a handshake succeeds (one log line per outage).
+    var reportedDown = false
 }
 
 extension P2PNode {
@@ -61,10 +63,14 @@ extension P2PNode {
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)
-            .whenFailure { _ in
+            .whenFailure { error in
                 // On the loop: the bootstrap's channel belongs to it.
                 self.stats.dialFailures += 1
                 self.dialTargets[endpoint]?.dialing = false
+                if self.dialTargets[endpoint]?.reportedDown == false, self.lifecycle == .running {
+                    self.dialTargets[endpoint]?.reportedDown = true
+                    self.log("\(endpoint) unreachable (\(error)); redialing at most \(self.config.backoff.cap.nanoseconds / 1_000_000) ms apart")
+                }
                 self.scheduleDial(endpoint)
             }
     }

@@ -4,13 +4,27 @@ import NIOCore
 
 extension P2PNode {
     /// Sends `message` to every established peer and returns how many it was queued for.
-    /// Gossip messages are remembered so that echoes from peers are not delivered or relayed.
+    /// Gossip messages are remembered so that echoes from peers are not delivered again, and
+    /// are not sent to the peers that sent this very payload to this node (the application
+    /// relaying what it received and verified does not echo it back to its senders).
     @discardableResult
     public func broadcast(_ message: P2PMessage) async -> Int {
+        await broadcast(message, except: [])
+    }
+
+    /// `broadcast(_:)` that also skips the peers in `except` (for example the peer a message
+    /// came from, when the application relays it re-encoded).
+    @discardableResult
+    public func broadcast(_ message: P2PMessage, except: Set<Address>) async -> Int {
         (try? await onLoop {
             let frame = message.frame()
-            if message.isGossip { self.seen.insert(Self.gossipDigest(frame)) }
-            return self.sendToAll(frame, except: nil, gossip: message.isGossip)
+            var skip = except
+            if message.isGossip {
+                let digest = Self.gossipDigest(frame)
+                self.seen.insert(digest)
+                skip.formUnion(self.seen.senders(of: digest))
+            }
+            return self.sendToAll(frame, except: skip, gossip: message.isGossip)
         }) ?? 0
     }
 
@@ -22,22 +36,27 @@ extension P2PNode {
         return hasher.finalize()
     }
 
-    /// New gossip is delivered once and relayed to all other peers; repeats are dropped.
+    /// New gossip is delivered once to the application; repeats are dropped. Only the types in
+    /// `P2PConfig.autoRelayTypes` are relayed here (to every peer that has not sent it);
+    /// everything else is relayed by the application once it has checked it (`broadcast`).
     func receivedGossip(_ message: P2PMessage, from peer: Address) {
         let frame = message.frame()
-        guard seen.insert(Self.gossipDigest(frame)) else {
+        let digest = Self.gossipDigest(frame)
+        guard seen.insert(digest, from: peer) else {
             stats.gossipDuplicates += 1
             return
         }
         stats.gossipAccepted += 1
         emit(.gossip(message, from: peer))
-        sendToAll(frame, except: peer, gossip: true)
+        if config.autoRelayTypes.contains(frame.type) {
+            sendToAll(frame, except: Set(seen.senders(of: digest)), gossip: true)
+        }
     }
 
     @discardableResult
-    func sendToAll(_ frame: P2PFrame, except: Address?, gossip: Bool) -> Int {
+    func sendToAll(_ frame: P2PFrame, except: Set<Address>, gossip: Bool) -> Int {
         var sent = 0
-        for (id, handler) in peers where id != except {
+        for (id, handler) in peers where !except.contains(id) {
             if handler.send(frame) {
                 sent += 1
             } else {

@@ -5,30 +5,44 @@ import NIOCore
 struct PendingRequest {
     let peer: Address
     let count: UInt32
+    let from: UInt64
     let promise: EventLoopPromise<[[UInt8]]>
     let timeout: Scheduled<Void>
+    let sent: NIODeadline
 }
 
 extension P2PNode {
     /// Asks `peer` for up to `count` blocks from height `from` (capped at
     /// `maxBlocksPerResponse`) and returns what it sends, in order. Fewer blocks than asked means
-    /// the peer has no more. Throws if the peer is not connected, disconnects, or does not answer
-    /// within `requestTimeout`.
+    /// the peer has no more. Throws at once if the peer is not connected or has been silent for
+    /// two ping intervals (`peerUnresponsive`: ask another peer), and later if it disconnects
+    /// (a dead peer is dropped at `pingTimeout`) or does not answer within `requestTimeout`;
+    /// so catch-up never waits on a dead connection.
     public func requestBlocks(from: UInt64, count: UInt32, peer: Address) async throws -> [[UInt8]] {
         let future = try await onLoop { () throws -> EventLoopFuture<[[UInt8]]> in
             guard self.lifecycle == .running else { throw P2PError.notRunning }
-            guard let handler = self.peers[peer] else { throw P2PError.peerNotConnected }
+            guard let handler = self.peers[peer], !handler.isClosing else { throw P2PError.peerNotConnected }
+            let interval = self.config.effectivePingInterval.nanoseconds
+            let (twice, overflow) = interval.multipliedReportingOverflow(by: 2)
+            guard overflow || handler.silence.nanoseconds < twice else {
+                self.log("sync: not asking \(peer) for blocks from \(from): silent for \(handler.silence.nanoseconds / 1_000_000) ms")
+                throw P2PError.peerUnresponsive
+            }
             self.nextRequestID += 1
             let requestID = self.nextRequestID
             let count = min(count, self.config.maxBlocksPerResponse)
             let promise = self.loop.makePromise(of: [[UInt8]].self)
             let timeout = self.loop.scheduleTask(in: self.config.requestTimeout) {
                 if let request = self.pendingRequests.removeValue(forKey: requestID) {
+                    self.log("sync: request \(requestID) to \(request.peer) (blocks from \(request.from)) timed out")
                     request.promise.fail(P2PError.requestTimedOut)
                 }
             }
-            self.pendingRequests[requestID] = PendingRequest(peer: peer, count: count, promise: promise, timeout: timeout)
-            if !handler.send(P2PMessage.getBlocks(requestID: requestID, from: from, count: count).frame()) {
+            self.pendingRequests[requestID] = PendingRequest(
+                peer: peer, count: count, from: from, promise: promise, timeout: timeout, sent: .now())
+            if handler.send(P2PMessage.getBlocks(requestID: requestID, from: from, count: count).frame()) {
+                self.log("sync: request \(requestID) asks \(peer) for up to \(count) blocks from \(from)")
+            } else {
                 timeout.cancel()
                 self.pendingRequests[requestID] = nil
                 promise.fail(P2PError.peerNotConnected)
@@ -74,12 +88,14 @@ extension P2PNode {
             protocolViolation(handler, P2PError.malformed(P2PMessage.MessageType.blocks, "more blocks than requested"))
             return
         }
+        log("sync: request \(requestID) answered by \(request.peer) with \(blocks.count) blocks in \((NIODeadline.now() - request.sent).nanoseconds / 1_000_000) ms")
         request.promise.succeed(blocks)
     }
 
     /// Fails the requests waiting on a peer that left.
     func failRequests(to peer: Address, reason: DisconnectReason) {
         for (id, request) in pendingRequests where request.peer == peer {
+            log("sync: request \(id) to \(peer) failed: peer disconnected (\(reason))")
             pendingRequests[id] = nil
             request.timeout.cancel()
             request.promise.fail(P2PError(.disconnected(reason)))

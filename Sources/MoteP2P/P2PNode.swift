@@ -68,6 +68,7 @@ public final class P2PNode: @unchecked Sendable {
     var dialTargets: [PeerEndpoint: DialTarget] = [:]
     var bans = BanList()
     var penalties: [Address: Int] = [:]
+    var preferred: Set<Address>
     var seen: SeenCache
     var pendingRequests: [UInt64: PendingRequest] = [:]
     var nextConnectionID: UInt64 = 0
@@ -88,7 +89,8 @@ public final class P2PNode: @unchecked Sendable {
         self.nodeID = key.address
         self.rng = rng
         self.blockProvider = blockProvider
-        self.seen = SeenCache(capacity: config.seenCacheCapacity)
+        self.seen = SeenCache(capacity: max(1, config.seenCacheCapacity))
+        self.preferred = config.preferredPeers
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = group.next()
         (events, eventSink) = AsyncStream.makeStream(of: P2PEvent.self, bufferingPolicy: .bufferingOldest(config.eventBufferLimit))
@@ -152,6 +154,12 @@ public final class P2PNode: @unchecked Sendable {
         gate.markClosed()
         eventSink.finish()
         try? await group.shutdownGracefully()
+    }
+
+    /// Replaces the preferred peers (`P2PConfig.preferredPeers`), e.g. with the validators of a
+    /// new epoch. Established peers are not disconnected by the change.
+    public func setPreferredPeers(_ ids: Set<Address>) async {
+        _ = try? await onLoop { self.preferred = ids }
     }
 
     /// The port the node listens on, once started.

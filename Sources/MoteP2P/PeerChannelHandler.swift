@@ -1,11 +1,33 @@
 import MotePrimitives
 import NIOCore
 
+/// When a connection last received bytes. Shared by the `ReadActivityHandler` at the front of a
+/// pipeline (which sees every read, even part of a large frame) and the `PeerChannelHandler`
+/// at its end. Touched only on the channel's event loop.
+final class ReadActivity {
+    var last = NIODeadline.now()
+}
+
+/// The first handler of a peer pipeline: notes the time of every read, then passes it on.
+final class ReadActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    let activity: ReadActivity
+
+    init(_ activity: ReadActivity) { self.activity = activity }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        activity.last = .now()
+        context.fireChannelRead(data)
+    }
+}
+
 /// The last handler of a peer connection's pipeline (after the frame decoder and encoder).
 ///
 /// It runs the connection's `HandshakeStateMachine`, enforces the handshake timeout and the
-/// per-peer send-queue bound, and hands established traffic to its `P2PNode`. All its state is
-/// touched only on the channel's event loop, which is also the node's loop.
+/// per-peer send-queue bound, pings an established peer every `pingInterval` and drops it when
+/// nothing arrived for `pingTimeout`, and hands established traffic to its `P2PNode`. All its
+/// state is touched only on the channel's event loop, which is also the node's loop.
 final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = P2PFrame
     typealias OutboundOut = P2PFrame
@@ -20,6 +42,12 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var handshake: HandshakeStateMachine?
     private var handshakeTimer: Scheduled<Void>?
+    private var pingTimer: Scheduled<Void>?
+    private var pingNonce: UInt64 = 0
+    /// When bytes last arrived on this connection.
+    let activity: ReadActivity
+    /// When the connection became active.
+    private(set) var openedAt = NIODeadline.now()
 
     /// The peer's hello, once the node accepted the handshake.
     private(set) var peer: Hello?
@@ -29,6 +57,8 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     private(set) var remoteHost: String?
     /// Why the connection ended, when known (our reason or the peer's `disconnect`).
     var closeReason: DisconnectReason?
+    /// More about why, for the log (e.g. how long the peer was silent).
+    var closeDetail: String?
     /// Set when the node replaced this connection with another to the same peer.
     var replaced = false
     /// Writes handed to the channel and not yet completed.
@@ -36,9 +66,12 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Messages dropped in a row because the queue was full.
     private var consecutiveDrops = 0
     private var closing = false
+    /// True once the connection is being closed (it no longer takes a slot).
+    var isClosing: Bool { closing }
 
-    init(node: P2PNode, connectionID: UInt64, direction: ConnectionDirection, endpoint: PeerEndpoint?) {
+    init(node: P2PNode, connectionID: UInt64, direction: ConnectionDirection, endpoint: PeerEndpoint?, activity: ReadActivity) {
         self.node = node
+        self.activity = activity
         self.connectionID = connectionID
         self.direction = direction
         self.endpoint = endpoint
@@ -65,6 +98,8 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        openedAt = .now()
+        activity.last = openedAt
         if let address = context.remoteAddress {
             remoteAddress = "\(address)"
             remoteHost = address.ipAddress
@@ -89,6 +124,8 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
         handshakeTimer = nil
+        pingTimer?.cancel()
+        pingTimer = nil
         closing = true
         node.connectionClosed(self)
         context.fireChannelInactive()
@@ -140,9 +177,32 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Called by the node when it accepts the handshake.
+    /// Called by the node when it accepts the handshake; starts the pings.
     func markEstablished(_ hello: Hello) {
         peer = hello
+        schedulePing()
+    }
+
+    /// How long nothing has arrived on this connection.
+    var silence: TimeAmount { NIODeadline.now() - activity.last }
+
+    /// Every `pingInterval`: drop the peer if it has been silent for `pingTimeout`, else ping.
+    /// A live peer answers each ping within a round trip, so silence means the path is gone
+    /// (partition, crashed host) even while the kernel still calls the connection established.
+    private func schedulePing() {
+        guard let context, !closing else { return }
+        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: node.config.effectivePingInterval) {
+            self.pingTimer = nil
+            guard !self.closing else { return }
+            let silence = self.silence
+            guard silence < self.node.config.pingTimeout else {
+                self.node.pingTimedOut(self, silence: silence)
+                return
+            }
+            self.pingNonce &+= 1
+            self.write(P2PMessage.ping(self.pingNonce).frame(), bounded: false)
+            self.schedulePing()
+        }
     }
 
     /// Queues `frame` unless the send queue is full; returns false when dropped. A peer whose

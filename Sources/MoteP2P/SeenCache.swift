@@ -1,13 +1,17 @@
 import MotePrimitives
 
-/// A bounded set of recently seen gossip digests. When full, the oldest digest is forgotten
-/// (FIFO, which for gossip equals LRU: a message is only looked up while it is spreading).
+/// A bounded set of recently seen gossip digests, each with the first few peers that sent it
+/// (so that a later broadcast of the same payload skips them). When full, the oldest digest is
+/// forgotten (FIFO, which for gossip equals LRU: a message is only looked up while it is
+/// spreading).
 package struct SeenCache {
-    private var members: Set<Hash32> = []
+    private var members: [Hash32: [Address]] = [:]
     private var order: [Hash32] = []
     private var oldest = 0
     /// How many digests are remembered.
     package let capacity: Int
+    /// How many senders are remembered per digest (the first ones).
+    package static let sendersPerDigest = 8
 
     package init(capacity: Int) {
         precondition(capacity > 0)
@@ -19,16 +23,26 @@ package struct SeenCache {
     package var count: Int { members.count }
 
     /// True if `digest` is in the cache.
-    package func contains(_ digest: Hash32) -> Bool { members.contains(digest) }
+    package func contains(_ digest: Hash32) -> Bool { members[digest] != nil }
 
-    /// Adds `digest`; returns false if it was already there.
+    /// The peers that sent `digest` (the first `sendersPerDigest` of them).
+    package func senders(of digest: Hash32) -> [Address] { members[digest] ?? [] }
+
+    /// Adds `digest`, noting `sender` if given; returns false if the digest was already there.
     @discardableResult
-    package mutating func insert(_ digest: Hash32) -> Bool {
-        guard members.insert(digest).inserted else { return false }
+    package mutating func insert(_ digest: Hash32, from sender: Address? = nil) -> Bool {
+        if var senders = members[digest] {
+            if let sender, senders.count < Self.sendersPerDigest, !senders.contains(sender) {
+                senders.append(sender)
+                members[digest] = senders
+            }
+            return false
+        }
+        members[digest] = sender.map { [$0] } ?? []
         if order.count < capacity {
             order.append(digest)
         } else {
-            members.remove(order[oldest])
+            members[order[oldest]] = nil
             order[oldest] = digest
             oldest = (oldest + 1) % capacity
         }

@@ -83,12 +83,15 @@ struct P2PNodeTests {
         }
     }
 
-    /// Starts `count` nodes where node i dials the nodes in `links[i]`.
-    static func network(_ count: Int, links: [Int: [Int]]) async throws -> [TestNode] {
+    /// Starts `count` nodes where node i dials the nodes in `links[i]`; `relay`: every gossip
+    /// type is relayed by the p2p layer itself (`autoRelayTypes`).
+    static func network(_ count: Int, links: [Int: [Int]], relay: Bool = true) async throws -> [TestNode] {
         var nodes: [TestNode] = []
         for index in 0..<count {
             let peers = (links[index] ?? []).map { nodes[$0].endpoint }
-            nodes.append(try await TestNetwork.start(seed: UInt64(100 + index), config: TestNetwork.config(peers: peers)))
+            var config = TestNetwork.config(peers: peers)
+            if relay { config.autoRelayTypes = P2PMessage.gossipTypes }
+            nodes.append(try await TestNetwork.start(seed: UInt64(100 + index), config: config))
         }
         return nodes
     }
