@@ -7,15 +7,32 @@ import Darwin
 #endif
 
 /// A private mosquitto broker on a free loopback port, for tests and benchmarks: a temporary
-/// config (`listener PORT 127.0.0.1`, anonymous, no persistence, no in-flight limit), the
-/// process, and its log. `stop()` ends it and removes its files.
+/// config (`listener PORT 127.0.0.1`, no persistence, no in-flight limit), the process, and its
+/// log. Anonymous by default; with `Security`, locked down as `mote devnet` does it
+/// (`MosquittoSecurity`: users, the Mote ACL, a packet limit). `restart()` stops it and starts
+/// it again on the same port; `stop()` ends it and removes its files.
 ///
-/// `@unchecked Sendable`: `Process` is not marked Sendable; `port` and `directory` never
-/// change, and `stop()` only asks the process to end and waits for it.
+/// `@unchecked Sendable`: `Process` is not marked Sendable; the current process is read and
+/// replaced only under `lock`; `port` and `directory` never change.
 public final class MosquittoBroker: @unchecked Sendable {
     public let port: Int
-    private let process: Process
+    private var process: Process
+    private let lock = NSLock()
     private let directory: URL
+    private let config: URL
+
+    /// A locked-down broker: who may connect, the stream node's user for the ACL, the largest packet.
+    public struct Security: Sendable {
+        public var users: [String: String]
+        public var streamUser: String
+        public var maxPacketSize: Int
+
+        public init(users: [String: String], streamUser: String, maxPacketSize: Int = 1 << 20) {
+            self.users = users
+            self.streamUser = streamUser
+            self.maxPacketSize = maxPacketSize
+        }
+    }
 
     /// Whether `mosquitto` is on PATH (or in /usr/sbin, where Debian puts it).
     public static var executable: String? {
@@ -28,34 +45,29 @@ public final class MosquittoBroker: @unchecked Sendable {
     }
 
     /// Starts a broker and waits (up to 10 s) until it accepts connections.
-    public init() throws {
-        guard let executable = Self.executable else { throw MQTTError(.notConnected, "mosquitto is not installed (apt-get install mosquitto)") }
+    public init(security: Security? = nil) throws {
+        guard Self.executable != nil else { throw MQTTError(.notConnected, "mosquitto is not installed (apt-get install mosquitto)") }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mote-mosquitto-\(UUID().uuidString)")
+        config = directory.appendingPathComponent("mosquitto.conf")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let passwordFile = directory.appendingPathComponent("mosquitto.passwd").path
+        let aclFile = directory.appendingPathComponent("mosquitto.acl").path
+        if let security {
+            try MosquittoSecurity.addUsers(security.users.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, toPasswordFile: passwordFile)
+            try MosquittoSecurity.acl(streamUser: security.streamUser).write(toFile: aclFile, atomically: true, encoding: .utf8)
+        }
         var lastError = "no free port"
         for _ in 0..<5 {
             let port = try Self.freePort()
-            let config = directory.appendingPathComponent("mosquitto.conf")
-            try """
-                listener \(port) 127.0.0.1
-                allow_anonymous true
-                persistence false
-                max_inflight_messages 0
-                max_queued_messages 0
-                log_dest stderr
-                log_type error
-                log_type warning
-
-                """.write(to: config, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = ["-c", config.path]
-            let log = directory.appendingPathComponent("mosquitto.log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
+            let common = ["persistence false", "max_inflight_messages 0", "max_queued_messages 0", "log_dest stderr", "log_type error", "log_type warning"]
+            let text: String
+            if let security {
+                text = MosquittoSecurity.config(port: port, passwordFile: passwordFile, aclFile: aclFile, maxPacketSize: security.maxPacketSize, extra: common)
+            } else {
+                text = (["listener \(port) 127.0.0.1", "allow_anonymous true"] + common).joined(separator: "\n") + "\n"
+            }
+            try text.write(to: config, atomically: true, encoding: .utf8)
+            let (process, log) = try Self.launch(config: config, directory: directory)
             if Self.waitUntilListening(port: port, process: process) {
                 self.port = port
                 self.process = process
@@ -69,12 +81,65 @@ public final class MosquittoBroker: @unchecked Sendable {
         throw MQTTError(.notConnected, "mosquitto did not start: \(lastError.suffix(500))")
     }
 
+    private static func launch(config: URL, directory: URL) throws -> (Process, URL) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable ?? "/usr/sbin/mosquitto")
+        process.arguments = ["-c", config.path]
+        let log = directory.appendingPathComponent("mosquitto.log")
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return (process, log)
+    }
+
+    /// The broker's process id.
+    public var pid: Int32 { lock.withLock { process.processIdentifier } }
+
+    /// The broker's log so far (errors and warnings).
+    public var log: String { (try? String(contentsOf: directory.appendingPathComponent("mosquitto.log"), encoding: .utf8)) ?? "" }
+
+    /// Adds users to a secured broker and makes it reload its password file.
+    public func addUsers(_ users: [String: String]) throws {
+        try MosquittoSecurity.addUsers(
+            users.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, toPasswordFile: directory.appendingPathComponent("mosquitto.passwd").path)
+        try MosquittoSecurity.reload(pid: pid)
+        usleep(200_000)
+    }
+
+    /// Kills the broker (every client loses its connection) and starts it again on the same
+    /// port with the same config; waits until it accepts connections again.
+    public func restart() throws {
+        try lock.withLock {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            for _ in 0..<50 {
+                let (fresh, _) = try Self.launch(config: config, directory: directory)
+                if Self.waitUntilListening(port: port, process: fresh) {
+                    process = fresh
+                    return
+                }
+                // The port may linger for a moment after the kill.
+                if fresh.isRunning { kill(fresh.processIdentifier, SIGKILL) }
+                fresh.waitUntilExit()
+                usleep(100_000)
+            }
+            throw MQTTError(.notConnected, "mosquitto did not restart on port \(port)")
+        }
+    }
+
     /// Stops the broker and removes its files.
     public func stop() {
-        if process.isRunning {
-            // SIGKILL: a child spawned from a thread that blocks SIGTERM inherits the block.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        lock.withLock {
+            if process.isRunning {
+                // SIGKILL: a child spawned from a thread that blocks SIGTERM inherits the block.
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
         }
         try? FileManager.default.removeItem(at: directory)
     }

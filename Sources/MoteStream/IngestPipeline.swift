@@ -15,7 +15,7 @@ public final class IngestPipeline: Sendable {
     public let directory: any DeviceDirectory
     public let store: any TelemetryStore
     public let limits: IngestLimits
-    private let verifier: SignatureBatchVerifier
+    let verifier: SignatureBatchVerifier
     /// This node's clock, milliseconds since 1970.
     private let now: @Sendable () -> UInt64
 

@@ -11,12 +11,16 @@ import TOMLKit
 ///
 /// [http]
 /// listen = "127.0.0.1:8600"
+/// idle_timeout_seconds = 30       # a connection with no request in progress is closed after this
+/// max_connections = 4096          # open connections in all; more are closed at once
+/// max_connections_per_ip = 256    # open connections from one IP address
 ///
 /// [mqtt]                          # optional: no [mqtt], no MQTT
 /// broker = "127.0.0.1:1883"
 /// client_id = "mote-stream"
 /// username = "…"                  # optional, with password
 /// password = "…"
+/// ack_key_file = "ack.key"        # Ed25519 seed (64 hex digits) the acks are signed with; absent: a new key each start
 ///
 /// [limits]
 /// timestamp_tolerance_ms = 300000
@@ -41,6 +45,8 @@ public struct StreamConfig: Equatable, Sendable {
     public var store: StoreLocation = .memory
     public var httpHost = "127.0.0.1"
     public var httpPort = 8_600
+    /// `[http]` idle timeout and connection caps.
+    public var connectionLimits = StreamConnectionLimits()
     public var mqtt: MQTTBroker?
     public var limits = IngestLimits()
     public var retentionIntervalSeconds = 3_600
@@ -85,6 +91,9 @@ public struct StreamConfig: Equatable, Sendable {
         public var clientID = "mote-stream"
         public var username: String?
         public var password: String?
+        /// The Ed25519 seed file the node signs its acks with (relative paths: relative to the
+        /// config file); nil: a fresh key each start (its public key is in `/health`).
+        public var ackKeyFile: String?
 
         public init(host: String, port: Int) {
             self.host = host
@@ -112,10 +121,20 @@ public struct StreamConfig: Equatable, Sendable {
         }
         if let store = try root.string("store") { config.store = try StoreLocation(parsing: store) }
 
-        let http = try root.section("http", ["listen"])
+        let http = try root.section("http", ["listen", "idle_timeout_seconds", "max_connections", "max_connections_per_ip"])
         if let listen = try http?.string("listen") { (config.httpHost, config.httpPort) = try Self.hostPort(listen, "http.listen") }
+        if let http {
+            var limits = config.connectionLimits
+            limits.idleTimeoutSeconds = try http.int("idle_timeout_seconds", in: 1...3_600) ?? limits.idleTimeoutSeconds
+            limits.maxConnections = try http.int("max_connections", in: 1...1_000_000) ?? limits.maxConnections
+            limits.maxConnectionsPerIP = try http.int("max_connections_per_ip", in: 1...1_000_000) ?? limits.maxConnectionsPerIP
+            guard limits.maxConnectionsPerIP <= limits.maxConnections else {
+                throw StreamConfigError("http.max_connections_per_ip must not be above http.max_connections")
+            }
+            config.connectionLimits = limits
+        }
 
-        if let mqtt = try root.section("mqtt", ["broker", "client_id", "username", "password"]) {
+        if let mqtt = try root.section("mqtt", ["broker", "client_id", "username", "password", "ack_key_file"]) {
             guard let brokerText = try mqtt.string("broker") else { throw StreamConfigError("mqtt.broker is required in [mqtt]") }
             let (host, port) = try Self.hostPort(brokerText, "mqtt.broker")
             var broker = MQTTBroker(host: host, port: port)
@@ -123,6 +142,11 @@ public struct StreamConfig: Equatable, Sendable {
             guard !broker.clientID.isEmpty, broker.clientID.utf8.count <= 64 else { throw StreamConfigError("mqtt.client_id must be 1 to 64 bytes") }
             broker.username = try mqtt.string("username")
             broker.password = try mqtt.string("password")
+            guard (broker.username == nil) == (broker.password == nil) else { throw StreamConfigError("mqtt.username and mqtt.password go together") }
+            if let file = try mqtt.string("ack_key_file") {
+                guard !file.isEmpty else { throw StreamConfigError("mqtt.ack_key_file must not be empty") }
+                broker.ackKeyFile = file
+            }
             config.mqtt = broker
         }
 
@@ -150,6 +174,9 @@ public struct StreamConfig: Equatable, Sendable {
         do { try self.init(toml: String(decoding: data, as: UTF8.self)) } catch { throw StreamConfigError("\(path): \(error)") }
         if case .sqlite(let file) = store, !file.hasPrefix("/") {
             store = .sqlite(path: ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file))
+        }
+        if let keyFile = mqtt?.ackKeyFile, !keyFile.hasPrefix("/") {
+            mqtt?.ackKeyFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(keyFile)
         }
         if let keyFile = resultPoster?.keyFile, !keyFile.hasPrefix("/") {
             resultPoster?.keyFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(keyFile)

@@ -17,7 +17,11 @@ public final class StreamHTTPServer: Sendable {
     private let mqttState: @Sendable () -> String
     /// What `/health` says about the result poster (nil: no poster).
     private let operatorState: @Sendable () -> JSON?
+    /// The MQTT ack key's public half (hex), shown in `/health`; nil without MQTT.
+    private let ackKey: String?
     private let task = NIOLockedValueBox<Task<Void, any Error>?>(nil)
+    /// Open connections against the idle timeout and the caps of `StreamConnectionLimits`.
+    public let connections: StreamConnectionCounter
 
     /// The most messages one `GET …/telemetry` returns.
     public static let maxPageSize = 1_000
@@ -26,8 +30,11 @@ public final class StreamHTTPServer: Sendable {
 
     public init(
         pipeline: IngestPipeline, host: String, port: Int, mqttState: @escaping @Sendable () -> String = { "off" },
-        operatorState: @escaping @Sendable () -> JSON? = { nil }
+        operatorState: @escaping @Sendable () -> JSON? = { nil }, limits: StreamConnectionLimits = StreamConnectionLimits(),
+        ackKey: String? = nil
     ) {
+        self.ackKey = ackKey
+        connections = StreamConnectionCounter(limits: limits)
         self.pipeline = pipeline
         self.host = host
         self.port = port
@@ -40,9 +47,15 @@ public final class StreamHTTPServer: Sendable {
         var logger = Logger(label: "mote.stream.http")
         logger.logLevel = .critical
         let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let counter = connections
         let app = Application(
             router: makeRouter(),
-            server: .http1(),
+            // Every connection takes a slot (in all and for its IP address) or is closed at once;
+            // one with no request in progress is closed after the idle timeout.
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [StreamConnectionLimiter(counter: counter)],
+                    idleTimeout: .seconds(Int64(counter.limits.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(host, port: port), serverName: "mote-stream"),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
@@ -71,6 +84,7 @@ public final class StreamHTTPServer: Sendable {
         let limits = pipeline.limits
         let mqttState = mqttState
         let operatorState = operatorState
+        let ackKey = ackKey
 
         router.post("/v1/telemetry") { request, _ -> Response in
             // One message: the payload limit plus room for the envelope's other fields (base64 in JSON).
@@ -195,6 +209,7 @@ public final class StreamHTTPServer: Sendable {
                 "mqtt": .string(mqttState()), "chainId": .number(String(pipeline.chainID)),
             ]
             if let poster = operatorState() { members["operator"] = poster }
+            if let ackKey { members["ackKey"] = .string(ackKey) }
             let object: JSON = .object(members)
             return Self.json(object, status: storeOK ? 200 : 503)
         }

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import MoteCrypto
 import MoteMQTT
 import MotePrimitives
 import MoteTelemetry
@@ -10,7 +12,8 @@ import NIOConcurrencyHelpers
 ///   must be the envelope's device.
 /// - `mote/v1/batch/{gatewayId}`: binary envelopes, each preceded by its u32-BE length.
 /// - `mote/v1/ack/{deviceId}`: one JSON outcome per message, QoS 1, published after the store
-///   accepted or refused it.
+///   accepted or refused it, signed with the node's Ed25519 ack key (`"sig"`, over
+///   `StreamAckSignature.message`) so that a device can tell it from a forged one.
 ///
 /// - `mote/v1/attest/{witnessKey}`: one 216-byte witness attestation (Proof of Assignment),
 ///   forwarded to the chain node's `mote_submitAttestation` when the bridge has a forwarder;
@@ -18,7 +21,9 @@ import NIOConcurrencyHelpers
 ///
 /// Messages that arrive together are checked together (one `ingest` call); the broker's
 /// PUBACK for each is sent only after `append` returned. The connection is re-made with
-/// backoff whenever it drops, until the task running `run()` is cancelled.
+/// backoff (0.25 s doubling to 30 s) whenever it drops, with a log line for the loss and for
+/// the reconnection, and the subscriptions are made again, until the task running `run()` is
+/// cancelled.
 public final class StreamMQTTBridge: Sendable {
     public static let telemetryFilter = "mote/v1/telemetry/+"
     public static let batchFilter = "mote/v1/batch/+"
@@ -42,8 +47,27 @@ public final class StreamMQTTBridge: Sendable {
     /// Whether the current connection has its subscriptions (SUBACKs received).
     private let subscribed = NIOLockedValueBox(false)
     private let counters = NIOLockedValueBox((received: 0, acknowledged: 0))
+    /// Connections lost and made again since `run()` started.
+    private let connectionCounters = NIOLockedValueBox((lost: 0, reconnected: 0))
+    /// The key every ack is signed with.
+    let ackKey: Ed25519.PrivateKey
+    /// Where connection events go (a line each).
+    let log: @Sendable (String) -> Void
 
-    public init(pipeline: IngestPipeline, configuration: MQTTConfiguration, attestations: (any AttestationForwarder)? = nil) {
+    /// The public half of the ack key: what devices check acks against (hex in `/health`).
+    public var ackPublicKey: Ed25519.PublicKey { ackKey.publicKey }
+
+    /// The default log: `mote.stream.mqtt` through swift-log.
+    public static let defaultLog: @Sendable (String) -> Void = { line in
+        Logger(label: "mote.stream.mqtt").warning("\(line)")
+    }
+
+    public init(
+        pipeline: IngestPipeline, configuration: MQTTConfiguration, attestations: (any AttestationForwarder)? = nil,
+        ackKey: Ed25519.PrivateKey = .generate(), log: @escaping @Sendable (String) -> Void = StreamMQTTBridge.defaultLog
+    ) {
+        self.ackKey = ackKey
+        self.log = log
         self.attestations = attestations
         var configuration = configuration
         configuration.acknowledgesOnDelivery = false
@@ -63,9 +87,16 @@ public final class StreamMQTTBridge: Sendable {
     /// Attestations forwarded to the chain node, accepted there, and refused (by the bridge or the node).
     public var attestationCounts: (forwarded: Int, accepted: Int, refused: Int) { attestationCounters.withLockedValue { $0 } }
 
+    /// Connections lost, and made again after a loss, since `run()` started.
+    public var connectionCounts: (lost: Int, reconnected: Int) { connectionCounters.withLockedValue { $0 } }
+
     /// Connects, subscribes and ingests until cancelled; reconnects with backoff.
     public func run() async {
         var backoff: Duration = .milliseconds(250)
+        let broker = "\(configuration.host):\(configuration.port)"
+        /// Why the last connection ended or failed, while reconnecting (nil: never lost).
+        var lostBecause: String?
+        var failedAttempts = 0
         while !Task.isCancelled {
             let client = MQTTClient(configuration: configuration)
             subscribed.withLockedValue { $0 = false }
@@ -77,10 +108,28 @@ public final class StreamMQTTBridge: Sendable {
                 var streams = [single, batches]
                 if attestations != nil { streams.append(try await client.subscribe(Self.attestFilter, qos: .atLeastOnce)) }
                 subscribed.withLockedValue { $0 = true }
+                if lostBecause != nil {
+                    connectionCounters.withLockedValue { $0.reconnected += 1 }
+                    log("MQTT: reconnected to the broker \(broker) after \(failedAttempts) failed attempts; subscriptions renewed")
+                }
+                lostBecause = nil
+                failedAttempts = 0
                 backoff = .milliseconds(250)
                 await serve(client, streams: streams)
+                guard !Task.isCancelled else { break }
+                let reason = client.closeError?.message ?? "the connection closed"
+                connectionCounters.withLockedValue { $0.lost += 1 }
+                log("MQTT: lost the connection to the broker \(broker): \(reason); reconnecting")
+                lostBecause = reason
             } catch {
                 await client.disconnect()
+                guard !Task.isCancelled else { break }
+                failedAttempts += 1
+                // The first failure, then every 10th, so a long outage is visible without flooding the log.
+                if failedAttempts == 1 || failedAttempts % 10 == 0 {
+                    log("MQTT: cannot connect to the broker \(broker) (attempt \(failedAttempts)): \(error.message); retrying in \(backoff)")
+                }
+                if lostBecause == nil { lostBecause = error.message }
             }
             guard !Task.isCancelled else { break }
             try? await Task.sleep(for: backoff)
@@ -192,7 +241,8 @@ public final class StreamMQTTBridge: Sendable {
                     }
                 } catch {
                     if let topicAck {
-                        earlyAcks.append(MQTTMessage(topic: topicAck, payload: IngestOutcome(index: 0, error: error).json.serialized, qos: .atLeastOnce))
+                        earlyAcks.append(
+                            MQTTMessage(topic: topicAck, payload: Self.signedAck(IngestOutcome(index: 0, error: error), key: ackKey), qos: .atLeastOnce))
                     }
                 }
             }
@@ -200,6 +250,7 @@ public final class StreamMQTTBridge: Sendable {
         let outcomes = await pipeline.ingest(inputs)
         var acks = earlyAcks
         acks.reserveCapacity(outcomes.count + earlyAcks.count)
+        var signing: [(topic: String, outcome: IngestOutcome)] = []
         for (outcome, route) in zip(outcomes, routes) {
             var outcome = outcome
             outcome.index = route.index
@@ -207,8 +258,33 @@ public final class StreamMQTTBridge: Sendable {
             // that could not be read goes back to the batch topic's sender.
             let deviceAck = outcome.device.map(Self.ackTopic)
             guard let topic = route.preferTopic ? route.topic ?? deviceAck : deviceAck ?? route.topic else { continue }
-            acks.append(MQTTMessage(topic: topic, payload: outcome.json.serialized, qos: .atLeastOnce))
+            signing.append((topic, outcome))
+        }
+        // Ed25519 signatures, on all cores for large batches.
+        let key = ackKey
+        let payloads = signing.count >= 64
+            ? pipeline.verifier.concurrentMap(signing) { Self.signedAck($0.outcome, key: key) }
+            : signing.map { Self.signedAck($0.outcome, key: key) }
+        for (item, payload) in zip(signing, payloads) {
+            acks.append(MQTTMessage(topic: item.topic, payload: payload, qos: .atLeastOnce))
         }
         return acks
+    }
+
+    /// An outcome's JSON with `"sig"`: the ack key's signature over
+    /// `StreamAckSignature.message` (null for an outcome without device and sequence, which no
+    /// device can match anyway).
+    static func signedAck(_ outcome: IngestOutcome, key: Ed25519.PrivateKey) -> [UInt8] {
+        guard case .object(var members) = outcome.json else { return outcome.json.serialized }
+        var signature: JSON = .null
+        if let device = outcome.device, let sequence = outcome.sequence,
+            let message = StreamAckSignature.message(
+                device: device.bytes, sequence: sequence, hash: outcome.hash?.bytes, accepted: outcome.isAccepted,
+                code: outcome.error?.code.rawValue)
+        {
+            signature = .string(Hex.encode(key.signature(for: message).bytes))
+        }
+        members["sig"] = signature
+        return JSON.object(members).serialized
     }
 }

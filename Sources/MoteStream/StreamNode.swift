@@ -42,7 +42,7 @@ public final class StreamNode: Sendable {
     /// A node with an explicit store and directory (tests, benchmarks, embedding).
     public init(
         config: StreamConfig, store: any TelemetryStore, directory: any DeviceDirectory, verifier: SignatureBatchVerifier = SignatureBatchVerifier(),
-        poster: ResultPoster? = nil
+        poster: ResultPoster? = nil, ackKey: Ed25519.PrivateKey? = nil
     ) {
         self.poster = poster
         self.config = config
@@ -54,12 +54,13 @@ public final class StreamNode: Sendable {
             mqtt.password = broker.password.map { Array($0.utf8) }
             // Witness attestations go to the chain node this stream node reads devices from.
             return StreamMQTTBridge(
-                pipeline: pipeline, configuration: mqtt, attestations: URL(string: config.rpcURL).map { RPCAttestationForwarder(url: $0) })
+                pipeline: pipeline, configuration: mqtt, attestations: URL(string: config.rpcURL).map { RPCAttestationForwarder(url: $0) },
+                ackKey: ackKey ?? .generate())
         }
         let bridge = bridge
         http = StreamHTTPServer(
             pipeline: pipeline, host: config.httpHost, port: config.httpPort, mqttState: { bridge?.state ?? "off" },
-            operatorState: { poster?.countersJSON })
+            operatorState: { poster?.countersJSON }, limits: config.connectionLimits, ackKey: bridge.map { Hex.encode($0.ackPublicKey.bytes) })
         retention = RetentionJob(store: store, directory: directory, interval: .seconds(config.retentionIntervalSeconds))
     }
 
@@ -68,11 +69,12 @@ public final class StreamNode: Sendable {
     public static func open(config: StreamConfig) async throws(StreamError) -> StreamNode {
         guard let url = URL(string: config.rpcURL) else { throw StreamError("rpc is not a URL") }
         let key = try config.resultPoster.map { poster throws(StreamError) in try OperatorKeyFile.load(poster.keyFile) }
+        let ackKey = try config.mqtt?.ackKeyFile.map { file throws(StreamError) in try AckKeyFile.load(file) }
         let store = try await TelemetryStoreOpener.open(config.store)
         let poster = both(config.resultPoster, key).map { posterConfig, key in
             ResultPoster(chain: RPCProjectChain(client: ChainRPCClient(url: url), key: key), store: store, settings: posterConfig.settings)
         }
-        return StreamNode(config: config, store: store, directory: RPCDeviceDirectory(url: url), poster: poster)
+        return StreamNode(config: config, store: store, directory: RPCDeviceDirectory(url: url), poster: poster, ackKey: ackKey)
     }
 
     /// Starts HTTP, MQTT (connecting in the background, with retries) and retention; returns
@@ -110,6 +112,21 @@ public enum OperatorKeyFile {
             throw StreamError("operator key file \(path) must hold a private key: 64 hex digits (0x optional)")
         }
         do { return try Secp256k1.PrivateKey(bytes: bytes) } catch { throw StreamError("operator key file \(path): \(error)") }
+    }
+}
+
+/// The MQTT ack key file: an Ed25519 seed as 64 hex digits (`0x` optional), whitespace around
+/// it ignored. `mote devnet` writes one (`stream/stream-ack.key`).
+public enum AckKeyFile {
+    public static func load(_ path: String) throws(StreamError) -> Ed25519.PrivateKey {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw StreamError("ack key file \(path) cannot be read") }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 4_096) else { throw StreamError("ack key file \(path) is empty") }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count == 64 || (text.hasPrefix("0x") && text.utf8.count == 66), let bytes = try? Hex.decode(text), bytes.count == 32 else {
+            throw StreamError("ack key file \(path) must hold an Ed25519 seed: 64 hex digits (0x optional)")
+        }
+        do { return try Ed25519.PrivateKey(seed: bytes) } catch { throw StreamError("ack key file \(path): \(error)") }
     }
 }
 
