@@ -92,12 +92,22 @@ public struct ConsensusStateMachine: Sendable {
     private var signedVotes: [SignedSlot: Vote] = [:]
     private var signedProposals: [RoundSlot: Proposal] = [:]
     private var buffered: [Buffered] = []
+    /// Messages for the next height already buffered, and how many per signer (a bound, so
+    /// that no one peer can fill the buffer).
+    private var bufferedSet: Set<Buffered> = []
+    private var bufferedBySigner: [Address: Int] = [:]
+    /// Votes of other delegates that this node wrote to its WAL (the proof of its lock),
+    /// replayed when it resumes that height.
+    private var receivedHistory: [Vote] = []
 
     private struct TallySlot: Hashable { let round: UInt32; let kind: VoteKind }
     private struct RoundSlot: Hashable { let height: UInt64; let round: UInt32 }
     private struct SignedSlot: Hashable { let signer: Address; let height: UInt64; let round: UInt32; let kind: VoteKind }
     private enum Rule: Hashable { case prevoteTimeout(UInt32), precommitTimeout(UInt32), polka(UInt32) }
-    private enum Buffered: Sendable { case proposal(Proposal), vote(Vote) }
+    private enum Buffered: Hashable, Sendable { case proposal(Proposal), vote(Vote) }
+    /// The most messages buffered for the next height per signer: its votes of a few rounds
+    /// and a proposal.
+    static let maxBufferedPerSigner = 16
 
     /// A machine for the delegate holding `key` (nil: a follower that never signs), restored
     /// from the records of its vote WAL (empty on first boot). Send `.start(height:)` next.
@@ -113,6 +123,8 @@ public struct ConsensusStateMachine: Sendable {
             case .vote(let vote) where vote.signer == address:
                 let slot = SignedSlot(signer: vote.signer, height: vote.height, round: vote.round, kind: vote.kind)
                 if signedVotes[slot] == nil { signedVotes[slot] = vote }
+            case .vote(let vote):
+                receivedHistory.append(vote)
             case .proposal(let proposal) where proposal.proposer == address:
                 let slot = RoundSlot(height: proposal.height, round: proposal.round)
                 if signedProposals[slot] == nil { signedProposals[slot] = proposal }
@@ -168,6 +180,12 @@ public struct ConsensusStateMachine: Sendable {
         resetHeight(height)
         signedVotes = signedVotes.filter { $0.key.height >= height }
         signedProposals = signedProposals.filter { $0.key.height >= height }
+        receivedHistory = receivedHistory.filter { $0.height >= height }
+        // Votes of others that this node logged before locking: its proof of lock, which a
+        // re-proposal of the locked block must carry. They were verified when received.
+        for vote in receivedHistory where vote.height == height && validators.contains(vote.signer) {
+            addVote(vote, actions: &actions)
+        }
         let mine = signedVotes.values.filter { $0.height == height }.sorted { ($0.round, $0.kind.rawValue) < ($1.round, $1.kind.rawValue) }
         let myProposals = signedProposals.values.filter { $0.height == height }
         guard let lastRound = (mine.map(\.round) + myProposals.map(\.round)).max() else {
@@ -204,6 +222,7 @@ public struct ConsensusStateMachine: Sendable {
         resetHeight(height)
         signedVotes = signedVotes.filter { $0.key.height >= height }
         signedProposals = signedProposals.filter { $0.key.height >= height }
+        receivedHistory = receivedHistory.filter { $0.height >= height }
         if config.commit == .zero {
             startRound(0, actions: &actions)
         } else {
@@ -236,6 +255,8 @@ public struct ConsensusStateMachine: Sendable {
         commitCandidate = nil
         evidenceReported = []
         buffered = []
+        bufferedSet = []
+        bufferedBySigner = [:]
     }
 
     /// StartRound(r) (paper line 11). Triggered by the commit pause ending (round 0), a
@@ -318,7 +339,10 @@ public struct ConsensusStateMachine: Sendable {
     /// round from that round's proposer, and ask the application to judge its block.
     private mutating func receive(_ proposal: Proposal, actions: inout [Action]) {
         if proposal.height == height + 1 {
-            if buffered.count < config.maxBufferedMessages { buffered.append(.proposal(proposal)) }
+            let message = Buffered.proposal(proposal)
+            if canBuffer(message, signer: proposal.proposer), (try? proposal.verify(chainID: config.chainID)) != nil {
+                buffer(message, signer: proposal.proposer)
+            }
             return
         }
         guard proposal.height == height, step != .decided, proposal.round <= round &+ config.maxRoundsAhead,
@@ -332,6 +356,20 @@ public struct ConsensusStateMachine: Sendable {
         requestValidation(proposal.blockHash, actions: &actions)
     }
 
+    /// Whether a message for the next height may be kept: once, from a current delegate, at
+    /// most `maxBufferedPerSigner` per signer and `config.maxBufferedMessages` in all. The
+    /// caller then checks its signature (the costly part) before `buffer`.
+    private func canBuffer(_ message: Buffered, signer: Address) -> Bool {
+        buffered.count < config.maxBufferedMessages && validators.contains(signer)
+            && bufferedBySigner[signer, default: 0] < Self.maxBufferedPerSigner && !bufferedSet.contains(message)
+    }
+
+    private mutating func buffer(_ message: Buffered, signer: Address) {
+        buffered.append(message)
+        bufferedSet.insert(message)
+        bufferedBySigner[signer, default: 0] += 1
+    }
+
     private mutating func requestValidation(_ blockHash: Hash32, actions: inout [Action]) {
         guard validity[blockHash] == nil, validationRequested.insert(blockHash).inserted else { return }
         actions.append(.validateBlock(height: height, blockHash: blockHash))
@@ -341,13 +379,18 @@ public struct ConsensusStateMachine: Sendable {
     /// point out peers still voting at a height this node has decided.
     private mutating func receive(_ vote: Vote, actions: inout [Action]) {
         if vote.height < height {
-            if validators.contains(vote.signer), vote.signer != address {
+            // Only a delegate's genuine vote earns it the old height's block: a forged one
+            // must not make this node send blocks around.
+            if validators.contains(vote.signer), vote.signer != address, (try? vote.verify(chainID: config.chainID)) != nil {
                 actions.append(.peerLagging(peer: vote.signer, height: vote.height))
             }
             return
         }
         if vote.height == height + 1 {
-            if buffered.count < config.maxBufferedMessages { buffered.append(.vote(vote)) }
+            let message = Buffered.vote(vote)
+            if canBuffer(message, signer: vote.signer), (try? vote.verify(chainID: config.chainID)) != nil {
+                buffer(message, signer: vote.signer)
+            }
             return
         }
         guard vote.height == height, validators.contains(vote.signer), vote.round <= round &+ config.maxRoundsAhead
@@ -509,6 +552,12 @@ public struct ConsensusStateMachine: Sendable {
                 prevotes.count(for: proposal.blockHash) >= validators.quorum, fired.insert(.polka(round)).inserted
             {
                 if step == .prevote {
+                    // Log the polka (others' prevotes) before the precommit that locks on
+                    // it: after a crash this node can still re-propose its locked block
+                    // with a proof of lock that peers accept.
+                    for vote in prevotes.votes(for: proposal.blockHash) where vote.signer != address {
+                        actions.append(.writeAheadLog(WALRecord(height: height, round: round, step: .prevote, message: .vote(vote))))
+                    }
                     lockedValue = proposal.blockHash
                     lockedRound = Int(round)
                     castVote(.precommit, proposal.blockHash, actions: &actions)

@@ -4,9 +4,10 @@
 /// Each record is `[length: u32 BE][crc32: u32 BE][payload]`, the CRC (IEEE) taken over the
 /// length bytes and the payload, the payload a `WALRecord` of at most `maxRecordSize` bytes.
 /// `append` returns only once the record is fsynced: the driver releases a signature only
-/// after that. Opening replays the log; the first record that is torn (cut short by a crash),
-/// fails its checksum or does not decode ends it: that record and everything after it are
-/// truncated away, and the count of dropped bytes is reported.
+/// after that. Opening replays the log. A damaged *last* record (cut short by a crash, or
+/// whose checksum fails because its write was torn) is truncated away and the count of
+/// dropped bytes reported; damage followed by further records is not a torn write but
+/// corruption, and opening refuses with an error rather than silently dropping signatures.
 public final class VoteWAL {
     /// The largest record payload, in bytes.
     public static let maxRecordSize = 4096
@@ -35,9 +36,14 @@ public final class VoteWAL {
             }
             let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
             let stored = bytes[offset + 4..<offset + 8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            // The record reaches the end of the log: if it is damaged, it is the torn tail.
+            let isLast = remaining - Self.headerSize <= length
             guard length <= Self.maxRecordSize else {
-                truncationReason = "record length \(length) above \(Self.maxRecordSize) at offset \(offset)"
-                break
+                if isLast {
+                    truncationReason = "torn record (length \(length)) at offset \(offset)"
+                    break
+                }
+                throw WALError(.corrupt("record length \(length) above \(Self.maxRecordSize) at offset \(offset), with \(remaining) bytes after it"))
             }
             guard remaining - Self.headerSize >= length else {
                 truncationReason = "torn record at offset \(offset)"
@@ -45,14 +51,16 @@ public final class VoteWAL {
             }
             let payload = Array(bytes[offset + Self.headerSize..<offset + Self.headerSize + length])
             guard CRC32.checksum(bytes[offset..<offset + 4] + payload) == stored else {
-                truncationReason = "checksum mismatch at offset \(offset)"
-                break
+                if isLast {
+                    truncationReason = "checksum mismatch in the last record at offset \(offset)"
+                    break
+                }
+                throw WALError(.corrupt("checksum mismatch at offset \(offset), with records after it"))
             }
             do {
                 records.append(try WALRecord(decoding: payload))
             } catch {
-                truncationReason = "undecodable record at offset \(offset): \(error)"
-                break
+                throw WALError(.corrupt("undecodable record at offset \(offset): \(error)"))
             }
             offset += Self.headerSize + length
         }
@@ -106,6 +114,7 @@ public struct WALError: Error, Equatable, CustomStringConvertible {
         case io(String, Int32)
         case recordTooLarge(Int)
         case crashed(String)
+        case corrupt(String)
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
@@ -118,6 +127,7 @@ public struct WALError: Error, Equatable, CustomStringConvertible {
         case .io(let what, let code): return "vote WAL: \(what) failed (errno \(code))"
         case .recordTooLarge(let size): return "vote WAL: record of \(size) bytes above \(VoteWAL.maxRecordSize)"
         case .crashed(let why): return "vote WAL: \(why)"
+        case .corrupt(let why): return "vote WAL is corrupt (not a torn last write): \(why); refusing to start — inspect or move the file"
         }
     }
 }

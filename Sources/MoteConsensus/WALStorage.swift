@@ -105,12 +105,18 @@ public final class FileWALStorage: WALStorage {
             throw WALError(.io("fsync \(temporary)", code))
         }
         close(tfd)
-        guard rename(temporary, path) == 0 else { throw WALError(.io("rename \(temporary)", errno)) }
-        syncDirectory()
-        let reopened = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
-        guard reopened >= 0 else { throw WALError(.io("reopen \(path)", errno)) }
+        // Open the new file for appending before it replaces the old one: if that fails, the
+        // old file and descriptor stay in use, and later appends are not lost to an unlinked file.
+        let reopened = open(temporary, O_RDWR | O_APPEND | O_CLOEXEC)
+        guard reopened >= 0 else { throw WALError(.io("reopen \(temporary)", errno)) }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            close(reopened)
+            throw WALError(.io("rename \(temporary)", code))
+        }
         close(fd)
         fd = reopened
+        syncDirectory()
     }
 }
 

@@ -44,6 +44,18 @@ public struct BlockExecutor: Sendable {
         public var burned: UInt256
     }
 
+    /// Why `tx` can never be included in a block of `blockGasLimit` gas, whatever the state:
+    /// the pool refuses such a transaction at admission instead of keeping it pending forever.
+    public static func permanentRefusal(_ tx: Transaction, blockGasLimit: UInt64) -> TransactionFailure? {
+        if tx.to == nil {
+            return TransactionFailure(.creationUnsupported, "contract creation needs the EVM, which Mote does not run yet")
+        }
+        if tx.gasLimit > blockGasLimit {
+            return TransactionFailure(.blockGasExceeded, "gas limit \(tx.gasLimit) exceeds the block gas limit \(blockGasLimit)")
+        }
+        return nil
+    }
+
     /// Applies `signed` on top of `state`, after `cumulativeGasUsed` gas of the same block;
     /// system contracts read the committed chain through `chain`.
     /// On a `TransactionFailure` the state is unchanged.
@@ -52,6 +64,7 @@ public struct BlockExecutor: Sendable {
         chain: any ChainHistory = NoChainHistory()
     ) throws(LedgerError) -> Result<Applied, TransactionFailure> {
         let tx = signed.transaction
+        if let refusal = Self.permanentRefusal(tx, blockGasLimit: context.gasLimit) { return .failure(refusal) }
         guard let recipient = tx.to else {
             return .failure(TransactionFailure(.creationUnsupported, "contract creation needs the EVM, which Mote does not run yet"))
         }

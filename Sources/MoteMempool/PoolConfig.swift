@@ -18,6 +18,10 @@ public struct PoolConfig: Sendable {
     public var minimumTip: UInt256
     /// The lowest `maxFeePerGas` (the gas price of a legacy transaction) accepted.
     public var minimumFeeCap: UInt256
+    /// The executor's refusals that no later state can lift (e.g. a contract creation before
+    /// the EVM, a gas limit above the block's): a transaction for which this returns a
+    /// `(code, reason)` is refused at admission rather than pooled forever.
+    public var executionCheck: (@Sendable (Transaction) -> (code: String, reason: String)?)?
 
     /// The largest encoded transaction accepted, in bytes: the rules' `maxEncodedSize`.
     public var maxTransactionSize: Int { rules.maxEncodedSize }
@@ -36,5 +40,6 @@ public struct PoolConfig: Sendable {
         self.lifetime = lifetime
         self.minimumTip = minimumTip
         self.minimumFeeCap = minimumFeeCap
+        self.executionCheck = nil
     }
 }

@@ -40,6 +40,9 @@ struct PoolContents {
         let tx = transaction.transaction
         let sender = transaction.sender
         if senderOf[hash] != nil { return .failure(PoolError(.alreadyKnown(hash))) }
+        if let refusal = config.executionCheck?(tx) {
+            return .failure(PoolError(.notExecutable(code: refusal.code, reason: refusal.reason)))
+        }
         if tx.maxPriorityFeePerGas < config.minimumTip {
             return .failure(PoolError(.tipTooLow(tip: tx.maxPriorityFeePerGas, minimum: config.minimumTip)))
         }

@@ -17,6 +17,8 @@ public struct PoolError: Error, Equatable, CustomStringConvertible {
         case accountLimit(limit: Int)
         case insufficientFunds(balance: UInt256, cost: UInt256, pooledCost: UInt256)
         case poolFull(capacity: Int, feeCap: UInt256, cheapestFeeCap: UInt256?)
+        /// The block executor would never include it (`code` and `reason` are the executor's).
+        case notExecutable(code: String, reason: String)
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
@@ -40,6 +42,7 @@ public struct PoolError: Error, Equatable, CustomStringConvertible {
         case .accountLimit: return "account_limit"
         case .insufficientFunds: return "insufficient_funds"
         case .poolFull: return "pool_full"
+        case .notExecutable(let code, _): return code
         }
     }
 
@@ -70,6 +73,8 @@ public struct PoolError: Error, Equatable, CustomStringConvertible {
                 + "cheapest evictable transaction's \(cheapest)"
         case .poolFull(let capacity, _, nil):
             return "the pool is full (\(capacity) transactions) and none can be evicted for this one"
+        case .notExecutable(_, let reason):
+            return reason
         }
     }
 }

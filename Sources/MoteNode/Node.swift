@@ -28,6 +28,9 @@ public actor Node {
     let pool: TransactionPool
     let p2p: P2PNode
     let wal: VoteWAL?
+    /// Bodies of blocks this node signed for at heights not yet committed, and the last
+    /// decision before its commit (a file store beside the WAL for a delegate).
+    let pendingBlocks: any PendingBlockStore
     let key: Secp256k1.PrivateKey?
     /// This delegate's ECVRF key, for the proof in the headers it proposes.
     let vrfKey: ECVRF.SecretKey?
@@ -36,8 +39,19 @@ public actor Node {
     let schedule: EpochSchedule
     let consensusConfig: ConsensusConfig
     var machine: ConsensusStateMachine
-    /// Blocks seen for the height being decided, by hash (proposed or built).
+    /// Blocks seen for the height being decided, by hash (proposed, built, or fetched).
     var blocks: [Hash32: Block] = [:]
+    /// The block hash of each round's proposal at the height being decided: one block per
+    /// round, taken only from that round's proposer with a valid signature.
+    var proposalBlocks: [UInt32: Hash32] = [:]
+    /// Proposals (with their encoded blocks, undecoded) for the height after the one being
+    /// decided, signature checked, one per round: replayed once this node reaches that height.
+    var earlyProposals: [UInt32: (proposal: Proposal, bytes: [UInt8])] = [:]
+    static let maxEarlyProposals = 4
+    /// Why the node stopped, once a fatal error (a failed disk write) stopped it.
+    var fatal: NodeConfigError?
+    private let stopSignal: AsyncStream<Void>
+    private let stopContinuation: AsyncStream<Void>.Continuation
     /// Blocks executed and ready to commit, by hash.
     var checked: [Hash32: BlockCommit] = [:]
     /// Commit certificates of recent heights (the newest is not yet in any header).
@@ -99,17 +113,53 @@ public actor Node {
             precommitDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), commit: .milliseconds(Int(config.blockIntervalMs)))
         if key != nil {
             wal = try VoteWAL(path: config.datadir + "/consensus.wal")
+            pendingBlocks = try FilePendingBlockStore(path: config.datadir + "/consensus-blocks")
         } else {
             wal = nil
+            pendingBlocks = InMemoryPendingBlockStore()
+        }
+        (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
+        // The head's certificate, stored with it: the next block's `parentCommit`, and what
+        // lets this node serve the head to peers right after a restart.
+        if let bytes = try store.seenCommit() {
+            let certificate = try CommitCertificate(decoding: bytes)
+            guard certificate.height == ledger.head.height, certificate.blockHash == ledger.head.hash else {
+                throw NodeConfigError("the stored certificate is for block \(certificate.height) \(certificate.blockHash), not the head")
+            }
+            certificates[certificate.height] = certificate
+            newestCertificate.set(certificate)
+        }
+        // A decision taken before the last stop but not committed (a crash or a full disk
+        // mid-commit): commit it now from the stored body, or fetch the block from peers.
+        if let decision = try pendingBlocks.decision(), decision.height == ledger.head.height + 1 {
+            let certificate = try CommitCertificate(decoding: decision.certificate)
+            let body = try pendingBlocks.bodies(atHeight: decision.height).first { $0.hash == decision.blockHash }
+            if let body, let block = try? Block(storageEncoding: body.bytes), block.hash == decision.blockHash {
+                var commit = try ledger.execute(block)
+                commit.certificate = decision.certificate
+                try ledger.commit(commit)
+                certificates[decision.height] = certificate
+                newestCertificate.set(certificate)
+                output("committed block \(decision.height) \(decision.blockHash.hex), decided before the last stop")
+            } else {
+                pendingDecision = (decision.height, decision.blockHash, certificate)
+            }
+        }
+        try pendingBlocks.prune(belowHeight: ledger.head.height + 1)
+        // Bodies of blocks this node proposed or voted for at the height it resumes.
+        for body in try pendingBlocks.bodies(atHeight: ledger.head.height + 1) {
+            if let block = try? Block(storageEncoding: body.bytes), block.hash == body.hash { blocks[block.hash] = block }
         }
         // The proposer order of the epoch being decided.
         let producers = try ValidatorSet(ledger.producers(ofEpoch: schedule.epoch(ofHeight: ledger.head.height + 1)))
         machine = ConsensusStateMachine(
             config: consensusConfig, validators: producers, key: key, signedHistory: wal?.records ?? [])
-        pool = TransactionPool(
-            config: PoolConfig(
-                rules: ledger.rules, capacity: config.poolCapacity, accountCapacity: config.poolAccountCapacity),
-            state: StorePoolState(store: store))
+        var poolConfig = PoolConfig(rules: ledger.rules, capacity: config.poolCapacity, accountCapacity: config.poolAccountCapacity)
+        let blockGasLimit = genesis.gasLimit
+        poolConfig.executionCheck = { tx in
+            BlockExecutor.permanentRefusal(tx, blockGasLimit: blockGasLimit).map { ($0.code, $0.description) }
+        }
+        pool = TransactionPool(config: poolConfig, state: StorePoolState(store: store))
         var p2pConfig = P2PConfig(chainID: genesis.chainID, genesisHash: try store.blockHash(atHeight: 0) ?? .zero)
         p2pConfig.listenHost = config.p2pListen.host
         p2pConfig.listenPort = config.p2pListen.port
@@ -169,15 +219,27 @@ public actor Node {
         }
         perform(machine.handle(.start(height: ledger.head.height + 1)))
         await catchUp()
-        do {
-            while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
-        } catch {}
+        // Until the task is cancelled (SIGINT, SIGTERM) or a fatal error stops the node.
+        for await _ in stopSignal {}
         listener.cancel()
         syncer.cancel()
         for timer in timers.values { timer.cancel() }
         await streamNode?.shutdown()
         await rpcServer?.shutdown()
         await p2p.shutdown()
+        if let fatal { throw fatal }
+    }
+
+    /// Stops the node after an error it cannot go on from (a failed durable write): nothing
+    /// more is signed or committed, and `run()` returns by throwing `message`. What was made
+    /// durable before lets the node resume once restarted.
+    func fail(_ message: String) {
+        guard fatal == nil else { return }
+        output("fatal: \(message)")
+        fatal = NodeConfigError(message)
+        for timer in timers.values { timer.cancel() }
+        timers.removeAll()
+        stopContinuation.finish()
     }
 
     /// Starts the stream node inside this node: devices are looked up through this node's own
@@ -224,9 +286,16 @@ public actor Node {
                 perform(machine.handle(.voteReceived(vote)))
             case .block(let bytes): receiveFinalized(bytes)
             case .transactions(let raws):
-                let results = pool.add(rawTransactions: Array(raws.prefix(10_000)), now: UInt64(Date().timeIntervalSince1970))
+                let batch = Array(raws.prefix(10_000))
+                let results = pool.add(rawTransactions: batch, now: UInt64(Date().timeIntervalSince1970))
                 let added = results.compactMap { try? $0.get() }
-                if !added.isEmpty { events.publish(.pendingTransactions(added)) }
+                if !added.isEmpty {
+                    events.publish(.pendingTransactions(added))
+                    // Pass on only what this pool accepted.
+                    let accepted = zip(batch, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
+                    let p2p = self.p2p
+                    Task { await p2p.broadcast(.transactions(accepted)) }
+                }
                 metrics.poolSize.record(Int64(pool.count))
             default: break
             }
@@ -241,24 +310,40 @@ public actor Node {
     }
 
     func receiveProposal(_ bytes: [UInt8], from peer: Address) {
-        guard let fields = try? RLP.decode(bytes).listValue(), fields.count == 2,
+        perform(proposalActions(bytes))
+    }
+
+    /// A proposal with its block. The proposal is checked first (height, round window, the
+    /// round's proposer, its signature) and only then is the block decoded (its senders
+    /// recovered): one block per round, from the one delegate allowed to propose it.
+    func proposalActions(_ bytes: [UInt8]) -> [ConsensusStateMachine.Action] {
+        guard fatal == nil, let fields = try? RLP.decode(bytes).listValue(), fields.count == 2,
             let proposal = try? Proposal(decoding: fields[0].bytesValue()),
             let blockBytes = try? fields[1].bytesValue()
-        else { return }
-        // A proposal for a later height is passed on (the machine buffers it) without its block.
-        guard proposal.height == ledger.head.height + 1 else {
-            if proposal.height == ledger.head.height + 2 { perform(machine.handle(.proposalReceived(proposal))) }
-            return
+        else { return [] }
+        let next = ledger.head.height + 1
+        if proposal.height == next + 1 {
+            // One height early (this node is still committing): keep it, block and all, for
+            // when this node gets there; the proposer's re-broadcasts are deduplicated away.
+            guard earlyProposals[proposal.round] == nil, earlyProposals.count < Self.maxEarlyProposals,
+                machine.validators.contains(proposal.proposer), (try? proposal.verify(chainID: genesis.chainID)) != nil
+            else { return [] }
+            earlyProposals[proposal.round] = (proposal, bytes)
+            return []
         }
+        guard proposal.height == next, proposal.round <= machine.round &+ consensusConfig.maxRoundsAhead,
+            proposalBlocks[proposal.round] == nil,
+            proposal.proposer == machine.validators.proposer(height: next, round: proposal.round),
+            (try? proposal.verify(chainID: genesis.chainID)) != nil
+        else { return [] }
         guard let block = blocks[proposal.blockHash]
                 ?? (try? Block(encoded: blockBytes, rules: ledger.rules, knownSender: { [pool] in pool.transaction($0)?.sender })),
-            block.hash == proposal.blockHash
-        else { return }
-        if block.height == ledger.head.height + 1 {
-            blocks[block.hash] = block
-            if heightStarted == nil { heightStarted = .now }
-        }
-        perform(machine.handle(.proposalReceived(proposal)))
+            block.hash == proposal.blockHash, block.height == next
+        else { return [] }
+        blocks[block.hash] = block
+        proposalBlocks[proposal.round] = block.hash
+        if heightStarted == nil { heightStarted = .now }
+        return machine.handle(.proposalReceived(proposal))
     }
 
     /// A finalized block with its certificate (sent to a lagging node, or fetched by sync).
@@ -306,7 +391,7 @@ public actor Node {
 
     func perform(_ actions: [ConsensusStateMachine.Action]) {
         var queue = actions[...]
-        while let action = queue.popFirst() {
+        while fatal == nil, let action = queue.popFirst() {
             queue += run(action)
         }
     }
@@ -315,9 +400,20 @@ public actor Node {
     func run(_ action: ConsensusStateMachine.Action) -> [ConsensusStateMachine.Action] {
         switch action {
         case .writeAheadLog(let record):
-            do { try wal?.append(record) } catch {
-                output("fatal: vote WAL write failed: \(error)")
-                exit(70)
+            // The body of a block this node signs for is durable before the signature is.
+            var signedFor: Hash32?
+            switch record.message {
+            case .proposal(let proposal): signedFor = proposal.blockHash
+            case .vote(let vote) where vote.signer == key?.address: signedFor = vote.blockHash
+            case .vote: signedFor = nil
+            }
+            do {
+                if let hash = signedFor, let block = blocks[hash] {
+                    try pendingBlocks.saveBody(height: block.height, hash: hash, bytes: block.storageEncoding)
+                }
+                try wal?.append(record)
+            } catch {
+                fail("vote WAL write failed: \(error)")
             }
             return []
         case .broadcastProposal(let proposal), .relayProposal(let proposal):
@@ -427,15 +523,22 @@ public actor Node {
         guard height == ledger.head.height + 1 else { return [] }
         var commit = checked[blockHash]
         if commit == nil, let block = blocks[blockHash] { commit = try? ledger.execute(block) }
-        guard let commit else {
+        guard var commit else {
             output("decided block \(blockHash) at \(height) is unknown here; fetching it from peers")
             pendingDecision = (height, blockHash, certificate)
             Task { [weak self] in await self?.catchUp() }
             return []
         }
-        do { try ledger.commit(commit) } catch {
-            output("fatal: commit of block \(height) failed: \(error)")
-            exit(70)
+        // The decision and its block are durable before the commit: a commit that fails
+        // (a full disk) or is cut short is finished at the next start, without any peer.
+        commit.certificate = certificate.encoded()
+        do {
+            try pendingBlocks.saveBody(height: height, hash: blockHash, bytes: commit.block.storageEncoding)
+            try pendingBlocks.saveDecision(PendingDecision(height: height, blockHash: blockHash, certificate: commit.certificate))
+            try ledger.commit(commit)
+        } catch {
+            fail("commit of block \(height) failed: \(error) (it resumes from the stored decision once restarted)")
+            return []
         }
         pool.blockCommitted(commit.block.transactions)
         events.publish(.block(commit.block, commit.receipts))
@@ -449,20 +552,37 @@ public actor Node {
         if height > 3 { certificates[height - 3] = nil }
         blocks.removeAll()
         checked.removeAll()
-        _ = try? wal?.prune(belowHeight: height)
+        proposalBlocks.removeAll()
+        do {
+            try wal?.prune(belowHeight: height)
+            try pendingBlocks.prune(belowHeight: height + 1)
+        } catch {
+            fail("vote WAL prune failed: \(error)")
+            return []
+        }
         output("finalized \(height) \(blockHash.hex) txs=\(commit.block.transactions.count) round=\(certificate.round)")
         includeAttestations(after: height)
         // The last block of an epoch: the next epoch's proposer order, from the VRF outputs.
         var next: ValidatorSet? = nil
         let epoch = schedule.epoch(ofHeight: height)
-        if height == schedule.lastHeight(ofEpoch: epoch),
-            let order = try? ledger.producers(ofEpoch: epoch + 1),
-            let set = try? ValidatorSet(order)
-        {
-            next = set
-            output("epoch \(epoch + 1) producers \(order.map(\.checksummed).joined(separator: ","))")
+        if height == schedule.lastHeight(ofEpoch: epoch) {
+            // Every node derives the same order from committed state: failing to is a local
+            // fault, and going on with the old order would split this node from the rest.
+            do {
+                let order = try ledger.producers(ofEpoch: epoch + 1)
+                next = try ValidatorSet(order)
+                output("epoch \(epoch + 1) producers \(order.map(\.checksummed).joined(separator: ","))")
+            } catch {
+                fail("cannot derive the producers of epoch \(epoch + 1): \(error)")
+                return []
+            }
         }
-        return machine.handle(.committed(height: height, nextValidators: next))
+        var actions = machine.handle(.committed(height: height, nextValidators: next))
+        // Proposals that arrived one height early, now for the height being decided.
+        let early = earlyProposals.sorted { $0.key < $1.key }
+        earlyProposals.removeAll()
+        for (_, item) in early { actions += proposalActions(item.bytes) }
+        return actions
     }
 
     /// A delegate reports double signing to the Staking contract in a transaction of its own

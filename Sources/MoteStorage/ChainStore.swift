@@ -22,6 +22,10 @@ public protocol BlockReader: Sendable {
     func block(atHeight height: UInt64) throws(StorageError) -> Block?
     /// The receipts of the block at `height`, one per transaction, or nil above the head.
     func receipts(atHeight height: UInt64) throws(StorageError) -> [Receipt]?
+    /// The encoded commit certificate of the head block, stored with it ("seen commit"), or
+    /// nil when none was stored (genesis, or a block committed without one). No header holds
+    /// it yet: the next block's `parentCommit` will.
+    func seenCommit() throws(StorageError) -> [UInt8]?
 }
 
 /// Reads the indexes: where each transaction is.
@@ -113,6 +117,9 @@ public struct BlockCommit: Sendable {
     public var accounts: [(address: Address, account: Account?)]
     /// Flat-state storage changes; nil deletes the slot.
     public var storage: [(address: Address, slot: Hash32, value: [UInt8]?)]
+    /// The encoded commit certificate that finalized `block` (empty: none), stored in the same
+    /// write so that a restarted node can build the next block and serve this one to peers.
+    public var certificate: [UInt8] = []
 
     public init(
         block: Block, receipts: [Receipt], head: ChainHead, trieNodes: [(hash: Hash32, rlp: [UInt8])],

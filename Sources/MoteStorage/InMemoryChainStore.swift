@@ -22,6 +22,7 @@ public final class InMemoryChainStore: ChainStore, @unchecked Sendable {
         var accounts: [Address: Account] = [:]
         var storage: [SlotKey: [UInt8]] = [:]
         var trieNodes: [Hash32: [UInt8]] = [:]
+        var seenCommit: [UInt8] = []
     }
 
     /// An address and one of its storage slots.
@@ -57,6 +58,10 @@ public final class InMemoryChainStore: ChainStore, @unchecked Sendable {
 
     public func receipts(atHeight height: UInt64) throws(StorageError) -> [Receipt]? {
         withState { height < UInt64($0.receipts.count) ? $0.receipts[Int(height)] : nil }
+    }
+
+    public func seenCommit() throws(StorageError) -> [UInt8]? {
+        withState { $0.seenCommit.isEmpty ? nil : $0.seenCommit }
     }
 
     public func transactionLocation(_ hash: Hash32) throws(StorageError) -> TransactionLocation? {
@@ -95,6 +100,7 @@ public final class InMemoryChainStore: ChainStore, @unchecked Sendable {
         for node in commit.trieNodes { state.trieNodes[node.hash] = node.rlp }
         for change in commit.accounts { state.accounts[change.address] = change.account }
         for change in commit.storage { state.storage[SlotKey(address: change.address, slot: change.slot)] = change.value }
+        state.seenCommit = commit.certificate
         state.head = commit.head
     }
 }

@@ -152,6 +152,11 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
         return try LMDBSchema.decodeReceipts(bytes, height: height)
     }
 
+    public func seenCommit() throws(StorageError) -> [UInt8]? {
+        guard let bytes = try read(tables.meta, LMDBSchema.seenCommitKey), !bytes.isEmpty else { return nil }
+        return bytes
+    }
+
     // MARK: IndexReader
 
     public func transactionLocation(_ hash: Hash32) throws(StorageError) -> TransactionLocation? {
@@ -270,6 +275,7 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
                     try txn.delete(tables.storage, LMDBKey(change.address, change.slot))
                 }
             }
+            try txn.put(tables.meta, LMDBSchema.seenCommitKey, commit.certificate)
             try txn.put(tables.meta, LMDBSchema.headKey, LMDBSchema.encodeHead(commit.head))
         }
     }

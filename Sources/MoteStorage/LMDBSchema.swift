@@ -13,7 +13,8 @@ enum LMDBSchema {
 
     /// Every table of the schema.
     enum Table: String, CaseIterable {
-        /// Meta key (ASCII) → value: `schemaVersion` (UInt32 BE), `head` (see `encodeHead`).
+        /// Meta key (ASCII) → value: `schemaVersion` (UInt32 BE), `head` (see `encodeHead`),
+        /// `seenCommit` (the head block's encoded commit certificate; absent or empty: none).
         case meta
         /// Height (UInt64 BE) → block hash (32 bytes): the canonical chain.
         case blockHashes
@@ -40,6 +41,9 @@ enum LMDBSchema {
     static let schemaVersionKey = LMDBKey("schemaVersion")
     /// Meta key of the head.
     static let headKey = LMDBKey("head")
+    /// Meta key of the head block's commit certificate, written in the same transaction as
+    /// the block (an addition within schema version 1: older stores simply lack it).
+    static let seenCommitKey = LMDBKey("seenCommit")
 
     /// The opened handles of every table.
     struct Tables: Sendable {

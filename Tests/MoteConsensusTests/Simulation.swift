@@ -4,9 +4,16 @@ import MotePrimitives
 import MoteTestSupport
 
 /// A deterministic world for consensus tests: N nodes, each a `ConsensusStateMachine` with a
-/// trivial application (blocks are random hashes, always valid), a manual clock whose timers
-/// fire in virtual-time order, and a network that delays, drops and reorders messages, all
-/// drawn from one seeded `SplitMix64`.
+/// small application, a manual clock whose timers fire in virtual-time order, and a network
+/// that delays, drops and reorders messages, all drawn from one seeded `SplitMix64`.
+///
+/// Blocks and certificates are first-class, as in the node: a block exists only where it was
+/// built or received (proposals travel with their block), carries its parent's certificate
+/// (valid only if that certificate verifies and names the node's head), and a node that
+/// decides a block it lacks fetches it, with its certificate, from peers. What a node keeps
+/// across a crash is what the real node makes durable: its chain with the head's certificate
+/// (the seen commit), the vote WAL, and the pending block store (bodies of blocks it signed
+/// for, and a decision before its commit). Everything else is lost.
 final class Simulation {
     /// How a node behaves.
     enum Behaviour: Equatable {
@@ -21,11 +28,50 @@ final class Simulation {
         case amplifying
     }
 
+    /// A block: its height, its parent's certificate (nil at height 1) and a salt that makes
+    /// each built block distinct. The hash covers all three.
+    struct Block: Hashable {
+        let height: UInt64
+        let parentCommit: CommitCertificate?
+        let salt: UInt64
+
+        var hash: Hash32 {
+            Keccak256.hash(RLP.encode(.list([.uint(height), .bytes(parentCommit?.encoded() ?? []), .uint(salt)])))
+        }
+        var encoded: [UInt8] { RLP.encode(.list([.uint(height), .bytes(parentCommit?.encoded() ?? []), .uint(salt)])) }
+
+        init(height: UInt64, parentCommit: CommitCertificate?, salt: UInt64) {
+            self.height = height
+            self.parentCommit = parentCommit
+            self.salt = salt
+        }
+
+        init?(encoded bytes: [UInt8]) {
+            guard let f = try? RLP.decode(bytes).listValue(), f.count == 3, let height = try? f[0].uint64Value(),
+                let commit = try? f[1].bytesValue(), let salt = try? f[2].uint64Value()
+            else { return nil }
+            self.init(height: height, parentCommit: commit.isEmpty ? nil : try? CommitCertificate(decoding: commit), salt: salt)
+        }
+    }
+
     /// A message on the simulated wire.
     enum Message {
-        case proposal(Proposal)
+        /// A proposal with its block (nil when the sender does not have it).
+        case proposal(Proposal, Block?)
         case vote(Vote)
-        case certificate(CommitCertificate)
+        /// A finalized block with its certificate (to a lagging node, or a sync answer).
+        case finalized(CommitCertificate, Block)
+        /// A request for the finalized block at a height.
+        case syncRequest(height: UInt64)
+    }
+
+    /// Crash every node at random moments, over and over: each node goes down within
+    /// `spread` of each `every` mark and comes back after 100 to 1,000 ms (sometimes in the
+    /// middle of committing a block: after its decision is durable, before the commit).
+    struct WholeNetworkCrashes {
+        var cycles: Int
+        var every: Int64 = 4_000
+        var spread: Int64 = 400
     }
 
     /// A cut between two groups of nodes for a stretch of virtual time.
@@ -49,6 +95,9 @@ final class Simulation {
         var crashNode: Int?
         var crashAtWrite = 0
         var restartDelay: Int64 = 300
+        var crashes: WholeNetworkCrashes?
+        /// How often an up node asks a random peer for the block after its head.
+        var syncInterval: Int64 = 1_000
         var consensus = ConsensusConfig(
             chainID: 4690, propose: .milliseconds(300), proposeDelta: .milliseconds(150),
             prevote: .milliseconds(150), prevoteDelta: .milliseconds(75), precommit: .milliseconds(150),
@@ -67,7 +116,17 @@ final class Simulation {
         /// Decided blocks (the application's chain), with the virtual time of each decision.
         var decisions: [UInt64: Hash32] = [:]
         var decisionTimes: [UInt64: Int64] = [:]
+        /// Durable: the chain's blocks and certificates (the head's is the seen commit).
         var certificates: [UInt64: CommitCertificate] = [:]
+        var chainBlocks: [UInt64: Block] = [:]
+        /// Durable: bodies of blocks signed for, and a decision before its commit.
+        let pending = InMemoryPendingBlockStore()
+        /// Lost at a crash: blocks seen at the height being decided, and a decision whose
+        /// block has not arrived.
+        var blocks: [Hash32: Block] = [:]
+        var awaiting: (height: UInt64, blockHash: Hash32, certificate: CommitCertificate)?
+        /// When the node last came back up (for the resumption check).
+        var startedAt: Int64 = 0
         var evidence: [DoubleSignEvidence] = []
         var walWrites = 0
         var crashes = 0
@@ -88,7 +147,15 @@ final class Simulation {
         case deliver(from: Int, to: Int, Message)
         case timeout(node: Int, incarnation: Int, ConsensusStateMachine.Timeout)
         case restart(node: Int)
+        case crash(node: Int, midCommit: Bool)
+        case sync(node: Int, incarnation: Int)
     }
+
+    /// The time of the last scheduled whole-network restart (0 if none).
+    private(set) var lastRestart: Int64 = 0
+    /// Crashes injected in the middle of a commit (decision durable, block not yet committed).
+    private(set) var midCommitCrashes = 0
+    private var crashBeforeCommit: Set<Int> = []
 
     let settings: Settings
     let validators: ValidatorSet
@@ -105,6 +172,7 @@ final class Simulation {
     /// once, re-sent with every rebroadcast.
     private var alternativeProposals: [[UInt64]: Proposal] = [:]
     private var extraVotes: [VoteSlot: [Hash32: Vote]] = [:]
+    private var alternativeBlocks: [Hash32: Block] = [:]
 
     struct VoteSlot: Hashable {
         let height: UInt64
@@ -133,9 +201,7 @@ final class Simulation {
 
     /// Runs until every honest node has committed `height`, or virtual time passes `deadline`.
     func run(untilHeight height: UInt64, deadline: Int64 = 600_000) {
-        if now == 0 {
-            for node in nodes where node.behaviour != .crashed { feed(node, .start(height: 1)) }
-        }
+        startIfNeeded()
         while let (time, event) = queue.popFirst() {
             now = time
             dispatch(event)
@@ -145,15 +211,34 @@ final class Simulation {
 
     /// Runs until virtual time `time`.
     func run(until time: Int64) {
-        if now == 0 {
-            for node in nodes where node.behaviour != .crashed { feed(node, .start(height: 1)) }
-        }
+        startIfNeeded()
         while let next = queue.peekTime(), next <= time {
             let (t, event) = queue.popFirst()!
             now = t
             dispatch(event)
         }
         now = time
+    }
+
+    private var started = false
+
+    private func startIfNeeded() {
+        guard !started else { return }
+        started = true
+        for node in nodes where node.behaviour != .crashed {
+            feed(node, .start(height: 1))
+            queue.insert(.sync(node: node.index, incarnation: node.incarnation), at: settings.syncInterval)
+        }
+        if let crashes = settings.crashes {
+            for cycle in 1...max(1, crashes.cycles) {
+                let mark = Int64(cycle) * crashes.every
+                for node in nodes where node.behaviour == .honest {
+                    let at = mark + Int64(rng.next() % UInt64(crashes.spread))
+                    queue.insert(.crash(node: node.index, midCommit: rng.next() % 3 == 0), at: at)
+                    lastRestart = max(lastRestart, at + 1_000)
+                }
+            }
+        }
     }
 
     private func dispatch(_ event: Scheduled) {
@@ -163,11 +248,19 @@ final class Simulation {
             guard !node.isDown, node.behaviour != .crashed, !partitioned(from, to) else { return }
             deliveredMessages += 1
             switch message {
-            case .proposal(let proposal):
+            case .proposal(let proposal, let block):
                 if node.behaviour == .amplifying { knownBlocks[proposal.height, default: []].insert(proposal.blockHash) }
+                if let block, block.hash == proposal.blockHash, block.height == node.committedHeight + 1 {
+                    node.blocks[block.hash] = block
+                }
                 feed(node, .proposalReceived(proposal))
             case .vote(let vote): feed(node, .voteReceived(vote))
-            case .certificate(let certificate): feed(node, .certificateReceived(certificate))
+            case .finalized(let certificate, let block):
+                receiveFinalized(node, certificate, block)
+            case .syncRequest(let height):
+                if let block = node.chainBlocks[height], let certificate = node.certificates[height] {
+                    send(from: to, to: from, .finalized(certificate, block))
+                }
             }
         case .timeout(let index, let incarnation, let timeout):
             let node = nodes[index]
@@ -175,69 +268,172 @@ final class Simulation {
             feed(node, .timeout(timeout))
         case .restart(let index):
             restart(nodes[index])
+        case .crash(let index, let midCommit):
+            let node = nodes[index]
+            guard !node.isDown else { return }
+            if midCommit {
+                // Armed: the node dies at its next decision, after making it durable.
+                crashBeforeCommit.insert(index)
+            } else {
+                crash(node, after: 100 + Int64(rng.next() % 900))
+            }
+        case .sync(let index, let incarnation):
+            let node = nodes[index]
+            guard !node.isDown, node.incarnation == incarnation else { return }
+            let peers = nodes.indices.filter { $0 != index }
+            let peer = peers[Int(rng.next() % UInt64(peers.count))]
+            send(from: index, to: peer, .syncRequest(height: node.committedHeight + 1))
+            queue.insert(.sync(node: index, incarnation: incarnation), at: now + settings.syncInterval)
         }
     }
 
-    /// Restart after a crash: reopen the WAL (truncating a torn tail) and rebuild the machine
-    /// from what it holds, at the height after the application's last committed block.
+    /// A finalized block with its certificate: taken only for the next height, and only if
+    /// the certificate verifies and names the block.
+    private func receiveFinalized(_ node: Node, _ certificate: CommitCertificate, _ block: Block) {
+        guard block.height == node.committedHeight + 1, certificate.height == block.height, certificate.blockHash == block.hash,
+            (try? certificate.verify(validators: validators, chainID: settings.consensus.chainID)) != nil
+        else { return }
+        node.blocks[block.hash] = block
+        if let awaiting = node.awaiting, awaiting.blockHash == block.hash {
+            node.awaiting = nil
+            commit(node, block, awaiting.certificate)
+            feed(node, .committed(height: block.height, nextValidators: nil))
+            return
+        }
+        feed(node, .certificateReceived(certificate))
+    }
+
+    /// Whether `block` may be voted for by `node`: it extends the node's head, with a parent
+    /// certificate that verifies and names the head.
+    private func isValid(_ block: Block, at node: Node) -> Bool {
+        guard block.height == node.committedHeight + 1 else { return false }
+        guard block.height > 1 else { return block.parentCommit == nil }
+        guard let parent = block.parentCommit, parent.height == block.height - 1,
+            parent.blockHash == node.decisions[block.height - 1],
+            (try? parent.verify(validators: validators, chainID: settings.consensus.chainID)) != nil
+        else { return false }
+        return true
+    }
+
+    /// Commits a decided block to the node's chain (atomically with its certificate).
+    private func commit(_ node: Node, _ block: Block, _ certificate: CommitCertificate) {
+        let height = block.height
+        precondition(node.decisions[height] == nil, "node \(node.index) decided height \(height) twice")
+        node.decisions[height] = block.hash
+        node.decisionTimes[height] = now
+        node.certificates[height] = certificate
+        node.chainBlocks[height] = block
+        node.blocks = [:]
+        try! node.pending.prune(belowHeight: height + 1)
+        if height % 3 == 0 { try! node.wal.prune(belowHeight: height + 1) }
+    }
+
+    /// Restart after a crash, as the node does: reopen the WAL (truncating a torn tail),
+    /// finish a decision made durable before the crash, reload the bodies of blocks signed
+    /// for at the next height, and rebuild the machine from the WAL at that height.
     private func restart(_ node: Node) {
         node.storage.crashOnAppend = nil
         node.wal = try! VoteWAL(storage: node.storage)
+        node.blocks = [:]
+        node.awaiting = nil
+        if let decision = try! node.pending.decision(), decision.height == node.committedHeight + 1 {
+            let certificate = try! CommitCertificate(decoding: decision.certificate)
+            if let body = try! node.pending.bodies(atHeight: decision.height).first(where: { $0.hash == decision.blockHash }),
+                let block = Block(encoded: body.bytes)
+            {
+                commit(node, block, certificate)
+            } else {
+                node.awaiting = (decision.height, decision.blockHash, certificate)
+            }
+        }
+        for body in try! node.pending.bodies(atHeight: node.committedHeight + 1) {
+            if let block = Block(encoded: body.bytes), block.hash == body.hash { node.blocks[body.hash] = block }
+        }
         node.machine = ConsensusStateMachine(
             config: settings.consensus, validators: validators, key: node.key, signedHistory: node.wal.records)
         node.incarnation += 1
         node.isDown = false
+        node.startedAt = now
         feed(node, .start(height: node.committedHeight + 1))
+        queue.insert(.sync(node: node.index, incarnation: node.incarnation), at: now + 50)
     }
 
-    private func crash(_ node: Node) {
+    private func crash(_ node: Node, after delay: Int64? = nil) {
         node.isDown = true
         node.crashes += 1
-        queue.insert(.restart(node: node.index), at: now + settings.restartDelay)
+        queue.insert(.restart(node: node.index), at: now + (delay ?? settings.restartDelay))
     }
 
     /// Hands `event` to the node's machine and performs the actions, feeding the application's
     /// answers back in order. A failed WAL append is a crash: nothing after it is performed.
     private func feed(_ node: Node, _ event: ConsensusStateMachine.Event) {
         var pending = [event]
-        while !pending.isEmpty {
+        while !pending.isEmpty, !node.isDown {
             let actions = node.machine.handle(pending.removeFirst())
             for action in actions {
                 switch action {
                 case .writeAheadLog(let record):
                     node.walWrites += 1
+                    // As the node does: the body of a block it signs for is durable first.
+                    var signedFor: Hash32?
+                    switch record.message {
+                    case .proposal(let proposal): signedFor = proposal.blockHash
+                    case .vote(let vote) where vote.signer == node.key.address: signedFor = vote.blockHash
+                    case .vote: signedFor = nil
+                    }
+                    if let hash = signedFor, let block = node.blocks[hash] {
+                        try! node.pending.saveBody(height: block.height, hash: hash, bytes: block.encoded)
+                    }
                     do { try node.wal.append(record) } catch {
                         crash(node)
                         return
                     }
                 case .broadcastProposal(let proposal):
-                    broadcast(from: node, .proposal(proposal))
+                    broadcast(from: node, .proposal(proposal, node.blocks[proposal.blockHash]))
                 case .broadcastVote(let vote):
                     released[node.index, default: [:]][VoteSlot(height: vote.height, round: vote.round, kind: vote.kind), default: []].insert(vote)
                     broadcast(from: node, .vote(vote))
                 case .relayVote(let vote):
                     for to in nodes.indices where to != node.index { send(from: node.index, to: to, .vote(vote)) }
                 case .relayProposal(let proposal):
-                    for to in nodes.indices where to != node.index { send(from: node.index, to: to, .proposal(proposal)) }
+                    let block = node.blocks[proposal.blockHash]
+                    for to in nodes.indices where to != node.index { send(from: node.index, to: to, .proposal(proposal, block)) }
                 case .requestBlock(let height, let round):
-                    pending.append(.blockBuilt(height: height, round: round, blockHash: Hash32(bytes: rng.bytes(32))!))
+                    // The parent's certificate comes from the node's durable chain.
+                    let block = Block(height: height, parentCommit: node.certificates[height - 1], salt: rng.next())
+                    node.blocks[block.hash] = block
+                    pending.append(.blockBuilt(height: height, round: round, blockHash: block.hash))
                 case .validateBlock(let height, let blockHash):
-                    pending.append(.blockValidated(height: height, blockHash: blockHash, isValid: true))
+                    // Without the block there is nothing to judge: the machine times out.
+                    if let block = node.blocks[blockHash] {
+                        pending.append(.blockValidated(height: height, blockHash: blockHash, isValid: isValid(block, at: node)))
+                    }
                 case .scheduleTimeout(let timeout, let after):
                     let ms = after.components.seconds * 1000 + after.components.attoseconds / 1_000_000_000_000_000
                     queue.insert(.timeout(node: node.index, incarnation: node.incarnation, timeout), at: now + ms)
                 case .decide(let height, let blockHash, let certificate):
-                    precondition(node.decisions[height] == nil, "node \(node.index) decided height \(height) twice")
-                    node.decisions[height] = blockHash
-                    node.decisionTimes[height] = now
-                    node.certificates[height] = certificate
+                    guard let block = node.blocks[blockHash] else {
+                        // Decided a block it never received: fetch it with its certificate.
+                        node.awaiting = (height, blockHash, certificate)
+                        for to in nodes.indices where to != node.index { send(from: node.index, to: to, .syncRequest(height: height)) }
+                        continue
+                    }
+                    try! node.pending.saveBody(height: height, hash: blockHash, bytes: block.encoded)
+                    try! node.pending.saveDecision(PendingDecision(height: height, blockHash: blockHash, certificate: certificate.encoded()))
+                    if crashBeforeCommit.remove(node.index) != nil {
+                        midCommitCrashes += 1
+                        crash(node, after: 100 + Int64(rng.next() % 900))
+                        return
+                    }
+                    commit(node, block, certificate)
                     pending.append(.committed(height: height, nextValidators: nil))
-                    if height % 3 == 0 { try! node.wal.prune(belowHeight: height + 1) }
                 case .recordEvidence(let evidence):
                     node.evidence.append(evidence)
                 case .peerLagging(let peer, let height):
-                    if let certificate = node.certificates[height], let to = validators.index(of: peer) {
-                        send(from: node.index, to: to, .certificate(certificate))
+                    if let certificate = node.certificates[height], let block = node.chainBlocks[height],
+                        let to = validators.index(of: peer)
+                    {
+                        send(from: node.index, to: to, .finalized(certificate, block))
                     }
                 }
             }
@@ -268,19 +464,22 @@ final class Simulation {
         let (first, second) = (Array(others[..<half]), Array(others[half...]))
         let conflicting: Message
         switch message {
-        case .proposal(let p):
+        case .proposal(let p, let block):
+            // A second, equally valid block on the same parent.
+            let alternative = Block(height: p.height, parentCommit: block?.parentCommit ?? node.certificates[p.height - 1], salt: rng.next())
             let other = alternativeProposals[[p.height, UInt64(p.round)]] ?? Proposal(
-                height: p.height, round: p.round, blockHash: Hash32(bytes: rng.bytes(32))!, polRound: p.polRound,
+                height: p.height, round: p.round, blockHash: alternative.hash, polRound: p.polRound,
                 chainID: settings.consensus.chainID, signingWith: node.key)
+            if alternativeProposals[[p.height, UInt64(p.round)]] == nil { alternativeBlocks[other.blockHash] = alternative }
             alternativeProposals[[p.height, UInt64(p.round)]] = other
             knownBlocks[p.height, default: []].formUnion([p.blockHash, other.blockHash])
-            conflicting = .proposal(other)
+            conflicting = .proposal(other, alternativeBlocks[other.blockHash])
         case .vote(let v):
             let other: Hash32? = v.blockHash == nil || rng.next() % 2 == 0 ? Hash32(bytes: rng.bytes(32))! : nil
             conflicting = .vote(Vote(
                 kind: v.kind, height: v.height, round: v.round, blockHash: other, chainID: settings.consensus.chainID,
                 signingWith: node.key))
-        case .certificate:
+        case .finalized, .syncRequest:
             conflicting = message
         }
         for to in first { send(from: node.index, to: to, message) }

@@ -64,26 +64,39 @@ import Testing
         }
     }
 
-    @Test func flippedByteIsDetectedAndEverythingAfterDropped() throws {
+    /// A flipped bit in the last record is a torn final write: that record is cut. A flipped
+    /// bit anywhere before it is corruption with signatures after it: opening refuses,
+    /// naming the offset, and the file is left untouched for the operator.
+    @Test func flippedByteInTailIsCutAndEarlierOneRefused() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let written = Self.records(9)
         let frames = try written.map { try VoteWAL.frame($0) }
         let full = frames.flatMap { $0 }
+        let lastStart = full.count - frames.last!.count
         var rng = SplitMix64(seed: 0x57a1)
-        for _ in 0..<40 {
+        var refused = 0, cut = 0
+        for _ in 0..<60 {
             let position = Int(rng.next() % UInt64(full.count))
             var bytes = full
             bytes[position] ^= UInt8(1 << (rng.next() % 8))
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let wal = try VoteWAL(path: path)
-            // The damaged record is the one holding `position`; it and all later ones are gone.
-            var damaged = 0, offset = 0
-            while offset + frames[damaged].count <= position { offset += frames[damaged].count; damaged += 1 }
-            #expect(wal.records == Array(written.prefix(damaged)), "flip at \(position)")
-            #expect(wal.truncatedBytes == full.count - offset)
-            #expect(wal.truncationReason != nil)
+            if position >= lastStart + 4 {
+                // Inside the last record's checksum or payload: a torn tail.
+                let wal = try VoteWAL(path: path)
+                #expect(wal.records == Array(written.dropLast()), "flip at \(position)")
+                #expect(wal.truncatedBytes == frames.last!.count)
+                cut += 1
+            } else if position >= lastStart {
+                // The last record's length: torn or refused, but never a wrong record kept.
+                if let wal = try? VoteWAL(path: path) { #expect(wal.records == Array(written.dropLast())) }
+            } else {
+                #expect(throws: WALError.self, "flip at \(position)") { try VoteWAL(path: path) }
+                #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes), "the file is left as it was")
+                refused += 1
+            }
         }
+        #expect(refused > 0 && cut > 0)
     }
 
     @Test func pruneKeepsOnlyCurrentHeightsAndSurvivesReopen() throws {
