@@ -29,14 +29,35 @@ public struct EpochSchedule: Hashable, Sendable {
         height == 0 ? 0 : (height - 1) / epochLength + 1
     }
 
-    /// The first height of `epoch` (≥ 1).
-    public func firstHeight(ofEpoch epoch: UInt64) -> UInt64 {
-        precondition(epoch >= 1, "epoch 0 is genesis alone")
-        return (epoch - 1) * epochLength + 1
+    /// The last epoch whose heights all fit a `UInt64`: `UInt64.max / epochLength`. Epochs
+    /// after it cannot be reached by any chain; epoch numbers from outside (RPC parameters,
+    /// messages) are checked against it.
+    public var lastRepresentableEpoch: UInt64 { UInt64.max / epochLength }
+
+    /// The first height of `epoch`: 0 for epoch 0 (genesis alone), `(epoch − 1)·L + 1` after;
+    /// nil when that height does not fit a `UInt64`.
+    public func checkedFirstHeight(ofEpoch epoch: UInt64) -> UInt64? {
+        guard epoch >= 1 else { return 0 }
+        let (product, overflow) = (epoch - 1).multipliedReportingOverflow(by: epochLength)
+        guard !overflow else { return nil }
+        let (first, carry) = product.addingReportingOverflow(1)
+        return carry ? nil : first
     }
 
-    /// The last height of `epoch` (≥ 1).
-    public func lastHeight(ofEpoch epoch: UInt64) -> UInt64 { epoch * epochLength }
+    /// The last height of `epoch` (`epoch·L`; 0 for genesis); nil when it does not fit a `UInt64`.
+    public func checkedLastHeight(ofEpoch epoch: UInt64) -> UInt64? {
+        let (last, overflow) = epoch.multipliedReportingOverflow(by: epochLength)
+        return overflow ? nil : last
+    }
+
+    /// The first height of `epoch` (0 for genesis). Total: an epoch whose first height would not
+    /// fit a `UInt64` gives `UInt64.max`, a height no chain reaches, so comparisons with real
+    /// heights stay correct and an epoch number from outside never traps.
+    public func firstHeight(ofEpoch epoch: UInt64) -> UInt64 { checkedFirstHeight(ofEpoch: epoch) ?? .max }
+
+    /// The last height of `epoch` (0 for genesis). Total, saturating at `UInt64.max` as
+    /// `firstHeight(ofEpoch:)` does.
+    public func lastHeight(ofEpoch epoch: UInt64) -> UInt64 { checkedLastHeight(ofEpoch: epoch) ?? .max }
 
     /// A candidate for the delegate election.
     public struct Candidate: Hashable, Sendable {

@@ -17,10 +17,16 @@ struct NodeBackend: RPCBackend {
     let pool: TransactionPool
     let events: ChainEvents
     let attestationIntake: (any AttestationIntake)?
+    /// When this node last committed a block (from its start), for `/health`'s stall check.
+    let finality: FinalityClock
+    /// The consensus block interval (`[consensus] block_interval_ms`).
+    let blockInterval: Duration
 
     init(node: Node, store: any ChainStore, attestationIntake: (any AttestationIntake)? = nil) {
         self.node = node
         self.attestationIntake = attestationIntake
+        finality = FinalityClock(events: node.events)
+        blockInterval = .milliseconds(Int64(clamping: node.config.blockIntervalMs))
         genesis = node.genesis
         chainID = node.genesis.chainID
         self.store = store
@@ -59,6 +65,8 @@ struct NodeBackend: RPCBackend {
     func epochSeed(ofEpoch epoch: UInt64) async -> Hash32? { await node.rpcEpochSeed(epoch) }
 
     func nodeInfo() async -> RPCNodeInfo { await node.rpcNodeInfo() }
+
+    func liveness() async -> RPCLiveness? { RPCLiveness(lastFinalized: finality.lastFinalized, blockInterval: blockInterval) }
 }
 
 extension Node {
@@ -102,14 +110,20 @@ extension Node {
         let delegates = (try? ledger.delegates(ofEpoch: epoch))?.map(\.operatorAddress) ?? []
         return RPCChainInfo(
             height: height, epoch: epoch, epochLength: schedule.epochLength, epochFirstHeight: schedule.firstHeight(ofEpoch: epoch),
-            nextEpochHeight: schedule.lastHeight(ofEpoch: epoch) + 1, delegates: delegates, producers: producers)
+            nextEpochHeight: schedule.checkedLastHeight(ofEpoch: epoch).flatMap { $0 < .max ? $0 + 1 : nil } ?? .max,
+            delegates: delegates, producers: producers)
     }
 
     func rpcProducers(_ epoch: UInt64) -> [Address]? { try? ledger.producers(ofEpoch: epoch) }
 
     /// The seed of `epoch`, once the committed chain fixes it (the previous epoch has ended).
     func rpcEpochSeed(_ epoch: UInt64) -> Hash32? {
-        guard epoch >= 1, epoch == 1 || ledger.schedule.lastHeight(ofEpoch: epoch - 1) <= ledger.head.height else { return nil }
+        // Checked: the epoch comes from a client (`mote_epochSeed`), and one past the last epoch
+        // whose heights fit 64 bits has no seed.
+        guard epoch >= 1 else { return nil }
+        if epoch > 1 {
+            guard let previousEnd = ledger.schedule.checkedLastHeight(ofEpoch: epoch - 1), previousEnd <= ledger.head.height else { return nil }
+        }
         return try? ledger.seed(ofEpoch: epoch)
     }
 

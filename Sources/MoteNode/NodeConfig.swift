@@ -115,7 +115,8 @@ public struct NodeConfig: Equatable, Sendable {
         let rpc = try Section(
             table, "rpc",
             ["enabled", "listen", "ws_listen", "max_body_bytes", "max_batch", "max_log_range", "max_log_results",
-             "max_connections", "max_subscriptions", "max_filters", "requests_per_second"])
+             "max_connections", "max_subscriptions", "max_filters", "requests_per_second", "max_connections_per_ip",
+             "max_subscriptions_per_ip", "max_filters_per_ip", "first_request_timeout_ms", "idle_timeout_ms"])
         config.rpcEnabled = try rpc.bool("enabled") ?? config.rpcEnabled
         if let listen = try rpc.string("listen") { config.rpcListen = try HostPort(parsing: listen) }
         if let listen = try rpc.string("ws_listen") { config.wsListen = try HostPort(parsing: listen) }
@@ -128,6 +129,11 @@ public struct NodeConfig: Equatable, Sendable {
         limits.maxSubscriptions = try rpc.int("max_subscriptions", in: 1...10_000) ?? limits.maxSubscriptions
         limits.maxFilters = try rpc.int("max_filters", in: 1...100_000) ?? limits.maxFilters
         limits.requestsPerSecond = try rpc.int("requests_per_second", in: 1...1_000_000) ?? limits.requestsPerSecond
+        limits.maxConnectionsPerIP = try rpc.int("max_connections_per_ip", in: 1...100_000) ?? limits.maxConnectionsPerIP
+        limits.maxSubscriptionsPerIP = try rpc.int("max_subscriptions_per_ip", in: 1...1_000_000) ?? limits.maxSubscriptionsPerIP
+        limits.maxFiltersPerIP = try rpc.int("max_filters_per_ip", in: 1...100_000) ?? limits.maxFiltersPerIP
+        if let ms = try rpc.int("first_request_timeout_ms", in: 100...600_000) { limits.firstRequestTimeout = .milliseconds(ms) }
+        if let ms = try rpc.int("idle_timeout_ms", in: 1_000...3_600_000) { limits.idleTimeout = .milliseconds(ms) }
         config.rpcLimits = limits
 
         let stream = try Section(table, "stream", ["enabled", "listen", "store", "mqtt_broker", "operator"])
@@ -193,7 +199,10 @@ public struct NodeConfig: Equatable, Sendable {
             "max_batch = \(rpcLimits.maxBatch)", "max_log_range = \(rpcLimits.maxLogRange)",
             "max_log_results = \(rpcLimits.maxLogResults)", "max_connections = \(rpcLimits.maxConnections)",
             "max_subscriptions = \(rpcLimits.maxSubscriptions)", "max_filters = \(rpcLimits.maxFilters)",
-            "requests_per_second = \(rpcLimits.requestsPerSecond)",
+            "requests_per_second = \(rpcLimits.requestsPerSecond)", "max_connections_per_ip = \(rpcLimits.maxConnectionsPerIP)",
+            "max_subscriptions_per_ip = \(rpcLimits.maxSubscriptionsPerIP)", "max_filters_per_ip = \(rpcLimits.maxFiltersPerIP)",
+            "first_request_timeout_ms = \(RPCLimits.milliseconds(rpcLimits.firstRequestTimeout))",
+            "idle_timeout_ms = \(RPCLimits.milliseconds(rpcLimits.idleTimeout))",
             "", "[stream]", "enabled = \(streamEnabled)", "listen = \(quoted(streamListen.description))",
             "store = \(quoted(streamStore))",
         ] + (streamMQTTBroker.map { ["mqtt_broker = \(quoted($0.description))"] } ?? [])

@@ -1,8 +1,10 @@
+import Foundation
 import MoteChain
 import MoteLedger
 import MoteMempool
 import MotePrimitives
 import MoteStorage
+import NIOConcurrencyHelpers
 
 /// What the RPC layer needs from a node: the seam between the API and the node's parts.
 ///
@@ -39,6 +41,55 @@ public protocol RPCBackend: Sendable {
     func nodeInfo() async -> RPCNodeInfo
     /// Where `mote_submitAttestation` hands attestations; nil on a node that takes none.
     var attestationIntake: (any AttestationIntake)? { get }
+    /// When this node last saw a block finalized and how often blocks are due, for `/health`
+    /// ("stalled"); nil when the backend cannot tell (no stall check).
+    func liveness() async -> RPCLiveness?
+}
+
+extension RPCBackend {
+    /// No stall check unless the backend reports its liveness.
+    public func liveness() async -> RPCLiveness? { nil }
+}
+
+/// Whether blocks are still being finalized, for `/health`. Not part of consensus: wall clock.
+public struct RPCLiveness: Sendable, Equatable {
+    /// When the newest block was finalized here (or, before any, when the node started).
+    public var lastFinalized: Date
+    /// The interval at which blocks are due.
+    public var blockInterval: Duration
+
+    public init(lastFinalized: Date, blockInterval: Duration) {
+        self.lastFinalized = lastFinalized
+        self.blockInterval = blockInterval
+    }
+}
+
+/// Records the wall-clock time of each finalized block announced on `events` (starting from
+/// its creation), for `RPCBackend.liveness()`.
+public final class FinalityClock: Sendable {
+    private let last: NIOLockedValueBox<Date>
+    private let observer: NIOLockedValueBox<(ChainEvents, UInt64)?> = NIOLockedValueBox(nil)
+
+    public init(events: ChainEvents, now: Date = Date()) {
+        let last = NIOLockedValueBox(now)
+        self.last = last
+        let id = events.observe { event in
+            guard case .block = event else { return }
+            let now = Date()
+            last.withLockedValue { $0 = max($0, now) }
+        }
+        observer.withLockedValue { $0 = (events, id) }
+    }
+
+    deinit {
+        if let (events, id) = observer.withLockedValue({ $0 }) { events.cancel(id) }
+    }
+
+    /// When the newest block was finalized (or the clock was created, before any).
+    public var lastFinalized: Date { last.withLockedValue { $0 } }
+
+    /// Sets the time of the last finalization (tests, or a node that knows better).
+    public func record(_ date: Date) { last.withLockedValue { $0 = date } }
 }
 
 /// A connected peer, for `mote_peers`.

@@ -13,10 +13,22 @@ public struct RPCLimits: Equatable, Sendable {
     public var maxLogResults = 10_000
     /// The most connections open at once, for HTTP and for WebSocket each.
     public var maxConnections = 256
+    /// The most connections one client (an IPv4 address, an IPv6 /64) may hold open at once,
+    /// for HTTP and for WebSocket each, so that one client cannot take every slot.
+    public var maxConnectionsPerIP = 32
+    /// A connection that has not completed a request (had its first answer, or its WebSocket
+    /// upgrade) this long after it opened is closed.
+    public var firstRequestTimeout: Duration = .seconds(10)
+    /// An HTTP keep-alive connection idle this long after a request is closed.
+    public var idleTimeout: Duration = .seconds(60)
     /// The most subscriptions one WebSocket connection may hold.
     public var maxSubscriptions = 64
+    /// The most subscriptions one client may hold over all its WebSocket connections.
+    public var maxSubscriptionsPerIP = 256
     /// The most installed filters (`eth_new…Filter`) at once, over all clients.
     public var maxFilters = 1_024
+    /// The most installed filters one client may hold.
+    public var maxFiltersPerIP = 128
     /// Requests per second allowed from one IP address (a batch counts each request); bursts
     /// of up to twice this pass.
     public var requestsPerSecond = 1_000
@@ -24,6 +36,13 @@ public struct RPCLimits: Equatable, Sendable {
     public var filterTimeout: Duration = .seconds(300)
 
     public init() {}
+
+    /// `duration` in whole milliseconds, clamped to 0…10¹⁵ (for configs and reports; never traps).
+    public static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        let ms = Double(seconds) * 1_000 + Double(attoseconds) / 1e15
+        return Int(max(0, min(ms, 1e15)))
+    }
 }
 
 /// Per-IP token buckets: each address earns `rate` tokens a second up to `2 × rate`; a request

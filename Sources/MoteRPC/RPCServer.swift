@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import MoteChain
@@ -16,9 +17,9 @@ public final class RPCServer: Sendable {
     let wsHost: String
     let wsPort: Int
     private let tasks = NIOLockedValueBox([Task<Void, any Error>]())
-    /// Open WebSocket connections, and open HTTP connections.
-    private let connections: ConnectionCounter
-    private let httpConnections: ConnectionCounter
+    /// Open connections, in all and per client: WebSocket, and HTTP.
+    let wsConnections: ClientCounter
+    let httpConnections: ClientCounter
 
     /// `wsPort` nil: no WebSocket server.
     public init(service: RPCService, httpHost: String, httpPort: Int, wsHost: String, wsPort: Int?) {
@@ -27,31 +28,41 @@ public final class RPCServer: Sendable {
         self.httpPort = httpPort
         self.wsHost = wsHost
         self.wsPort = wsPort ?? -1
-        connections = ConnectionCounter(limit: service.limits.maxConnections)
-        httpConnections = ConnectionCounter(limit: service.limits.maxConnections)
+        let limits = service.limits
+        wsConnections = ClientCounter(limit: limits.maxConnections, perClientLimit: limits.maxConnectionsPerIP)
+        httpConnections = ClientCounter(limit: limits.maxConnections, perClientLimit: limits.maxConnectionsPerIP)
     }
 
     /// Starts listening; returns the bound ports (useful with port 0) once both servers accept.
     public func start() async throws -> (http: Int, ws: Int?) {
         var logger = Logger(label: "mote.rpc")
         logger.logLevel = .critical
-        let counter = httpConnections
+        let limits = service.limits
+        let idle = ConnectionGuard.timeAmount(limits.idleTimeout)
         let httpBound = try await run { onRunning in
             Application(
                 router: self.makeRouter(),
-                server: .http1(
-                    configuration: .init(additionalChannelHandlers: [HTTPConnectionLimiter(counter: counter)], idleTimeout: .seconds(60))),
+                server: .guarded(limiter: self.httpConnections, limits: limits, server: "HTTP") { responder in
+                    HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle))
+                },
                 configuration: .init(address: .hostname(self.httpHost, port: self.httpPort), serverName: "mote"),
                 onServerRunning: onRunning, logger: logger)
         }
         guard wsPort >= 0 else { return (httpBound, nil) }
+        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws
+            -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = { _, channel, _ in
+                // Runs on the connection's event loop: from here on its bytes are frames.
+                try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).startWebSocket()
+                return self.upgrade(remote: channel.remoteAddress)
+            }
         let wsBound = try await run { onRunning in
             Application(
                 router: Router(),
-                server: .http1WebSocketUpgrade(
-                    configuration: .init(ws: .init(maxFrameSize: self.service.limits.maxBodyBytes))
-                ) { _, channel, _ in
-                    self.upgrade(remote: channel.remoteAddress)
+                server: .guarded(limiter: self.wsConnections, limits: limits, server: "WebSocket") { responder in
+                    HTTP1WebSocketUpgradeChannel(
+                        responder: responder,
+                        configuration: .init(http1: .init(idleTimeout: idle), ws: .init(maxFrameSize: max(limits.maxBodyBytes, 1_024))),
+                        shouldUpgrade: shouldUpgrade)
                 },
                 configuration: .init(address: .hostname(self.wsHost, port: self.wsPort), serverName: "mote"),
                 onServerRunning: onRunning, logger: logger)
@@ -98,19 +109,13 @@ public final class RPCServer: Sendable {
             do { body = try await request.body.collect(upTo: service.limits.maxBodyBytes) } catch {
                 return Self.json(RPCService.response(id: .null, error: .limitExceeded("request body over \(service.limits.maxBodyBytes) bytes")).serialized)
             }
-            let caller = RPCCaller(address: context.remoteAddress?.ipAddress ?? "unknown")
+            let caller = RPCCaller(address: RPCClientKey.of(context.remoteAddress))
             guard let out = await service.handle(body: Array(buffer: body), caller: caller) else { return Response(status: .ok) }
             return Self.json(out)
         }
         router.get("/health") { _, _ -> Response in
-            let height = try? service.head().height
-            let syncing = await service.backend.isSyncing()
-            let peers = await service.backend.peers().count
-            let object: JSON = .object([
-                "status": .string(height == nil ? "unavailable" : (syncing ? "syncing" : "ok")),
-                "height": height.map { .int(Int($0)) } ?? .null, "peers": .int(peers), "syncing": .bool(syncing),
-            ])
-            return Self.json(object.serialized, status: height == nil ? .serviceUnavailable : .ok)
+            let (status, body) = await service.health()
+            return Self.json(body.serialized, status: status ? .ok : .serviceUnavailable)
         }
         router.get("/metrics") { _, _ -> Response in
             let bytes = service.metrics?.exposition() ?? []
@@ -129,23 +134,15 @@ public final class RPCServer: Sendable {
 
     func upgrade(remote: SocketAddress?) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let service = self.service
-        let connections = self.connections
-        let address = remote?.ipAddress ?? "unknown"
+        let address = RPCClientKey.of(remote)
         return .upgrade([:]) { inbound, outbound, _ in
-            guard connections.acquire() else {
-                let error = RPCService.response(
-                    id: .null, error: .limitExceeded("too many WebSocket connections (limit \(service.limits.maxConnections))"))
-                try await outbound.write(.text(error.text))
-                try await outbound.close(.policyViolation, reason: "too many connections")
-                return
-            }
-            defer { connections.release() }
             let session = WebSocketSession(service: service, address: address)
             let writer = Task {
                 for await message in session.outbox {
                     try await outbound.write(.text(message))
                 }
             }
+            var tooLarge = false
             do {
                 for try await message in inbound.messages(maxSize: service.limits.maxBodyBytes) {
                     let body: [UInt8]
@@ -156,10 +153,14 @@ public final class RPCServer: Sendable {
                     await session.receive(body)
                 }
             } catch {
-                session.send(RPCService.response(id: .null, error: .limitExceeded("message over \(service.limits.maxBodyBytes) bytes")).text)
+                // The connection guard refuses oversize frames first; this catches what it cannot see.
+                tooLarge = true
             }
             await session.close()
             _ = await writer.result
+            if tooLarge {
+                try? await outbound.close(.messageTooLarge, reason: "message over \(service.limits.maxBodyBytes) bytes; limit exceeded")
+            }
         }
     }
 }

@@ -204,6 +204,8 @@ final class FilterRegistry: Sendable {
     private struct Entry {
         var kind: Kind
         var lastPoll: ContinuousClock.Instant
+        /// The client that installed it (`RPCCaller.address`), for the per-client cap.
+        var owner: String
     }
     private let entries = NIOLockedValueBox([String: Entry]())
     private let limits: RPCLimits
@@ -225,21 +227,32 @@ final class FilterRegistry: Sendable {
         }
     }
 
-    func install(_ kind: Kind) throws(RPCError) -> String {
+    /// Installs a filter for `owner`; -32005 when every filter slot is taken, or `owner` holds
+    /// `maxFiltersPerIP` (so one client cannot take every slot).
+    func install(_ kind: Kind, owner: String) throws(RPCError) -> String {
         let now = ContinuousClock.now
         var bytes = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = generator.next() }
         let id = Hex.encode(bytes)
-        let installed = entries.withLockedValue { entries in
+        let refusal: RPCError? = entries.withLockedValue { entries in
             entries = entries.filter { now - $0.value.lastPoll < limits.filterTimeout }
-            guard entries.count < limits.maxFilters else { return false }
-            entries[id] = Entry(kind: kind, lastPoll: now)
-            return true
+            guard entries.count < limits.maxFilters else {
+                return RPCError.limitExceeded("too many filters installed (limit \(limits.maxFilters))")
+            }
+            guard entries.values.lazy.filter({ $0.owner == owner }).count < limits.maxFiltersPerIP else {
+                return RPCError.limitExceeded(
+                    "too many filters installed by this address (limit \(limits.maxFiltersPerIP) per client); uninstall unused ones")
+            }
+            entries[id] = Entry(kind: kind, lastPoll: now, owner: owner)
+            return nil
         }
-        guard installed else { throw RPCError.limitExceeded("too many filters installed (limit \(limits.maxFilters))") }
+        if let refusal { throw refusal }
         return id
     }
+
+    /// How many live filters `owner` holds.
+    func count(owner: String) -> Int { entries.withLockedValue { $0.values.lazy.filter { $0.owner == owner }.count } }
 
     func uninstall(_ id: String) -> Bool { entries.withLockedValue { $0.removeValue(forKey: id.lowercased()) != nil } }
 

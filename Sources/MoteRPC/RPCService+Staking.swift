@@ -69,9 +69,17 @@ extension RPCService {
             try params.expect(0...1)
             let info = await backend.chainInfo()
             let epoch = params.value(0) == nil ? info.epoch : try params.quantity(0)
-            guard epoch >= 1, epoch <= info.epoch else { throw RPCError.resourceNotFound("epoch \(epoch) has no delegates yet (current epoch \(info.epoch))") }
+            guard epoch >= 1, epoch <= info.epoch else {
+                if epoch >= 1 { _ = try Self.epochHeights(epoch, length: info.epochLength, argument: 0) }
+                throw RPCError.resourceNotFound("epoch \(epoch) has no delegates yet (current epoch \(info.epoch))")
+            }
+            let (first, last) = try Self.epochHeights(epoch, length: info.epochLength, argument: 0)
             let values = try await view(staking, StakingContract.delegatesOf, [.uint(UInt256(epoch))])
+            guard values.count >= 4 else { throw RPCError.internalError("delegatesOf output: \(values.count) values") }
             let operators = values[0].arrayValue, rewards = values[1].arrayValue, owners = values[2].arrayValue, votes = values[3].arrayValue
+            guard rewards.count == operators.count, owners.count == operators.count, votes.count == operators.count else {
+                throw RPCError.internalError("delegatesOf output: lists of different lengths")
+            }
             var delegates: [JSON] = []
             for i in operators.indices {
                 let produced = try await view(staking, StakingContract.produced, [.uint(UInt256(epoch)), operators[i]])
@@ -80,9 +88,8 @@ extension RPCService {
                     "votes": Self.json(votes[i]), "produced": Self.json(produced[0]),
                 ]))
             }
-            let first = (epoch - 1) * info.epochLength + 1
             var object: [String: JSON] = [
-                "epoch": .quantity(epoch), "firstHeight": .quantity(first), "lastHeight": .quantity(first + info.epochLength - 1),
+                "epoch": .quantity(epoch), "firstHeight": .quantity(first), "lastHeight": .quantity(last),
                 "delegates": .array(delegates),
             ]
             if let producers = await backend.producers(ofEpoch: epoch) { object["producers"] = .array(producers.map { .address($0) }) }

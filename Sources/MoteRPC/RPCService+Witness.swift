@@ -68,21 +68,36 @@ extension RPCService {
             try params.expect(0...1)
             let info = await backend.chainInfo()
             let epoch = params.value(0) == nil ? info.epoch : try params.quantity(0)
-            guard epoch >= 1, let seed = await backend.epochSeed(ofEpoch: epoch) else {
+            guard epoch >= 1 else { throw RPCError.resourceNotFound("epoch 0 is the genesis block alone and has no seed") }
+            let (first, last) = try Self.epochHeights(epoch, length: info.epochLength, argument: 0)
+            guard let seed = await backend.epochSeed(ofEpoch: epoch) else {
                 throw RPCError.resourceNotFound("the seed of epoch \(epoch) is not known yet (current epoch \(info.epoch))")
             }
-            let first = (epoch - 1) * info.epochLength + 1
             let total = try await view(pool, WitnessPoolContract.epochWeights, [.uint(UInt256(epoch)), .address(.zero)])
             let parameters = try await view(pool, WitnessPoolContract.witnessParameters, [])
             guard total.count == 2, parameters.count == 5 else { throw RPCError.internalError("epochWeights output") }
             return .object([
                 "epoch": .quantity(epoch), "seed": .hash(seed), "firstHeight": .quantity(first),
-                "lastHeight": .quantity(first + info.epochLength - 1), "totalWeight": Self.json(total[1]),
+                "lastHeight": .quantity(last), "totalWeight": Self.json(total[1]),
                 "expectedWitnesses": Self.json(parameters[0]),
             ])
         default:
             throw RPCError.methodNotFound(method)
         }
+    }
+
+    /// The first and last heights of `epoch` for epochs of `length` blocks (epoch `e ≥ 1`
+    /// covers `(e−1)·L + 1 … e·L`), in checked arithmetic: an epoch number from a client that is
+    /// 0 or whose heights would not fit 64 bits is -32602, never a trap.
+    static func epochHeights(_ epoch: UInt64, length: UInt64, argument: Int) throws(RPCError) -> (first: UInt64, last: UInt64) {
+        guard length >= 1 else { throw RPCError.internalError("the chain reports an epoch length of 0") }
+        let lastEpoch = UInt64.max / length
+        let (last, overflow) = epoch.multipliedReportingOverflow(by: length)
+        guard epoch >= 1, !overflow else {
+            throw Params.invalid(
+                argument, "epoch \(epoch) is out of range: epochs run from 1 to \(lastEpoch) (\(length) blocks each, heights are 64-bit)")
+        }
+        return (last - length + 1, last)
     }
 
     /// One witness as `mote_witness` answers it, with its weight in the current epoch.

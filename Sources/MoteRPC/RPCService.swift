@@ -44,6 +44,8 @@ public final class RPCService: Sendable {
     public let metrics: NodeMetrics?
     let filters: FilterRegistry
     let rateLimiter: RateLimiter
+    /// Subscriptions held per client over all its WebSocket connections.
+    let subscriptionSlots: ClientCounter
 
     public init(backend: any RPCBackend, limits: RPCLimits = RPCLimits(), metrics: NodeMetrics? = nil) {
         self.backend = backend
@@ -51,6 +53,7 @@ public final class RPCService: Sendable {
         self.metrics = metrics
         self.filters = FilterRegistry(events: backend.events, limits: limits)
         self.rateLimiter = RateLimiter(requestsPerSecond: limits.requestsPerSecond)
+        self.subscriptionSlots = ClientCounter(limit: .max, perClientLimit: limits.maxSubscriptionsPerIP)
     }
 
     /// Answers one body: a request object or a batch array. Nil when there is nothing to send
@@ -250,13 +253,13 @@ public final class RPCService: Sendable {
         case "eth_newFilter":
             try params.expect(1...1)
             let filter = try LogFilter(parsing: .object(try params.object(0)))
-            return .string(try filters.install(.logs(filter, next: try head().height + 1)))
+            return .string(try filters.install(.logs(filter, next: try head().height + 1), owner: caller.address))
         case "eth_newBlockFilter":
             try params.expect(0...0)
-            return .string(try filters.install(.blocks(next: try head().height + 1)))
+            return .string(try filters.install(.blocks(next: try head().height + 1), owner: caller.address))
         case "eth_newPendingTransactionFilter":
             try params.expect(0...1)
-            return .string(try filters.install(.pending(hashes: [])))
+            return .string(try filters.install(.pending(hashes: []), owner: caller.address))
         case "eth_getFilterChanges":
             try params.expect(1...1)
             return try filterChanges(id: try params.string(0))
@@ -398,5 +401,50 @@ public final class RPCService: Sendable {
         case let other:
             throw RPCError.invalidParams("no \"\(other.prefix(32))\" subscription in eth namespace")
         }
+    }
+}
+
+// MARK: Health
+
+extension RPCService {
+    /// Block intervals without a finalized block after which `/health` says "stalled".
+    public static let stallIntervals = 10
+
+    /// `/health`: whether the node serves and the chain moves. `ok` false (HTTP 503) when the
+    /// store cannot be read ("unavailable") or no block was finalized for `stallIntervals`
+    /// block intervals ("stalled", with the reason); "syncing" and "ok" are healthy.
+    public func health(now: Date = Date()) async -> (ok: Bool, body: JSON) {
+        let height = try? head().height
+        let syncing = await backend.isSyncing()
+        let peers = await backend.peers().count
+        var object: [String: JSON] = [
+            "height": height.map { .int(Int(clamping: $0)) } ?? .null, "peers": .int(peers), "syncing": .bool(syncing),
+        ]
+        guard height != nil else {
+            object["status"] = .string("unavailable")
+            object["reason"] = .string("the chain store cannot be read")
+            return (false, .object(object))
+        }
+        if let liveness = await backend.liveness() {
+            let intervalMs = Self.milliseconds(liveness.blockInterval)
+            // Wall clock (not consensus): a clock set back reads as no delay.
+            let ageMs = max(0, min(now.timeIntervalSince(liveness.lastFinalized) * 1_000, 1e15))
+            object["lastBlockAgeMs"] = .int(Int(ageMs))
+            object["blockIntervalMs"] = .int(Int(min(intervalMs, 1e15)))
+            if intervalMs > 0, ageMs > intervalMs * Double(Self.stallIntervals) {
+                object["status"] = .string("stalled")
+                object["reason"] = .string(
+                    "no block finalized for \(Int(ageMs / 1_000)) s, over \(Self.stallIntervals) block intervals of \(Int(min(intervalMs, 1e15))) ms")
+                return (false, .object(object))
+            }
+        }
+        object["status"] = .string(syncing ? "syncing" : "ok")
+        return (true, .object(object))
+    }
+
+    /// A duration in milliseconds, as a Double (never traps).
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
     }
 }

@@ -55,15 +55,22 @@ final class WebSocketSession: RPCSubscriber, Sendable {
                 }
             }
         }
-        let added = subscriptions.withLockedValue { subscriptions in
-            guard subscriptions.count < service.limits.maxSubscriptions else { return false }
+        let address = self.address
+        let refusal: RPCError? = subscriptions.withLockedValue { subscriptions in
+            guard subscriptions.count < service.limits.maxSubscriptions else {
+                return RPCError.limitExceeded("too many subscriptions on this connection (limit \(service.limits.maxSubscriptions))")
+            }
+            guard service.subscriptionSlots.acquire(address) == nil else {
+                return RPCError.limitExceeded(
+                    "too many subscriptions from this address (limit \(service.limits.maxSubscriptionsPerIP) per client over all its connections)")
+            }
             subscriptions[id] = task
-            return true
+            return nil
         }
-        guard added else {
+        if let refusal {
             task.cancel()
             gateInput.finish()
-            throw RPCError.limitExceeded("too many subscriptions on this connection (limit \(service.limits.maxSubscriptions))")
+            throw refusal
         }
         waiting.withLockedValue { $0.append(gateInput) }
         return id
@@ -71,6 +78,7 @@ final class WebSocketSession: RPCSubscriber, Sendable {
 
     func unsubscribe(_ id: String) async -> Bool {
         guard let task = subscriptions.withLockedValue({ $0.removeValue(forKey: id.lowercased()) }) else { return false }
+        service.subscriptionSlots.release(address)
         task.cancel()
         return true
     }
@@ -81,7 +89,10 @@ final class WebSocketSession: RPCSubscriber, Sendable {
             defer { subscriptions = [:] }
             return Array(subscriptions.values)
         }
-        for task in tasks { task.cancel() }
+        for task in tasks {
+            service.subscriptionSlots.release(address)
+            task.cancel()
+        }
         let gates = waiting.withLockedValue { waiting in
             defer { waiting = [] }
             return waiting

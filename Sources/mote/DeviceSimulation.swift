@@ -95,7 +95,7 @@ struct SimulationPlan: Sendable {
     let chainID: UInt64
     let folder: URL
     let streamURL: URL
-    let broker: (host: String, port: Int)?
+    let broker: SimulationBroker?
     let rate: Double
     let seconds: Int
     /// Print a line a second on standard error.
@@ -126,8 +126,9 @@ struct SimulationPlan: Sendable {
         var made: [TelemetryClient] = []
         for (index, identity) in identities.enumerated() {
             let transport: any TelemetryTransport
-            if let broker {
-                transport = MQTTTelemetryTransport(deviceID: identity.deviceID, host: broker.host, port: broker.port)
+            if let broker, let ackKey = broker.ackKey {
+                transport = MQTTTelemetryTransport(
+                    deviceID: identity.deviceID, host: broker.host, port: broker.port, ackKey: ackKey, password: broker.passwords[identity.deviceID.hex])
             } else {
                 transport = HTTPTelemetryTransport(baseURL: streamURL)
             }

@@ -97,7 +97,7 @@ struct MicroMineFleet {
 
     /// Runs the miners for `seconds`; the first `incoherent` attest wrong hashes on purpose.
     static func run(
-        keys: [ECVRF.SecretKey], rpcURL: URL, broker: (host: String, port: Int)?, incoherent: Int, seconds: Int, folder: URL, printsLive: Bool
+        keys: [ECVRF.SecretKey], rpcURL: URL, broker: SimulationBroker?, incoherent: Int, seconds: Int, folder: URL, printsLive: Bool
     ) async -> [MicroMiner.Statistics] {
         var miners: [MicroMiner] = []
         for (index, key) in keys.enumerated() {
@@ -106,6 +106,11 @@ struct MicroMineFleet {
             if let broker {
                 var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "mote-witness-\(index)-\(UInt32.random(in: 0...UInt32.max))")
                 configuration.connectTimeout = .seconds(5)
+                let user = Hex.encode(key.publicKey.bytes)
+                if let password = broker.passwords[user] {
+                    configuration.username = user
+                    configuration.password = Array(password.utf8)
+                }
                 sender = MQTTAttestationSender(configuration: configuration)
             } else {
                 sender = RPCAttestationSender(client: client)
@@ -145,14 +150,13 @@ struct MicroMineFleet {
 
     /// Blocks this synchronous command until the fleet has run.
     static func runBlocking(
-        keys: [ECVRF.SecretKey], rpcURL: URL, broker: (host: String, port: Int)?, incoherent: Int, seconds: Int, folder: URL, printsLive: Bool
+        keys: [ECVRF.SecretKey], rpcURL: URL, broker: SimulationBroker?, incoherent: Int, seconds: Int, folder: URL, printsLive: Bool
     ) -> [MicroMiner.Statistics] {
         let done = DispatchSemaphore(value: 0)
         let box = StatisticsBox()
-        let brokerCopy = broker.map { ($0.host, $0.port) }
         Task {
             box.value = await run(
-                keys: keys, rpcURL: rpcURL, broker: brokerCopy.map { (host: $0.0, port: $0.1) }, incoherent: incoherent, seconds: seconds,
+                keys: keys, rpcURL: rpcURL, broker: broker, incoherent: incoherent, seconds: seconds,
                 folder: folder, printsLive: printsLive)
             done.signal()
         }

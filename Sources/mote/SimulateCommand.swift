@@ -30,6 +30,13 @@ struct SimulateCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The device keys' curve: p256, secp256k1 or ed25519.", valueName: "curve")) var curve = "p256"
         @Option(help: ArgumentHelp("The stream node's HTTP URL.", valueName: "url")) var stream = "http://127.0.0.1:8600"
         @Option(help: ArgumentHelp("Send over MQTT through this broker instead of HTTP.", valueName: "host:port")) var mqtt: String?
+        @Option(
+            help: ArgumentHelp(
+                "With --mqtt: add the devices (user = device id, password kept in --dir) to the broker that `mote devnet` runs from this folder (its <datadir>/stream) and make it reload.",
+                valueName: "folder"))
+        var mqttProvision: String?
+        @Option(help: ArgumentHelp("With --mqtt: the stream node's ack key (hex; default: its /health's ackKey).", valueName: "hex"))
+        var ackKey: String?
         @Option(help: ArgumentHelp("Where the device keys and their buffers live.", valueName: "folder")) var dir = "simulated-devices"
         @Option(help: ArgumentHelp("The chain id the readings are signed for (default: the node's eth_chainId).", valueName: "id"))
         var chainId: UInt64?
@@ -51,6 +58,7 @@ struct SimulateCommand: ParsableCommand {
             guard DeviceCurve(name: curve) != nil else { throw ValidationError("--curve must be p256, secp256k1 or ed25519") }
             guard (0...count).contains(incoherent) else { throw ValidationError("--incoherent must be in 0...--count") }
             guard incoherent == 0 || microMine else { throw ValidationError("--incoherent needs --micro-mine") }
+            guard mqtt != nil || (mqttProvision == nil && ackKey == nil) else { throw ValidationError("--mqtt-provision and --ack-key need --mqtt") }
         }
 
         func run() throws {
@@ -59,7 +67,7 @@ struct SimulateCommand: ParsableCommand {
             guard let streamURL = URL(string: stream), ["http", "https"].contains(streamURL.scheme ?? ""), streamURL.host != nil else {
                 output.fail("invalid --stream \"\(stream.prefix(80))\": expected an http(s) URL")
             }
-            let broker = mqtt.map { text in output.orFail { () throws(WalletInputError) in try SimulationInput.hostPort(text) } }
+            let address = mqtt.map { text in output.orFail { () throws(WalletInputError) in try SimulationInput.hostPort(text) } }
             let model = output.orFail { () throws(WalletInputError) in try DeviceInput.name(self.model, "--model", allowEmpty: false) }
             let sender = TransactionSender(key: key.load, rpc: rpc, fees: fees, wait: wait, output: output)
             let chainID: UInt64
@@ -82,6 +90,11 @@ struct SimulateCommand: ParsableCommand {
                 }
             }
             let registered = register(identities, model: model, sender: sender, output: output)
+            let broker = address.map { address in
+                microMine
+                    ? SimulationBroker(host: address.host, port: address.port)
+                    : mqttBroker(address, users: identities.indices.map { ("device-\($0)", identities[$0].deviceID.hex) }, streamURL: streamURL, folder: folder, output: output)
+            }
             if microMine {
                 microMine(identities: identities, registered: registered, chainID: chainID, folder: folder, broker: broker, sender: sender, output: output)
                 return
@@ -94,6 +107,29 @@ struct SimulateCommand: ParsableCommand {
             let summary = SimulationPlan.runBlocking(plan)
             report(summary, identities: identities, registered: registered, transport: broker.map { "mqtt://\($0.host):\($0.port)" } ?? stream)
             if summary.accepted != summary.sent || summary.sent == 0 { Foundation.exit(WalletOutput.failure) }
+        }
+
+        /// The broker with each user's password (from `--dir`, made where missing), provisioned
+        /// into the devnet's broker with --mqtt-provision; the ack key for streaming.
+        func mqttBroker(_ address: (host: String, port: Int), users: [(file: String, name: String)], streamURL: URL, folder: URL, output: WalletOutput)
+            -> SimulationBroker
+        {
+            var broker = SimulationBroker(host: address.host, port: address.port)
+            for user in users {
+                do { broker.passwords[user.name] = try SimulationBroker.password(in: folder.appendingPathComponent(user.file + ".mqtt-password")) } catch {
+                    output.fail("\(error)")
+                }
+            }
+            if let mqttProvision {
+                do {
+                    let added = try SimulationBroker.provision(broker.passwords, brokerFolder: mqttProvision)
+                    if added > 0 { output.progress("added \(added) MQTT users to the broker in \(mqttProvision)") }
+                } catch {
+                    output.fail("cannot provision the broker: \(error)")
+                }
+            }
+            if !microMine { broker.ackKey = SimulationBroker.ackKey(ackKey, stream: streamURL, output: output) }
+            return broker
         }
 
         /// Registers the devices the chain does not know yet (all transactions first, then their
@@ -142,11 +178,17 @@ struct SimulateCommand: ParsableCommand {
         /// `--micro-mine`: joins the devices to the witness pool, runs their micro-miners for
         /// --seconds, and reports what they sent and what the chain paid their owner.
         func microMine(
-            identities: [DeviceIdentity], registered: Int, chainID: UInt64, folder: URL, broker: (host: String, port: Int)?,
+            identities: [DeviceIdentity], registered: Int, chainID: UInt64, folder: URL, broker: SimulationBroker?,
             sender: TransactionSender, output: WalletOutput
         ) {
             let fleet = MicroMineFleet(identities: identities, folder: folder, sender: sender, chainID: chainID, output: output)
             let keys = identities.indices.map(fleet.witnessKey)
+            // A witness logs in with its witness key as user name (its topic is mote/v1/attest/{witnessKey}).
+            let broker = broker.map { broker in
+                mqttBroker(
+                    (broker.host, broker.port), users: keys.indices.map { ("witness-\($0)", Hex.encode(keys[$0].publicKey.bytes)) }, streamURL: URL(fileURLWithPath: "/"),
+                    folder: folder, output: output)
+            }
             let joined = fleet.join(keys)
             let before = identities.map { fleet.record($0.deviceID) }
             let balanceBefore = output.orFail { () throws(TransactionSender.Failure) in

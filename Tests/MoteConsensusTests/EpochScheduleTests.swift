@@ -16,6 +16,34 @@ import Testing
         #expect(schedule.epoch(ofHeight: 11) == 2)
         #expect(schedule.firstHeight(ofEpoch: 2) == 11)
         #expect(schedule.lastHeight(ofEpoch: 2) == 20)
+        #expect(schedule.firstHeight(ofEpoch: 0) == 0)
+        #expect(schedule.lastHeight(ofEpoch: 0) == 0)
+    }
+
+    /// Epoch numbers come from outside (`mote_epochSeed`, `mote_epoch`): none may trap, and an
+    /// epoch past the last one whose heights fit a UInt64 has no checked heights.
+    @Test func epochArithmeticNeverTraps() {
+        for length: UInt64 in [1, 10, 720, 0x444444444444446, UInt64.max / 2, UInt64.max] {
+            let schedule = EpochSchedule(epochLength: length, numDelegates: 1, numCandidateDelegates: 1)
+            let last = schedule.lastRepresentableEpoch
+            #expect(last == UInt64.max / length)
+            #expect(schedule.checkedLastHeight(ofEpoch: last) == last * length)
+            if last < UInt64.max { #expect(schedule.checkedLastHeight(ofEpoch: last + 1) == nil) }
+            #expect(schedule.checkedFirstHeight(ofEpoch: last) == (last - 1) * length + 1)
+            for epoch: UInt64 in [0, 1, 2, 0x444444444444446, 0x8000000000000000, 0xffffffffffffffff, last, last &+ 1] {
+                let first = schedule.firstHeight(ofEpoch: epoch)
+                let lastHeight = schedule.lastHeight(ofEpoch: epoch)
+                #expect(first <= lastHeight)
+                if let checked = schedule.checkedLastHeight(ofEpoch: epoch) { #expect(checked == lastHeight) } else { #expect(lastHeight == .max) }
+                if let checked = schedule.checkedFirstHeight(ofEpoch: epoch) { #expect(checked == first) } else { #expect(first == .max) }
+            }
+        }
+        let ten = EpochSchedule(epochLength: 10, numDelegates: 1, numCandidateDelegates: 1)
+        #expect(ten.checkedLastHeight(ofEpoch: 0x444444444444446) == nil)
+        #expect(ten.lastHeight(ofEpoch: 0x444444444444446) == .max)
+        #expect(ten.checkedFirstHeight(ofEpoch: 0x1999999999999999) == 0xfffffffffffffff1)
+        #expect(ten.checkedFirstHeight(ofEpoch: 0x199999999999999a) == 0xfffffffffffffffb)
+        #expect(ten.checkedFirstHeight(ofEpoch: 0x199999999999999b) == nil)
     }
 
     @Test func electionRanksByVotesThenAddress() {
