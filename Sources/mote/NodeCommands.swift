@@ -203,22 +203,10 @@ struct DevnetCommand: ParsableCommand {
         var processes: [Process] = []
         var mqtt = ""
         if let mosquitto = MosquittoBroker.executable {
-            try """
-                listener \(mqttPort) 127.0.0.1
-                allow_anonymous true
-                persistence false
-                max_inflight_messages 0
-                max_queued_messages 0
-
-                """.write(toFile: folder + "/mosquitto.conf", atomically: true, encoding: .utf8)
-            let broker = Process()
-            broker.executableURL = URL(fileURLWithPath: mosquitto)
-            broker.arguments = ["-c", folder + "/mosquitto.conf"]
-            broker.standardOutput = FileHandle.nullDevice
-            try broker.run()
-            processes.append(broker)
-            mqtt = "\n[mqtt]\nbroker = \"127.0.0.1:\(mqttPort)\"\nclient_id = \"mote-stream-devnet\"\n"
-            print("  mqtt: 127.0.0.1:\(mqttPort) (mosquitto); devices publish to mote/v1/telemetry/<device id>")
+            // Authentication, the ACL, a packet limit and the ack key (DevnetBroker.swift, docs/STREAM.md).
+            let broker = try DevnetBroker.start(mosquitto: mosquitto, folder: folder, port: mqttPort)
+            processes.append(broker.process)
+            mqtt = broker.streamSection
         } else {
             print("  mqtt: mosquitto is not installed (apt-get install mosquitto): the stream node takes HTTP only")
         }
