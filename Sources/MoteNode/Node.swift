@@ -167,6 +167,10 @@ public actor Node {
         p2pConfig.bootnodes = config.bootnodes.map { PeerEndpoint(host: $0.host, port: $0.port) }
         p2pConfig.maxPeers = config.maxPeers
         p2pConfig.banHosts = false
+        // The delegates (their node ids are their operator addresses) keep their slots under a
+        // flood of unknown connections.
+        p2pConfig.preferredPeers = Set(genesis.delegates.map(\.operatorAddress))
+        p2pConfig.log = { line in output("p2p: " + line) }
         let provider = BlockProvider(store: store, newest: newestCertificate)
         p2p = P2PNode(config: p2pConfig, key: key ?? Secp256k1.PrivateKey.generate(), blockProvider: { from, count in
             provider.blocks(from: from, count: count)

@@ -182,11 +182,33 @@ import Testing
         var (m, first) = Self.machineWithProposal()
         var records = Self.logged(first)
         for i in 1...2 { records += Self.logged(m.handle(.voteReceived(Self.vote(.prevote, Self.blockB, round: 0, by: i)))) }
-        #expect(records.count == 2)
+        // Our prevote, the two other prevotes of the polka (the proof of lock, logged before
+        // the precommit), our precommit.
+        #expect(records.count == 4)
+        let proofOfLock = records.compactMap { record -> Vote? in
+            if case .vote(let vote) = record.message, vote.signer != Self.keys[0].address { return vote } else { return nil }
+        }
+        #expect(proofOfLock.count == 2 && proofOfLock.allSatisfy { $0.kind == .prevote && $0.blockHash == Self.blockB })
+        #expect(records.last.map { if case .vote(let v) = $0.message { v.kind == .precommit } else { false } } == true)
         var restored = ConsensusStateMachine(config: Self.config, validators: Self.validators, key: Self.keys[0], signedHistory: records)
         let actions = restored.handle(.start(height: 1))
         #expect(restored.lockedValue == Self.blockB && restored.lockedRound == 0 && restored.step == .precommit)
         #expect(Self.signed(actions).count == 2)
+        // Rounds fail (nil precommits from the others) until the restored node proposes: it
+        // re-proposes its locked block with POL round 0 and relays the logged polka with it,
+        // which peers that lost their own copy need to accept the proposal.
+        var proposalActions: [ConsensusStateMachine.Action] = []
+        for round in UInt32(0)..<8 where proposalActions.isEmpty {
+            var actions: [ConsensusStateMachine.Action] = []
+            for i in 1...2 { actions += restored.handle(.voteReceived(Self.vote(.precommit, nil, round: round, by: i))) }
+            actions += restored.handle(.timeout(.init(height: 1, round: round, step: .precommit)))
+            if actions.contains(where: { if case .broadcastProposal = $0 { true } else { false } }) { proposalActions = actions }
+        }
+        let reproposal = proposalActions.compactMap { if case .broadcastProposal(let p) = $0 { p } else { nil } }.first
+        #expect(reproposal?.blockHash == Self.blockB && reproposal?.polRound == 0)
+        let relayedPolka = proposalActions.compactMap { if case .relayVote(let v) = $0 { v } else { nil } }
+        #expect(Set(proofOfLock).isSubset(of: Set(relayedPolka)))
+        #expect(restored.validValue == Self.blockB)
     }
 
     @Test func proposerAsksForABlockAndSignsIt() {

@@ -116,11 +116,16 @@ import Testing
     }
 
     @Test func oversizeLengthIsRejected() throws {
-        let storage = InMemoryWALStorage(bytes: [0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 70_000))
-        let wal = try VoteWAL(storage: storage)
+        // A length past the end of the log: a torn last write, cut.
+        let torn = InMemoryWALStorage(bytes: [0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 1_000))
+        let wal = try VoteWAL(storage: torn)
         #expect(wal.records.isEmpty)
-        #expect(wal.truncationReason?.contains("above") == true)
-        #expect(storage.bytes.isEmpty)
+        #expect(wal.truncationReason?.contains("torn") == true)
+        #expect(torn.bytes.isEmpty)
+        // An impossible length with more bytes after it than it claims: corruption, refused.
+        let corrupt = InMemoryWALStorage(bytes: [0x00, 0x01, 0x00, 0x00, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 70_000))
+        #expect(throws: WALError.self) { try VoteWAL(storage: corrupt) }
+        #expect(corrupt.bytes.count == 70_008)
     }
 
     @Test func unwritableFileIsAClearError() {
