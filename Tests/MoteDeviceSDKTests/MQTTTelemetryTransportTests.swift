@@ -1,4 +1,5 @@
 import Foundation
+import MoteCrypto
 import MoteDeviceSDK
 import MoteMQTT
 import MotePrimitives
@@ -21,7 +22,8 @@ import Testing
         #expect(bridge.state == "connected")
         try await Task.sleep(for: .milliseconds(300))
 
-        let transport = MQTTTelemetryTransport(deviceID: f.identity.deviceID, host: "127.0.0.1", port: broker.port, ackTimeout: .seconds(5))
+        let transport = MQTTTelemetryTransport(
+            deviceID: f.identity.deviceID, host: "127.0.0.1", port: broker.port, ackKey: bridge.ackPublicKey, ackTimeout: .seconds(5))
         let client = try f.client(transport)
         let log = ReportLog()
         let following = log.follow(client)
@@ -39,10 +41,68 @@ import Testing
         await client.close()
     }
 
+    /// Anyone who can publish on a device's ack topic (a broker without the ACL, a compromised
+    /// client) can send it an "accepted" ack; the SDK believes only acks signed by the stream
+    /// node's key, for its device, naming the hash of the message it sent.
+    @Test(.enabled(if: MosquittoBroker.executable != nil, "mosquitto is not installed"))
+    func ignoresForgedAcksAndSettlesOnTheNodesSignedOnes() async throws {
+        let broker = try TestBroker()
+        defer { broker.stop() }
+        let f = try SDKFixture()
+        let nodeKey = Ed25519.PrivateKey.generate()
+        let transport = MQTTTelemetryTransport(
+            deviceID: f.identity.deviceID, host: "127.0.0.1", port: broker.port, ackKey: nodeKey.publicKey, ackTimeout: .seconds(2))
+        let envelope = TelemetryEnvelope.signed(
+            by: f.identity.privateKey, chainID: SDKFixture.chainID, sequence: 1, timestamp: UInt64(Date().timeIntervalSince1970 * 1_000),
+            contentType: "application/json", payload: SDKFixture.reading(1))
+        let device = f.identity.deviceID
+
+        // The forger hears the device's message and answers it at once, three ways.
+        let forger = MQTTClient(configuration: MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "forger"))
+        try await forger.connect()
+        let heard = try await forger.subscribe(MQTTTelemetryTransport.telemetryTopic(device), qos: .atLeastOnce)
+        let forging = Task {
+            for await _ in heard {
+                let ackTopic = MQTTTelemetryTransport.ackTopic(device)
+                let hash = envelope.hash.hex
+                let unsigned = #"{"index":0,"device":"\#(device.hex)","seq":1,"hash":"\#(hash)","status":"accepted","code":null,"message":null}"#
+                let wrongKey = Ed25519.PrivateKey.generate()
+                let message = StreamAckSignature.message(device: device.bytes, sequence: 1, hash: envelope.hash.bytes, accepted: true, code: nil)!
+                let badSig = Hex.encode(wrongKey.signature(for: message).bytes)
+                let signedByOther = #"{"index":0,"device":"\#(device.hex)","seq":1,"hash":"\#(hash)","status":"accepted","code":null,"message":null,"sig":"\#(badSig)"}"#
+                // The node's real signature, but over another message's hash (a replayed ack of an earlier life of this device).
+                let otherHash = [UInt8](repeating: 7, count: 32)
+                let replayedSig = Hex.encode(
+                    nodeKey.signature(for: StreamAckSignature.message(device: device.bytes, sequence: 1, hash: otherHash, accepted: true, code: nil)!).bytes)
+                let replayed = #"{"index":0,"device":"\#(device.hex)","seq":1,"hash":"\#(Hex.encode(otherHash))","status":"accepted","code":null,"message":null,"sig":"\#(replayedSig)"}"#
+                try? await forger.publish([unsigned, signedByOther, replayed].map { MQTTMessage(topic: ackTopic, payload: Array($0.utf8), qos: .atLeastOnce) })
+            }
+        }
+        defer { forging.cancel() }
+
+        await #expect(throws: TransportError.self) { _ = try await transport.deliver([envelope]) }
+        #expect(await transport.ignoredAcks == 3)
+
+        // The stream node's own ack (signed with its key) settles the message.
+        let f2 = f
+        let bridge = StreamMQTTBridge(
+            pipeline: f2.pipeline, configuration: MQTTConfiguration(host: "127.0.0.1", port: broker.port, clientID: "stream"), ackKey: nodeKey)
+        let bridging = Task { await bridge.run() }
+        defer { bridging.cancel() }
+        for _ in 0..<100 where bridge.state != "connected" { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .milliseconds(300))
+        let outcomes = try await transport.deliver([envelope])
+        #expect(outcomes.count == 1 && outcomes[0] == nil, "\(outcomes)")
+        #expect(await f.storedSequences() == [1])
+        await transport.close()
+        await forger.disconnect()
+    }
+
     @Test func keepsMessagesWhileTheBrokerCannotBeReached() async throws {
         let f = try SDKFixture()
         // Nothing listens on port 1: every delivery fails and the messages stay buffered.
-        let transport = MQTTTelemetryTransport(deviceID: f.identity.deviceID, host: "127.0.0.1", port: 1, ackTimeout: .seconds(2))
+        let transport = MQTTTelemetryTransport(
+            deviceID: f.identity.deviceID, host: "127.0.0.1", port: 1, ackKey: Ed25519.PrivateKey.generate().publicKey, ackTimeout: .seconds(2))
         let client = try f.client(transport)
         let running = Task { await client.run() }
         defer { running.cancel() }
