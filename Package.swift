@@ -158,12 +158,19 @@ let package = Package(
                 "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC", "MoteStream", "MoteWitness",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
+        // Seeded mutation fuzzing of the decoders (RLP, transactions, blocks, consensus, p2p, telemetry, JSON-RPC, MQTT).
+        .target(
+            name: "MoteFuzz",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteConsensus",
+                "MoteP2P", "MoteRPC", "MoteTelemetry", "MoteMQTT", .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
             dependencies: [
                 "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
-                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteConsensus",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteConsensus", "MoteFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -234,6 +241,7 @@ let package = Package(
                 "MoteChain", "MoteConsensus", "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
+        .testTarget(name: "MoteFuzzTests", dependencies: ["MoteFuzz"]),
     ],
     swiftLanguageModes: [.v6]
 )
