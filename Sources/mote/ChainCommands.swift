@@ -74,19 +74,36 @@ struct InitCommand: ParsableCommand {
     }
 }
 
-/// `mote status --datadir DIR`: the head of a data directory.
+/// `mote status --datadir DIR`: the head of a data directory, read without changing it: the
+/// chain store is opened read-only (no lock), so it works beside a running node, and a folder
+/// that holds no chain is refused rather than given an empty one.
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the head block of a data directory.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the head block of a data directory (read-only; works beside a running node).")
 
     @OptionGroup var datadir: DataDirectoryOption
 
     func run() throws {
-        let ledger = datadir.openLedger()
-        let head = ledger.head
+        let directory = datadir.resolved
+        let genesis = readGenesis(datadir.genesisPath, context: "\(directory) holds no chain: no genesis.json (run mote init)")
+        guard FileManager.default.fileExists(atPath: directory + "/chain") else {
+            JSONOutput.fail("\(directory) holds no chain: no chain/ folder (run mote init, or start a node on it)")
+        }
+        let store = failOnError { () throws(StorageError) in try LMDBChainStore(readOnlyDataDirectory: directory) }
+        let expected = failOnError { () throws(LedgerError) in try Ledger.genesisCommit(genesis) }.block.hash
+        let read = failOnError { () throws(StorageError) -> (ChainHead, BlockHeader, Hash32?)? in
+            guard let head = try store.head(), let header = try store.header(atHeight: head.height) else { return nil }
+            return (head, header, try store.blockHash(atHeight: 0))
+        }
+        guard let (head, header, genesisHash) = read else { JSONOutput.fail("\(directory) holds no committed block") }
+        guard genesisHash == expected else {
+            JSONOutput.fail("\(directory) holds another chain than its genesis.json (genesis \(genesisHash?.hex ?? "none"), expected \(expected.hex))")
+        }
         JSONOutput.print([
-            "chainId": NSNumber(value: ledger.chainID), "height": NSNumber(value: head.height), "hash": head.hash.hex,
+            "chainId": NSNumber(value: genesis.chainID), "height": NSNumber(value: head.height), "hash": head.hash.hex,
             "stateRoot": head.stateRoot.hex, "totalSupply": head.totalSupply.description, "burned": head.burned.description,
-            "minted": head.minted.description, "baseFee": ledger.nextBaseFee.description,
+            "minted": head.minted.description,
+            "baseFee": FeeMarket.nextBaseFee(parent: header, parameters: genesis.parameters).description,
         ])
     }
 }
