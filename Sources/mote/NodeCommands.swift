@@ -21,7 +21,12 @@ struct NodeCommand: ParsableCommand {
         do { node = try Node(config: nodeConfig, output: { line in
             FileHandle.standardOutput.write(Data((prefix + line + "\n").utf8))
         }) } catch { JSONOutput.fail("\(error)") }
-        let task = Task { try await node.run() }
+        // `run()` returns once cancelled (SIGINT, SIGTERM); an error is a failure to start
+        // (a port in use, …) or to go on: said on stderr, with the busy ports named, exit 1.
+        let task = Task { () -> (any Error)? in
+            do { try await node.run() } catch { return error }
+            return nil
+        }
         let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
@@ -30,8 +35,15 @@ struct NodeCommand: ParsableCommand {
             return source
         }
         Task {
-            _ = try? await task.value
+            let failure = await task.value
             withExtendedLifetime(signals) {}
+            if let failure, !(failure is CancellationError) {
+                var line = "node \(nodeConfig.name): cannot run: \(failure)"
+                let busy = PortProbe.busyListeners(of: nodeConfig)
+                if !busy.isEmpty { line += " (in use by another process: \(busy.joined(separator: ", ")))" }
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+                Foundation.exit(1)
+            }
             FileHandle.standardOutput.write(Data("node \(nodeConfig.name): stopped\n".utf8))
             Foundation.exit(0)
         }
@@ -168,35 +180,60 @@ struct DevnetCommand: ParsableCommand {
         fflush(nil)  // the banner reaches a pipe before the nodes start (flushes every stream)
         if setupOnly { return }
 
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var children: [Process] = []
-        for i in 0..<count {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
-            try process.run()
-            children.append(process)
-        }
-        if stream { children += try startStream(root: root, genesis: genesis) }
-        let stop = {
-            for child in children where child.isRunning { child.terminate() }
-            for child in children { child.waitUntilExit() }
-            print("devnet stopped")
-            Foundation.exit(0)
-        }
+        // Every service is supervised: one that exits, or does not open its port, stops the
+        // devnet with its name, the end of its output and exit status 1.
+        let supervisor = DevnetSupervisor()
         let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
             Foundation.signal(signal, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
-            source.setEventHandler(handler: stop)
+            source.setEventHandler {
+                supervisor.stopAll()
+                print("devnet stopped")
+                Foundation.exit(0)
+            }
             source.resume()
             return source
+        }
+        let configs = (0..<count).map { i in
+            failOnError { () throws(NodeConfigError) in try NodeConfig(contentsOf: root + "/node-\(i)/config.toml") }
+        }
+        // A port another process holds would fail a service (or answer for it): refused first.
+        var busy = configs.flatMap { config in PortProbe.busyListeners(of: config).map { "\(config.name) \($0)" } }
+        if stream {
+            busy += [("stream node http", streamPort), ("mqtt broker", mqttPort)]
+                .filter { PortProbe.isInUse(host: "127.0.0.1", port: $0.1) }.map { "\($0.0) 127.0.0.1:\($0.1)" }
+        }
+        guard busy.isEmpty else {
+            FileHandle.standardError.write(Data("devnet: ports in use by another process: \(busy.joined(separator: ", ")); stop it or choose other ports\n".utf8))
+            Foundation.exit(1)
+        }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var ports: [Int] = []
+        for (i, config) in configs.enumerated() {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
+            let port = config.rpcEnabled ? config.rpcListen.port : config.p2pListen.port
+            try supervisor.launch(process, name: "node-\(i)", port: port)
+            ports.append(port)
+        }
+        if stream {
+            for process in try startStream(root: root, genesis: genesis, supervisor: supervisor) where !supervisor.supervises(process) {
+                try supervisor.adopt(process, name: "mqtt broker (mosquitto)", port: mqttPort)
+            }
+        }
+        let answering = ports.map(String.init).joined(separator: ", ")
+        supervisor.waitUntilReady {
+            print("devnet running: \(count) node\(count == 1 ? "" : "s") answering (ports \(answering))"
+                + (stream ? ", stream node on \(streamPort)" : "") + "; Ctrl-C stops it")
+            fflush(nil)
         }
         withExtendedLifetime(signals) { dispatchMain() }
     }
 
     /// A mosquitto broker (when installed) and a `mote stream` node reading devices from node 0,
     /// storing in `stream/stream.db`; their files in `<devnet>/stream`.
-    private func startStream(root: String, genesis: Genesis) throws -> [Process] {
+    private func startStream(root: String, genesis: Genesis, supervisor: DevnetSupervisor) throws -> [Process] {
         let folder = root + "/stream"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let node0 = try NodeConfig(contentsOf: root + "/node-0/config.toml")
@@ -214,12 +251,13 @@ struct DevnetCommand: ParsableCommand {
         // account, depositing its bond itself; windows settle 5 s after they end.
         var operatorSection = ""
         if FileManager.default.fileExists(atPath: root + "/stream-operator.key") {
-            operatorSection = "\n[operator]\nkey_file = \"\(root)/stream-operator.key\"\npoll_seconds = 2\nsettle_seconds = 5\n"
+            // Relative paths in a config file are relative to the file's folder (`stream/`).
+            operatorSection = "\n[operator]\nkey_file = \"../stream-operator.key\"\npoll_seconds = 2\nsettle_seconds = 5\n"
         }
         try """
             chain_id = \(genesis.chainID)
             rpc = "http://\(node0.rpcListen)"
-            store = "sqlite:\(folder)/stream.db"
+            store = "sqlite:stream.db"
 
             [http]
             listen = "127.0.0.1:\(streamPort)"
@@ -228,7 +266,7 @@ struct DevnetCommand: ParsableCommand {
         let node = Process()
         node.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         node.arguments = ["stream", "--config", folder + "/stream.toml"]
-        try node.run()
+        try supervisor.launch(node, name: "stream node", port: streamPort)
         processes.append(node)
         print("  stream: http://127.0.0.1:\(streamPort)/v1/telemetry (docs/STREAM.md), config \(folder)/stream.toml")
         if !operatorSection.isEmpty { print("  result poster: operator key \(root)/stream-operator.key (docs/APPLETS.md)") }
