@@ -6,6 +6,7 @@ every transaction that had a receipt still has it, in the same block."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from mote_e2e import Devnet, GWEI, call, rpc_raw, sign
+from mote_e2e import Devnet, GWEI, call, mote_binary, rpc_raw, sign
 
 RESUME_LIMIT = 10.0
 
@@ -39,46 +40,72 @@ def _node_pids(net: Devnet) -> list[int]:
     return [int(p) for p in result.stdout.split()]
 
 
+def _stored_height(net: Devnet, node: int) -> int:
+    result = subprocess.run([mote_binary(), "status", "--datadir", str(net.datadir / f"node-{node}" / "data")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return int(json.loads(result.stdout)["height"])
+
+
 def _launch(net: Devnet) -> None:
     net._log_file = open(net.log_path, "ab", buffering=0)
     net.process = subprocess.Popen(
         net.command(), stdout=net._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _stop(net: Devnet, mode: str, rng: random.Random) -> None:
-    """Stops every node of the devnet in `mode` and waits for the process group to be gone."""
+    """Stops every node of the devnet in `mode` and waits until each node process is gone.
+    (`mote devnet` runs each node in a process group of its own, so a terminal's Ctrl-C
+    reaches the devnet process, which stops its nodes.)"""
     process = net.process
+    nodes = _node_pids(net)
+    assert len(nodes) == net.nodes, f"expected {net.nodes} node processes, found {nodes}"
     if mode == "sigint":
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group
+        process.send_signal(signal.SIGINT)
     elif mode == "sigterm":
         process.send_signal(signal.SIGTERM)
     elif mode == "sigkill":
-        os.killpg(process.pid, signal.SIGKILL)
+        for pid in nodes:
+            os.kill(pid, signal.SIGKILL)
+        process.send_signal(signal.SIGKILL)
     else:  # mixed: each node its own signal, at its own moment (some mid-commit, some mid-round)
-        for pid in _node_pids(net):
+        for pid in nodes:
             time.sleep(rng.uniform(0, 0.4))
             try:
                 os.kill(pid, rng.choice([signal.SIGKILL, signal.SIGINT, signal.SIGTERM]))
             except ProcessLookupError:
                 pass
         process.send_signal(signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in nodes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftover = [pid for pid in nodes if _alive(pid)]
+    for pid in leftover:
+        os.kill(pid, signal.SIGKILL)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True).returncode != 0:
-            break
-        time.sleep(0.1)
+        process.kill()
+        process.wait(timeout=10)
+    while any(_alive(pid) for pid in nodes):
+        time.sleep(0.05)
     if net._log_file:
         net._log_file.close()
         net._log_file = None
+    assert not leftover, f"{mode}: node processes {leftover} still running 20 s after the stop"
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +155,9 @@ def test_whole_network_restarts_resume_within_10_s(restart_net):
 
         # Stop at a random moment (mid-round or mid-commit), the whole network.
         time.sleep(rng.uniform(0.05, 1.5))
-        before = max(h for h in _heights(net) if h is not None)
         _stop(net, mode, rng)
+        # The highest block any node had stored when the network went down (read-only).
+        before = max(_stored_height(net, i) for i in range(net.nodes))
 
         _launch(net)
         up_deadline = time.monotonic() + 60
