@@ -37,7 +37,7 @@ struct DevnetBroker {
         try MosquittoSecurity.acl(streamUser: streamUser).write(toFile: aclFile, atomically: true, encoding: .utf8)
         let config = MosquittoSecurity.config(
             port: port, passwordFile: passwordFile, aclFile: aclFile, maxPacketSize: maxPacketSize,
-            extra: ["persistence false", "max_inflight_messages 0", "max_queued_messages 0"])
+            extra: ["persistence false", "max_inflight_messages 0", "max_queued_messages 0", "log_type error", "log_type warning"])
         try config.write(toFile: folder + "/mosquitto.conf", atomically: true, encoding: .utf8)
 
         let broker = Process()

@@ -1,16 +1,20 @@
 """Devices end to end, as a device maker would test them from Python: a device key made with
 eth-keys (secp256k1), the device registered on chain with web3.py, telemetry envelopes signed
 by hand from docs/TELEMETRY.md and sent to the devnet's stream node over HTTP and over MQTT
-(paho-mqtt through the devnet's mosquitto); bad messages are refused with their codes while
-good ones are stored; `mote device data` reads them back."""
+(paho-mqtt through the devnet's mosquitto, which refuses anonymous clients: the device is added
+to its password file, docs/STREAM.md); bad messages are refused with their codes while good
+ones are stored, each MQTT ack signed by the stream node; `mote device data` reads them back."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import os
 import queue
+import secrets
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -65,6 +69,31 @@ def net():
     finally:
         devnet.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def add_mqtt_user(net: StreamDevnet, user: str, password: str) -> None:
+    """What an operator does for a new device (docs/STREAM.md): a password file entry, then SIGHUP."""
+    folder = net.datadir / "stream"
+    tool = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+    subprocess.run([tool, "-b", str(folder / "mosquitto.passwd"), user, password], check=True, timeout=30)
+    os.kill(int((folder / "mosquitto.pid").read_text().strip()), signal.SIGHUP)
+    time.sleep(0.5)
+
+
+def mqtt_connect(net: StreamDevnet, user: str | None = None, password: str | None = None):
+    """A paho client and the broker's CONNACK reason code (0: accepted)."""
+    connected: queue.Queue = queue.Queue()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-{time.time_ns()}")
+    client.on_connect = lambda _c, _u, _f, reason, _p: connected.put(reason.value)
+    if user is not None:
+        client.username_pw_set(user, password)
+    client.connect("127.0.0.1", net.mqtt_port)
+    client.loop_start()
+    try:
+        code = connected.get(timeout=15)
+    except queue.Empty:
+        code = -1
+    return client, code
 
 
 class Device:
@@ -143,12 +172,21 @@ def test_signed_telemetry_over_http_and_mqtt(net):
     assert codes == ["accepted", "replay", "bad_signature", "unknown_device", "stale_timestamp", "malformed", "accepted"], answer
     assert answer["accepted"] == 2 and answer["rejected"] == 5
 
-    # MQTT: publish the binary form to the device's topic; the ack comes back on its ack topic.
+    # MQTT: the broker refuses anonymous clients and unknown passwords.
+    for user, password in ((None, None), (device.id, "not-the-password")):
+        intruder, code = mqtt_connect(net, user, password)
+        intruder.loop_stop()
+        intruder.disconnect()
+        assert code != 0, f"the broker let {user or 'an anonymous client'} in"
+
+    # The device logs in with its id; it publishes the binary form to its topic, and the
+    # node's signed ack comes back on its ack topic.
+    password = secrets.token_hex(16)
+    add_mqtt_user(net, device.id, password)
     acks: queue.Queue = queue.Queue()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"e2e-{time.time_ns()}")
+    client, code = mqtt_connect(net, device.id, password)
+    assert code == 0, f"CONNACK {code}"
     client.on_message = lambda _c, _u, message: acks.put(json.loads(message.payload))
-    client.connect("127.0.0.1", net.mqtt_port)
-    client.loop_start()
     try:
         client.subscribe(f"mote/v1/ack/{device.id}", qos=1)
         time.sleep(0.5)
@@ -160,6 +198,10 @@ def test_signed_telemetry_over_http_and_mqtt(net):
         client.disconnect()
     assert first["status"] == "accepted" and first["seq"] == 6, first
     assert second["status"] == "rejected" and second["code"] == "replay", second
+    for ack in (first, second):  # Ed25519 by the node's ack key (verified by the SDK's tests)
+        assert isinstance(ack.get("sig"), str) and len(ack["sig"]) == 130, ack
+    health = json.loads(urllib.request.urlopen(stream + "/health", timeout=10).read())
+    assert len(health["ackKey"]) == 66, health
 
     # Read back, as the owner would export it: the four accepted messages in order.
     result = subprocess.run([mote_binary(), "device", "data", "--device", device.id, "--stream", stream],

@@ -119,7 +119,8 @@ def check_fleet(net):
     (work / "mqtt").mkdir()
     try:
         http_fleet = fleet(net, http_owner, work / "http", HTTP_FLEET, "--incoherent", "1")
-        mqtt_fleet = fleet(net, mqtt_owner, work / "mqtt", MQTT_FLEET, "--mqtt", f"127.0.0.1:{net.mqtt_port}")
+        mqtt_fleet = fleet(net, mqtt_owner, work / "mqtt", MQTT_FLEET, "--mqtt", f"127.0.0.1:{net.mqtt_port}",
+                           "--mqtt-provision", str(net.datadir / "stream"))
         # The HTTP owner's transactions: a registration and a join per device; after them it sends nothing.
         def joined() -> bool:
             for process in (http_fleet, mqtt_fleet):
