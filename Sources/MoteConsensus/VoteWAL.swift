@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The write-ahead log of everything this node signed, so that a crash never makes it sign
 /// two different votes for one (height, round, kind).
 ///
@@ -124,7 +130,7 @@ public struct WALError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch kind {
-        case .io(let what, let code): return "vote WAL: \(what) failed (errno \(code))"
+        case .io(let what, let code): return "vote WAL: \(what) failed: \(String(cString: strerror(code))) (errno \(code))"
         case .recordTooLarge(let size): return "vote WAL: record of \(size) bytes above \(VoteWAL.maxRecordSize)"
         case .crashed(let why): return "vote WAL: \(why)"
         case .corrupt(let why): return "vote WAL is corrupt (not a torn last write): \(why); refusing to start — inspect or move the file"
