@@ -37,6 +37,49 @@ import Testing
         #expect(throws: StreamConfigError.self) { try StreamConfig(toml: #"store = "redis:x""#) }
     }
 
+    @Test func readsTheConnectionLimitsAndTheAckKey() throws {
+        let config = try StreamConfig(toml: """
+            [http]
+            listen = "127.0.0.1:8600"
+            idle_timeout_seconds = 5
+            max_connections = 100
+            max_connections_per_ip = 10
+            [mqtt]
+            broker = "127.0.0.1:1883"
+            username = "mote-stream"
+            password = "secret-password"
+            ack_key_file = "ack.key"
+            """)
+        #expect(config.connectionLimits.idleTimeoutSeconds == 5)
+        #expect(config.connectionLimits.maxConnections == 100 && config.connectionLimits.maxConnectionsPerIP == 10)
+        #expect(config.mqtt?.ackKeyFile == "ack.key")
+        let defaults = StreamConfig()
+        #expect(defaults.connectionLimits == StreamConnectionLimits())
+        #expect(defaults.connectionLimits.idleTimeoutSeconds == 30 && defaults.connectionLimits.maxConnections == 4_096)
+        for bad in [
+            "[http]\nidle_timeout_seconds = 0", "[http]\nmax_connections = 0", "[http]\nmax_connections_per_ip = 2000000",
+            "[http]\nmax_connections = 10\nmax_connections_per_ip = 11", "[mqtt]\nbroker = \"h:1\"\nusername = \"u\"",
+            "[mqtt]\nbroker = \"h:1\"\nack_key_file = \"\"",
+        ] {
+            #expect(throws: StreamConfigError.self, "\(bad)") { try StreamConfig(toml: bad) }
+        }
+    }
+
+    @Test func loadsTheAckKeyFileRelativeToTheConfig() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mote-ackkey-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try String(repeating: "ab", count: 32).write(toFile: folder + "/ack.key", atomically: true, encoding: .utf8)
+        try "store = \"memory\"\n[mqtt]\nbroker = \"127.0.0.1:1\"\nack_key_file = \"ack.key\"\n".write(
+            toFile: folder + "/stream.toml", atomically: true, encoding: .utf8)
+        let config = try StreamConfig(contentsOf: folder + "/stream.toml")
+        #expect(config.mqtt?.ackKeyFile == folder + "/ack.key")
+        let key = try AckKeyFile.load(folder + "/ack.key")
+        #expect(key.seed == [UInt8](repeating: 0xAB, count: 32))
+        try "nonsense".write(toFile: folder + "/ack.key", atomically: true, encoding: .utf8)
+        #expect(throws: StreamError.self) { try AckKeyFile.load(folder + "/ack.key") }
+    }
+
     @Test func everyStoreKindOpens() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mote-stream-\(UUID().uuidString).db").path
         defer { try? FileManager.default.removeItem(atPath: path) }
