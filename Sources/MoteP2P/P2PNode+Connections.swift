@@ -69,9 +69,11 @@ extension P2PNode {
     /// Finds room for a new inbound connection in the handshake slots: at most
     /// `maxPendingPerHost` per IP and `maxPendingConnections` in all. When a limit is reached,
     /// the oldest connection that has been in its handshake for `pendingEvictionAge` makes
-    /// room (from the same host when that host is at its cap, else from the host holding the
-    /// most slots); a real peer finishes its handshake in a round trip, so only silent or stuck
-    /// connections are ever evicted. Our own dials are not counted.
+    /// room: from the same host when that host is at its cap, else from the host holding the
+    /// most slots, provided it holds more than the newcomer's host. A real peer finishes its
+    /// handshake in a round trip, so only silent or stuck connections are ever evicted, and a
+    /// host with few connections always gets in past hosts with many. Our own dials are not
+    /// counted.
     private func admitInbound(_ handler: PeerChannelHandler) -> Bool {
         let pending = connections.values.filter { $0.direction == .inbound && $0.peerID == nil && !$0.isClosing }
         let host = handler.remoteHost ?? handler.remoteAddress
@@ -85,11 +87,16 @@ extension P2PNode {
             return true
         }
         if pending.count >= max(1, config.maxPendingConnections) {
-            var byHost: [String: [PeerChannelHandler]] = [:]
-            for connection in pending { byHost[connection.remoteHost ?? connection.remoteAddress, default: []].append(connection) }
-            let candidates = stale.sorted {
-                let left = byHost[$0.remoteHost ?? $0.remoteAddress]?.count ?? 0
-                let right = byHost[$1.remoteHost ?? $1.remoteAddress]?.count ?? 0
+            // Full: the newcomer may replace a stale connection of a host that holds more slots
+            // than its own host (the one holding the most, its oldest first), so a host that
+            // floods can only push out its own or other flooders' connections, never a host
+            // with fewer.
+            var byHost: [String: Int] = [:]
+            for connection in pending { byHost[connection.remoteHost ?? connection.remoteAddress, default: 0] += 1 }
+            let mine = fromHost.count
+            let candidates = stale.filter { (byHost[$0.remoteHost ?? $0.remoteAddress] ?? 0) > mine }.sorted {
+                let left = byHost[$0.remoteHost ?? $0.remoteAddress] ?? 0
+                let right = byHost[$1.remoteHost ?? $1.remoteAddress] ?? 0
                 return left != right ? left > right : $0.openedAt < $1.openedAt
             }
             guard let victim = candidates.first else { return false }

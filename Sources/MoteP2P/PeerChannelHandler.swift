@@ -51,7 +51,7 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The peer's hello, once the node accepted the handshake.
     private(set) var peer: Hello?
-    /// The remote address as text (for events and logs).
+    /// The remote address as text, `ip:port` (for events and logs).
     private(set) var remoteAddress = "?"
     /// The remote IP, used for host bans.
     private(set) var remoteHost: String?
@@ -101,8 +101,12 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
         openedAt = .now()
         activity.last = openedAt
         if let address = context.remoteAddress {
-            remoteAddress = "\(address)"
             remoteHost = address.ipAddress
+            if let ip = address.ipAddress, let port = address.port {
+                remoteAddress = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+            } else {
+                remoteAddress = "\(address)"
+            }
         }
         guard node.connectionOpened(self) else {
             closing = true

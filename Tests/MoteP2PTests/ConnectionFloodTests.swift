@@ -9,7 +9,8 @@ import Testing
 
 /// Keeps `perHost` silent TCP connections open from each of `hosts` (loopback addresses other
 /// than 127.0.0.1) to each target port, reopening each as soon as it closes: the flood of
-/// issue 14 item 4. Never sends a byte.
+/// issue 14 item 4. Never sends a byte. A closed or refused connection is reopened after
+/// 100 ms.
 final class SilentFlood: @unchecked Sendable {
     private let lock = NSLock()
     private var running = true
@@ -65,7 +66,7 @@ final class SilentFlood: @unchecked Sendable {
                     self.lock.lock()
                     self.channels[ObjectIdentifier(channel)] = nil
                     self.lock.unlock()
-                    RawPeer.group.next().scheduleTask(in: .milliseconds(20)) { self.open(from: host, to: port) }
+                    RawPeer.group.next().scheduleTask(in: .milliseconds(100)) { self.open(from: host, to: port) }
                 }
             case .failure:
                 // The node is restarting (refused) or busy: try again shortly.
@@ -84,6 +85,11 @@ final class SilentFlood: @unchecked Sendable {
     }
 }
 
+/// Timing-sensitive network suites, run one after the other (flood, liveness, partition).
+@Suite("P2P network under stress", .serialized)
+struct P2PStressTests {}
+
+extension P2PStressTests {
 @Suite("P2P under a connection flood", .serialized)
 struct ConnectionFloodTests {
     /// Defaults of `P2PConfig` for the slots and the handshake timeout (the values of the
@@ -121,7 +127,7 @@ struct ConnectionFloodTests {
         let restarted = try await TestNetwork.start(seed: 1, config: Self.config(port: a.port))
         #expect(await eventually(timeout: .seconds(10)) { await peerCounts([restarted, b]) == [1, 1] })
         let rejoin = ContinuousClock.now - restartedAt
-        #expect(rejoin < .seconds(5), "rejoined after \(rejoin)")
+        #expect(rejoin < .seconds(2), "rejoined after \(rejoin)")
 
         // Restart B too (the dialing side): it rejoins as well.
         await b.node.shutdown()
@@ -209,4 +215,5 @@ struct ConnectionFloodTests {
         #expect(await eventually { await a.node.connectedPeers().map(\.nodeID) == [d.id] })
         await TestNetwork.stop([a, b, c, d])
     }
+}
 }

@@ -83,6 +83,7 @@ struct SilentPeerServer {
     }
 }
 
+extension P2PStressTests {
 @Suite("P2P liveness: pings, deadlines, redials, logs", .serialized)
 struct LivenessTests {
     static func fastPings(_ config: P2PConfig) -> P2PConfig {
@@ -180,4 +181,5 @@ struct LivenessTests {
         for line in linesB.all { print("  \(line)") }
         await TestNetwork.stop([a, b])
     }
+}
 }

@@ -187,7 +187,7 @@ struct P2PNodeTests {
         let statsA = await a.node.statistics()
         #expect(statsA.dialFailures >= 1 && statsA.dials >= 3)
         await a.node.broadcast(.proposal([4, 2]))
-        #expect(await eventually { await b.log.gossip == [.proposal([4, 2])] })
+        #expect(await eventually { await restarted.log.gossip == [.proposal([4, 2])] })
         print("p2p reconnect: node restarted on port \(c.port); peers redialed (A: \(statsA.dials) dials, \(statsA.dialFailures) failed) and reconnected")
         await TestNetwork.stop([a, b, restarted])
     }
