@@ -39,8 +39,12 @@ import Testing
             }
         }
         let ten = EpochSchedule(epochLength: 10, numDelegates: 1, numCandidateDelegates: 1)
-        #expect(ten.checkedLastHeight(ofEpoch: 0x444444444444446) == nil)
-        #expect(ten.lastHeight(ofEpoch: 0x444444444444446) == .max)
+        // The epoch of the reproduction, with the devnet's 720-block epochs.
+        let devnet = EpochSchedule(epochLength: 720, numDelegates: 1, numCandidateDelegates: 1)
+        #expect(devnet.checkedLastHeight(ofEpoch: 0x444444444444446) == nil)
+        #expect(devnet.lastHeight(ofEpoch: 0x444444444444446) == .max)
+        #expect(devnet.checkedFirstHeight(ofEpoch: 0x444444444444446) == nil)
+        #expect(ten.checkedLastHeight(ofEpoch: 0x444444444444446) == 0x2aaaaaaaaaaaaabc)
         #expect(ten.checkedFirstHeight(ofEpoch: 0x1999999999999999) == 0xfffffffffffffff1)
         #expect(ten.checkedFirstHeight(ofEpoch: 0x199999999999999a) == 0xfffffffffffffffb)
         #expect(ten.checkedFirstHeight(ofEpoch: 0x199999999999999b) == nil)

@@ -28,6 +28,9 @@ final class TestChain: RPCBackend, @unchecked Sendable {
     /// The attestation intake `mote_submitAttestation` uses; none unless a test sets one.
     var intake: (any AttestationIntake)?
     var attestationIntake: (any AttestationIntake)? { intake }
+    /// What `liveness()` reports (`/health`'s stall check); none unless a test sets it.
+    var reportedLiveness: RPCLiveness?
+    func liveness() async -> RPCLiveness? { reportedLiveness }
 
     init(balance: UInt256 = TestChain.ether * 100) throws {
         genesis = Genesis(
