@@ -19,9 +19,14 @@ public struct PoolError: Error, Equatable, CustomStringConvertible {
         case poolFull(capacity: Int, feeCap: UInt256, cheapestFeeCap: UInt256?)
         /// The block executor would never include it (`code` and `reason` are the executor's).
         case notExecutable(code: String, reason: String)
+        /// The node is at capacity: admission control refused it at the door.
+        case overloaded(pooled: Int, limit: Int)
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
+
+    /// Refused by admission control: `pooled` transactions held, `limit` admitted at most.
+    public static func overloaded(pooled: Int, limit: Int) -> PoolError { PoolError(.overloaded(pooled: pooled, limit: limit)) }
 
     /// The decoding or validation error behind an `invalid` rejection, if that is what this is.
     public var transactionError: TransactionError? {
@@ -43,6 +48,7 @@ public struct PoolError: Error, Equatable, CustomStringConvertible {
         case .insufficientFunds: return "insufficient_funds"
         case .poolFull: return "pool_full"
         case .notExecutable(let code, _): return code
+        case .overloaded: return "txpool_overloaded"
         }
     }
 
@@ -75,6 +81,9 @@ public struct PoolError: Error, Equatable, CustomStringConvertible {
             return "the pool is full (\(capacity) transactions) and none can be evicted for this one"
         case .notExecutable(_, let reason):
             return reason
+        case .overloaded(let pooled, let limit):
+            return "the node is at capacity (\(pooled) transactions pooled, admitting up to \(limit): what the chain finalizes "
+                + "in about 1.5 block intervals); retry later"
         }
     }
 }

@@ -48,7 +48,7 @@ extension Node {
         let count = batch.count
         Task { [weak self] in
             guard let self else { return }
-            switch await self.submit([raw])[0] {
+            switch await self.submit([raw], fromClient: false)[0] {
             case .success(let hash): self.output("attestations: \(count) submitted in \(hash.hex)")
             case .failure(let error): self.output("attestations: \(count) not submitted: \(error)")
             }

@@ -48,6 +48,8 @@ public actor Node {
     /// decided, signature checked, one per round: replayed once this node reaches that height.
     var earlyProposals: [UInt32: (proposal: Proposal, bytes: [UInt8])] = [:]
     static let maxEarlyProposals = 4
+    /// Admission control for clients' transactions (`submit`).
+    var admission: AdmissionControl
     /// Why the node stopped, once a fatal error (a failed disk write) stopped it.
     var fatal: NodeConfigError?
     private let stopSignal: AsyncStream<Void>
@@ -119,6 +121,7 @@ public actor Node {
             pendingBlocks = InMemoryPendingBlockStore()
         }
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
+        admission = AdmissionControl(blockIntervalMs: config.blockIntervalMs)
         // The head's certificate, stored with it: the next block's `parentCommit`, and what
         // lets this node serve the head to peers right after a restart.
         if let bytes = try store.seenCommit() {
@@ -545,6 +548,7 @@ public actor Node {
             return []
         }
         pool.blockCommitted(commit.block.transactions)
+        admission.committed(transactions: commit.block.transactions.count)
         events.publish(.block(commit.block, commit.receipts))
         metrics.height.record(Int64(height))
         metrics.poolSize.record(Int64(pool.count))
@@ -601,12 +605,26 @@ public actor Node {
         let raw = tx.rawBytes
         Task { [weak self] in
             guard let self else { return }
-            if case .failure(let error) = await self.submit([raw])[0] { self.output("evidence report not sent: \(error)") }
+            if case .failure(let error) = await self.submit([raw], fromClient: false)[0] { self.output("evidence report not sent: \(error)") }
         }
     }
 
-    /// Submits raw transactions as if received from a client.
-    public func submit(_ raws: [[UInt8]]) async -> [Result<Hash32, PoolError>] {
+    /// Submits raw transactions as if received from a client; `fromClient: false` (this node's
+    /// own evidence reports and attestation batches) bypasses admission control.
+    public func submit(_ raws: [[UInt8]], fromClient: Bool = true) async -> [Result<Hash32, PoolError>] {
+        guard fromClient else { return await admit(raws) }
+        // Admission control: only what the pool can hand to the chain within about 1.5 block
+        // intervals is taken; the rest is refused now, not queued.
+        let limit = admission.limit
+        let room = max(0, limit - pool.count)
+        guard room < raws.count else { return await admit(raws) }
+        let admitted = await admit(Array(raws.prefix(room)))
+        let pooled = pool.count
+        return admitted + Array(repeating: .failure(PoolError.overloaded(pooled: pooled, limit: limit)), count: raws.count - room)
+    }
+
+    private func admit(_ raws: [[UInt8]]) async -> [Result<Hash32, PoolError>] {
+        guard !raws.isEmpty else { return [] }
         let results = pool.add(rawTransactions: raws, now: UInt64(Date().timeIntervalSince1970))
         let accepted = zip(raws, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
         if !accepted.isEmpty {

@@ -152,6 +152,11 @@ extension RPCService {
         let prefix: String
         switch error.code {
         case "already_known": return RPCError.server("already known")
+        case "txpool_overloaded":
+            // Admission control: EIP-1474's "limit exceeded", so clients back off and retry.
+            return RPCError(code: -32005, message: "txpool is full: \(error.description)", data: .object(["reason": .string(error.code)]))
+        case "block_gas_exceeded": prefix = "exceeds block gas limit"
+        case "contract_creation_unsupported": prefix = "contract creation not supported"
         case "nonce_too_low": prefix = "nonce too low"
         case "replacement_underpriced": prefix = "replacement transaction underpriced"
         case "insufficient_funds": prefix = "insufficient funds for gas * price + value"

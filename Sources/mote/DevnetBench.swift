@@ -25,6 +25,9 @@ struct DevnetBench: ParsableCommand {
     @Option(help: "Transfers per second sent (1 to 100000).") var rate: Int = 3_000
     @Option(help: "Sending accounts (1 to 10000).") var accounts: Int = 2_000
     @Option(help: "First p2p port (1024 to 65000).") var basePort: Int = 31_300
+    @Option(help: "Measure the overload curve through JSON-RPC instead: offered rates, comma-separated (e.g. 1000,2000,4000,8000,10000); a fresh devnet for each.")
+    var curve: String?
+    @Option(help: "With --curve: write the curve as an SVG chart to this file.") var plot: String?
 
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be in 1...16") }
@@ -37,6 +40,23 @@ struct DevnetBench: ParsableCommand {
 
     func run() throws {
         let command = self
+        if let curve {
+            let rates = curve.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !rates.isEmpty, rates.allSatisfy({ (1...100_000).contains($0) }) else {
+                JSONOutput.fail("--curve takes comma-separated rates in 1...100000")
+            }
+            do {
+                try runBlocking {
+                    print("mote bench devnet --curve: \(command.nodes) nodes, \(command.blockTime) ms blocks, \(command.seconds) s per rate, through eth_sendRawTransaction")
+                    let points = try await command.runCurve(rates)
+                    if let plot = command.plot {
+                        try Self.plot(points, blockTimeMs: command.blockTime).write(toFile: plot, atomically: true, encoding: .utf8)
+                        print("plot: \(plot)")
+                    }
+                }
+            } catch { JSONOutput.fail("\(error)") }
+            return
+        }
         do { try runBlocking { try await command.runAsync() } } catch { JSONOutput.fail("\(error)") }
     }
 
@@ -190,6 +210,13 @@ final class FinalizedLog: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return entries.map { ($0.time.timeIntervalSince(start), $0.cumulative) }
+    }
+
+    /// When each height was finalized, in seconds since `start`.
+    func heightTimes(since start: Date) -> [(UInt64, Double)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries.map { ($0.height, $0.time.timeIntervalSince(start)) }
     }
 
     func waitForHeight(_ height: UInt64, timeout: Double) -> Bool {
