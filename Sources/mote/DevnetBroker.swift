@@ -2,6 +2,7 @@ import Foundation
 import MoteCrypto
 import MoteMQTT
 import MotePrimitives
+import MoteStream
 
 /// The devnet's mosquitto, locked down (docs/STREAM.md#securing-the-broker): no anonymous
 /// clients, a password file holding the stream node's user (`mote-stream`, a random password)
@@ -12,8 +13,10 @@ import MotePrimitives
 /// `stream-ack.key`. A restarted devnet keeps the password file (its devices) and the ack key.
 struct DevnetBroker {
     static let streamUser = "mote-stream"
-    /// The largest MQTT packet the broker takes: the stream node's largest batch (4 MiB) and room for the header.
-    static let maxPacketSize = (4 << 20) + 4_096
+    /// The largest MQTT packet the broker takes: the stream node's own frame limit (its largest
+    /// batch, 4 MiB, + 1 KiB; `StreamMQTTBridge`), never more, so nothing the broker passes on can
+    /// close the stream node's connection.
+    static let maxPacketSize = IngestLimits().maxBatchBytes + 1_024
 
     let process: Process
     /// The `[mqtt]` section of the stream node's config.
