@@ -20,17 +20,26 @@ import NIOPosix
 ///   `HandshakeStateMachine`). Version, chain id and genesis must match; self-connections are
 ///   refused. For two connections to one node id, both sides keep the one dialed by the lower
 ///   node id, so they agree without talking.
-/// - **Gossip.** `broadcast` sends to every peer. A received gossip message is keyed by
-///   `keccak256(type ‖ payload)`; if the key is new (bounded `SeenCache`) it is delivered once
-///   to `events` and relayed to every peer except the sender, otherwise dropped. The node relays
-///   before the application validates; the application reports bad payloads with
-///   `reportMisbehaviour`.
+/// - **Gossip.** `broadcast` sends to every peer except those that sent the same payload (and
+///   any named in `except`). A received gossip message is keyed by `keccak256(type ‖ payload)`;
+///   if the key is new (bounded `SeenCache`, which also keeps its first senders) it is delivered
+///   once to `events`, otherwise dropped. It is not relayed here (unless its type is in
+///   `autoRelayTypes`): the application relays what it verified with `broadcast`, and reports
+///   bad payloads with `reportMisbehaviour`.
+/// - **Slots.** Inbound connections in their handshake are capped in all and per IP; when full,
+///   a newcomer replaces a handshake older than `pendingEvictionAge` from a host holding more
+///   slots. The node's own dials are not counted. Preferred peers (`preferredPeers`, static
+///   peers, bootnodes) take the place of others when `maxPeers` is reached.
 /// - **Bans.** A protocol violation (bad frame, unknown type, malformed payload, bad handshake)
 ///   disconnects the peer and bans its node id (and host, if `banHosts`) for `banDuration`.
 ///   Application reports add penalties; reaching `banThreshold` bans.
+/// - **Liveness.** Each side pings every `pingInterval`; a peer silent for `pingTimeout` is
+///   closed (a partition leaves TCP connections ESTABLISHED for minutes), and sockets get
+///   `TCP_USER_TIMEOUT` and keepalive as a second line. Block requests fail fast on silent or
+///   dropped peers.
 /// - **Dialing.** Static peers and bootnodes are redialed whenever they are not connected, after
-///   `Backoff` delays (exponential, capped, jittered by the injected random generator); a
-///   successful handshake resets the back-off.
+///   `Backoff` delays (exponential, capped at 1 s by default, jittered by the injected random
+///   generator); a successful handshake resets the back-off.
 /// - **Back-pressure.** Each peer has a bounded send queue; gossip to a full queue is dropped
 ///   and a peer that stays full is disconnected as slow.
 /// - **Lifecycle.** `start()` then `shutdown()`, or `run()` (returns after cancellation or
