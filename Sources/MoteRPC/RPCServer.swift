@@ -142,7 +142,7 @@ public final class RPCServer: Sendable {
                     try await outbound.write(.text(message))
                 }
             }
-            var tooLarge = false
+            var failure: (any Error)?
             do {
                 for try await message in inbound.messages(maxSize: service.limits.maxBodyBytes) {
                     let body: [UInt8]
@@ -153,14 +153,14 @@ public final class RPCServer: Sendable {
                     await session.receive(body)
                 }
             } catch {
-                // The connection guard refuses oversize frames first; this catches what it cannot see.
-                tooLarge = true
+                // A protocol error: the WebSocket handler closes with its code once the session
+                // has ended. (Oversize messages never get here: the connection guard closes them
+                // with 1009 and a reason from their frame header.)
+                failure = error
             }
             await session.close()
             _ = await writer.result
-            if tooLarge {
-                try? await outbound.close(.messageTooLarge, reason: "message over \(service.limits.maxBodyBytes) bytes; limit exceeded")
-            }
+            if let failure { throw failure }
         }
     }
 }

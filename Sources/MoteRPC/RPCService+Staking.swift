@@ -40,7 +40,7 @@ extension RPCService {
             return .array(out)
         case "mote_candidate":
             try params.expect(1...1)
-            return Self.candidateJSON(try await view(staking, StakingContract.candidateByName, [.string(try params.string(0))]))
+            return Self.candidateJSON(try await view(staking, StakingContract.candidateByName, [.string(try Self.candidateName(params, 0))]))
         case "mote_probation":
             try params.expect(0...0)
             let epoch = (await backend.chainInfo()).epoch
@@ -61,7 +61,7 @@ extension RPCService {
             return Self.bucketJSON(id: id, try await view(staking, StakingContract.bucket, [.uint(UInt256(id))]))
         case "mote_votes":
             try params.expect(1...1)
-            let name = try params.string(0)
+            let name = try Self.candidateName(params, 0)
             let candidate = Self.candidateJSON(try await view(staking, StakingContract.candidateByName, [.string(name)]))
             let ids = try await view(staking, StakingContract.votersOf, [.string(name)])
             return .object(["candidate": candidate, "buckets": .array(try await buckets(ids.first))])
@@ -126,6 +126,18 @@ extension RPCService {
         default:
             throw RPCError.methodNotFound(method)
         }
+    }
+
+    /// A candidate name parameter: 1 to 20 of a–z, 0–9, '-' and '_' (the registry's rule), so a
+    /// long or odd string is refused here rather than echoed back in a "not found" message.
+    static func candidateName(_ params: Params, _ i: Int) throws(RPCError) -> String {
+        let name = try params.string(i)
+        guard (1...20).contains(name.utf8.count),
+            name.utf8.allSatisfy({ (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d || $0 == 0x5f })
+        else {
+            throw Params.invalid(i, "a candidate name is 1 to 20 of a-z, 0-9, '-' and '_' (got \(name.utf8.count) bytes)")
+        }
+        return name
     }
 
     func buckets(_ ids: ABIValue?) async throws(RPCError) -> [JSON] {
