@@ -279,3 +279,26 @@ import Testing
         #expect(f.pool.invariantViolations().isEmpty)
     }
 }
+
+/// The executor's permanent refusals are refused at admission, not pooled forever.
+@Suite struct PoolExecutionCheckTests {
+    @Test func refusalsOfTheExecutionCheckAreNotPooled() {
+        let fixture = PoolFixture { config in
+            config.executionCheck = { tx in tx.to == nil ? ("contract_creation_unsupported", "no EVM yet") : nil }
+        }
+        let creation = Transaction.dynamicFee(
+            chainID: PoolFixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 100, gasLimit: 100_000, to: nil,
+            value: 0, data: [0x60, 0x00]
+        ).signed(with: PoolFixture.keys[0])
+        let result = fixture.add(creation)
+        guard case .failure(let error) = result else {
+            Issue.record("a contract creation was pooled")
+            return
+        }
+        #expect(error.code == "contract_creation_unsupported")
+        #expect(fixture.pool.count == 0)
+        // The sender's transfer at the same nonce is taken and pending.
+        #expect((try? fixture.add(PoolFixture.tx(0, nonce: 0)).get()) != nil)
+        #expect(fixture.pool.pendingCount == 1)
+    }
+}

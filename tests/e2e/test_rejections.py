@@ -170,3 +170,19 @@ def test_garbage_raw_transaction(w3):
     with pytest.raises(Web3RPCError) as info:
         w3.eth.send_raw_transaction(b"\x02\xc0\x01")
     assert info.value.rpc_response["error"]["code"] in (-32000, -32602)
+
+
+def test_transactions_the_chain_never_includes_are_refused_at_the_door(w3, account):
+    """A contract creation (no EVM yet) and a gas limit above the block's would stay pending
+    forever and block every later nonce: refused by eth_sendRawTransaction, and the sender's
+    next transaction goes through."""
+    creation = sign(account, nonce=0, to=None, value=0, data=b"\x60\x00", gas=100_000, **fees(w3))
+    error = rejected(w3, creation.raw_transaction)
+    assert error["code"] == -32000 and error["data"]["reason"] == "contract_creation_unsupported", error
+    huge = sign(account, nonce=0, to=Account.create().address, value=1, gas=200_000_001, **fees(w3))
+    error = rejected(w3, huge.raw_transaction)
+    assert error["message"].startswith("exceeds block gas limit"), error
+    assert w3.eth.get_transaction_count(account.address, "pending") == 0
+    transfer = sign(account, nonce=0, to=Account.create().address, value=1, **fees(w3))
+    w3.eth.send_raw_transaction(transfer.raw_transaction)
+    assert w3.eth.wait_for_transaction_receipt(transfer.hash, timeout=RECEIPT_TIMEOUT)["status"] == 1
