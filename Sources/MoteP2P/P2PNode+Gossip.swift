@@ -28,6 +28,13 @@ extension P2PNode {
         }) ?? 0
     }
 
+    /// Forgets that `message` was seen, so that the next copy a peer sends (e.g. the consensus
+    /// rebroadcast of a proposal that arrived too early and had to be dropped) is delivered
+    /// again instead of being discarded as a duplicate.
+    public func forgetSeen(_ message: P2PMessage) async {
+        _ = try? await onLoop { self.seen.remove(Self.gossipDigest(message.frame())) }
+    }
+
     /// The de-duplication key of a gossip frame: `keccak256(type ‖ payload)`.
     package static func gossipDigest(_ frame: P2PFrame) -> Hash32 {
         var hasher = Keccak256.Hasher()

@@ -28,6 +28,13 @@ package struct SeenCache {
     /// The peers that sent `digest` (the first `sendersPerDigest` of them).
     package func senders(of digest: Hash32) -> [Address] { members[digest] ?? [] }
 
+    /// Forgets `digest`, so the next copy is delivered again. (Its slot in the eviction order
+    /// stays; if it is inserted again it may be forgotten early, which at worst delivers one
+    /// more duplicate.)
+    package mutating func remove(_ digest: Hash32) {
+        members[digest] = nil
+    }
+
     /// Adds `digest`, noting `sender` if given; returns false if the digest was already there.
     @discardableResult
     package mutating func insert(_ digest: Hash32, from sender: Address? = nil) -> Bool {

@@ -60,6 +60,21 @@ struct GossipRelayTests {
         await TestNetwork.stop(nodes)
     }
 
+    @Test func aForgottenMessageIsDeliveredAgain() async throws {
+        let nodes = try await P2PNodeTests.network(2, links: [1: [0]], relay: false)
+        #expect(await eventually { await peerCounts(nodes) == [1, 1] })
+        await nodes[0].node.broadcast(.proposal([7]))
+        #expect(await eventually { await nodes[1].log.gossip == [.proposal([7])] })
+        await nodes[0].node.forgetSeen(.proposal([7]))  // A's own copy: B still drops a resend…
+        await nodes[0].node.broadcast(.proposal([7]))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await nodes[1].log.gossip == [.proposal([7])])
+        await nodes[1].node.forgetSeen(.proposal([7]))  // …until B forgets it too
+        await nodes[0].node.broadcast(.proposal([7]))
+        #expect(await eventually { await nodes[1].log.gossip == [.proposal([7]), .proposal([7])] })
+        await TestNetwork.stop(nodes)
+    }
+
     @Test func seenCacheRemembersTheFirstSenders() {
         var cache = SeenCache(capacity: 4)
         let digest = Hash32(bytes: [UInt8](repeating: 1, count: 32))!
