@@ -28,6 +28,8 @@ struct DevnetBench: ParsableCommand {
     @Option(help: "Measure the overload curve through JSON-RPC instead: offered rates, comma-separated (e.g. 1000,2000,4000,8000,10000); a fresh devnet for each.")
     var curve: String?
     @Option(help: "With --curve: write the curve as an SVG chart to this file.") var plot: String?
+    @Option(help: "Soak: sample every node's memory (anonymous and file-backed RSS, /proc) every this many seconds and print it.")
+    var rssInterval: Int?
 
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be in 1...16") }
@@ -119,6 +121,23 @@ struct DevnetBench: ParsableCommand {
         guard processes.allSatisfy({ $0.1.waitForHeight(1, timeout: 30) }) else { throw ValidationError("the devnet did not start") }
         let cpuBefore = processes.map { cpuSeconds($0.0.processIdentifier) }
 
+        // Soak: every node's memory over time, sampled beside the load.
+        let pids = processes.map { $0.0.processIdentifier }
+        let sampler = rssInterval.map { interval in
+            Task.detached {
+                var samples: [(Double, [MemorySample])] = []
+                let begin = Date()
+                print("RSS per node (MB, anonymous / file-backed) every \(interval) s:")
+                while !Task.isCancelled {
+                    let sample = pids.map(MemorySample.read)
+                    let t = Date().timeIntervalSince(begin)
+                    samples.append((t, sample))
+                    print(String(format: "  t=%5.0f s  ", t) + sample.map { String(format: "%6.1f/%6.1f", $0.anonMB, $0.fileMB) }.joined(separator: "  "))
+                    try? await Task.sleep(for: .seconds(interval))
+                }
+                return samples
+            }
+        }
         // Send: 10 batches a second.
         let start = Date()
         var sendTimes = [Double](repeating: 0, count: total)
@@ -135,6 +154,19 @@ struct DevnetBench: ParsableCommand {
             sent = end
         }
         let sendDuration = Date().timeIntervalSince(start)
+        if let sampler {
+            sampler.cancel()
+            let samples = await sampler.value
+            // Growth after warm-up (the first fifth of the run): anonymous memory per node.
+            if let warm = samples.first(where: { $0.0 >= sendDuration * 0.2 }), let last = samples.last, last.0 > warm.0 {
+                for i in pids.indices {
+                    let growth = last.1[i].anonMB - warm.1[i].anonMB
+                    print(String(format: "node-%d anonymous RSS %.1f → %.1f MB from t=%.0f s to t=%.0f s (%+.2f MB/min); file-backed %.1f → %.1f MB",
+                                 i, warm.1[i].anonMB, last.1[i].anonMB, warm.0, last.0, growth / (last.0 - warm.0) * 60,
+                                 warm.1[i].fileMB, last.1[i].fileMB))
+                }
+            }
+        }
         // Wait for the load to be finalized (or give up after 3 block times × 10).
         let log = processes[0].1
         let drainDeadline = Date().addingTimeInterval(Double(blockTime) / 1000 * 30)
@@ -223,6 +255,22 @@ final class FinalizedLog: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while self.height < height, Date() < deadline { usleep(50_000) }
         return self.height >= height
+    }
+}
+
+/// A process's resident memory from /proc/PID/status: anonymous (heap) and file-backed
+/// (mapped files such as the LMDB store, reclaimable by the kernel) in MB.
+struct MemorySample: Sendable {
+    var anonMB: Double
+    var fileMB: Double
+
+    static func read(_ pid: Int32) -> MemorySample {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return MemorySample(anonMB: 0, fileMB: 0) }
+        func kb(_ key: String) -> Double {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return 0 }
+            return Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+        }
+        return MemorySample(anonMB: kb("RssAnon") / 1024, fileMB: (kb("RssFile") + kb("RssShmem")) / 1024)
     }
 }
 
