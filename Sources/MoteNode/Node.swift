@@ -173,7 +173,14 @@ public actor Node {
         // The delegates (their node ids are their operator addresses) keep their slots under a
         // flood of unknown connections.
         p2pConfig.preferredPeers = Set(genesis.delegates.map(\.operatorAddress))
-        p2pConfig.log = { line in output("p2p: " + line) }
+        // Peer connects, disconnects, unreachable peers and sync that moved blocks; the
+        // routine catch-up polls (every 2 s to every peer, usually empty) are left out.
+        p2pConfig.log = { line in
+            if line.contains("sync: request"), line.contains(" asks ") || line.hasSuffix("with 0 blocks") || line.contains("with 0 blocks in") {
+                return
+            }
+            output(line)
+        }
         let provider = BlockProvider(store: store, newest: newestCertificate)
         p2p = P2PNode(config: p2pConfig, key: key ?? Secp256k1.PrivateKey.generate(), blockProvider: { from, count in
             provider.blocks(from: from, count: count)
