@@ -190,12 +190,17 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// How long nothing has arrived on this connection.
     var silence: TimeAmount { NIODeadline.now() - activity.last }
 
-    /// Every `pingInterval`: drop the peer if it has been silent for `pingTimeout`, else ping.
-    /// A live peer answers each ping within a round trip, so silence means the path is gone
+    /// Pings every `pingInterval`, and drops the peer as soon as it has been silent for
+    /// `pingTimeout` (the timer also wakes at that deadline, not only at the next ping). A live
+    /// peer answers each ping within a round trip, so silence means the path is gone
     /// (partition, crashed host) even while the kernel still calls the connection established.
-    private func schedulePing() {
+    private func schedulePing(nextPing: NIODeadline? = nil) {
         guard let context, !closing else { return }
-        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: node.config.effectivePingInterval) {
+        let interval = node.config.effectivePingInterval
+        let nextPing = nextPing ?? .now() + interval
+        let deadline = activity.last + node.config.pingTimeout
+        let wake = max(min(nextPing, deadline), .now() + .milliseconds(5))
+        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: wake) {
             self.pingTimer = nil
             guard !self.closing else { return }
             let silence = self.silence
@@ -203,9 +208,13 @@ final class PeerChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
                 self.node.pingTimedOut(self, silence: silence)
                 return
             }
-            self.pingNonce &+= 1
-            self.write(P2PMessage.ping(self.pingNonce).frame(), bounded: false)
-            self.schedulePing()
+            var next = nextPing
+            if NIODeadline.now() >= nextPing {
+                self.pingNonce &+= 1
+                self.write(P2PMessage.ping(self.pingNonce).frame(), bounded: false)
+                next = .now() + interval
+            }
+            self.schedulePing(nextPing: next)
         }
     }
 

@@ -47,7 +47,7 @@ struct PartitionTests {
         let droppedB = await b.waitFor("disconnected", containing: "ping timeout", after: cut, timeout: .seconds(8))
         #expect(droppedA != nil && droppedB != nil, "no ping timeout: a \(a.output) b \(b.output)")
         for dropped in [droppedA, droppedB] {
-            if let dropped { #expect(dropped.at - cut < .milliseconds(4_500), "dropped \(dropped.at - cut) after the cut") }
+            if let dropped { #expect(dropped.at - cut < .milliseconds(3_800), "dropped \(dropped.at - cut) after the cut") }
         }
         try await Task.sleep(until: cut + .seconds(seconds))
 
