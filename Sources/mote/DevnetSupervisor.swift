@@ -48,6 +48,15 @@ final class DevnetSupervisor: @unchecked Sendable {
         try adopt(service)
     }
 
+    /// Clears this thread's blocked-signal mask, which a child started from it inherits: a
+    /// devnet started by a process whose thread blocks SIGTERM (a test runner, a service
+    /// manager's worker) must not pass that on to the broker, which would never see SIGTERM.
+    static func unblockSignals() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
+    }
+
     /// Supervises a process started elsewhere (its output is not captured), or starts it.
     func adopt(_ process: Process, name: String, port: Int?) throws {
         try adopt(Service(name: name, process: process, port: port))
@@ -91,14 +100,23 @@ final class DevnetSupervisor: @unchecked Sendable {
         }
     }
 
-    /// Stops every service (SIGTERM, then waits): Ctrl-C or SIGTERM to the devnet.
+    /// Stops every service: Ctrl-C or SIGTERM to the devnet.
     func stopAll() {
         let all = lock.withLock { () -> [Service] in
             stopping = true
             return services
         }
-        for service in all where service.process.isRunning { service.process.terminate() }
-        for service in all { service.process.waitUntilExit() }
+        Self.stop(all.map(\.process))
+    }
+
+    /// SIGTERM to each process, up to `grace` seconds for all to exit, then SIGKILL to any
+    /// left (a child that inherited SIGTERM blocked would otherwise hold the devnet forever).
+    static func stop(_ processes: [Process], grace: TimeInterval = 10) {
+        for process in processes where process.isRunning { process.terminate() }
+        let deadline = Date().addingTimeInterval(grace)
+        while processes.contains(where: \.isRunning) && Date() < deadline { usleep(50_000) }
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes { process.waitUntilExit() }
     }
 
     private func exited(_ service: Service) {
@@ -126,9 +144,7 @@ final class DevnetSupervisor: @unchecked Sendable {
         }
         text += "devnet: stopping the other services\n"
         FileHandle.standardError.write(Data(text.utf8))
-        let all = lock.withLock { services }
-        for other in all where other.process.isRunning { other.process.terminate() }
-        for other in all { other.process.waitUntilExit() }
+        Self.stop(lock.withLock { services }.map(\.process))
         FileHandle.standardError.write(Data("devnet: failed\n".utf8))
         Foundation.exit(1)
     }

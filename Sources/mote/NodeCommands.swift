@@ -183,17 +183,7 @@ struct DevnetCommand: ParsableCommand {
         // Every service is supervised: one that exits, or does not open its port, stops the
         // devnet with its name, the end of its output and exit status 1.
         let supervisor = DevnetSupervisor()
-        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
-            source.setEventHandler {
-                supervisor.stopAll()
-                print("devnet stopped")
-                Foundation.exit(0)
-            }
-            source.resume()
-            return source
-        }
+        DevnetSupervisor.unblockSignals()  // what the children (the broker too) inherit
         let configs = (0..<count).map { i in
             failOnError { () throws(NodeConfigError) in try NodeConfig(contentsOf: root + "/node-\(i)/config.toml") }
         }
@@ -221,6 +211,19 @@ struct DevnetCommand: ParsableCommand {
             for process in try startStream(root: root, genesis: genesis, supervisor: supervisor) where !supervisor.supervises(process) {
                 try supervisor.adopt(process, name: "mqtt broker (mosquitto)", port: mqttPort)
             }
+        }
+        // Signal sources only now: on Linux they block SIGINT and SIGTERM in this thread, and a
+        // child started after that would inherit the mask (mosquitto would never see SIGTERM).
+        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
+            Foundation.signal(signal, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
+            source.setEventHandler {
+                supervisor.stopAll()
+                print("devnet stopped")
+                Foundation.exit(0)
+            }
+            source.resume()
+            return source
         }
         let answering = ports.map(String.init).joined(separator: ", ")
         supervisor.waitUntilReady {
