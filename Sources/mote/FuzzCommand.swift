@@ -114,7 +114,7 @@ final class CrashCapture: @unchecked Sendable {
                 action.__sigaction_u.__sa_handler = crashHandler
             #endif
             sigemptyset(&action.sa_mask)
-            action.sa_flags = Int32(SA_RESETHAND)
+            action.sa_flags = Int32(truncatingIfNeeded: SA_RESETHAND)  // 0x80000000 on Linux
             sigaction(signal, &action, nil)
         }
     }
