@@ -308,7 +308,7 @@ public actor Node {
                     // Pass on only what this pool accepted.
                     let accepted = zip(batch, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
                     let p2p = self.p2p
-                    Task { await p2p.broadcast(.transactions(accepted)) }
+                    Task { await p2p.broadcast(.transactions(accepted), except: [peer]) }
                 }
                 metrics.poolSize.record(Int64(pool.count))
             default: break
@@ -587,6 +587,10 @@ public actor Node {
                 let order = try ledger.producers(ofEpoch: epoch + 1)
                 next = try ValidatorSet(order)
                 output("epoch \(epoch + 1) producers \(order.map(\.checksummed).joined(separator: ","))")
+                // Delegates elected after genesis get the same protected p2p slots.
+                let p2p = self.p2p
+                let preferred = Set(order).union(genesis.delegates.map(\.operatorAddress))
+                Task { await p2p.setPreferredPeers(preferred) }
             } catch {
                 fail("cannot derive the producers of epoch \(epoch + 1): \(error)")
                 return []
