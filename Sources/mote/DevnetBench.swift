@@ -21,7 +21,7 @@ struct DevnetBench: ParsableCommand {
 
     @Option(help: "Delegate nodes (1 to 16).") var nodes: Int = 4
     @Option(help: "Block interval in milliseconds (100 to 60000).") var blockTime: Int = 1_000
-    @Option(help: "Seconds of load (1 to 600).") var seconds: Int = 60
+    @Option(help: "Seconds of load (1 to 7200; a soak runs 1800 or more).") var seconds: Int = 60
     @Option(help: "Transfers per second sent (1 to 100000).") var rate: Int = 3_000
     @Option(help: "Sending accounts (1 to 10000).") var accounts: Int = 2_000
     @Option(help: "First p2p port (1024 to 65000).") var basePort: Int = 31_300
@@ -34,7 +34,7 @@ struct DevnetBench: ParsableCommand {
     func validate() throws {
         guard (1...16).contains(nodes) else { throw ValidationError("--nodes must be in 1...16") }
         guard (100...60_000).contains(blockTime) else { throw ValidationError("--block-time must be in 100...60000") }
-        guard (1...600).contains(seconds) else { throw ValidationError("--seconds must be in 1...600") }
+        guard (1...7_200).contains(seconds) else { throw ValidationError("--seconds must be in 1...7200") }
         guard (1...100_000).contains(rate) else { throw ValidationError("--rate must be in 1...100000") }
         guard (1...10_000).contains(accounts) else { throw ValidationError("--accounts must be in 1...10000") }
         guard (1_024...65_000).contains(basePort) else { throw ValidationError("--base-port must be in 1024...65000") }
