@@ -32,9 +32,17 @@ devnet: run
 
 ## All tests: unit, conformance (../shared/vectors) and CLI tests against the built binary,
 ## then the end-to-end suite (e2e).
+## The CPU-heavy suites (seeded simulations, sweeps, fuzzing) and the timing-sensitive p2p
+## suites (pings, floods, partitions) run in phases of their own, so that on a 2-core
+## machine neither starves the deadlines of the other tests.
+HEAVY_TESTS := ConsensusSimulationTests|VoteWALTests|RPCExtremeValueTests|DecoderFuzzTests|TelemetryStoreCrashTests
+P2P_TESTS := MoteP2PTests
+
 test: deps
 	$(SWIFT) build --build-tests
-	MOTE_BINARY=$$($(SWIFT) build --show-bin-path)/mote $(SWIFT) test --skip-build
+	MOTE_BINARY=$$($(SWIFT) build --show-bin-path)/mote $(SWIFT) test --skip-build --skip "$(HEAVY_TESTS)|$(P2P_TESTS)"
+	MOTE_BINARY=$$($(SWIFT) build --show-bin-path)/mote $(SWIFT) test --skip-build --filter "$(HEAVY_TESTS)"
+	MOTE_BINARY=$$($(SWIFT) build --show-bin-path)/mote $(SWIFT) test --skip-build --filter "$(P2P_TESTS)"
 	$(MAKE) e2e
 
 ## End-to-end: a real devnet driven by web3.py and eth-account (tests/e2e), in a venv.
