@@ -189,7 +189,10 @@ public actor Node {
 
     /// Starts the network and consensus and runs until the task is cancelled.
     public func run() async throws {
-        let port = try await p2p.start()
+        let port: Int
+        do { port = try await p2p.start() } catch {
+            throw NodeConfigError("cannot listen for peers on \(config.p2pListen.host):\(config.p2pListen.port): \(error)")
+        }
         output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
             + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
         metrics.height.record(Int64(ledger.head.height))
