@@ -1,3 +1,4 @@
+import Foundation
 import MoteChain
 import MotePrimitives
 
@@ -226,7 +227,17 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
 
     // MARK: ChainWriter
 
+    /// Commits since the memory map's pages were last released (`releaseMappedPages`).
+    private let commitsSinceRelease = LockedCounter()
+    /// Every this many commits the store releases its mapped pages: without it, every page
+    /// of the growing database the node once touched stays in its resident memory (the
+    /// file-backed part of its RSS grows by about the bytes stored per block, forever).
+    static let commitsPerPageRelease = 64
+
     public func commit(_ commit: BlockCommit) throws(StorageError) {
+        defer {
+            if commitsSinceRelease.increment() % Self.commitsPerPageRelease == 0 { environment.releaseMappedPages() }
+        }
         try environment.write { txn throws(StorageError) in
             // The head is read inside the write transaction: no other writer can move it
             // between the check and the write.
@@ -291,5 +302,21 @@ public final class LMDBChainStore: ChainStore, @unchecked Sendable {
     private func readHead(_ txn: LMDBTransaction) throws(StorageError) -> ChainHead? {
         guard let bytes = try txn.get(tables.meta, LMDBSchema.headKey) else { return nil }
         return try LMDBSchema.decodeHead(Array(bytes))
+    }
+}
+
+/// A counter shared by threads.
+///
+/// `@unchecked Sendable`: `value` is only touched under `lock`.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    /// Adds one and returns the new value.
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
     }
 }

@@ -139,6 +139,17 @@ final class LMDBEnvironment: @unchecked Sendable {
         return result
     }
 
+    /// Drops this process's page-table entries for the whole memory map
+    /// (`madvise(MADV_DONTNEED)`), so the store's pages stop counting in the node's resident
+    /// memory as the database grows. Safe at any time, concurrent reads included: the map is a
+    /// shared, read-only file mapping, so a page touched again is faulted back in from the page
+    /// cache with the same bytes. The pages themselves stay in the kernel's page cache.
+    func releaseMappedPages() {
+        var info = MDB_envinfo()
+        guard mdb_env_info(env, &info) == MDB_SUCCESS, let address = info.me_mapaddr, info.me_mapsize > 0 else { return }
+        _ = madvise(address, info.me_mapsize, MADV_DONTNEED)
+    }
+
     /// Creates `path` and any missing parents as folders, or checks that they are folders.
     private static func makeDirectory(_ path: String) throws(StorageError) {
         var prefix = path.hasPrefix("/") ? "" : "."
