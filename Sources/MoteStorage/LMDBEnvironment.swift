@@ -145,9 +145,18 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// shared, read-only file mapping, so a page touched again is faulted back in from the page
     /// cache with the same bytes. The pages themselves stay in the kernel's page cache.
     func releaseMappedPages() {
-        var info = MDB_envinfo()
-        guard mdb_env_info(env, &info) == MDB_SUCCESS, let address = info.me_mapaddr, info.me_mapsize > 0 else { return }
-        _ = madvise(address, info.me_mapsize, MADV_DONTNEED)
+        // LMDB does not expose its map's address (`me_mapaddr` is only set with
+        // MDB_FIXEDMAP): find the mapping of `data.mdb` in /proc/self/maps.
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return }
+        let file = (path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path) + "/data.mdb"
+        let canonical = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+        for line in maps.split(separator: "\n") where line.hasSuffix(canonical) || line.hasSuffix(" " + file) {
+            let range = line.prefix { $0 != " " }.split(separator: "-")
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start,
+                let address = UnsafeMutableRawPointer(bitPattern: start)
+            else { continue }
+            _ = madvise(address, Int(end - start), MADV_DONTNEED)
+        }
     }
 
     /// Creates `path` and any missing parents as folders, or checks that they are folders.
