@@ -176,7 +176,7 @@ public actor Node {
         // Peer connects, disconnects, unreachable peers and sync that moved blocks; the
         // routine catch-up polls (every 2 s to every peer, usually empty) are left out.
         p2pConfig.log = { line in
-            if line.contains("sync: request"), line.contains(" asks ") || line.hasSuffix("with 0 blocks") || line.contains("with 0 blocks in") {
+            if line.contains("sync: request"), line.contains(" asks ") || line.contains("with 0 blocks") {
                 return
             }
             output(line)

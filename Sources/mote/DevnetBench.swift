@@ -67,19 +67,9 @@ struct DevnetBench: ParsableCommand {
         let root = NSTemporaryDirectory() + "mote-bench-devnet-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let total = rate * seconds
-        let setup = Process()
-        setup.executableURL = binary
-        setup.arguments = [
-            "devnet", "--datadir", root, "--nodes", "\(nodes)", "--block-time", "\(blockTime)", "--accounts", "\(accounts)",
-            "--base-port", "\(basePort)", "--rpc-port", "\(basePort + 100)", "--ws-port", "\(basePort + 200)",
-            "--pool-capacity", "\(max(4_096, total + 1))",
-            "--pool-account-capacity", "\(total / accounts + 16)", "--setup-only",
-        ]
-        setup.standardOutput = FileHandle.nullDevice
-        try setup.run()
-        setup.waitUntilExit()
-        guard setup.terminationStatus == 0 else { throw ValidationError("devnet setup failed") }
-        let genesis = readGenesis(root + "/genesis.json")
+        let genesis = try setUpDevnet(
+            binary: binary, root: root, accounts: accounts, poolCapacity: max(4_096, total + 1),
+            poolAccountCapacity: total / accounts + 16)
 
         // Sign the load before starting (setup, not measured).
         print("mote bench devnet: \(nodes) nodes, \(blockTime) ms blocks, \(rate) transfers/s for \(seconds) s from \(accounts) accounts")
@@ -88,25 +78,10 @@ struct DevnetBench: ParsableCommand {
         let accounts = self.accounts
         let chainID = genesis.chainID
         let raws = SignatureBatchVerifier().concurrentMap(Array(0..<total)) { i in
-            Transaction.dynamicFee(
-                chainID: chainID, nonce: UInt64(i / accounts), maxPriorityFeePerGas: 1_000,
-                maxFeePerGas: 1_000_000_000_000, gasLimit: 21_000, to: recipient, value: 1
-            ).signed(with: keys[i % accounts]).rawBytes
+            Self.transfer(chainID: chainID, nonce: UInt64(i / accounts), from: keys[i % accounts], to: recipient)
         }
 
-        var processes: [(Process, FinalizedLog)] = []
-        for i in 0..<nodes {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            let log = FinalizedLog()
-            pipe.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
-            try process.run()
-            processes.append((process, log))
-        }
+        let processes = try startNodes(binary: binary, root: root)
         defer { for (process, _) in processes where process.isRunning { process.terminate(); process.waitUntilExit() } }
 
         // Join as a peer of every node.
@@ -202,6 +177,49 @@ struct DevnetBench: ParsableCommand {
             print(String(format: "node-%d CPU: %.1f s over %.1f s (%.0f %% of one core)", i, after - before, elapsed, (after - before) / elapsed * 100))
         }
         print("heights: " + processes.map { "\($0.1.height)" }.joined(separator: " "))
+    }
+
+    /// Writes a devnet's files into `root` (`mote devnet --setup-only`) and returns its genesis.
+    func setUpDevnet(binary: URL, root: String, accounts: Int, poolCapacity: Int, poolAccountCapacity: Int) throws -> Genesis {
+        let setup = Process()
+        setup.executableURL = binary
+        setup.arguments = [
+            "devnet", "--datadir", root, "--nodes", "\(nodes)", "--block-time", "\(blockTime)", "--accounts", "\(accounts)",
+            "--base-port", "\(basePort)", "--rpc-port", "\(basePort + 100)", "--ws-port", "\(basePort + 200)",
+            "--pool-capacity", "\(poolCapacity)", "--pool-account-capacity", "\(poolAccountCapacity)", "--setup-only",
+        ]
+        setup.standardOutput = FileHandle.nullDevice
+        try setup.run()
+        setup.waitUntilExit()
+        guard setup.terminationStatus == 0 else { throw ValidationError("devnet setup failed") }
+        return readGenesis(root + "/genesis.json")
+    }
+
+    /// Starts one `mote node` process per node of the devnet in `root`, each with its
+    /// finalized blocks read from its output.
+    func startNodes(binary: URL, root: String) throws -> [(Process, FinalizedLog)] {
+        var processes: [(Process, FinalizedLog)] = []
+        for i in 0..<nodes {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            let log = FinalizedLog()
+            pipe.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
+            try process.run()
+            processes.append((process, log))
+        }
+        return processes
+    }
+
+    /// A signed 1-wei transfer with the bench's fees (equal tips, so pools keep arrival order).
+    static func transfer(chainID: UInt64, nonce: UInt64, from key: Secp256k1.PrivateKey, to recipient: Address) -> [UInt8] {
+        Transaction.dynamicFee(
+            chainID: chainID, nonce: nonce, maxPriorityFeePerGas: 1_000, maxFeePerGas: 1_000_000_000_000, gasLimit: 21_000,
+            to: recipient, value: 1
+        ).signed(with: key).rawBytes
     }
 
     private func genesisHash(_ root: String) throws -> Hash32 {

@@ -44,17 +44,7 @@ extension DevnetBench {
         // Enough senders that one tick (a tenth of a second) never holds two transfers of one.
         let senders = max(accounts, rate / 10 + 1)
         guard senders <= 10_000 else { throw ValidationError("rate \(rate) needs more than 10,000 senders") }
-        let setup = Process()
-        setup.executableURL = binary
-        setup.arguments = [
-            "devnet", "--datadir", root, "--nodes", "\(nodes)", "--block-time", "\(blockTime)", "--accounts", "\(senders)",
-            "--base-port", "\(basePort)", "--rpc-port", "\(basePort + 100)", "--ws-port", "\(basePort + 200)",
-            "--pool-capacity", "50000", "--pool-account-capacity", "64", "--setup-only",
-        ]
-        setup.standardOutput = FileHandle.nullDevice
-        try setup.run()
-        setup.waitUntilExit()
-        guard setup.terminationStatus == 0 else { throw ValidationError("devnet setup failed") }
+        let genesis = try setUpDevnet(binary: binary, root: root, accounts: senders, poolCapacity: 50_000, poolAccountCapacity: 64)
         // The load comes from one address: lift the per-IP request rate for the bench.
         for i in 0..<nodes {
             let path = root + "/node-\(i)/config.toml"
@@ -64,31 +54,15 @@ extension DevnetBench {
             }.joined(separator: "\n")
             try text.write(toFile: path, atomically: true, encoding: .utf8)
         }
-        let genesis = readGenesis(root + "/genesis.json")
         let keys = DevKeys.keys(senders)
         let recipient = Address(suffixOf: Keccak256.hash(utf8: "bench recipient"))
         let perSender = rate * seconds / senders + 2
         let chainID = genesis.chainID
         // Pre-signed: transfer n of sender s at index s * perSender + n.
         let raws = SignatureBatchVerifier().concurrentMap(Array(0..<senders * perSender)) { i in
-            Transaction.dynamicFee(
-                chainID: chainID, nonce: UInt64(i % perSender), maxPriorityFeePerGas: 1_000,
-                maxFeePerGas: 1_000_000_000_000, gasLimit: 21_000, to: recipient, value: 1
-            ).signed(with: keys[i / perSender]).rawBytes
+            Self.transfer(chainID: chainID, nonce: UInt64(i % perSender), from: keys[i / perSender], to: recipient)
         }
-        var processes: [(Process, FinalizedLog)] = []
-        for i in 0..<nodes {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["node", "--config", root + "/node-\(i)/config.toml"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            let log = FinalizedLog()
-            pipe.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
-            try process.run()
-            processes.append((process, log))
-        }
+        let processes = try startNodes(binary: binary, root: root)
         defer { for (process, _) in processes where process.isRunning { process.terminate(); process.waitUntilExit() } }
         guard processes.allSatisfy({ $0.1.waitForHeight(2, timeout: 60) }) else { throw ValidationError("the devnet did not start") }
         let urls = (0..<nodes).map { URL(string: "http://127.0.0.1:\(basePort + 100 + $0)")! }
@@ -144,7 +118,8 @@ extension DevnetBench {
             }
             for (s, accepted) in outcomes {
                 if accepted {
-                    sentAt[UnverifiedHash.of(raws[s * perSender + cursor[s]])] = now
+                    // A transaction's hash is the Keccak-256 of its encoding (typed or legacy).
+                    sentAt[Keccak256.hash(raws[s * perSender + cursor[s]])] = now
                     cursor[s] += 1
                 } else {
                     refused += 1
@@ -222,9 +197,4 @@ extension DevnetBench {
         svg += "</svg>\n"
         return svg
     }
-}
-
-/// The hash of an encoded transaction, without recovering its sender.
-enum UnverifiedHash {
-    static func of(_ raw: [UInt8]) -> Hash32 { Keccak256.hash(raw) }
 }
