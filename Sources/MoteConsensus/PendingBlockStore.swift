@@ -138,38 +138,14 @@ public final class FilePendingBlockStore: PendingBlockStore {
     }
 
     private func writeDurably(_ name: String, _ bytes: [UInt8]) throws(WALError) {
-        let temporary = path + "/" + name + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw WALError(.io("open \(temporary)", errno)) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw WALError(.io("write \(temporary)", code))
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
+        let file = path + "/" + name
+        try writeSynced(bytes, to: file + ".tmp")
+        guard rename(file + ".tmp", file) == 0 else {
             let code = errno
-            close(fd)
-            unlink(temporary)
-            throw WALError(.io("fsync \(temporary)", code))
+            unlink(file + ".tmp")
+            throw WALError(.io("rename \(file).tmp", code))
         }
-        close(fd)
-        guard rename(temporary, path + "/" + name) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw WALError(.io("rename \(temporary)", code))
-        }
-        let dirfd = open(path, O_RDONLY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
-        }
+        syncDirectory(holding: file)
     }
 }
 

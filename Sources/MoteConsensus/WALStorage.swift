@@ -32,16 +32,7 @@ public final class FileWALStorage: WALStorage {
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw WALError(.io("open \(path)", errno)) }
         self.fd = fd
-        if !existed { syncDirectory() }
-    }
-
-    private func syncDirectory() {
-        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let dirfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_CLOEXEC)
-        if dirfd >= 0 {
-            _ = fsync(dirfd)
-            close(dirfd)
-        }
+        if !existed { syncDirectory(holding: path) }
     }
 
     deinit { close(fd) }
@@ -63,15 +54,7 @@ public final class FileWALStorage: WALStorage {
     }
 
     public func append(_ bytes: [UInt8]) throws(WALError) {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WALError(.io("write \(path)", errno))
-            }
-            written += n
-        }
+        try writeAll(fd, bytes, path: path)
     }
 
     public func sync() throws(WALError) {
@@ -86,25 +69,7 @@ public final class FileWALStorage: WALStorage {
     /// Writes `path.tmp`, fsyncs it, renames it over `path` and fsyncs the directory.
     public func replaceAll(with bytes: [UInt8]) throws(WALError) {
         let temporary = path + ".tmp"
-        let tfd = open(temporary, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard tfd >= 0 else { throw WALError(.io("open \(temporary)", errno)) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(tfd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(tfd)
-                throw WALError(.io("write \(temporary)", code))
-            }
-            written += n
-        }
-        guard fsync(tfd) == 0 else {
-            let code = errno
-            close(tfd)
-            throw WALError(.io("fsync \(temporary)", code))
-        }
-        close(tfd)
+        try writeSynced(bytes, to: temporary)
         // Open the new file for appending before it replaces the old one: if that fails, the
         // old file and descriptor stay in use, and later appends are not lost to an unlinked file.
         let reopened = open(temporary, O_RDWR | O_APPEND | O_CLOEXEC)
@@ -116,7 +81,49 @@ public final class FileWALStorage: WALStorage {
         }
         close(fd)
         fd = reopened
-        syncDirectory()
+        syncDirectory(holding: path)
+    }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; `path` names it in errors.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(WALError) {
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw WALError(.io("write \(path)", errno))
+        }
+        written += n
+    }
+}
+
+/// Writes `bytes` as the whole content of file `path` (created or truncated) and fsyncs it;
+/// on failure the file is removed.
+func writeSynced(_ bytes: [UInt8], to path: String) throws(WALError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw WALError(.io("open \(path)", errno)) }
+    do { try writeAll(fd, bytes, path: path) } catch {
+        close(fd)
+        unlink(path)
+        throw error
+    }
+    guard fsync(fd) == 0 else {
+        let code = errno
+        close(fd)
+        unlink(path)
+        throw WALError(.io("fsync \(path)", code))
+    }
+    close(fd)
+}
+
+/// fsyncs the folder holding `path`, so that a file created or renamed there survives a crash.
+func syncDirectory(holding path: String) {
+    let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+    let dirfd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_CLOEXEC)
+    if dirfd >= 0 {
+        _ = fsync(dirfd)
+        close(dirfd)
     }
 }
 
