@@ -24,28 +24,13 @@ final class LMDBEnvironment: @unchecked Sendable {
         try Self.makeDirectory(path)
         let lock = try Self.lockExclusively(path + "/mote.lock")
 
-        var created: OpaquePointer?
-        var rc = mdb_env_create(&created)
-        guard rc == MDB_SUCCESS, let env = created else {
-            close(lock)
-            throw lmdbError("mdb_env_create", rc)
-        }
-        // MDB_NOTLS: read transactions are not tied to a thread (Swift tasks hop threads).
-        // MDB_NORDAHEAD: lookups are random; read-ahead would only fill the page cache.
         // Default durability: every commit is fsynced before `mdb_txn_commit` returns.
-        let flags = UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
-        rc = mdb_env_set_mapsize(env, mapSize)
-        if rc == MDB_SUCCESS { rc = mdb_env_set_maxdbs(env, maxTables) }
-        if rc == MDB_SUCCESS { rc = mdb_env_set_maxreaders(env, maxReaders) }
-        if rc == MDB_SUCCESS { rc = mdb_env_open(env, path, flags, 0o644) }
-        guard rc == MDB_SUCCESS else {
-            mdb_env_close(env)
+        let env: OpaquePointer
+        do {
+            env = try Self.openEnvironment(path, flags: 0, mapSize: mapSize, maxTables: maxTables, maxReaders: maxReaders)
+        } catch {
             close(lock)
-            if rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH {
-                throw StorageError(
-                    .incompatible, "open \(path): not a Mote chain store (\(String(cString: mdb_strerror(rc))))")
-            }
-            throw lmdbError("open \(path)", rc)
+            throw error
         }
         self.env = env
         self.lockDescriptor = lock
@@ -69,23 +54,32 @@ final class LMDBEnvironment: @unchecked Sendable {
         guard stat(path + "/data.mdb", &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             throw StorageError(.incompatible, "\(path): no data.mdb: not a Mote chain store")
         }
+        self.env = try Self.openEnvironment(
+            path, flags: UInt32(MDB_RDONLY), mapSize: mapSize, maxTables: maxTables, maxReaders: maxReaders)
+        self.lockDescriptor = -1  // no mote.lock: `deinit`'s close(-1) is a no-op
+    }
+
+    /// Creates and opens an `MDB_env` in folder `path` with `flags` besides MDB_NOTLS (read
+    /// transactions are not tied to a thread: Swift tasks hop threads) and MDB_NORDAHEAD
+    /// (lookups are random; read-ahead would only fill the page cache).
+    private static func openEnvironment(
+        _ path: String, flags: UInt32, mapSize: Int, maxTables: UInt32, maxReaders: UInt32
+    ) throws(StorageError) -> OpaquePointer {
         var created: OpaquePointer?
         var rc = mdb_env_create(&created)
         guard rc == MDB_SUCCESS, let env = created else { throw lmdbError("mdb_env_create", rc) }
-        let flags = UInt32(MDB_RDONLY) | UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
         rc = mdb_env_set_mapsize(env, mapSize)
         if rc == MDB_SUCCESS { rc = mdb_env_set_maxdbs(env, maxTables) }
         if rc == MDB_SUCCESS { rc = mdb_env_set_maxreaders(env, maxReaders) }
-        if rc == MDB_SUCCESS { rc = mdb_env_open(env, path, flags, 0o644) }
+        if rc == MDB_SUCCESS { rc = mdb_env_open(env, path, flags | UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD), 0o644) }
         guard rc == MDB_SUCCESS else {
             mdb_env_close(env)
             if rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH {
                 throw StorageError(.incompatible, "open \(path): not a Mote chain store (\(String(cString: mdb_strerror(rc))))")
             }
-            throw lmdbError("open \(path) read-only", rc)
+            throw lmdbError(flags & UInt32(MDB_RDONLY) != 0 ? "open \(path) read-only" : "open \(path)", rc)
         }
-        self.env = env
-        self.lockDescriptor = -1  // no mote.lock: `deinit`'s close(-1) is a no-op
+        return env
     }
 
     deinit {
