@@ -30,6 +30,13 @@ public struct DeviceIdentity: Sendable {
         DeviceIdentity(privateKey: .generate(curve))
     }
 
+    /// The possession proof (`DeviceClaim`) with which `account` may register, pre-register or
+    /// claim this device on chain `chainID` (docs/DEVICES.md): the DeviceRegistry records a key
+    /// only with its holder's signature naming the account that sends the call.
+    public func possessionProof(_ action: DeviceClaim.Action, chainID: UInt64, account: Address) -> [UInt8] {
+        DeviceClaim.proof(action, by: privateKey, chainID: chainID, claimant: account)
+    }
+
     /// Reads a key file; its `publicKey` and `deviceId`, when present, must be the secret's.
     public init(contentsOf path: String) throws(DeviceSDKError) {
         guard let raw = try DurableFile.read(path) else { throw DeviceSDKError(.badKeyFile, "no key file at \(path)") }

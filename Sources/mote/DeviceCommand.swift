@@ -30,15 +30,37 @@ struct DeviceCommand: ParsableCommand {
         }
     }
 
-    /// `registerDevice(curve, publicKey, model, manufacturer)` paying the activation fee `fee`
-    /// (also used by `mote simulate devices`).
+    /// `registerDevice(curve, publicKey, model, manufacturer, proof)` paying the activation fee
+    /// `fee`, `proof` being the device key's registration proof for the sender (also used by
+    /// `mote simulate devices`).
     static func registerCall(
-        _ key: DevicePublicKey, model: String, manufacturer: String, fee: UInt256, _ output: WalletOutput
+        _ key: DevicePublicKey, model: String, manufacturer: String, proof: [UInt8], fee: UInt256, _ output: WalletOutput
     ) -> TransactionSender.Outgoing {
         call(
             DeviceRegistryContract.registerDevice,
-            [.uint(UInt256(UInt64(key.curve.rawValue))), .bytes(key.bytes), .string(model), .string(manufacturer)],
+            [.uint(UInt256(UInt64(key.curve.rawValue))), .bytes(key.bytes), .string(model), .string(manufacturer), .bytes(proof)],
             value: fee, shown: "registerDevice(\(key.curve), \(key.deviceID.checksummed), \"\(model)\")", output)
+    }
+
+    /// The device key's possession proof of `action` by the sender (`DeviceClaim`): `--proof`
+    /// when given (made by the device, e.g. a secure element), else signed here with the key
+    /// file's secret.
+    static func possessionProof(
+        _ action: DeviceClaim.Action, key: DeviceKeyFile, keyPath: String, given: String?, sender: TransactionSender
+    ) -> [UInt8] {
+        let output = sender.output
+        if let given {
+            guard let bytes = try? Hex.decode(given), bytes.count == 64 else {
+                output.fail("invalid --proof: expected the device key's 64-byte signature in hex (0x + 128 digits)")
+            }
+            return bytes
+        }
+        guard let secret = key.privateKey else {
+            output.fail("--device-key \(keyPath) has no secret: the \(action) proof is signed with it (or pass the device's --proof)")
+        }
+        let answer = output.orFail { () throws(TransactionSender.Failure) in try sender.ask("eth_chainId") }
+        guard let chainID = answer.quantity64 else { output.fail("the node answered eth_chainId with \(answer.text.prefix(100))") }
+        return DeviceClaim.proof(action, by: secret, chainID: chainID, claimant: sender.sender)
     }
 
     /// A `--device` id: an address.
@@ -98,13 +120,18 @@ struct DeviceCommand: ParsableCommand {
 
     struct Register: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a device you own: stakes the activation fee, refunded when you revoke it.",
-            discussion: "The signing key's address becomes the owner. The fee is read from the chain (mote_deviceParameters).")
+            abstract: "Register a device you own: proves you hold its key and stakes the activation fee, refunded when you revoke it.",
+            discussion: """
+                The signing key's address becomes the owner. The device key signs the registration digest \
+                SHA-256("MOTE-DEVICE-REGISTER-V1" ‖ chainId ‖ deviceId ‖ owner) here, or the device made it \
+                (--proof). The fee is read from the chain (mote_deviceParameters).
+                """)
 
-        @Option(help: ArgumentHelp("The device's key file (from mote device keygen; the secret is not needed).", valueName: "file"))
+        @Option(help: ArgumentHelp("The device's key file (from mote device keygen), with its secret unless --proof is given.", valueName: "file"))
         var deviceKey: String
         @Option(help: ArgumentHelp("The device's model (1 to 64 bytes).", valueName: "model")) var model: String
         @Option(help: ArgumentHelp("The manufacturer's name (at most 64 bytes).", valueName: "name")) var manufacturer = ""
+        @Option(help: ArgumentHelp("The registration proof the device signed for your address (hex).", valueName: "hex")) var proof: String?
         @OptionGroup var transaction: TransactionOptions
 
         func run() throws {
@@ -113,10 +140,11 @@ struct DeviceCommand: ParsableCommand {
             let model = output.orFail { () throws(WalletInputError) in try DeviceInput.name(self.model, "--model", allowEmpty: false) }
             let manufacturer = output.orFail { () throws(WalletInputError) in try DeviceInput.name(self.manufacturer, "--manufacturer", allowEmpty: true) }
             let sender = TransactionSender(transaction)
+            let proof = DeviceCommand.possessionProof(.register, key: key, keyPath: deviceKey, given: self.proof, sender: sender)
             let fee = DeviceCommand.activationFee(sender)
             output.progress("activation fee: \(Amount.describe(fee)) (staked; refunded when the device is revoked)")
             let id = key.deviceID
-            let call = DeviceCommand.registerCall(key.publicKey, model: model, manufacturer: manufacturer, fee: fee, output)
+            let call = DeviceCommand.registerCall(key.publicKey, model: model, manufacturer: manufacturer, proof: proof, fee: fee, output)
             sender.run(call) { _ in
                 DeviceCommand.results(id, [("staked", Amount.describe(fee))], json: ["activationFee": fee.description, "model": model])
             }
@@ -125,10 +153,16 @@ struct DeviceCommand: ParsableCommand {
 
     struct Preregister: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Pre-register a device as its manufacturer: no owner (unclaimed) and no fee until it is claimed.")
+            abstract: "Pre-register a device as its manufacturer: no owner (unclaimed) and no fee until it is claimed.",
+            discussion: """
+                The device key signs the pre-registration digest SHA-256("MOTE-DEVICE-PREREGISTER-V1" ‖ chainId ‖ \
+                deviceId ‖ manufacturer) here, or the device made it (--proof), the manufacturer being the \
+                signing key's address.
+                """)
 
-        @Option(help: ArgumentHelp("The device's key file (the secret is not needed).", valueName: "file")) var deviceKey: String
+        @Option(help: ArgumentHelp("The device's key file, with its secret unless --proof is given.", valueName: "file")) var deviceKey: String
         @Option(help: ArgumentHelp("The device's model (1 to 64 bytes).", valueName: "model")) var model: String
+        @Option(help: ArgumentHelp("The pre-registration proof the device signed for your address (hex).", valueName: "hex")) var proof: String?
         @OptionGroup var transaction: TransactionOptions
 
         func run() throws {
@@ -136,10 +170,11 @@ struct DeviceCommand: ParsableCommand {
             let key = output.orFail { () throws(WalletInputError) in try DeviceKeyFile(path: deviceKey) }
             let model = output.orFail { () throws(WalletInputError) in try DeviceInput.name(self.model, "--model", allowEmpty: false) }
             let sender = TransactionSender(transaction)
+            let proof = DeviceCommand.possessionProof(.preRegister, key: key, keyPath: deviceKey, given: self.proof, sender: sender)
             let id = key.deviceID
             let call = DeviceCommand.call(
                 DeviceRegistryContract.preRegisterDevice,
-                [.uint(UInt256(UInt64(key.publicKey.curve.rawValue))), .bytes(key.publicKey.bytes), .string(model)],
+                [.uint(UInt256(UInt64(key.publicKey.curve.rawValue))), .bytes(key.publicKey.bytes), .string(model), .bytes(proof)],
                 shown: "preRegisterDevice(\(key.publicKey.curve), \(id.checksummed), \"\(model)\")", output)
             sender.run(call) { _ in DeviceCommand.results(id, [("status", "unclaimed")], json: ["model": model]) }
         }
@@ -150,20 +185,19 @@ struct DeviceCommand: ParsableCommand {
             abstract: "Claim a pre-registered device: proves you hold its key and stakes the activation fee.",
             discussion: """
                 The device key signs the claim digest SHA-256("MOTE-DEVICE-CLAIM-V1" ‖ chainId ‖ deviceId ‖ \
-                claimant) here, with the claimant the signing key's address (docs/DEVICES.md).
+                claimant) here, or the device made it (--proof), with the claimant the signing key's address \
+                (docs/DEVICES.md).
                 """)
 
-        @Option(help: ArgumentHelp("The device's key file, with its secret.", valueName: "file")) var deviceKey: String
+        @Option(help: ArgumentHelp("The device's key file, with its secret unless --proof is given.", valueName: "file")) var deviceKey: String
+        @Option(help: ArgumentHelp("The claim proof the device signed for your address (hex).", valueName: "hex")) var proof: String?
         @OptionGroup var transaction: TransactionOptions
 
         func run() throws {
             let output = WalletOutput(json: transaction.json)
             let key = output.orFail { () throws(WalletInputError) in try DeviceKeyFile(path: deviceKey) }
-            guard let secret = key.privateKey else { output.fail("--device-key \(deviceKey) has no secret: the claim is signed with it") }
             let sender = TransactionSender(transaction)
-            let chainAnswer = output.orFail { () throws(TransactionSender.Failure) in try sender.ask("eth_chainId") }
-            guard let chainID = chainAnswer.quantity64 else { output.fail("the node answered eth_chainId with \(chainAnswer.text.prefix(100))") }
-            let proof = DeviceClaim.proof(by: secret, chainID: chainID, claimant: sender.sender)
+            let proof = DeviceCommand.possessionProof(.claim, key: key, keyPath: deviceKey, given: self.proof, sender: sender)
             let fee = DeviceCommand.activationFee(sender)
             output.progress("activation fee: \(Amount.describe(fee)) (staked; refunded when the device is revoked)")
             let id = key.deviceID

@@ -6,8 +6,9 @@ import MoteTelemetry
 /// A device key file, as `mote device keygen` writes it (mode 0600):
 /// `{"curve": "p256", "secret": "0x…", "publicKey": "0x…", "deviceId": "0x…"}`.
 ///
-/// A file without `secret` (a manufacturer's list of secure-element keys) serves `register`
-/// and `preregister`; `claim` signs with the secret, so it needs one.
+/// `register`, `preregister` and `claim` sign the device's possession proof with the secret; a
+/// file without one (a secure-element key that never leaves the device) serves them only with
+/// the proof the device signed (`--proof`).
 struct DeviceKeyFile {
     /// The largest key file read.
     static let maxSize = 4_096

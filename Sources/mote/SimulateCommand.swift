@@ -89,7 +89,7 @@ struct SimulateCommand: ParsableCommand {
                     try DeviceIdentity.loadOrCreate(at: folder.appendingPathComponent("device-\(index).json").path, curve: curve)
                 }
             }
-            let registered = register(identities, model: model, sender: sender, output: output)
+            let registered = register(identities, model: model, chainID: chainID, sender: sender, output: output)
             let broker = address.map { address in
                 microMine
                     ? SimulationBroker(host: address.host, port: address.port)
@@ -133,8 +133,11 @@ struct SimulateCommand: ParsableCommand {
         }
 
         /// Registers the devices the chain does not know yet (all transactions first, then their
-        /// receipts); returns how many were registered now.
-        func register(_ identities: [DeviceIdentity], model: String, sender: TransactionSender, output: WalletOutput) -> Int {
+        /// receipts), each with its key's registration proof for the sender; returns how many were
+        /// registered now.
+        func register(
+            _ identities: [DeviceIdentity], model: String, chainID: UInt64, sender: TransactionSender, output: WalletOutput
+        ) -> Int {
             var missing: [DeviceIdentity] = []
             for identity in identities {
                 do {
@@ -156,7 +159,9 @@ struct SimulateCommand: ParsableCommand {
             var nonce: UInt64?
             var hashes: [(Hash32, Address)] = []
             for identity in missing {
-                let call = DeviceCommand.registerCall(identity.publicKey, model: model, manufacturer: "Mote simulator", fee: fee, output)
+                let proof = identity.possessionProof(.register, chainID: chainID, account: sender.sender)
+                let call = DeviceCommand.registerCall(
+                    identity.publicKey, model: model, manufacturer: "Mote simulator", proof: proof, fee: fee, output)
                 let prepared = output.orFail { () throws(TransactionSender.Failure) in try sender.prepare(call, nonce: nonce) }
                 output.orFail { () throws(TransactionSender.Failure) in try sender.submit(prepared) }
                 nonce = prepared.nonce + 1

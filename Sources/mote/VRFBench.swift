@@ -227,7 +227,8 @@ extension VRFBench {
         let keys = (0..<witnesses).map { try! ECVRF.SecretKey(seed: Keccak256.hash(utf8: "bench witness key \($0)").bytes) }
         block(devices.map { device in
             call(owner, DeviceRegistryContract.address, DeviceRegistryContract.registerDevice,
-                 [.uint(UInt256(UInt64(device.publicKey.curve.rawValue))), .bytes(device.publicKey.bytes), .string("bench"), .string("Mote")],
+                 [.uint(UInt256(UInt64(device.publicKey.curve.rawValue))), .bytes(device.publicKey.bytes), .string("bench"), .string("Mote"),
+                  .bytes(DeviceClaim.proof(.register, by: device, chainID: 4_689, claimant: owner.address))],
                  value: mote / 10)
         })
         block(zip(devices, keys).map { device, key in

@@ -30,10 +30,16 @@ import Testing
 
     static func curve(_ key: DevicePrivateKey) -> ABIValue { .uint(UInt256(UInt64(key.curve.rawValue))) }
 
+    /// The device key's proof of `action` by `account` on the test chain.
+    static func proof(_ action: DeviceClaim.Action, _ device: DevicePrivateKey, _ account: Secp256k1.PrivateKey) -> ABIValue {
+        .bytes(DeviceClaim.proof(action, by: device, chainID: genesis().chainID, claimant: account.address))
+    }
+
     func register(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ device: DevicePrivateKey, model: String = "meter-1",
                   manufacturer: String = "Acme", value: UInt256 = fee) throws -> SignedTransaction {
         try chain.call(owner, Self.registry, DeviceRegistryContract.registerDevice,
-                       [Self.curve(device), .bytes(device.publicKey.bytes), .string(model), .string(manufacturer)], value: value)
+                       [Self.curve(device), .bytes(device.publicKey.bytes), .string(model), .string(manufacturer),
+                        Self.proof(.register, device, owner)], value: value)
     }
 
     func device(_ chain: Chain, _ id: Address) throws -> [ABIValue] {
@@ -128,9 +134,9 @@ import Testing
         let receipts = try chain.block([
             try register(chain, b, Self.deviceKey(.p256, 3), value: Self.fee - 1),
             try register(chain, b, Self.deviceKey(.p256, 3), value: Self.fee + 1),
-            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(4), .bytes(other.publicKey.bytes), .string("m"), .string("")], value: Self.fee),
-            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(1), .bytes(uncompressed), .string("m"), .string("")], value: Self.fee),
-            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(1), .bytes(badPoint), .string("m"), .string("")], value: Self.fee),
+            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(4), .bytes(other.publicKey.bytes), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
+            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(1), .bytes(uncompressed), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
+            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(1), .bytes(badPoint), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
             try register(chain, b, other, model: longName),
             try register(chain, b, other, model: ""),
             try register(chain, b, other, manufacturer: longName),
@@ -147,7 +153,7 @@ import Testing
             try chain.call(a, Self.registry, DeviceRegistryContract.suspendDevice, [.address(unknown)]),
             try chain.call(a, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
             try chain.call(a, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.preRegisterDevice, [Self.curve(other), .bytes(other.publicKey.bytes), .string("m")], value: 1),
+            try chain.call(a, Self.registry, DeviceRegistryContract.preRegisterDevice, [Self.curve(other), .bytes(other.publicKey.bytes), .string("m"), Self.proof(.preRegister, other, a)], value: 1),
         ], allowFailure: true)
         #expect(reasons(receipts) == [
             "the activation fee is \(Self.fee) wei; sent \(Self.fee - 1)",
@@ -189,7 +195,7 @@ import Testing
         let key = Self.deviceKey(curve, 7)
         let id = key.publicKey.deviceID
         let pre = try chain.block([
-            try chain.call(maker, Self.registry, DeviceRegistryContract.preRegisterDevice, [Self.curve(key), .bytes(key.publicKey.bytes), .string("tracker")]),
+            try chain.call(maker, Self.registry, DeviceRegistryContract.preRegisterDevice, [Self.curve(key), .bytes(key.publicKey.bytes), .string("tracker"), Self.proof(.preRegister, key, maker)]),
         ])
         #expect(pre[0].logs[0].topics[0] == DeviceRegistryContract.devicePreRegistered.abi.topic0)
         var view = try device(chain, id)
@@ -200,10 +206,10 @@ import Testing
         #expect(try chain.balance(Self.registry) == .zero, "pre-registering costs no fee")
 
         let chainID = chain.ledger.genesis.chainID
-        let proof = DeviceClaim.proof(by: key, chainID: chainID, claimant: buyer.address)
-        let wrongClaimant = DeviceClaim.proof(by: key, chainID: chainID, claimant: thief.address)
-        let wrongChain = DeviceClaim.proof(by: key, chainID: chainID + 1, claimant: thief.address)
-        let wrongKey = DeviceClaim.proof(by: Self.deviceKey(curve, 8), chainID: chainID, claimant: thief.address)
+        let proof = DeviceClaim.proof(.claim, by: key, chainID: chainID, claimant: buyer.address)
+        let wrongClaimant = DeviceClaim.proof(.claim, by: key, chainID: chainID, claimant: thief.address)
+        let wrongChain = DeviceClaim.proof(.claim, by: key, chainID: chainID + 1, claimant: thief.address)
+        let wrongKey = DeviceClaim.proof(.claim, by: Self.deviceKey(curve, 8), chainID: chainID, claimant: thief.address)
         let refused = try chain.block([
             try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(proof)], value: Self.fee),
             try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(wrongChain)], value: Self.fee),
@@ -214,7 +220,7 @@ import Testing
         ], allowFailure: true)
         let notTheProof = "the proof is not device \(id.checksummed)'s signature of the claim by \(thief.address.checksummed)"
         #expect(reasons(refused) == [
-            notTheProof, notTheProof, notTheProof, "the proof is a 64-byte signature; got 63 bytes",
+            notTheProof, notTheProof, notTheProof, "the claim proof is a 64-byte signature by the device key; got 63 bytes",
             "the activation fee is \(Self.fee) wei; sent 0", "device \(id.checksummed) is unclaimed",
         ])
 
@@ -243,8 +249,15 @@ import Testing
         var bytes = Array("MOTE-DEVICE-CLAIM-V1".utf8)
         bytes += [0, 0, 0, 0, 0, 0, 0x12, 0x51]
         bytes += id.bytes + claimant.bytes
-        #expect(DeviceClaim.digest(chainID: 4_689, deviceID: id, claimant: claimant) == SHA256Digest.hash(bytes))
-        #expect(DeviceClaim.digest(chainID: 4_690, deviceID: id, claimant: claimant) != SHA256Digest.hash(bytes))
+        #expect(DeviceClaim.digest(.claim, chainID: 4_689, deviceID: id, claimant: claimant) == SHA256Digest.hash(bytes))
+        #expect(DeviceClaim.digest(.claim, chainID: 4_690, deviceID: id, claimant: claimant) != SHA256Digest.hash(bytes))
+        // Each action has its own tag, so the three digests differ.
+        for action in DeviceClaim.Action.allCases {
+            var tagged = Array(action.tag.utf8) + [0, 0, 0, 0, 0, 0, 0x12, 0x51]
+            tagged += id.bytes + claimant.bytes
+            #expect(DeviceClaim.digest(action, chainID: 4_689, deviceID: id, claimant: claimant) == SHA256Digest.hash(tagged))
+        }
+        #expect(Set(DeviceClaim.Action.allCases.map(\.tag)).count == 3)
     }
 
     @Test func devicesParametersComeFromTheGenesisFile() throws {

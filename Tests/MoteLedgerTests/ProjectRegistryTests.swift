@@ -114,6 +114,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let key = Self.deviceKey(n)
         try chain.ok(try chain.call(owner, DeviceRegistryContract.address, function: DeviceRegistryContract.registerDevice, [
             .uint(UInt256(UInt64(key.curve.rawValue))), .bytes(key.publicKey.bytes), .string("tracker"), .string("Acme"),
+            .bytes(DeviceClaim.proof(.register, by: key, chainID: chain.ledger.chainID, claimant: owner.address)),
         ], value: Self.mote / 10))
         return key
     }

@@ -29,9 +29,12 @@ import Testing
         let ed = try DevicePrivateKey(curve: .ed25519, secret: Keccak256.hash(utf8: "rpc device 2").bytes)
         let uncompressed = try P256Signing.PrivateKey(rawRepresentation: p256.secret).publicKey.uncompressed
         let registered = try await send(chain, rpc, owner, nonce: 0, DeviceRegistryContract.registerDevice,
-                                        [.uint(1), .bytes(uncompressed), .string("meter"), .string("Acme")], value: fee)
+                                        [.uint(1), .bytes(uncompressed), .string("meter"), .string("Acme"),
+                                         .bytes(DeviceClaim.proof(.register, by: p256, chainID: TestChain.chainID, claimant: owner.address))],
+                                        value: fee)
         let preRegistered = try await send(chain, rpc, maker, nonce: 0, DeviceRegistryContract.preRegisterDevice,
-                                           [.uint(3), .bytes(ed.publicKey.bytes), .string("tag")])
+                                           [.uint(3), .bytes(ed.publicKey.bytes), .string("tag"),
+                                            .bytes(DeviceClaim.proof(.preRegister, by: ed, chainID: TestChain.chainID, claimant: maker.address))])
         try chain.produce()
         for hash in [registered, preRegistered] {
             #expect(try await rpc.result("eth_getTransactionReceipt", [.hash(hash)])["status"] == .s("0x1"))
@@ -68,7 +71,7 @@ import Testing
         ]))
 
         // A claim makes the unclaimed device its claimant's.
-        let proof = DeviceClaim.proof(by: ed, chainID: TestChain.chainID, claimant: owner.address)
+        let proof = DeviceClaim.proof(.claim, by: ed, chainID: TestChain.chainID, claimant: owner.address)
         let claim = try await send(chain, rpc, owner, nonce: 1, DeviceRegistryContract.claimDevice,
                                    [.address(ed.publicKey.deviceID), .bytes(proof)], value: fee)
         try chain.produce()

@@ -50,6 +50,7 @@ import Testing
             ], value: mote * 3),
             try await sender.send(chain, rpc, owner, DeviceRegistryContract.address, DeviceRegistryContract.registerDevice, [
                 .uint(3), .bytes(device.publicKey.bytes), .string("tracker"), .string(""),
+                .bytes(DeviceClaim.proof(.register, by: device, chainID: TestChain.chainID, claimant: owner.address)),
             ], value: mote),
             try await sender.send(chain, rpc, op, registry, ProjectRegistryContract.depositBond, [], value: mote * 100),
         ]

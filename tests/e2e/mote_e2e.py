@@ -279,3 +279,21 @@ def dynamic_fee(w3, tip: int = GWEI, cap_multiplier: int = 3) -> dict:
     """EIP-1559 fee fields: the tip plus a fee cap well above the next base fee."""
     base = w3.eth.get_block("latest")["baseFeePerGas"]
     return {"type": 2, "maxPriorityFeePerGas": tip, "maxFeePerGas": cap_multiplier * base + tip}
+
+
+# MARK: devices
+
+
+DEVICE_PROOF_TAGS = {"register": b"MOTE-DEVICE-REGISTER-V1", "preRegister": b"MOTE-DEVICE-PREREGISTER-V1",
+                     "claim": b"MOTE-DEVICE-CLAIM-V1"}
+
+
+def device_proof(key, device_id: str, account: str, action: str = "register", chain_id: int = CHAIN_ID) -> bytes:
+    """The possession proof of docs/DEVICES.md made with an eth-keys secp256k1 device key: r ‖ s
+    (low s) over SHA-256(tag ‖ chainId (8 BE) ‖ device id ‖ account)."""
+    import hashlib
+
+    digest = hashlib.sha256(DEVICE_PROOF_TAGS[action] + chain_id.to_bytes(8, "big") + bytes.fromhex(device_id[2:])
+                            + bytes.fromhex(account[2:])).digest()
+    signature = key.sign_msg_hash(digest)
+    return signature.r.to_bytes(32, "big") + signature.s.to_bytes(32, "big")

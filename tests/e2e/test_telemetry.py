@@ -1,5 +1,6 @@
 """Devices end to end, as a device maker would test them from Python: a device key made with
-eth-keys (secp256k1), the device registered on chain with web3.py, telemetry envelopes signed
+eth-keys (secp256k1), the device registered on chain with web3.py (with the device key's
+possession proof for its owner), telemetry envelopes signed
 by hand from docs/TELEMETRY.md and sent to the devnet's stream node over HTTP and over MQTT
 (paho-mqtt through the devnet's mosquitto, which refuses anonymous clients: the device is added
 to its password file, docs/STREAM.md); bad messages are refused with their codes while good
@@ -29,7 +30,7 @@ from eth_keys import keys
 from eth_utils import keccak
 from web3 import Web3
 
-from mote_e2e import CHAIN_ID, GWEI, REPO, Devnet, call, free_port_block, mote_binary
+from mote_e2e import CHAIN_ID, GWEI, REPO, Devnet, call, device_proof, free_port_block, mote_binary
 
 REGISTRY = Web3.to_checksum_address("0x00000000000000000000000000004d4f54450004")
 
@@ -135,7 +136,8 @@ def post(url: str, body) -> tuple[int, dict]:
 def register(w3: Web3, owner, device: Device, url: str) -> None:
     registry = w3.eth.contract(address=REGISTRY, abi=json.loads((REPO / "docs" / "abi" / "DeviceRegistry.json").read_text()))
     fee = int(call(url, "mote_deviceParameters")["activationFee"], 16)
-    tx = registry.functions.registerDevice(2, device.public, "e2e-tracker", "pytest").build_transaction({
+    proof = device_proof(device.key, device.id, owner.address)  # the device proves its key for its owner
+    tx = registry.functions.registerDevice(2, device.public, "e2e-tracker", "pytest", proof).build_transaction({
         "from": owner.address, "value": fee, "chainId": CHAIN_ID, "type": 2,
         "nonce": w3.eth.get_transaction_count(owner.address, "pending"),
         "maxPriorityFeePerGas": GWEI, "maxFeePerGas": 3 * w3.eth.get_block("latest")["baseFeePerGas"] + GWEI,

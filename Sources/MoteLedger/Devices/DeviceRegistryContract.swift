@@ -7,7 +7,10 @@ import MoteTelemetry
 /// and whether its telemetry is accepted (docs/DEVICES.md).
 ///
 /// Registering or claiming a device stakes the activation fee with the contract; revoking the
-/// device (for good) refunds it to the owner, so the fee moves MOTE but never burns it.
+/// device (for good) refunds it to the owner, so the fee moves MOTE but never burns it. Every
+/// call that records a key or gives it an owner (`registerDevice`, `preRegisterDevice`,
+/// `claimDevice`) carries the device key's possession proof (`DeviceClaim`) naming the caller,
+/// so nobody can take a key they only saw.
 public struct DeviceRegistryContract: SystemContract {
     public static let address = SystemContracts.reservedAddress(4)
     public var address: Address { Self.address }
@@ -19,7 +22,7 @@ public struct DeviceRegistryContract: SystemContract {
     public static let maxNameBytes = 64
     /// The longest public key accepted (an uncompressed point).
     public static let maxKeyBytes = 65
-    /// Gas for checking a claim proof (a signature verification, as `ecrecover` costs).
+    /// Gas for checking a possession proof (a signature verification, as `ecrecover` costs).
     public static let proofCheckGas: UInt64 = 3_000
 
     public init(genesis: Genesis) { self.genesis = genesis }
@@ -27,10 +30,11 @@ public struct DeviceRegistryContract: SystemContract {
     // MARK: ABI
 
     public static let registerDevice = SystemFunction(
-        "registerDevice", inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string"), ("manufacturer", "string")],
+        "registerDevice",
+        inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string"), ("manufacturer", "string"), ("proof", "bytes")],
         outputs: [("deviceId", "address")], mutating: true, payable: true)
     public static let preRegisterDevice = SystemFunction(
-        "preRegisterDevice", inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string")],
+        "preRegisterDevice", inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string"), ("proof", "bytes")],
         outputs: [("deviceId", "address")], mutating: true)
     public static let claimDevice = SystemFunction(
         "claimDevice", inputs: [("deviceId", "address"), ("proof", "bytes")], mutating: true, payable: true)
@@ -97,6 +101,7 @@ public struct DeviceRegistryContract: SystemContract {
             guard manufacturer.utf8.count <= Self.maxNameBytes else {
                 throw SystemContractRevert("manufacturer is at most \(Self.maxNameBytes) bytes")
             }
+            try checkProof(try a[4].bytes(), .register, key: key, context: context)
             try checkFee(context)
             let device = DeviceRecord(
                 deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
@@ -112,6 +117,7 @@ public struct DeviceRegistryContract: SystemContract {
         case "preRegisterDevice":
             let key = try newKey(curve: try a[0].uint64(), bytes: try a[1].bytes(), book: book)
             let model = try modelName(try a[2].string())
+            try checkProof(try a[3].bytes(), .preRegister, key: key, context: context)
             let device = DeviceRecord(
                 deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
                 status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
@@ -128,12 +134,7 @@ public struct DeviceRegistryContract: SystemContract {
                 throw SystemContractRevert(
                     old.status == .revoked ? "device \(id.checksummed) is revoked" : "device \(id.checksummed) is already claimed")
             }
-            let proof = try a[1].bytes()
-            guard proof.count == 64 else { throw SystemContractRevert("the proof is a 64-byte signature; got \(proof.count) bytes") }
-            try context.charge(Self.proofCheckGas)
-            guard DeviceClaim.isValid(proof, key: try old.key(), chainID: genesis.chainID, claimant: context.caller) else {
-                throw SystemContractRevert("the proof is not device \(id.checksummed)'s signature of the claim by \(context.caller.checksummed)")
-            }
+            try checkProof(try a[1].bytes(), .claim, key: try old.key(), context: context)
             try checkFee(context)
             var new = old
             (new.owner, new.status, new.stake) = (context.caller, .active, context.value)
@@ -231,6 +232,21 @@ public struct DeviceRegistryContract: SystemContract {
         // Records are never deleted, so a key seen once (even revoked) stays taken.
         guard try book.device(key.deviceID) == nil else { throw SystemContractRevert("device \(key.deviceID.checksummed) is already registered") }
         return key
+    }
+
+    /// `proof` must be the device key's signature of `action` by the caller on this chain
+    /// (`DeviceClaim`): it proves the caller holds the key, or was given the proof by whoever does.
+    func checkProof(
+        _ proof: [UInt8], _ action: DeviceClaim.Action, key: DevicePublicKey, context: SystemCallContext
+    ) throws(SystemContractRevert) {
+        guard proof.count == 64 else {
+            throw SystemContractRevert("the \(action) proof is a 64-byte signature by the device key; got \(proof.count) bytes")
+        }
+        try context.charge(Self.proofCheckGas)
+        guard DeviceClaim.isValid(proof, action, key: key, chainID: genesis.chainID, claimant: context.caller) else {
+            throw SystemContractRevert(
+                "the proof is not device \(key.deviceID.checksummed)'s signature of the \(action) by \(context.caller.checksummed)")
+        }
     }
 
     func modelName(_ model: String) throws(SystemContractRevert) -> String {
