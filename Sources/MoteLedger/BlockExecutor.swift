@@ -122,6 +122,8 @@ public struct BlockExecutor: Sendable {
         let checkpoint = state.checkpoint
         let (executionGas, logs, failure) = run(
             signed, recipient: recipient, state: state, block: context, gasLimit: tx.gasLimit - intrinsic, chain: chain)
+        // A store that failed to read is this node's fault, not the transaction's: no revert to record.
+        if let fault = state.fault { throw fault }
         if failure != nil { state.revert(to: checkpoint) }
 
         // Refund unused gas; burn the base fee; pay the tip.

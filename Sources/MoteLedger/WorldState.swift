@@ -28,6 +28,10 @@ public final class WorldState {
     private var storage: [Address: [Hash32: [UInt8]?]] = [:]
     private var dirtyStorage: [Address: Set<Hash32>] = [:]
     private var journal: [JournalEntry] = []
+    /// The first read of the store that failed, if any: a fault of this node (a disk error),
+    /// never a property of the chain, so whoever sees it must not turn it into a revert or a
+    /// recorded failure that other nodes would not see.
+    public private(set) var fault: LedgerError?
 
     private enum JournalEntry {
         case account(Address, previous: Account?, wasDirty: Bool)
@@ -58,7 +62,7 @@ public final class WorldState {
     public func existingAccount(_ address: Address) throws(LedgerError) -> Account? {
         if let cached = accounts[address] { return cached }
         let loaded: Account?
-        do { loaded = try store.account(address) } catch { throw LedgerError(.storage(error.description)) }
+        do { loaded = try store.account(address) } catch { throw noteFault(error) }
         accounts[address] = .some(loaded)
         return loaded
     }
@@ -71,7 +75,7 @@ public final class WorldState {
         let missing = addresses.filter { accounts[$0] == nil }
         guard !missing.isEmpty else { return }
         let loaded: [Account?]
-        do { loaded = try store.accounts(missing) } catch { throw LedgerError(.storage(error.description)) }
+        do { loaded = try store.accounts(missing) } catch { throw noteFault(error) }
         for (address, account) in zip(missing, loaded) where accounts[address] == nil { accounts[address] = .some(account) }
     }
 
@@ -96,7 +100,7 @@ public final class WorldState {
     public func storageValue(_ address: Address, _ slot: Hash32) throws(LedgerError) -> [UInt8]? {
         if let cached = storage[address]?[slot] { return cached }
         let loaded: [UInt8]?
-        do { loaded = try store.storageValue(address, slot: slot) } catch { throw LedgerError(.storage(error.description)) }
+        do { loaded = try store.storageValue(address, slot: slot) } catch { throw noteFault(error) }
         storage[address, default: [:]][slot] = .some(loaded)
         return loaded
     }
@@ -108,6 +112,13 @@ public final class WorldState {
         journal.append(.storage(address, slot, previous: previous, wasDirty: wasDirty))
         storage[address, default: [:]][slot] = .some(value?.isEmpty == false ? value : nil)
         dirtyStorage[address, default: []].insert(slot)
+    }
+
+    /// Remembers a failed store read as this state's fault and returns it to throw.
+    private func noteFault(_ error: StorageError) -> LedgerError {
+        let fault = LedgerError(.storage(error.description))
+        if self.fault == nil { self.fault = fault }
+        return fault
     }
 
     // MARK: Journal
