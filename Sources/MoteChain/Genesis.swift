@@ -146,6 +146,11 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
     public var challengeDeposit: UInt256Text = UInt256Text(UInt256(10) * ProtocolParameters.mote)
     /// The share of a slashed bond paid to the challenger, in percent (the rest goes to the project's pool).
     public var challengerShare: UInt8 = 50
+    /// The shortest challenge period a project may choose, in seconds (watchers need time to
+    /// fetch a window's messages and challenge; short only on test networks).
+    public var minimumChallengeSeconds: UInt64 = 3_600
+    /// The longest challenge period a project may choose (30 days).
+    public static let maxChallengeSeconds: UInt64 = 30 * 86_400
 
     // Proof of Assignment: block witnesses (docs/WITNESSING.md).
     /// Witnesses expected to be assigned per block (w).
@@ -212,6 +217,7 @@ public struct ProtocolParameters: Hashable, Sendable, Codable {
         minimumOperatorBond = try c.decodeIfPresent(UInt256Text.self, forKey: .minimumOperatorBond) ?? minimumOperatorBond
         challengeDeposit = try c.decodeIfPresent(UInt256Text.self, forKey: .challengeDeposit) ?? challengeDeposit
         challengerShare = try c.decodeIfPresent(UInt8.self, forKey: .challengerShare) ?? challengerShare
+        minimumChallengeSeconds = try c.decodeIfPresent(UInt64.self, forKey: .minimumChallengeSeconds) ?? minimumChallengeSeconds
     }
 }
 
@@ -292,7 +298,8 @@ extension Genesis {
             parameters.blacklistBlocks <= 100_000_000, (1...1_000_000).contains(parameters.maxReputation),
             (1...parameters.maxReputation).contains(parameters.reputationStart), parameters.reputationGain <= parameters.maxReputation,
             parameters.reputationPenalty <= parameters.maxReputation, (1...100_000).contains(parameters.attestationWindow),
-            !parameters.minimumOperatorBond.value.isZero, parameters.challengerShare <= 100
+            !parameters.minimumOperatorBond.value.isZero, parameters.challengerShare <= 100,
+            (1...ProtocolParameters.maxChallengeSeconds).contains(parameters.minimumChallengeSeconds)
         else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(

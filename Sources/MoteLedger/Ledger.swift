@@ -275,7 +275,10 @@ public final class Ledger {
                 .uint(p.reputationStart), .uint(p.reputationGain), .uint(p.reputationPenalty), .uint(p.maxReputation),
                 .uint(p.attestationWindow),
             ]),
-            .list([.uint(p.minimumOperatorBond.value), .uint(p.challengeDeposit.value), .uint(UInt64(p.challengerShare))]),
+            .list([
+                .uint(p.minimumOperatorBond.value), .uint(p.challengeDeposit.value), .uint(UInt64(p.challengerShare)),
+                .uint(p.minimumChallengeSeconds),
+            ]),
         ])
         return Keccak256.hash(RLP.encode(item))
     }

@@ -154,7 +154,7 @@ struct DevnetCommand: ParsableCommand {
                     "minStakeAmount": "10000000000000000000", "blockReward": "1000000000000000000",
                     "epochReward": "100000000000000000000", "foundationBonus": "5000000000000000000", "foundationBonusDelegates": nodes,
                     "deviceActivationFee": "100000000000000000", "minimumOperatorBond": "10000000000000000000",
-                    "challengeDeposit": "1000000000000000000", "challengerShare": 50,
+                    "challengeDeposit": "1000000000000000000", "challengerShare": 50, "minimumChallengeSeconds": 10,
                 ] as [String: Any],
             ]
             try JSONSerialization.data(withJSONObject: genesis, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: genesisPath))

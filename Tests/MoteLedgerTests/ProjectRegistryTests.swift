@@ -45,14 +45,19 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         p.minimumOperatorBond = UInt256Text(bond)
         p.challengeDeposit = UInt256Text(deposit)
         p.challengerShare = 40
-        return StakingTests.genesis(p)
+        p.minimumChallengeSeconds = 10
+        // The chain starts at t = 0, so that windows from 10 on ([1000, 1100)) begin after
+        // the projects and memberships of the first blocks.
+        var genesis = StakingTests.genesis(p)
+        genesis.timestamp = 0
+        return genesis
     }
 
     /// `StakingTests.Chain` over a ledger whose registry runs `CountingAppletRuntime`.
     final class Chain {
         let ledger: Ledger
         var nonces: [Address: UInt64] = [:]
-        var time: UInt64 = 1_000
+        var time: UInt64 = 0
 
         init(runtime: any ProjectAppletRuntime = CountingAppletRuntime()) throws {
             let genesis = ProjectRegistryTests.genesis()
@@ -184,7 +189,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         ])
         #expect(try chain.read(ProjectRegistryContract.appletOf, [.uint(1)]) == [.bytes(Self.applet)])
         #expect(try chain.read(ProjectRegistryContract.projectCount, []) == [.uint(1)])
-        #expect(try chain.read(ProjectRegistryContract.projectParameters, []) == [.uint(Self.bond), .uint(Self.deposit), .uint(40)])
+        #expect(try chain.read(ProjectRegistryContract.projectParameters, []) == [.uint(Self.bond), .uint(Self.deposit), .uint(40), .uint(10)])
 
         try chain.ok(try chain.call(Self.keys[1], function: ProjectRegistryContract.fundProject, [.uint(1)], value: Self.mote * 3))
         #expect(Self.uint(try chain.read(ProjectRegistryContract.project, [.uint(1)])[7]) == Self.mote * 13)
@@ -468,7 +473,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let device = key.publicKey.deviceID
         try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(1), .address(device)]))
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
-        try chain.block(seconds: day + 100 - chain.time)
+        try chain.block(seconds: 2 * day + 100 - chain.time)
 
         // Three steps a minute: 4,320 in the day, short of the goal; the operator claims 20,000.
         var total = 0
@@ -476,10 +481,11 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
             total += 3
             let json = #"{"kind":"gps-step-tracker","lat":47.376900,"lon":8.541700,"hdop":1.2,"steps":3,"totalSteps":\#(total),"battery":88.20}"#
             return TelemetryEnvelope.signed(
-                by: key, chainID: 4_689, sequence: minute + 1, timestamp: minute * 60_000, contentType: "application/json", payload: Array(json.utf8))
+                by: key, chainID: 4_689, sequence: minute + 1, timestamp: (day + minute * 60) * 1_000, contentType: "application/json",
+                payload: Array(json.utf8))
         }
         let forged: [UInt8] = [1] + withUnsafeBytes(of: UInt64(20_000).littleEndian, Array.init)
-        try chain.ok(try post(chain, op, project: 1, device: device, window: 0, result: forged, envelopes: messages))
+        try chain.ok(try post(chain, op, project: 1, device: device, window: 1, result: forged, envelopes: messages))
 
         let dispute = try chain.call(challenger, function: ProjectRegistryContract.challengeResult, [
             .uint(1), .array(messages.map { .bytes($0.binary) }),
@@ -517,8 +523,8 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         try expectConserved(chain, operators: [op.address])
     }
 
-    @Test func settlementIsOrderedByDeadlineAndBoundedPerBlock() throws {
-        // The queue and the settlement directly on the books of a head state.
+    @Test func settlementIsInPostingOrderAndBoundedPerBlock() throws {
+        // A project's queue and the settlement directly on the books of a head state.
         let chain = try Chain()
         let context = SystemCallContext(
             caller: .zero, value: .zero, height: 1, timestamp: 0, canWrite: true, address: Self.registry, state: chain.ledger.headState(),
@@ -528,34 +534,41 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
             ProjectRecord(id: id, sponsor: .zero, name: "p", appletHash: .zero, params: [], rewardPerResult: 1, windowSeconds: 1,
                           challengeSeconds: 1, pool: .zero)
         }, applet: [])
-        func add(_ deadline: UInt64) throws -> UInt64 {
+        func add(_ deadline: UInt64, _ status: ResultStatus = .pending) throws -> UInt64 {
             try book.add { id in
                 ResultRecord(
                     id: id, projectID: 1, deviceID: .zero, window: id, result: [0], messageCount: 0, messagesRoot: .zero, poster: .zero,
-                    postedAt: 0, challengeEndsAt: deadline, bond: .zero, reserved: false)
+                    postedAt: 0, challengeEndsAt: deadline, status: status, bond: .zero, reserved: false)
             }.id
         }
-        for deadline in [500, 300, 500, 400] as [UInt64] { _ = try add(deadline) }
-        #expect(try book.deadlines() == [300, 400, 500])
-        #expect(try book.due(500) == [1, 3])
-        try book.dequeue(1, deadline: 500)
-        #expect(try book.due(500) == [3])
+        // 1 (due at 300), 2 (400, reverted by a challenge), 3…302 (450), 303 (500).
+        _ = try add(300)
+        _ = try add(400, .reverted)
         for _ in 0..<300 { _ = try add(450) }
+        _ = try add(500)
+        #expect(try book.queue(1) == SettlementQueue(head: 0, tail: 303))
+        #expect(try book.ringCount() == 1 && book.ring(at: 0) == 1)
 
-        // At t = 450: results 2 (300), 4 (400), then 254 of the 300 due at 450 (256 in all); 3 (500) is not due.
+        // At t = 450: 1, then 3…257 (256 settled in all); 2 is dropped unsettled; 303 is not due.
         let at450 = SystemCallContext(
             caller: .zero, value: .zero, height: 2, timestamp: 450, canWrite: true, address: Self.registry, state: context.state, gasLimit: .max)
         try ProjectSettlement.settle(context: at450)
-        #expect(try book.result(2)?.status == .noReward)
-        #expect(try book.result(4)?.status == .noReward)
-        #expect(try book.result(5 + 253)?.status == .noReward)
-        #expect(try book.result(5 + 254)?.status == .pending)
-        #expect(try book.result(3)?.status == .pending)
-        #expect(try book.deadlines() == [450, 500])
-        #expect(try book.due(450).count == 46)
+        #expect(try book.result(1)?.status == .noReward)
+        #expect(try book.result(257)?.status == .noReward)
+        #expect(try book.result(258)?.status == .pending)
+        #expect(try book.queueHead(1) == 258)
         try ProjectSettlement.settle(context: at450)
-        #expect(try book.deadlines() == [500])
-        #expect(try book.result(304)?.status == .noReward)
-        #expect(try book.result(1)?.status == .pending, "a dequeued result is never settled")
+        #expect(try book.result(302)?.status == .noReward)
+        #expect(try book.queueHead(1) == 303)
+        #expect(try book.result(303)?.status == .pending)
+        #expect(try book.result(2)?.status == .reverted, "a reverted result is never settled")
+        // At t = 500 the last one; an emptied project leaves the ring at its next turn.
+        let at500 = SystemCallContext(
+            caller: .zero, value: .zero, height: 3, timestamp: 500, canWrite: true, address: Self.registry, state: context.state, gasLimit: .max)
+        try ProjectSettlement.settle(context: at500)
+        #expect(try book.result(303)?.status == .noReward)
+        #expect(try book.queue(1).isEmpty)
+        try ProjectSettlement.settle(context: at500)
+        #expect(try book.ringCount() == 0)
     }
 }

@@ -36,7 +36,9 @@ import Testing
     }
 
     @Test func projectsResultsAndAnOwnersRewards() async throws {
-        let chain = try TestChain(balance: TestChain.ether * 10_000)
+        var parameters = ProtocolParameters()
+        parameters.minimumChallengeSeconds = 1
+        let chain = try TestChain(balance: TestChain.ether * 10_000, parameters: parameters)
         let rpc = RPCService(backend: chain)
         let sender = Sender()
         let (sponsor, owner, op) = (TestChain.keys[0], TestChain.keys[1], TestChain.keys[2])
@@ -57,9 +59,9 @@ import Testing
         try chain.produce()
         sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryContract.joinProject, [.uint(1), .address(id)]))
         try chain.produce()
-        // Block time is 1000 + height: window 1000 (1 s) has closed.
+        // Block time is 1000 + height: the device joined at 1002 and window 1002 (1 s) has closed.
         sent.append(try await sender.send(chain, rpc, op, registry, ProjectRegistryContract.postResult, [
-            .uint(1), .address(id), .uint(1_000), .bytes([2]), .uint(0), .fixedBytes(Hash32.zero.bytes),
+            .uint(1), .address(id), .uint(1_002), .bytes([2]), .uint(0), .fixedBytes(Hash32.zero.bytes),
         ]))
         try chain.produce()
         for hash in sent {
@@ -88,13 +90,13 @@ import Testing
         let result = results.arrayValue?.first
         #expect(result?["resultId"] == .s("0x1"))
         #expect(result?["deviceId"] == .address(id))
-        #expect(result?["window"] == .quantity(UInt64(1_000)))
+        #expect(result?["window"] == .quantity(UInt64(1_002)))
         #expect(result?["result"] == .data([2]))
         #expect(result?["poster"] == .address(op.address))
         #expect(result?["status"] == .s("pending"))
         #expect(result?["paid"] == .s("0x0"))
-        #expect(try await rpc.result("mote_projectResults", [.s("0x1"), .s("0x3e8")]) == results)
-        #expect(try await rpc.result("mote_projectResults", [.s("0x1"), .s("0x3e9")]) == .array([]))
+        #expect(try await rpc.result("mote_projectResults", [.s("0x1"), .s("0x3ea")]) == results)
+        #expect(try await rpc.result("mote_projectResults", [.s("0x1"), .s("0x3eb")]) == .array([]))
         #expect(try await rpc.result("mote_deviceResults", [.address(id)]) == results)
 
         var rewards = try await rpc.result("mote_ownerRewards", [.address(owner.address)])
@@ -117,6 +119,7 @@ import Testing
 
         #expect(try await rpc.result("mote_projectParameters") == .object([
             "minimumOperatorBond": .quantity(mote * 100), "challengeDeposit": .quantity(mote * 10), "challengerShare": .s("0x32"),
+            "minimumChallengeSeconds": .s("0x1"),
         ]))
     }
 }

@@ -32,10 +32,10 @@ final class TestChain: RPCBackend, @unchecked Sendable {
     var reportedLiveness: RPCLiveness?
     func liveness() async -> RPCLiveness? { reportedLiveness }
 
-    init(balance: UInt256 = TestChain.ether * 100) throws {
+    init(balance: UInt256 = TestChain.ether * 100, parameters: ProtocolParameters = ProtocolParameters()) throws {
         genesis = Genesis(
             chainID: Self.chainID, timestamp: 1_000, gasLimit: 30_000_000, baseFee: 1_000_000_000,
-            allocations: Self.keys.map { ($0.address, balance) })
+            allocations: Self.keys.map { ($0.address, balance) }, parameters: parameters)
         let store = InMemoryChainStore()
         ledger = try Ledger(store: store, genesis: genesis)
         pool = TransactionPool(config: PoolConfig(rules: ledger.rules), state: StoreState(store: store))

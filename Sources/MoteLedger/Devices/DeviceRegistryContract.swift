@@ -170,6 +170,7 @@ public struct DeviceRegistryContract: SystemContract {
             var new = old
             new.status = .active
             try book.update(old, to: new)
+            try ProjectRegistryContract.restartResumed(id, context: context)
             try context.emit(Self.deviceResumed, [.address(id), .address(context.caller)])
             return []
 
@@ -179,6 +180,7 @@ public struct DeviceRegistryContract: SystemContract {
             var new = old
             (new.status, new.stake) = (.revoked, .zero)
             try book.update(old, to: new)
+            try ProjectRegistryContract.removeRevoked(id, context: context)
             if !old.stake.isZero { try context.transfer(to: context.caller, amount: old.stake) }
             try context.emit(Self.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
             return []

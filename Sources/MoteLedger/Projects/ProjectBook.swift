@@ -3,7 +3,8 @@ import MotePrimitives
 
 /// The ProjectRegistry's records in its storage: projects and their applets and devices,
 /// operators' bonds, results with their (project, device, window) index and each device's
-/// list, and the settlement queue of pending results by challenge deadline.
+/// list, and the settlement queues: one per project in posting order, and the ring of projects
+/// with queued results that end-of-block settlement walks round-robin.
 struct ProjectBook {
     let storage: ContractStorage
 
@@ -12,8 +13,15 @@ struct ProjectBook {
     static let projectCountSlot = ContractStorage.slot("projectCount")
     static func projectSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("project", id.bigEndianBytes8) }
     static func appletSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("applet", id.bigEndianBytes8) }
-    static func devicesSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("projectDevices", id.bigEndianBytes8) }
-    static func joinedSlot(_ id: UInt64, _ device: Address) -> Hash32 { ContractStorage.slot("joined", id.bigEndianBytes8, device.bytes) }
+    /// A project's devices by position, `devicesPerPage` to a slot (joining and leaving touch two pages).
+    static func devicePageSlot(_ id: UInt64, _ page: UInt64) -> Hash32 {
+        ContractStorage.slot("devicePage", id.bigEndianBytes8, page.bigEndianBytes8)
+    }
+    static let devicesPerPage: UInt64 = 64
+    /// A joined device's `ProjectMembership`.
+    static func memberSlot(_ id: UInt64, _ device: Address) -> Hash32 { ContractStorage.slot("member", id.bigEndianBytes8, device.bytes) }
+    /// The projects a device has joined (at most `maxProjectsPerDevice`).
+    static func deviceProjectsSlot(_ device: Address) -> Hash32 { ContractStorage.slot("deviceProjects", device.bytes) }
     static func bondSlot(_ op: Address) -> Hash32 { ContractStorage.slot("bond", op.bytes) }
     static let resultCountSlot = ContractStorage.slot("resultCount")
     static func resultSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("result", id.bigEndianBytes8) }
@@ -21,10 +29,17 @@ struct ProjectBook {
         ContractStorage.slot("resultOf", project.bigEndianBytes8, device.bytes, window.bigEndianBytes8)
     }
     static func deviceResultsSlot(_ device: Address) -> Hash32 { ContractStorage.slot("deviceResults", device.bytes) }
-    /// The distinct challenge deadlines with pending results, ascending.
-    static let deadlinesSlot = ContractStorage.slot("deadlines")
-    /// The pending results of one deadline, ascending ids.
-    static func dueSlot(_ deadline: UInt64) -> Hash32 { ContractStorage.slot("due", deadline.bigEndianBytes8) }
+    /// A project's `SettlementQueue` (head and tail).
+    static func queueSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("settlementQueue", id.bigEndianBytes8) }
+    /// The result id at `index` of a project's settlement queue.
+    static func queuedSlot(_ id: UInt64, _ index: UInt64) -> Hash32 { ContractStorage.slot("queued", id.bigEndianBytes8, index.bigEndianBytes8) }
+    /// How many projects the settlement ring holds, each at `ringAtSlot(0..<count)`.
+    static let ringCountSlot = ContractStorage.slot("ringCount")
+    static func ringAtSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot("ringAt", index.bigEndianBytes8) }
+    /// A project's position in the ring plus one (0: not in the ring).
+    static func ringIndexSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("ringIndex", id.bigEndianBytes8) }
+    /// Where the next block's settlement starts in the ring.
+    static let ringCursorSlot = ContractStorage.slot("ringCursor")
 
     // MARK: Projects
 
@@ -59,16 +74,72 @@ struct ProjectBook {
         return code
     }
 
-    func devices(_ id: UInt64) throws(SystemContractRevert) -> [Address] { try storage.addresses(Self.devicesSlot(id)) }
+    // MARK: Devices
 
-    func isJoined(_ id: UInt64, _ device: Address) throws(SystemContractRevert) -> Bool {
-        try storage.uint64(Self.joinedSlot(id, device)) != 0
+    /// The devices of `project`, by position.
+    func devices(_ project: ProjectRecord) throws(SystemContractRevert) -> [Address] {
+        var all: [Address] = []
+        var page: UInt64 = 0
+        while page * Self.devicesPerPage < UInt64(project.deviceCount) {
+            all += try storage.addresses(Self.devicePageSlot(project.id, page))
+            page += 1
+        }
+        return all
     }
 
-    func setJoined(_ id: UInt64, _ device: Address, _ joined: Bool) throws(SystemContractRevert) {
-        try storage.setUInt64(Self.joinedSlot(id, device), joined ? 1 : 0)
-        let list = try devices(id)
-        try storage.setAddresses(Self.devicesSlot(id), joined ? list + [device] : list.filter { $0 != device })
+    func membership(_ id: UInt64, _ device: Address) throws(SystemContractRevert) -> ProjectMembership? {
+        guard let item = try storage.item(Self.memberSlot(id, device)) else { return nil }
+        do { return try ProjectMembership(rlp: item) } catch { throw SystemContractRevert("corrupt membership of \(device.checksummed) in project \(id)") }
+    }
+
+    func setMembership(_ id: UInt64, _ device: Address, _ membership: ProjectMembership?) throws(SystemContractRevert) {
+        try storage.set(Self.memberSlot(id, device), membership?.rlp)
+    }
+
+    func isJoined(_ id: UInt64, _ device: Address) throws(SystemContractRevert) -> Bool { try membership(id, device) != nil }
+
+    /// The projects `device` has joined, in joining order.
+    func projects(ofDevice device: Address) throws(SystemContractRevert) -> [UInt64] { try storage.ids(Self.deviceProjectsSlot(device)) }
+
+    /// Puts `device` last in `project`'s pages, its windows counting from `since`; the caller stores `project`.
+    func join(_ project: inout ProjectRecord, _ device: Address, since: UInt64) throws(SystemContractRevert) {
+        let position = UInt64(project.deviceCount)
+        let slot = Self.devicePageSlot(project.id, position / Self.devicesPerPage)
+        try storage.setAddresses(slot, try storage.addresses(slot) + [device])
+        try setMembership(project.id, device, ProjectMembership(position: position, since: since))
+        try storage.setIDs(Self.deviceProjectsSlot(device), try projects(ofDevice: device) + [project.id])
+        project.deviceCount += 1
+    }
+
+    /// Takes `device` out of `project` (the last device moves into its position), a bounded
+    /// amount of work whatever the project's size; the caller stores `project`.
+    func leave(_ project: inout ProjectRecord, _ device: Address) throws(SystemContractRevert) {
+        guard let member = try membership(project.id, device), project.deviceCount > 0 else { return }
+        let corrupt = SystemContractRevert("corrupt devices of project \(project.id)")
+        let last = UInt64(project.deviceCount) - 1
+        let lastSlot = Self.devicePageSlot(project.id, last / Self.devicesPerPage)
+        var lastPage = try storage.addresses(lastSlot)
+        guard member.position <= last, let moved = lastPage.popLast() else { throw corrupt }
+        if member.position != last {
+            let index = Int(member.position % Self.devicesPerPage)
+            let slot = Self.devicePageSlot(project.id, member.position / Self.devicesPerPage)
+            if slot == lastSlot {
+                guard index < lastPage.count else { throw corrupt }
+                lastPage[index] = moved
+            } else {
+                var page = try storage.addresses(slot)
+                guard index < page.count else { throw corrupt }
+                page[index] = moved
+                try storage.setAddresses(slot, page)
+            }
+            guard var movedMember = try membership(project.id, moved) else { throw corrupt }
+            movedMember.position = member.position
+            try setMembership(project.id, moved, movedMember)
+        }
+        try storage.setAddresses(lastSlot, lastPage)
+        try setMembership(project.id, device, nil)
+        try storage.setIDs(Self.deviceProjectsSlot(device), try projects(ofDevice: device).filter { $0 != project.id })
+        project.deviceCount -= 1
     }
 
     // MARK: Bonds
@@ -110,38 +181,67 @@ struct ProjectBook {
         try storage.set(Self.resultSlot(id), result.rlp)
         try storage.setUInt64(Self.resultOfSlot(result.projectID, result.deviceID, result.window), id)
         try storage.setIDs(Self.deviceResultsSlot(result.deviceID), try results(ofDevice: result.deviceID) + [id])
-        try enqueue(id, deadline: result.challengeEndsAt)
+        try enqueue(id, project: result.projectID)
         return result
     }
 
     func update(_ result: ResultRecord) throws(SystemContractRevert) { try storage.set(Self.resultSlot(result.id), result.rlp) }
 
-    // MARK: Settlement queue
+    // MARK: Settlement queues
 
-    func deadlines() throws(SystemContractRevert) -> [UInt64] { try storage.ids(Self.deadlinesSlot) }
+    func queue(_ id: UInt64) throws(SystemContractRevert) -> SettlementQueue {
+        guard let item = try storage.item(Self.queueSlot(id)) else { return SettlementQueue() }
+        do { return try SettlementQueue(rlp: item) } catch { throw SystemContractRevert("corrupt settlement queue of project \(id)") }
+    }
 
-    func due(_ deadline: UInt64) throws(SystemContractRevert) -> [UInt64] { try storage.ids(Self.dueSlot(deadline)) }
+    /// The result id first in `id`'s queue, nil if the queue is empty.
+    func queueHead(_ id: UInt64) throws(SystemContractRevert) -> UInt64? {
+        let queue = try queue(id)
+        return queue.isEmpty ? nil : try storage.uint64(Self.queuedSlot(id, queue.head))
+    }
 
-    private func enqueue(_ id: UInt64, deadline: UInt64) throws(SystemContractRevert) {
-        let ids = try due(deadline)
-        if ids.isEmpty {
-            var all = try deadlines()
-            let at = all.firstIndex { $0 > deadline } ?? all.count
-            all.insert(deadline, at: at)
-            try storage.setIDs(Self.deadlinesSlot, all)
+    /// Drops the first result id of `id`'s queue (settled, or no longer pending).
+    func popQueue(_ id: UInt64) throws(SystemContractRevert) {
+        var queue = try queue(id)
+        guard !queue.isEmpty else { return }
+        try storage.setUInt64(Self.queuedSlot(id, queue.head), 0)
+        queue.head += 1
+        // An emptied queue starts again from 0 (every slot of it is clear).
+        try storage.set(Self.queueSlot(id), queue.isEmpty ? nil : queue.rlp)
+    }
+
+    /// Appends a result to its project's queue and puts the project in the ring if it is not.
+    private func enqueue(_ result: UInt64, project id: UInt64) throws(SystemContractRevert) {
+        var queue = try queue(id)
+        try storage.setUInt64(Self.queuedSlot(id, queue.tail), result)
+        queue.tail += 1
+        try storage.set(Self.queueSlot(id), queue.rlp)
+        guard try storage.uint64(Self.ringIndexSlot(id)) == 0 else { return }
+        let count = try ringCount()
+        try storage.setUInt64(Self.ringAtSlot(count), id)
+        try storage.setUInt64(Self.ringIndexSlot(id), count + 1)
+        try storage.setUInt64(Self.ringCountSlot, count + 1)
+    }
+
+    func ringCount() throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.ringCountSlot) }
+
+    func ring(at index: UInt64) throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.ringAtSlot(index)) }
+
+    /// Takes the project at `index` out of the ring; the last one moves into its place.
+    func removeFromRing(at index: UInt64) throws(SystemContractRevert) {
+        let count = try ringCount()
+        guard index < count else { return }
+        let removed = try ring(at: index), last = try ring(at: count - 1)
+        if index != count - 1 {
+            try storage.setUInt64(Self.ringAtSlot(index), last)
+            try storage.setUInt64(Self.ringIndexSlot(last), index + 1)
         }
-        try storage.setIDs(Self.dueSlot(deadline), ids + [id])
+        try storage.setUInt64(Self.ringAtSlot(count - 1), 0)
+        try storage.setUInt64(Self.ringIndexSlot(removed), 0)
+        try storage.setUInt64(Self.ringCountSlot, count - 1)
     }
 
-    /// Removes `id` from its deadline's queue (a reverted result never settles).
-    func dequeue(_ id: UInt64, deadline: UInt64) throws(SystemContractRevert) {
-        let ids = try due(deadline).filter { $0 != id }
-        try setDue(deadline, ids)
-    }
+    func ringCursor() throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.ringCursorSlot) }
 
-    /// Replaces a deadline's queue, dropping the deadline once it is empty.
-    func setDue(_ deadline: UInt64, _ ids: [UInt64]) throws(SystemContractRevert) {
-        try storage.setIDs(Self.dueSlot(deadline), ids)
-        if ids.isEmpty { try storage.setIDs(Self.deadlinesSlot, try deadlines().filter { $0 != deadline }) }
-    }
+    func setRingCursor(_ cursor: UInt64) throws(SystemContractRevert) { try storage.setUInt64(Self.ringCursorSlot, cursor) }
 }

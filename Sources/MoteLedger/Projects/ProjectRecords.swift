@@ -49,6 +49,8 @@ struct ProjectRecord: Equatable, Sendable {
     var reserved: UInt256
     var status: ProjectStatus
     var deviceCount: UInt32
+    /// Block time (seconds) of its creation: no window before it is rewarded.
+    var createdAt: UInt64
 
     var freePool: UInt256 { pool - reserved }
 
@@ -56,28 +58,68 @@ struct ProjectRecord: Equatable, Sendable {
         .list([
             .address(sponsor), .bytes(Array(name.utf8)), .hash(appletHash), .bytes(params), .uint(rewardPerResult), .uint(windowSeconds),
             .uint(challengeSeconds), .uint(pool), .uint(reserved), .uint(UInt64(status.rawValue)), .uint(UInt64(deviceCount)),
+            .uint(createdAt),
         ])
     }
 
     init(
         id: UInt64, sponsor: Address, name: String, appletHash: Hash32, params: [UInt8], rewardPerResult: UInt256, windowSeconds: UInt64,
-        challengeSeconds: UInt64, pool: UInt256, reserved: UInt256 = .zero, status: ProjectStatus = .active, deviceCount: UInt32 = 0
+        challengeSeconds: UInt64, pool: UInt256, reserved: UInt256 = .zero, status: ProjectStatus = .active, deviceCount: UInt32 = 0,
+        createdAt: UInt64 = 0
     ) {
         (self.id, self.sponsor, self.name, self.appletHash, self.params) = (id, sponsor, name, appletHash, params)
         (self.rewardPerResult, self.windowSeconds, self.challengeSeconds) = (rewardPerResult, windowSeconds, challengeSeconds)
-        (self.pool, self.reserved, self.status, self.deviceCount) = (pool, reserved, status, deviceCount)
+        (self.pool, self.reserved, self.status, self.deviceCount, self.createdAt) = (pool, reserved, status, deviceCount, createdAt)
     }
 
     init(id: UInt64, rlp item: RLPItem) throws(RLPError) {
         let f = try item.listValue()
-        guard f.count == 11, let sponsor = Address(bytes: try f[0].bytesValue()),
+        guard f.count == 12, let sponsor = Address(bytes: try f[0].bytesValue()),
             let name = String(validating: try f[1].bytesValue(), as: UTF8.self), let hash = Hash32(bytes: try f[2].bytesValue()),
             let status = ProjectStatus(rawValue: UInt8(truncatingIfNeeded: try f[9].uint64Value()))
         else { throw RLPError.wrongShape }
         self.init(
             id: id, sponsor: sponsor, name: name, appletHash: hash, params: try f[3].bytesValue(), rewardPerResult: try f[4].uint256Value(),
             windowSeconds: try f[5].uint64Value(), challengeSeconds: try f[6].uint64Value(), pool: try f[7].uint256Value(),
-            reserved: try f[8].uint256Value(), status: status, deviceCount: UInt32(truncatingIfNeeded: try f[10].uint64Value()))
+            reserved: try f[8].uint256Value(), status: status, deviceCount: UInt32(truncatingIfNeeded: try f[10].uint64Value()),
+            createdAt: try f[11].uint64Value())
+    }
+}
+
+/// A device's place in a project: where it sits in the project's device pages, and the block
+/// time from which its windows count (its latest join, or its resume after a suspension).
+struct ProjectMembership: Equatable, Sendable {
+    var position: UInt64
+    var since: UInt64
+
+    var rlp: RLPItem { .list([.uint(position), .uint(since)]) }
+
+    init(position: UInt64, since: UInt64) { (self.position, self.since) = (position, since) }
+
+    init(rlp item: RLPItem) throws(RLPError) {
+        let f = try item.listValue()
+        guard f.count == 2 else { throw RLPError.wrongShape }
+        self.init(position: try f[0].uint64Value(), since: try f[1].uint64Value())
+    }
+}
+
+/// A project's settlement queue: its pending results in posting order, which is deadline order
+/// (a project's challenge period never changes), as slots `head..<tail`.
+struct SettlementQueue: Equatable, Sendable {
+    var head: UInt64 = 0
+    var tail: UInt64 = 0
+
+    var isEmpty: Bool { head == tail }
+
+    var rlp: RLPItem { .list([.uint(head), .uint(tail)]) }
+
+    init(head: UInt64 = 0, tail: UInt64 = 0) { (self.head, self.tail) = (head, tail) }
+
+    init(rlp item: RLPItem) throws(RLPError) {
+        let f = try item.listValue()
+        guard f.count == 2 else { throw RLPError.wrongShape }
+        self.init(head: try f[0].uint64Value(), tail: try f[1].uint64Value())
+        guard head <= tail else { throw RLPError.wrongShape }
     }
 }
 

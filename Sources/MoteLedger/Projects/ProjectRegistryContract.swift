@@ -27,8 +27,14 @@ public struct ProjectRegistryContract: SystemContract {
     /// The most messages a result may commit to (and a challenge may carry).
     public static let maxMessages: UInt32 = 10_000
     public static let maxWindowSeconds: UInt64 = 366 * 86_400
-    public static let maxChallengeSeconds: UInt64 = 30 * 86_400
+    public static let maxChallengeSeconds = ProtocolParameters.maxChallengeSeconds
     public static let maxDevicesPerProject: UInt32 = 10_000
+    /// The most projects one device may be in at once: what bounds the work of revoking it
+    /// (which takes it out of every one) or resuming it.
+    public static let maxProjectsPerDevice = 32
+    /// A result is posted at most this long after its window ends (7 days): a pool owes nothing
+    /// for windows older than that, however long a device has been in the project.
+    public static let maxResultDelaySeconds: UInt64 = 7 * 86_400
     /// The fuel a challenge's re-run may use at most (the applet limits' standard fuel).
     public static let maxFuel: UInt64 = 50_000_000
     /// Applet fuel bought by one unit of gas.
@@ -39,6 +45,8 @@ public struct ProjectRegistryContract: SystemContract {
     public static let leafGas: UInt64 = 30
     /// Results settled at the end of one block at most (the rest wait for the next).
     public static let settlementsPerBlock = 256
+    /// Visits of the settlement ring per block at most (`ProjectSettlement`).
+    public static let settlementVisitsPerBlock = 1_024
 
     public init(genesis: Genesis, runtime: any ProjectAppletRuntime) {
         self.genesis = genesis
@@ -69,6 +77,7 @@ public struct ProjectRegistryContract: SystemContract {
         outputs: [("resultId", "uint64")], mutating: true)
     public static let challengeResult = SystemFunction(
         "challengeResult", inputs: [("resultId", "uint64"), ("envelopes", "bytes[]")], mutating: true, payable: true)
+    public static let settleResult = SystemFunction("settleResult", inputs: [("resultId", "uint64")], mutating: true)
 
     public static let projectOutputs: [(String, String)] = [
         ("sponsor", "address"), ("name", "string"), ("appletHash", "bytes32"), ("params", "bytes"), ("rewardPerResult", "uint256"),
@@ -82,6 +91,9 @@ public struct ProjectRegistryContract: SystemContract {
         "isJoined", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("joined", "bool")], mutating: false)
     public static let projectDevices = SystemFunction(
         "projectDevices", inputs: [("projectId", "uint64")], outputs: [("deviceIds", "address[]")], mutating: false)
+    public static let membership = SystemFunction(
+        "membership", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("joined", "bool"), ("since", "uint64")],
+        mutating: false)
     public static let resultOutputs: [(String, String)] = [
         ("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64"), ("result", "bytes"), ("messageCount", "uint32"),
         ("messagesRoot", "bytes32"), ("poster", "address"), ("postedAt", "uint64"), ("challengeEndsAt", "uint64"), ("status", "uint8"),
@@ -94,7 +106,9 @@ public struct ProjectRegistryContract: SystemContract {
     public static let resultsOfDevice = SystemFunction(
         "resultsOfDevice", inputs: [("deviceId", "address")], outputs: [("resultIds", "uint64[]")], mutating: false)
     public static let projectParameters = SystemFunction(
-        "projectParameters", outputs: [("minimumOperatorBond", "uint256"), ("challengeDeposit", "uint256"), ("challengerShare", "uint8")],
+        "projectParameters",
+        outputs: [("minimumOperatorBond", "uint256"), ("challengeDeposit", "uint256"), ("challengerShare", "uint8"),
+                  ("minimumChallengeSeconds", "uint64")],
         mutating: false)
 
     public static let projectCreated = SystemEvent(
@@ -122,8 +136,8 @@ public struct ProjectRegistryContract: SystemContract {
 
     public var functions: [SystemFunction] {
         [Self.createProject, Self.fundProject, Self.closeProject, Self.joinProject, Self.leaveProject, Self.depositBond, Self.withdrawBond,
-         Self.bondOf, Self.postResult, Self.challengeResult, Self.project, Self.projectCount, Self.appletOf, Self.isJoined,
-         Self.projectDevices, Self.result, Self.resultOf, Self.resultsOfDevice, Self.projectParameters]
+         Self.bondOf, Self.postResult, Self.challengeResult, Self.settleResult, Self.project, Self.projectCount, Self.appletOf,
+         Self.isJoined, Self.membership, Self.projectDevices, Self.result, Self.resultOf, Self.resultsOfDevice, Self.projectParameters]
     }
 
     public var events: [SystemEvent] {
@@ -175,12 +189,15 @@ public struct ProjectRegistryContract: SystemContract {
                 guard project.deviceCount < Self.maxDevicesPerProject else {
                     throw SystemContractRevert("project \(project.id) has the most devices a project may have (\(Self.maxDevicesPerProject))")
                 }
-                project.deviceCount += 1
+                guard try book.projects(ofDevice: deviceID).count < Self.maxProjectsPerDevice else {
+                    throw SystemContractRevert(
+                        "device \(deviceID.checksummed) is in the most projects a device may join (\(Self.maxProjectsPerDevice))")
+                }
+                try book.join(&project, deviceID, since: context.timestamp)
             } else {
                 guard joined else { throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)") }
-                project.deviceCount -= 1
+                try book.leave(&project, deviceID)
             }
-            try book.setJoined(project.id, deviceID, joining)
             try book.update(project)
             try context.emit(joining ? Self.deviceJoined : Self.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
             return []
@@ -213,6 +230,16 @@ public struct ProjectRegistryContract: SystemContract {
             try challenge(a, book: book, context: context)
             return []
 
+        case "settleResult":
+            let result = try book.existingResult(try a[0].uint64())
+            guard result.status == .pending else { throw SystemContractRevert("result \(result.id) is \(result.status), not pending") }
+            guard result.challengeEndsAt <= context.timestamp else {
+                throw SystemContractRevert("result \(result.id) is not due: its challenge period ends at \(result.challengeEndsAt)")
+            }
+            // Its queue entry stays; end-of-block settlement drops it when it reaches it.
+            try ProjectSettlement.settle(result, book: book, context: context)
+            return []
+
         case "project":
             let p = try book.existingProject(try a[0].uint64())
             return [
@@ -228,10 +255,12 @@ public struct ProjectRegistryContract: SystemContract {
             return [.bytes(try book.applet(id))]
         case "isJoined":
             return [.bool(try book.isJoined(try a[0].uint64(), try a[1].address()))]
+        case "membership":
+            let member = try book.membership(try a[0].uint64(), try a[1].address())
+            return [.bool(member != nil), .uint(UInt256(member?.since ?? 0))]
         case "projectDevices":
-            let id = try a[0].uint64()
-            _ = try book.existingProject(id)
-            return [.array(try book.devices(id).map { .address($0) })]
+            let project = try book.existingProject(try a[0].uint64())
+            return [.array(try book.devices(project).map { .address($0) })]
         case "result":
             let r = try book.existingResult(try a[0].uint64())
             return [
@@ -248,7 +277,7 @@ public struct ProjectRegistryContract: SystemContract {
             return [.uint(bond.total), .uint(bond.locked)]
         case "projectParameters":
             return [.uint(parameters.minimumOperatorBond.value), .uint(parameters.challengeDeposit.value),
-                    .uint(UInt256(UInt64(parameters.challengerShare)))]
+                    .uint(UInt256(UInt64(parameters.challengerShare))), .uint(UInt256(parameters.minimumChallengeSeconds))]
         default:
             throw SystemContractRevert("\(name): no function \(function.name)")
         }
@@ -264,8 +293,8 @@ public struct ProjectRegistryContract: SystemContract {
         guard (1...Self.maxWindowSeconds).contains(window) else {
             throw SystemContractRevert("windowSeconds is 1 to \(Self.maxWindowSeconds)")
         }
-        guard (1...Self.maxChallengeSeconds).contains(challenge) else {
-            throw SystemContractRevert("challengeSeconds is 1 to \(Self.maxChallengeSeconds)")
+        guard (parameters.minimumChallengeSeconds...Self.maxChallengeSeconds).contains(challenge) else {
+            throw SystemContractRevert("challengeSeconds is \(parameters.minimumChallengeSeconds) to \(Self.maxChallengeSeconds)")
         }
         // Checking the code costs as much as hashing it.
         try context.charge(Self.leafGas + 6 * UInt64((code.count + 31) / 32))
@@ -273,7 +302,7 @@ public struct ProjectRegistryContract: SystemContract {
         let project = try book.add({ id in
             ProjectRecord(
                 id: id, sponsor: context.caller, name: name, appletHash: Keccak256.hash(code), params: params, rewardPerResult: reward,
-                windowSeconds: window, challengeSeconds: challenge, pool: context.value)
+                windowSeconds: window, challengeSeconds: challenge, pool: context.value, createdAt: context.timestamp)
         }, applet: code)
         try context.emit(Self.projectCreated, [.uint(UInt256(project.id)), .address(context.caller), .fixedBytes(project.appletHash.bytes), .string(name)])
         if !context.value.isZero {
@@ -289,14 +318,12 @@ public struct ProjectRegistryContract: SystemContract {
             throw SystemContractRevert("messagesRoot must be 32 bytes")
         }
         guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
-        guard try book.isJoined(project.id, deviceID) else {
+        guard let member = try book.membership(project.id, deviceID) else {
             throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)")
         }
-        let (next, overflow) = window.addingReportingOverflow(1)
-        let (end, overflow2) = next.multipliedReportingOverflow(by: project.windowSeconds)
-        guard !overflow, !overflow2, end <= context.timestamp else {
-            throw SystemContractRevert("window \(window) of project \(project.id) is not closed yet")
-        }
+        let status = try DeviceBook(context).existing(deviceID).status
+        guard status == .active else { throw SystemContractRevert("device \(deviceID.checksummed) is \(status)") }
+        try checkWindow(window, of: project, since: member.since, device: deviceID, now: context.timestamp)
         guard (1...Self.maxResultBytes).contains(bytes.count) else { throw SystemContractRevert("result is 1 to \(Self.maxResultBytes) bytes") }
         guard count <= Self.maxMessages else { throw SystemContractRevert("messageCount is at most \(Self.maxMessages)") }
         guard count > 0 || root == .zero else { throw SystemContractRevert("the root of no messages is zero") }
@@ -327,6 +354,27 @@ public struct ProjectRegistryContract: SystemContract {
             .uint(UInt256(result.id)), .uint(UInt256(project.id)), .address(deviceID), .uint(UInt256(window)), .bytes(bytes),
         ])
         return result
+    }
+
+    /// A window may be rewarded only if it has ended, starts no earlier than the project's
+    /// creation and the device's membership (`since`: its latest join or resume), and ended at
+    /// most `maxResultDelaySeconds` ago. Window bounds that overflow 64 bits are refused.
+    func checkWindow(_ window: UInt64, of project: ProjectRecord, since: UInt64, device: Address, now: UInt64) throws(SystemContractRevert) {
+        let (start, overflow) = window.multipliedReportingOverflow(by: project.windowSeconds)
+        let (end, overflow2) = start.addingReportingOverflow(project.windowSeconds)
+        guard !overflow, !overflow2 else { throw SystemContractRevert("window \(window) of project \(project.id) is out of range") }
+        guard end <= now else { throw SystemContractRevert("window \(window) of project \(project.id) is not closed yet") }
+        guard start >= project.createdAt else {
+            throw SystemContractRevert("window \(window) starts at \(start), before project \(project.id) was created at \(project.createdAt)")
+        }
+        guard start >= since else {
+            throw SystemContractRevert(
+                "window \(window) starts at \(start), before device \(device.checksummed) joined project \(project.id) at \(since)")
+        }
+        guard now - end <= Self.maxResultDelaySeconds else {
+            throw SystemContractRevert(
+                "window \(window) of project \(project.id) ended at \(end), more than \(Self.maxResultDelaySeconds) s ago")
+        }
     }
 
     func challenge(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
@@ -364,7 +412,6 @@ public struct ProjectRegistryContract: SystemContract {
             bond.total -= slashed
             bond.locked -= slashed
             try book.setBond(result.poster, bond)
-            try book.dequeue(result.id, deadline: result.challengeEndsAt)
             if result.reserved { try Self.release(&project, project.rewardPerResult, book: book, context: context) }
             result.status = .reverted
             result.reserved = false
@@ -416,6 +463,34 @@ public struct ProjectRegistryContract: SystemContract {
             guard fuel == Self.maxFuel else { throw SystemContractRevert("out of gas re-running the applet (send more gas)") }
             try context.charge(fuel / Self.fuelPerGas)
             return true
+        }
+    }
+
+    /// Takes a revoked device out of every project it is in. A revoked device can no longer
+    /// leave by itself (nobody owns a revoked device's calls), and its activation fee is
+    /// refunded, so without this anyone could fill a project's 10,000 places for good with
+    /// throwaway devices. Revoking does the work, not a later cleanup by others: it is bounded
+    /// (`maxProjectsPerDevice` memberships, each a few slots whatever the project's size) and
+    /// paid by the revoker. Called by the DeviceRegistry's `revokeDevice`; no `DeviceLeft` event
+    /// (the registry's `DeviceRevoked` says it).
+    static func removeRevoked(_ device: Address, context: SystemCallContext) throws(SystemContractRevert) {
+        let book = ProjectBook(context)
+        for id in try book.projects(ofDevice: device) {
+            var project = try book.existingProject(id)
+            try book.leave(&project, device)
+            try book.update(project)
+        }
+    }
+
+    /// A resumed device's windows count again from now in every project it is in: nothing is
+    /// rewarded for a window that began before or during its suspension. Called by the
+    /// DeviceRegistry's `resumeDevice` (bounded like `removeRevoked`).
+    static func restartResumed(_ device: Address, context: SystemCallContext) throws(SystemContractRevert) {
+        let book = ProjectBook(context)
+        for id in try book.projects(ofDevice: device) {
+            guard var member = try book.membership(id, device) else { continue }
+            member.since = context.timestamp
+            try book.setMembership(id, device, member)
         }
     }
 

@@ -1,28 +1,61 @@
 import MoteChain
 import MotePrimitives
 
-/// The end-of-block settlement of results whose challenge period has ended (called from
-/// `EpochTransition.endBlock`): in order of (deadline, result id), at most
-/// `settlementsPerBlock` per block, each pending result is paid (rule met, pool has the
-/// reward), left unpaid (rule met, pool dry: a state, not an error) or marked noReward, and
-/// its poster's bond is unlocked.
+/// The settlement of results whose challenge period has ended: each pending result is paid
+/// (rule met, pool has the reward), left unpaid (rule met, pool dry: a state, not an error) or
+/// marked noReward, and its poster's bond is unlocked.
+///
+/// At the end of every block (`EpochTransition.endBlock`) settlement walks the ring of projects
+/// with queued results round-robin, from where the last block stopped: each visit handles the
+/// head of one project's queue (posting order, which is that project's deadline order) — settles
+/// it if due, drops it if no longer pending — and moves on to the next project. At most
+/// `settlementsPerBlock` results and `settlementVisitsPerBlock` visits per block. So one
+/// project's flood takes one turn in each round like any other: with R projects queued, the due
+/// head of every project is settled within ⌈R / settlementsPerBlock⌉ blocks. `settleResult`
+/// settles any single due result at once, for whoever pays its gas.
 enum ProjectSettlement {
     /// Settles what is due at `context.timestamp`; `context` must be the registry's own.
     static func settle(context: SystemCallContext) throws(SystemContractRevert) {
         let book = ProjectBook(context)
-        var budget = ProjectRegistryContract.settlementsPerBlock
-        for deadline in try book.deadlines() {
-            guard deadline <= context.timestamp, budget > 0 else { break }
-            let ids = try book.due(deadline)
-            let now = ids.prefix(budget)
-            for id in now { try settle(id, book: book, context: context) }
-            budget -= now.count
-            try book.setDue(deadline, Array(ids.dropFirst(now.count)))
+        var count = try book.ringCount()
+        guard count > 0 else { return }
+        var cursor = try book.ringCursor()
+        if cursor >= count { cursor = 0 }
+        var settled = 0, visits = 0
+        // Visits in a row that changed nothing; a whole round of them ends the block's work.
+        var idle: UInt64 = 0
+        while count > 0, settled < ProjectRegistryContract.settlementsPerBlock,
+            visits < ProjectRegistryContract.settlementVisitsPerBlock, idle < count
+        {
+            visits += 1
+            let project = try book.ring(at: cursor)
+            guard let id = try book.queueHead(project) else {
+                // Nothing queued: out of the ring (the last project takes this place, visited next).
+                try book.removeFromRing(at: cursor)
+                count -= 1
+                if cursor >= count { cursor = 0 }
+                continue
+            }
+            if let result = try book.result(id), result.status == .pending {
+                guard result.challengeEndsAt <= context.timestamp else {
+                    idle += 1
+                    cursor = (cursor + 1) % count
+                    continue
+                }
+                try settle(result, book: book, context: context)
+                settled += 1
+            }
+            // Settled now, or earlier by `settleResult`, or reverted by a challenge: off the queue.
+            try book.popQueue(project)
+            idle = 0
+            cursor = (cursor + 1) % count
         }
+        try book.setRingCursor(count == 0 ? 0 : cursor)
     }
 
-    static func settle(_ id: UInt64, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
-        guard var result = try book.result(id), result.status == .pending else { return }
+    /// Settles one pending result whose challenge period has ended.
+    static func settle(_ pending: ResultRecord, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
+        var result = pending
         var project = try book.existingProject(result.projectID)
         let reward = project.rewardPerResult
         let owner = try DeviceBook(context).device(result.deviceID)?.owner
@@ -45,7 +78,7 @@ enum ProjectSettlement {
         bond.locked -= result.bond
         try book.setBond(result.poster, bond)
         try context.emit(ProjectRegistryContract.resultSettled, [
-            .uint(UInt256(id)), .address(owner ?? .zero), .uint(UInt256(UInt64(result.status.rawValue))), .uint(result.paid),
+            .uint(UInt256(result.id)), .address(owner ?? .zero), .uint(UInt256(UInt64(result.status.rawValue))), .uint(result.paid),
         ])
     }
 }
