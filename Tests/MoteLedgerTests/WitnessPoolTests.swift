@@ -48,6 +48,11 @@ import Testing
         try! DevicePrivateKey(curve: .p256, secret: Keccak256.hash(utf8: "witness device \(n)").bytes)
     }
 
+    /// The device key's registration proof for `owner` (`registerDevice`'s last argument).
+    static func registration(_ chain: Chain, _ device: DevicePrivateKey, _ owner: Secp256k1.PrivateKey) -> ABIValue {
+        .bytes(DeviceClaim.proof(.register, by: device, chainID: chain.ledger.chainID, claimant: owner.address))
+    }
+
     /// A chain with devices owned by keys[0] and keys[1] and a node run by keys[2].
     struct Pool {
         let chain: Chain
@@ -67,7 +72,8 @@ import Testing
         var txs: [SignedTransaction] = []
         for (owner, device) in zip(owners, devices) {
             txs.append(try chain.call(owner, registry, DeviceRegistryContract.registerDevice,
-                                      [.uint(1), .bytes(device.publicKey.bytes), .string("meter"), .string("Acme")], value: mote / 10))
+                                      [.uint(1), .bytes(device.publicKey.bytes), .string("meter"), .string("Acme"),
+                                       registration(chain, device, owner)], value: mote / 10))
         }
         txs.append(try chain.call(keys[2], nodes, NodeRegistryContract.register, [.string("node"), .string("http://127.0.0.1:1")]))
         try chain.block(txs)
@@ -157,7 +163,8 @@ import Testing
         let device = Self.deviceKey(7)
         let id = device.publicKey.deviceID
         try chain.block([try chain.call(owner, Self.registry, DeviceRegistryContract.registerDevice,
-                                        [.uint(1), .bytes(device.publicKey.bytes), .string("m"), .string("Acme")], value: Self.mote / 10)])
+                                        [.uint(1), .bytes(device.publicKey.bytes), .string("m"), .string("Acme"),
+                                         Self.registration(chain, device, owner)], value: Self.mote / 10)])
         let key = Self.witnessKey(7)
         let receipts = try chain.block([
             try Self.joinDevice(chain, other, id, key),  // not the owner
@@ -186,7 +193,8 @@ import Testing
         // Twice, or a used key for another witness: refused. Leaving is the owner's; a rejoin needs a new key.
         let device2 = Self.deviceKey(8)
         try chain.block([try chain.call(owner, Self.registry, DeviceRegistryContract.registerDevice,
-                                        [.uint(1), .bytes(device2.publicKey.bytes), .string("m"), .string("Acme")], value: Self.mote / 10)])
+                                        [.uint(1), .bytes(device2.publicKey.bytes), .string("m"), .string("Acme"),
+                                         Self.registration(chain, device2, owner)], value: Self.mote / 10)])
         let again = try chain.block([
             try Self.joinDevice(chain, owner, id, Self.witnessKey(10)),
             try Self.joinDevice(chain, owner, device2.publicKey.deviceID, key),
@@ -265,13 +273,24 @@ import Testing
         let receipt2 = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: height + 2).binary])
         #expect(Self.logs(receipt2, WitnessPoolContract.attestationAccepted).count == 1)
         #expect(try Self.witness(chain, p.deviceIDs[0])[3] == .uint(101))
-        // A device's reward follows its current owner.
+        // A transfer ends the old owner's witnessing (it holds the witness key): nobody is paid
+        // until the new owner leaves and rejoins with its own key, which counts from the next epoch.
         try chain.block([try chain.call(Self.keys[0], Self.registry, DeviceRegistryContract.transferDevice,
                                         [.address(p.deviceIDs[0]), .address(Self.keys[4].address)])])
-        let newOwner = try chain.balance(Self.keys[4].address)
-        try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: chain.ledger.head.height).binary])
-        #expect(try chain.balance(Self.keys[4].address) == newOwner + Self.reward)
+        let (oldOwner, newOwner) = (try chain.balance(Self.keys[0].address), try chain.balance(Self.keys[4].address))
+        let transferred = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: chain.ledger.head.height).binary])
+        #expect(Self.rejections(transferred) == ["the device changed owner since the witness joined"])
+        #expect(try chain.balance(Self.keys[0].address) == oldOwner && chain.balance(Self.keys[4].address) == newOwner)
         #expect(try Self.witness(chain, p.deviceIDs[0])[2] == .address(Self.keys[4].address))
+        try chain.block([
+            try chain.call(Self.keys[4], Self.pool, WitnessPoolContract.leavePool, [.address(p.deviceIDs[0])]),
+            try Self.joinDevice(chain, Self.keys[4], p.deviceIDs[0], Self.witnessKey(40)),
+        ])
+        try chain.finishEpoch()
+        try chain.block()
+        let rejoined = try chain.balance(Self.keys[4].address)
+        try Self.submit(chain, [try Self.attest(chain, Self.witnessKey(40), height: chain.ledger.head.height).binary])
+        #expect(try chain.balance(Self.keys[4].address) == rejoined + Self.reward)
         try Self.expectSupplyConserved(chain)
     }
 
