@@ -43,13 +43,17 @@ public struct NodeRegistryContract: SystemContract {
             if !isRegister, existing == nil { throw SystemContractRevert("not registered") }
             let since = isRegister ? context.height : try Self.decode(existing!).since
             try context.store(Self.nodeSlot(context.caller), RLP.encode(.list([.bytes(Array(name.utf8)), .bytes(Array(endpoint.utf8)), .uint(since)])))
-            if isRegister { try setCount(try count(context) + 1, context) }
+            if isRegister {
+                try setCount(try count(context) + 1, context)
+                try WitnessEpochs.recheck(context.caller, context: context)  // its witness weighs again
+            }
             try context.emit(isRegister ? Self.registered : Self.updated, [.address(context.caller), .string(name), .string(endpoint)])
             return []
         case Self.unregister.name:
             guard try context.load(Self.nodeSlot(context.caller)) != nil else { throw SystemContractRevert("not registered") }
             try context.store(Self.nodeSlot(context.caller), nil)
             try setCount(try count(context) - 1, context)
+            try WitnessEpochs.recheck(context.caller, context: context)  // its witness no longer weighs
             try context.emit(Self.unregistered, [.address(context.caller)])
             return []
         case Self.nodeOf.name:

@@ -224,6 +224,11 @@ public struct SystemContracts: Sendable {
         bytes[19] = UInt8(index & 0xff)
         return Address(bytes: bytes)!
     }
+
+    /// Whether `address` is in the reserved range 0x…4d4f5445 ‖ index (a system contract's, now or later).
+    public static func isReservedAddress(_ address: Address) -> Bool {
+        address.bytes[0..<14].allSatisfy { $0 == 0 } && address.bytes[14..<18].elementsEqual([0x4d, 0x4f, 0x54, 0x45])
+    }
 }
 
 extension SystemContract {

@@ -80,7 +80,7 @@ enum EpochTransition {
         }
 
         try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
-        try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, firstHeight: height + 1)
+        try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, parameters: p)
     }
 
     /// The consensus delegates of `epoch`: qualified candidates (self-stake at least the
@@ -88,18 +88,36 @@ enum EpochTransition {
     /// empty seats go to genesis delegates, those not on probation first.
     static func elect(book: StakingBook, genesis: Genesis, epoch: UInt64) throws(SystemContractRevert) -> [ElectedDelegate] {
         let p = genesis.parameters
-        var ranked: [ElectedDelegate] = []
-        for owner in try book.candidateOwners() {
-            guard let candidate = try book.candidate(owner), try book.selfStake(of: candidate) >= p.minSelfStake.value else { continue }
-            var votes = try book.votes(of: owner)
-            if try book.probationUntil(owner) >= epoch {
+        let seats = max(p.numCandidateDelegates, 0)
+        // The ranking holds the qualified candidates by undiscounted votes, in election order.
+        // A probation discount only lowers a candidate, so no entry after the next one can
+        // rank before that entry's undiscounted key: once `seats` candidates are held and the
+        // next entry cannot beat the last of them, nothing after it can either. The walk goes
+        // on past `seats` entries only while the last one held is on probation, and every entry
+        // read then is on probation or pushes one out for good, so it reads at most `seats` +
+        // 2 × (candidates on probation, at most numDelegates per epoch of probation) entries,
+        // plus one path down the tree.
+        var elected: [ElectedDelegate] = []
+        var walk = try CandidateRanking(storage: book.storage).walk()
+        while seats > 0, let entry = try walk.next() {
+            if elected.count == seats, let last = elected.last,
+                !CandidateRanking.ranksBefore((entry.votes, entry.operatorAddress), (last.votes, last.operatorAddress))
+            {
+                break
+            }
+            guard let candidate = try book.candidate(entry.owner) else { throw SystemContractRevert("corrupt candidate ranking") }
+            var votes = entry.votes
+            if try book.probationUntil(entry.owner) >= epoch {
                 votes = votes * UInt256(100 - min(p.probationVoteDiscountPercent, 100)) / 100
             }
-            ranked.append(ElectedDelegate(
-                operatorAddress: candidate.operatorAddress, rewardAddress: candidate.rewardAddress, owner: owner, votes: votes))
+            let delegate = ElectedDelegate(
+                operatorAddress: entry.operatorAddress, rewardAddress: candidate.rewardAddress, owner: entry.owner, votes: votes)
+            let place = elected.firstIndex {
+                !CandidateRanking.ranksBefore(($0.votes, $0.operatorAddress), (delegate.votes, delegate.operatorAddress))
+            } ?? elected.count
+            elected.insert(delegate, at: place)
+            if elected.count > seats { elected.removeLast() }
         }
-        ranked.sort { a, b in a.votes != b.votes ? a.votes > b.votes : a.operatorAddress < b.operatorAddress }
-        var elected = Array(ranked.prefix(p.numCandidateDelegates))
         if elected.count < p.numCandidateDelegates {
             var taken = Set(elected.map(\.operatorAddress))
             var fallbacks: [(onProbation: Bool, delegate: ElectedDelegate)] = []

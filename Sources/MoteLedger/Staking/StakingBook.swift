@@ -21,7 +21,8 @@ struct StakingBook {
     static func candidateSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("candidate", owner.bytes) }
     static func nameSlot(_ name: String) -> Hash32 { ContractStorage.slot("candidateName", Array(name.utf8)) }
     static func operatorSlot(_ op: Address) -> Hash32 { ContractStorage.slot("candidateOperator", op.bytes) }
-    static let candidateListSlot = ContractStorage.slot("candidates")
+    static let candidateCountSlot = ContractStorage.slot("candidateCount")
+    static func candidateAtSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot("candidateAt", index.bigEndianBytes8) }
     static func votesSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("votes", owner.bytes) }
     static func bucketsOfSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("bucketsOf", owner.bytes) }
     static func votersOfSlot(_ candidate: Address) -> Hash32 { ContractStorage.slot("votersOf", candidate.bytes) }
@@ -57,6 +58,7 @@ struct StakingBook {
         try storage.setIDs(Self.bucketsOfSlot(owner), try storage.ids(Self.bucketsOfSlot(owner)) + [id])
         try storage.setIDs(Self.votersOfSlot(candidate), try storage.ids(Self.votersOfSlot(candidate)) + [id])
         try addVotes(candidate, bucket.votes(parameters))
+        try rerank(candidate)
         return bucket
     }
 
@@ -73,6 +75,8 @@ struct StakingBook {
         }
         try storage.set(Self.bucketSlot(new.id), new.rlp)
         try addVotes(new.candidate, new.votes(parameters))
+        try rerank(old.candidate)
+        if new.candidate != old.candidate { try rerank(new.candidate) }
     }
 
     /// Removes a (withdrawn) bucket.
@@ -81,6 +85,7 @@ struct StakingBook {
         try storage.setIDs(Self.bucketsOfSlot(bucket.owner), try storage.ids(Self.bucketsOfSlot(bucket.owner)).filter { $0 != bucket.id })
         try storage.setIDs(Self.votersOfSlot(bucket.candidate), try storage.ids(Self.votersOfSlot(bucket.candidate)).filter { $0 != bucket.id })
         try storage.set(Self.bucketSlot(bucket.id), nil)
+        try rerank(bucket.candidate)
     }
 
     func addVotes(_ candidate: Address, _ votes: UInt256) throws(SystemContractRevert) {
@@ -113,20 +118,51 @@ struct StakingBook {
         return try candidate(owner)
     }
 
-    /// Every candidate's owner, in registration order.
-    func candidateOwners() throws(SystemContractRevert) -> [Address] { try storage.addresses(Self.candidateListSlot) }
+    /// How many candidates were ever registered.
+    func candidateCount() throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.candidateCountSlot) }
+
+    /// The owner of the `index`th candidate registered (from 0).
+    func candidateOwner(at index: UInt64) throws(SystemContractRevert) -> Address? { try storage.address(Self.candidateAtSlot(index)) }
 
     func put(_ candidate: Candidate, replacing old: Candidate?) throws(SystemContractRevert) {
         if let old {
             if old.name != candidate.name { try storage.setAddress(Self.nameSlot(old.name), nil) }
             if old.operatorAddress != candidate.operatorAddress { try storage.setAddress(Self.operatorSlot(old.operatorAddress), nil) }
         } else {
-            try storage.setAddresses(Self.candidateListSlot, try candidateOwners() + [candidate.owner])
+            let count = try candidateCount()
+            try storage.setAddress(Self.candidateAtSlot(count), candidate.owner)
+            try storage.setUInt64(Self.candidateCountSlot, count + 1)
         }
         try storage.setAddress(Self.nameSlot(candidate.name), candidate.owner)
         try storage.setAddress(Self.operatorSlot(candidate.operatorAddress), candidate.owner)
         try storage.set(Self.candidateSlot(candidate.owner), candidate.rlp)
+        try rerank(candidate.owner)
     }
+
+    /// Puts `owner`'s candidate where its votes, self-stake and operator now place it in the
+    /// ranking (`CandidateRanking`): in it while it qualifies, out of it otherwise. Every
+    /// change of those goes through here.
+    func rerank(_ owner: Address) throws(SystemContractRevert) {
+        var wanted: CandidateRanking.Entry?
+        if let candidate = try candidate(owner), try selfStake(of: candidate) >= parameters.minSelfStake.value {
+            wanted = CandidateRanking.Entry(owner: owner, operatorAddress: candidate.operatorAddress, votes: try votes(of: owner))
+        }
+        let ranking = CandidateRanking(storage: storage)
+        let ranked = try ranking.entry(owner)
+        guard ranked != wanted else { return }
+        if ranked != nil { try ranking.remove(owner) }
+        if let wanted { try ranking.insert(wanted) }
+    }
+
+    /// Whether `op` signs for a seat of `epoch` or the next, as stored at their elections,
+    /// under an owner other than `owner`.
+    func isSeated(_ op: Address, otherThan owner: Address, aroundEpoch epoch: UInt64) throws(SystemContractRevert) -> Bool {
+        for e in [epoch, epoch + 1] {
+            if try delegates(ofEpoch: e)?.contains(where: { $0.operatorAddress == op && $0.owner != owner }) == true { return true }
+        }
+        return false
+    }
+
 
     /// The amount of the candidate's self-stake bucket that still counts (0 once unstaked).
     func selfStake(of candidate: Candidate) throws(SystemContractRevert) -> UInt256 {

@@ -112,13 +112,8 @@ public struct StakingContract: SystemContract {
         case "registerCandidate":
             let (name, op, reward) = (try a[0].string(), try a[1].address(), try a[2].address())
             let days = try a[3].uint32(), auto = try a[4].bool(), share = try a[5].uint16()
-            guard StakingBook.isValidName(name) else { throw SystemContractRevert("candidate names are 1 to 20 of a-z, 0-9, - and _") }
-            guard share <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
             guard try book.candidate(context.caller) == nil else { throw SystemContractRevert("the sender already has a candidate") }
-            guard try book.candidate(named: name) == nil else { throw SystemContractRevert("the name \(name) is taken") }
-            guard try book.candidate(operator: op) == nil, !genesis.delegates.contains(where: { $0.operatorAddress == op && $0.operatorAddress != context.caller }) else {
-                throw SystemContractRevert("the operator address is taken")
-            }
+            try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
             try checkDuration(days)
             let fee = parameters.registrationFee.value
             guard context.value >= fee else { throw SystemContractRevert("the registration fee is \(fee) wei; sent \(context.value)") }
@@ -139,10 +134,7 @@ public struct StakingContract: SystemContract {
         case "updateCandidate":
             guard let old = try book.candidate(context.caller) else { throw SystemContractRevert("the sender has no candidate") }
             let (name, op, reward, share) = (try a[0].string(), try a[1].address(), try a[2].address(), try a[3].uint16())
-            guard StakingBook.isValidName(name) else { throw SystemContractRevert("candidate names are 1 to 20 of a-z, 0-9, - and _") }
-            guard share <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
-            if name != old.name, try book.candidate(named: name) != nil { throw SystemContractRevert("the name \(name) is taken") }
-            if op != old.operatorAddress, try book.candidate(operator: op) != nil { throw SystemContractRevert("the operator address is taken") }
+            try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
             var new = old
             (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
             try book.put(new, replacing: old)
@@ -237,13 +229,12 @@ public struct StakingContract: SystemContract {
             return [.uint(try slash(evidence: try a[0].bytes(), book: book, context: context))]
 
         case "candidateCount":
-            return [.uint(UInt256(UInt64(try book.candidateOwners().count)))]
+            return [.uint(UInt256(try book.candidateCount()))]
         case "candidateAt":
-            let owners = try book.candidateOwners()
             let index = try a[0].uint256()
-            guard index < UInt256(UInt64(owners.count)), let candidate = try book.candidate(owners[Int(index.l0)]) else {
-                throw SystemContractRevert("no candidate at index \(index)")
-            }
+            guard index < UInt256(try book.candidateCount()), let owner = try book.candidateOwner(at: index.l0),
+                let candidate = try book.candidate(owner)
+            else { throw SystemContractRevert("no candidate at index \(index)") }
             return try describe(candidate, book)
         case "candidateByName":
             guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
@@ -272,6 +263,35 @@ public struct StakingContract: SystemContract {
             return [.uint(UInt256(try book.produced(epoch: try a[0].uint64(), by: try a[1].address())))]
         default:
             throw SystemContractRevert("\(name): no function \(function.name)")
+        }
+    }
+
+    /// The one check of a candidate's fields, for registering and for every update: a valid
+    /// name nobody else has; a voter share of at most 100 %; a reward address; an operator
+    /// address that is not zero, not a system contract, not another candidate's, not a genesis
+    /// delegate's (unless `owner` is that genesis operator) and not signing for a seat of this
+    /// epoch or the next under another owner (a seat follows the operator that signs for it).
+    func checkCandidateFields(
+        name: String, operator op: Address, reward: Address, voterShareBps: UInt16, owner: Address, book: StakingBook,
+        context: SystemCallContext
+    ) throws(SystemContractRevert) {
+        guard StakingBook.isValidName(name) else { throw SystemContractRevert("candidate names are 1 to 20 of a-z, 0-9, - and _") }
+        if let holder = try book.candidate(named: name), holder.owner != owner { throw SystemContractRevert("the name \(name) is taken") }
+        guard voterShareBps <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
+        guard reward != .zero else { throw SystemContractRevert("the reward address may not be zero") }
+        guard op != .zero else { throw SystemContractRevert("the operator address may not be zero") }
+        guard !SystemContracts.isReservedAddress(op) else {
+            throw SystemContractRevert("the operator address \(op.checksummed) is a system contract's")
+        }
+        if let holder = try book.candidate(operator: op), holder.owner != owner {
+            throw SystemContractRevert("the operator address \(op.checksummed) is taken by candidate \(holder.name)")
+        }
+        if op != owner, genesis.delegates.contains(where: { $0.operatorAddress == op }) {
+            throw SystemContractRevert("the operator address \(op.checksummed) is a genesis delegate's")
+        }
+        let epoch = EpochTransition.epoch(ofHeight: context.height, parameters)
+        if try book.isSeated(op, otherThan: owner, aroundEpoch: epoch) {
+            throw SystemContractRevert("the operator address \(op.checksummed) holds another owner's seat in epoch \(epoch) or \(epoch + 1)")
         }
     }
 
@@ -311,14 +331,26 @@ public struct StakingContract: SystemContract {
         } catch { throw SystemContractRevert("invalid evidence: \(error)") }
         let key = StakingBook.evidenceSlot(Keccak256.hash(bytes))
         guard try book.storage.uint64(key) == 0 else { throw SystemContractRevert("evidence already reported") }
+        guard evidence.height >= 1 else { throw SystemContractRevert("evidence at height 0: the genesis block has no signers") }
+        guard evidence.height <= context.height else {
+            throw SystemContractRevert("evidence at height \(evidence.height) is ahead of the chain (block \(context.height))")
+        }
         let epoch = EpochTransition.epoch(ofHeight: evidence.height, parameters)
-        let delegates = try EpochTransition.delegates(ofEpoch: epoch, book: book, genesis: genesis)
-        guard delegates.contains(where: { $0.operatorAddress == evidence.offender }) else {
+        let delegates: [ElectedDelegate]
+        if let stored = try book.delegates(ofEpoch: epoch) {
+            delegates = stored
+        } else if epoch == 1 {
+            delegates = EpochTransition.genesisDelegates(genesis)
+        } else {
+            throw SystemContractRevert("no delegates are recorded for epoch \(epoch)")
+        }
+        // Whoever held the seat then answers for it, not whoever holds the operator address now.
+        guard let seat = delegates.first(where: { $0.operatorAddress == evidence.offender }) else {
             throw SystemContractRevert("the signer was not a delegate at height \(evidence.height)")
         }
         try book.storage.setUInt64(key, 1)
-        guard let candidate = try book.candidate(operator: evidence.offender), let old = try book.bucket(candidate.selfStakeBucket) else {
-            return .zero  // a genesis delegate without a candidacy has no stake to slash
+        guard let candidate = try book.candidate(seat.owner), let old = try book.bucket(candidate.selfStakeBucket) else {
+            return .zero  // a genesis delegate without a candidacy, or a self-stake already withdrawn: nothing to slash
         }
         let amount = old.amount * UInt256(parameters.slashPercent) / 100
         guard !amount.isZero else { return .zero }

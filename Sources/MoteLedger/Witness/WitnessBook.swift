@@ -28,6 +28,18 @@ struct WitnessRecord: Equatable, Sendable {
     var incoherent: UInt64
     var earned: UInt256
     var active: Bool
+    /// Its weight as last counted (`WitnessBook.save`): its reputation while it is in the pool
+    /// and its device is active or its node registered, else 0. Blacklisting is apart.
+    var weight: UInt64 = 0
+    /// The epoch in which `weight` or `blacklistedUntil` last changed (0: never); what they were
+    /// before is kept under that epoch (`WitnessBook.historySlot`).
+    var weightEpoch: UInt64 = 0
+    /// While it is blacklisted past the next epoch's first height: the epoch from which its
+    /// weight counts again (it is out of the live total until then); 0 otherwise.
+    var parkedUntil: UInt64 = 0
+    /// Whether its device was active or its node registered when last looked at (on joining,
+    /// and at the end of every epoch in which the other contract changed it: `WitnessEpochs.recheck`).
+    var standing: Bool = false
 
     /// Whether it is blacklisted at `height`.
     func isBlacklisted(at height: UInt64) -> Bool { height < blacklistedUntil }
@@ -35,7 +47,8 @@ struct WitnessRecord: Equatable, Sendable {
     var rlp: RLPItem {
         .list([
             .uint(UInt64(kind.rawValue)), .bytes(key), .address(owner), .uint(reputation), .uint(blacklistedUntil), .uint(joinedAt),
-            .uint(accepted), .uint(incoherent), .uint(earned), .uint(UInt64(active ? 1 : 0)),
+            .uint(accepted), .uint(incoherent), .uint(earned), .uint(UInt64(active ? 1 : 0)), .uint(weight), .uint(weightEpoch),
+            .uint(parkedUntil), .uint(UInt64(standing ? 1 : 0)),
         ])
     }
 
@@ -50,33 +63,73 @@ struct WitnessRecord: Equatable, Sendable {
 
     init(id: Address, rlp item: RLPItem) throws(RLPError) {
         let f = try item.listValue()
-        guard f.count == 10, let kind = WitnessKind(rawValue: UInt8(truncatingIfNeeded: try f[0].uint64Value())),
+        guard f.count == 14, let kind = WitnessKind(rawValue: UInt8(truncatingIfNeeded: try f[0].uint64Value())),
             let owner = Address(bytes: try f[2].bytesValue())
         else { throw RLPError.wrongShape }
         self.init(
             id: id, kind: kind, key: try f[1].bytesValue(), owner: owner, reputation: try f[3].uint64Value(),
             blacklistedUntil: try f[4].uint64Value(), joinedAt: try f[5].uint64Value(), accepted: try f[6].uint64Value(),
             incoherent: try f[7].uint64Value(), earned: try f[8].uint256Value(), active: try f[9].uint64Value() == 1)
+        (weight, weightEpoch, parkedUntil) = (try f[10].uint64Value(), try f[11].uint64Value(), try f[12].uint64Value())
+        standing = try f[13].uint64Value() == 1
     }
 }
 
-/// The WitnessPool contract's storage: witness records, the key index, the per-epoch weight
-/// snapshots, each witness's attested hash per height, and each height's tally.
+/// The WitnessPool contract's storage: witness records, the key index, the weights of each
+/// epoch, each witness's attested hash per height, and each height's tally.
+///
+/// Weights are kept so that no step walks the whole pool. Every record change goes through
+/// `save`, which keeps the live total (the sum of the weights that will count in the next
+/// epoch) and, on a witness's first change in an epoch, files what its weight was before; a
+/// witness's weight in an epoch is read back from its record and that history
+/// (`weight(epoch:_:)`), and the epoch's total is the live total stored when it starts
+/// (`WitnessEpochs.snapshot`).
 struct WitnessBook {
     let storage: ContractStorage
+    let parameters: ProtocolParameters
+    /// Records and epoch totals as read or written through this book (one call's worth), so
+    /// `save` does not read again what its caller just read.
+    private let cache = Cache()
 
-    init(_ context: SystemCallContext) { storage = ContractStorage(context: context, contract: WitnessPoolContract.address) }
+    private final class Cache {
+        var records: [Address: WitnessRecord?] = [:]
+        var totals: [UInt64: UInt64] = [:]
+    }
+
+    init(_ context: SystemCallContext, parameters: ProtocolParameters) {
+        storage = ContractStorage(context: context, contract: WitnessPoolContract.address)
+        self.parameters = parameters
+    }
 
     static func witnessSlot(_ id: Address) -> Hash32 { ContractStorage.slot("witness", id.bytes) }
     static func keySlot(_ key: [UInt8]) -> Hash32 { ContractStorage.slot("witnessByKey", key) }
     static let countSlot = ContractStorage.slot("witnessCount")
     static func indexSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot("witnessAt", index.bigEndianBytes8) }
-    static func weightSlot(_ epoch: UInt64, _ id: Address) -> Hash32 { ContractStorage.slot("weight", epoch.bigEndianBytes8, id.bytes) }
     static func totalWeightSlot(_ epoch: UInt64) -> Hash32 { ContractStorage.slot("totalWeight", epoch.bigEndianBytes8) }
     static func attestedSlot(_ id: Address, _ height: UInt64) -> Hash32 { ContractStorage.slot("attested", id.bytes, height.bigEndianBytes8) }
     static func heightSlot(_ height: UInt64) -> Hash32 { ContractStorage.slot("height", height.bigEndianBytes8) }
+    /// The sum of the weights that count in the next epoch.
+    static let liveWeightSlot = ContractStorage.slot("liveWeight")
+    /// A witness's (weight, blacklistedUntil, previous change epoch) before its first change in `epoch`.
+    static func historySlot(_ id: Address, _ epoch: UInt64) -> Hash32 { ContractStorage.slot("weightHistory", id.bytes, epoch.bigEndianBytes8) }
+    /// The witnesses whose blacklisting ends for `epoch`, to be counted again when it starts.
+    static func parkedCountSlot(_ epoch: UInt64) -> Hash32 { ContractStorage.slot("parkedCount", epoch.bigEndianBytes8) }
+    static func parkedAtSlot(_ epoch: UInt64, _ index: UInt64) -> Hash32 {
+        ContractStorage.slot("parkedAt", epoch.bigEndianBytes8, index.bigEndianBytes8)
+    }
+    /// Witnesses whose device or node changed in another contract, to be weighed again at the epoch's end.
+    static let recheckCountSlot = ContractStorage.slot("recheckCount")
+    static func recheckAtSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot("recheckAt", index.bigEndianBytes8) }
+    static func recheckQueuedSlot(_ id: Address) -> Hash32 { ContractStorage.slot("recheckQueued", id.bytes) }
 
     func witness(_ id: Address) throws(SystemContractRevert) -> WitnessRecord? {
+        if let known = cache.records[id] { return known }
+        let record = try load(id)
+        cache.records[id] = record
+        return record
+    }
+
+    private func load(_ id: Address) throws(SystemContractRevert) -> WitnessRecord? {
         guard let item = try storage.item(Self.witnessSlot(id)) else { return nil }
         do { return try WitnessRecord(id: id, rlp: item) } catch { throw SystemContractRevert("corrupt witness \(id.checksummed)") }
     }
@@ -86,7 +139,67 @@ struct WitnessBook {
         return witness
     }
 
-    func save(_ witness: WitnessRecord) throws(SystemContractRevert) { try storage.set(Self.witnessSlot(witness.id), witness.rlp) }
+    /// Stores a witness's record, counting the change of its weight or blacklisting: the live
+    /// total follows it (a witness blacklisted past the next epoch's first height is parked
+    /// until the epoch it counts again), and on its first change in this epoch what it was
+    /// before is filed in its history.
+    /// Its device's or node's standing is looked at again when it joins or rejoins, or with
+    /// `recheck` (at the end of an epoch in which the other contract changed it).
+    func save(_ witness: WitnessRecord, recheck: Bool = false) throws(SystemContractRevert) {
+        let old = try self.witness(witness.id)
+        var new = witness
+        (new.weight, new.weightEpoch, new.parkedUntil, new.standing) =
+            (old?.weight ?? 0, old?.weightEpoch ?? 0, old?.parkedUntil ?? 0, old?.standing ?? false)
+        if recheck || new.active && old?.active != true { new.standing = try hasStanding(new) }
+        let weight = new.active && new.standing ? new.reputation : 0
+        let until = old?.blacklistedUntil ?? 0
+        guard weight != new.weight || new.blacklistedUntil != until else { return try write(new) }
+        let epoch = EpochTransition.epoch(ofHeight: storage.context.height, parameters)
+        if old != nil, new.weightEpoch != epoch {
+            try storage.set(Self.historySlot(new.id, epoch), .list([.uint(new.weight), .uint(until), .uint(new.weightEpoch)]))
+        }
+        var live = try storage.uint64(Self.liveWeightSlot)
+        if new.parkedUntil == 0 {
+            guard live >= new.weight else { throw SystemContractRevert("corrupt witness weights") }
+            live -= new.weight
+        }
+        let countsFrom = firstEpoch(notBlacklistedBy: new.blacklistedUntil)
+        if countsFrom > epoch + 1 {
+            if new.parkedUntil != countsFrom {
+                new.parkedUntil = countsFrom
+                let count = try storage.uint64(Self.parkedCountSlot(countsFrom))
+                try storage.setAddress(Self.parkedAtSlot(countsFrom, count), new.id)
+                try storage.setUInt64(Self.parkedCountSlot(countsFrom), count + 1)
+            }
+        } else if new.parkedUntil == 0 || new.parkedUntil > epoch + 1 {
+            new.parkedUntil = 0
+            live += weight
+        }  // else parked until the next epoch, which counts it when it starts
+        try storage.setUInt64(Self.liveWeightSlot, live)
+        (new.weight, new.weightEpoch) = (weight, epoch)
+        try write(new)
+    }
+
+    /// Stores a record as it is (for bookkeeping that `save` already did).
+    func write(_ witness: WitnessRecord) throws(SystemContractRevert) {
+        cache.records[witness.id] = witness
+        try storage.set(Self.witnessSlot(witness.id), witness.rlp)
+    }
+
+    /// Whether `witness` may weigh at all: its device active in the DeviceRegistry, or its
+    /// node registered in the NodeRegistry. While it does and is in the pool, it weighs its
+    /// reputation (when not blacklisted).
+    func hasStanding(_ witness: WitnessRecord) throws(SystemContractRevert) -> Bool {
+        switch witness.kind {
+        case .device: return try DeviceBook(storage.context).device(witness.id)?.status == .active
+        case .node: return try storage.context.load(NodeRegistryContract.nodeSlot(witness.id), of: SystemContracts.reservedAddress(1)) != nil
+        }
+    }
+
+    /// The first epoch whose first height is not blacklisted by `until`.
+    func firstEpoch(notBlacklistedBy until: UInt64) -> UInt64 {
+        until <= 1 ? 1 : (until - 2) / parameters.epochLength + 2
+    }
 
     /// Records a witness for the first time, giving it the next index.
     func add(_ witness: WitnessRecord) throws(SystemContractRevert) {
@@ -102,8 +215,32 @@ struct WitnessBook {
     func count() throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.countSlot) }
     func witness(at index: UInt64) throws(SystemContractRevert) -> Address? { try storage.address(Self.indexSlot(index)) }
 
-    func weight(epoch: UInt64, _ id: Address) throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.weightSlot(epoch, id)) }
-    func totalWeight(epoch: UInt64) throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.totalWeightSlot(epoch)) }
+    /// `id`'s weight in `epoch`: as its record stood when the epoch started (after the last
+    /// block of the one before), 0 if blacklisted at the epoch's first height; 0 for an epoch
+    /// that has not started or whose total is 0. Reads one history entry per epoch since
+    /// `epoch` in which the witness changed.
+    func weight(epoch: UInt64, _ id: Address) throws(SystemContractRevert) -> UInt64 {
+        guard epoch >= 1, try totalWeight(epoch: epoch) > 0, let witness = try witness(id) else { return 0 }
+        var (weight, until, changed) = (witness.weight, witness.blacklistedUntil, witness.weightEpoch)
+        while epoch <= changed {
+            guard let item = try storage.item(Self.historySlot(id, changed)) else { return 0 }  // it joined later
+            do {
+                let f = try item.listValue()
+                guard f.count == 3 else { throw RLPError.wrongShape }
+                let previous = try f[2].uint64Value()
+                guard previous < changed else { throw RLPError.wrongShape }
+                (weight, until, changed) = (try f[0].uint64Value(), try f[1].uint64Value(), previous)
+            } catch { throw SystemContractRevert("corrupt witness history") }
+        }
+        return (epoch - 1) * parameters.epochLength + 1 >= until ? weight : 0
+    }
+
+    func totalWeight(epoch: UInt64) throws(SystemContractRevert) -> UInt64 {
+        if let known = cache.totals[epoch] { return known }
+        let total = try storage.uint64(Self.totalWeightSlot(epoch))
+        cache.totals[epoch] = total
+        return total
+    }
 
     /// The hash `id` attested for `height`, if it did.
     func attested(_ id: Address, height: UInt64) throws(SystemContractRevert) -> Hash32? {
@@ -134,25 +271,49 @@ struct WitnessBook {
 /// The weights of the witness pool fixed at the start of each epoch (called from
 /// `EpochTransition` after the last block of an epoch): each active witness not blacklisted
 /// when the epoch starts — a device still active in the DeviceRegistry, a node still registered
-/// in the NodeRegistry — weighs its reputation; the others weigh 0 (nothing is stored for them).
+/// in the NodeRegistry — weighs its reputation; the others weigh 0.
+///
+/// The work is the witnesses that changed, never the whole pool: those whose device or node
+/// changed are weighed again (`recheck`), those whose blacklisting ends count again, and the
+/// live total (`WitnessBook.save`) becomes the epoch's total. Each witness's own weight is read
+/// when needed (`WitnessBook.weight(epoch:_:)`).
 enum WitnessEpochs {
-    static func snapshot(context: SystemCallContext, epoch: UInt64, firstHeight: UInt64) throws(SystemContractRevert) {
-        let book = WitnessBook(context)
-        let count = try book.count()
-        guard count > 0 else { return }
-        let devices = DeviceBook(context)
-        var total: UInt64 = 0
-        for index in 0..<count {
-            guard let id = try book.witness(at: index), let witness = try book.witness(id), witness.active,
-                !witness.isBlacklisted(at: firstHeight), witness.reputation > 0
-            else { continue }
-            if witness.kind == .device, try devices.device(id)?.status != .active { continue }
-            if witness.kind == .node, try context.load(NodeRegistryContract.nodeSlot(id), of: SystemContracts.reservedAddress(1)) == nil {
-                continue
-            }
-            try book.storage.setUInt64(WitnessBook.weightSlot(epoch, id), witness.reputation)
-            total += witness.reputation
+    static func snapshot(context: SystemCallContext, epoch: UInt64, parameters: ProtocolParameters) throws(SystemContractRevert) {
+        let book = WitnessBook(context, parameters: parameters)
+        let storage = book.storage
+        let rechecks = try storage.uint64(WitnessBook.recheckCountSlot)
+        for index in 0..<rechecks {
+            guard let id = try storage.address(WitnessBook.recheckAtSlot(index)) else { continue }
+            try storage.setAddress(WitnessBook.recheckAtSlot(index), nil)
+            try storage.setUInt64(WitnessBook.recheckQueuedSlot(id), 0)
+            if let witness = try book.witness(id) { try book.save(witness, recheck: true) }
         }
-        try book.storage.setUInt64(WitnessBook.totalWeightSlot(epoch), total)
+        try storage.setUInt64(WitnessBook.recheckCountSlot, 0)
+
+        var live = try storage.uint64(WitnessBook.liveWeightSlot)
+        let parked = try storage.uint64(WitnessBook.parkedCountSlot(epoch))
+        for index in 0..<parked {
+            guard let id = try storage.address(WitnessBook.parkedAtSlot(epoch, index)) else { continue }
+            try storage.setAddress(WitnessBook.parkedAtSlot(epoch, index), nil)
+            // Parked again for a later epoch since (blacklisted anew): it counts from then.
+            guard var witness = try book.witness(id), witness.parkedUntil == epoch else { continue }
+            witness.parkedUntil = 0
+            live += witness.weight
+            try book.write(witness)
+        }
+        try storage.setUInt64(WitnessBook.parkedCountSlot(epoch), 0)
+        try storage.setUInt64(WitnessBook.liveWeightSlot, live)
+        try storage.setUInt64(WitnessBook.totalWeightSlot(epoch), live)
+    }
+
+    /// Queues `id` (if it is a witness) to be weighed again at the end of the epoch: its device
+    /// or node changed in a contract that does not keep the pool's books.
+    static func recheck(_ id: Address, context: SystemCallContext) throws(SystemContractRevert) {
+        let storage = ContractStorage(context: context, contract: WitnessPoolContract.address)
+        guard try storage.item(WitnessBook.witnessSlot(id)) != nil, try storage.uint64(WitnessBook.recheckQueuedSlot(id)) == 0 else { return }
+        let count = try storage.uint64(WitnessBook.recheckCountSlot)
+        try storage.setAddress(WitnessBook.recheckAtSlot(count), id)
+        try storage.setUInt64(WitnessBook.recheckCountSlot, count + 1)
+        try storage.setUInt64(WitnessBook.recheckQueuedSlot(id), 1)
     }
 }

@@ -1,0 +1,151 @@
+import MoteChain
+import MoteCrypto
+import MotePrimitives
+import MoteStorage
+
+/// A chain state with many candidates and witnesses, for measuring the end of an epoch
+/// (`mote bench epoch`) and for the tests that bound its cost. The records are made by the
+/// same code that transactions run — `registerCandidate` and `createStake` through the
+/// Staking contract, `register` through the NodeRegistry, the witness pool's `add` — only the
+/// witness key's possession proof is skipped (its check leaves nothing in the state).
+package final class EpochTransitionLoad {
+    package let genesis: Genesis
+    let ledger: Ledger
+    let state: WorldState
+    /// The last height whose end of block has run.
+    package private(set) var height: UInt64 = 0
+
+    /// The default parameters with 24 genesis delegates, or `genesis`.
+    package init(genesis: Genesis? = nil) throws(LedgerError) {
+        let genesis = genesis ?? {
+            let delegates = (0..<24).map { i in
+                Genesis.Delegate(
+                    name: "genesis-\(i)", operatorAddress: Address(suffixOf: Keccak256.hash(utf8: "load genesis operator \(i)")),
+                    rewardAddress: Address(suffixOf: Keccak256.hash(utf8: "load genesis reward \(i)")))
+            }
+            return Genesis(
+                chainID: 4_689, timestamp: 1_000, gasLimit: 30_000_000, baseFee: 0,
+                allocations: [(RewardingContract.address, ProtocolParameters.mote * 1_000_000_000)], delegates: delegates)
+        }()
+        self.genesis = genesis
+        ledger = try Ledger(store: InMemoryChainStore(), genesis: genesis)
+        state = ledger.headState()
+    }
+
+    private func context(caller: Address, value: UInt256 = .zero, contract: Address) -> SystemCallContext {
+        SystemCallContext(
+            caller: caller, value: value, height: height + 1, timestamp: genesis.timestamp + height + 1, canWrite: true,
+            address: contract, state: state, gasLimit: .max)
+    }
+
+    private func call(
+        _ contract: any SystemContract, _ function: SystemFunction, _ arguments: [ABIValue], from caller: Address, value: UInt256 = .zero
+    ) throws(LedgerError) {
+        // What the transaction's value transfer would have done.
+        if !value.isZero { try state.modify(contract.address) { $0.balance += value } }
+        do throws(SystemContractRevert) {
+            _ = try contract.call(function, arguments: arguments, context: context(caller: caller, value: value, contract: contract.address))
+        } catch {
+            throw LedgerError(.storage("\(function.name): \(error.reason)"))
+        }
+    }
+
+    /// Registers `count` candidates (owner, operator and reward addresses from `seed`), each
+    /// with a self-stake between the minimum and 10× it and a lock of 0…1050 days, and a
+    /// vote from another account for every `votedEvery`-th; the first `onProbation` go on
+    /// probation as unproductive producers would.
+    package func addCandidates(_ count: Int, seed: UInt64 = 1, votedEvery: Int = 3, onProbation: Int = 0) throws(LedgerError) {
+        let p = genesis.parameters
+        let staking = StakingContract(genesis: genesis)
+        var rng = LoadRandom(seed: seed)
+        for i in 0..<count {
+            let owner = Address(suffixOf: Keccak256.hash(utf8: "load candidate \(seed) \(i)"))
+            let op = Address(suffixOf: Keccak256.hash(utf8: "load operator \(seed) \(i)"))
+            let selfStake = p.minSelfStake.value * UInt256(1 + rng.next() % 10)
+            try call(staking, StakingContract.registerCandidate, [
+                .string("c\(seed)-\(i)"), .address(op), .address(owner), .uint(UInt256(rng.next() % (UInt64(p.maxStakeDays) + 1))), .bool(rng.next() % 2 == 0),
+                .uint(UInt256(rng.next() % 10_001)),
+            ], from: owner, value: p.registrationFee.value + selfStake)
+            if votedEvery > 0, i % votedEvery == 0 {
+                let voter = Address(suffixOf: Keccak256.hash(utf8: "load voter \(seed) \(i)"))
+                try call(staking, StakingContract.createStake, [.string("c\(seed)-\(i)"), .uint(UInt256(rng.next() % (UInt64(p.maxStakeDays) + 1))), .bool(false)],
+                         from: voter, value: p.minStakeAmount.value * UInt256(1 + rng.next() % 1_000))
+            }
+            if i < onProbation {
+                let book = StakingBook(context(caller: .zero, contract: StakingContract.address), parameters: p)
+                do throws(SystemContractRevert) {
+                    try book.storage.setUInt64(StakingBook.probationSlot(owner), 1 + p.probationEpochs)
+                } catch { throw LedgerError(.storage(error.reason)) }
+            }
+        }
+    }
+
+    /// Adds `count` node witnesses: each registers in the NodeRegistry and joins the pool with
+    /// its own key and a reputation of 1…`maxReputation`.
+    package func addWitnesses(_ count: Int, seed: UInt64 = 1) throws(LedgerError) {
+        let p = genesis.parameters
+        let nodes = NodeRegistryContract()
+        var rng = LoadRandom(seed: seed &+ 0x5eed)
+        for i in 0..<count {
+            let id = Address(suffixOf: Keccak256.hash(utf8: "load witness \(seed) \(i)"))
+            try call(nodes, NodeRegistryContract.register, [.string("w\(i)"), .string("http://10.0.0.1:\(i % 60_000 + 1)")], from: id)
+            let key = Keccak256.hash(utf8: "load witness key \(seed) \(i)").bytes
+            let book = WitnessBook(context(caller: id, contract: WitnessPoolContract.address), parameters: p)
+            do throws(SystemContractRevert) {
+                try book.add(WitnessRecord(
+                    id: id, kind: .node, key: key, owner: id, reputation: 1 + rng.next() % p.maxReputation, blacklistedUntil: 0,
+                    joinedAt: height + 1, accepted: 0, incoherent: 0, earned: .zero, active: true))
+                try book.bind(key: key, to: id)
+            } catch { throw LedgerError(.storage("witness \(i): \(error.reason)")) }
+        }
+    }
+
+    /// Runs the end of every block up to and including the last one of the current epoch;
+    /// returns the gas the last one's context used (every storage read and write is metered).
+    package func finishEpoch(producer: Address? = nil) throws -> UInt64 {
+        let p = genesis.parameters
+        let producers = genesis.delegates.map(\.operatorAddress)
+        var gas: UInt64 = 0
+        repeat {
+            height += 1
+            let context = SystemCallContext(
+                caller: .zero, value: .zero, height: height, timestamp: genesis.timestamp + height, canWrite: true,
+                address: StakingContract.address, state: state, gasLimit: .max)
+            try EpochTransition.endBlock(
+                context: context, genesis: genesis, producer: producer ?? producers[Int(height % UInt64(producers.count))],
+                producers: producers)
+            gas = context.gasUsed
+        } while height % p.epochLength != 0
+        return gas
+    }
+
+    /// Moves to the block before the last of the current epoch without running the blocks
+    /// between (their end-of-block work is what `finishEpoch` measures; the state does not
+    /// depend on how many empty blocks came before).
+    package func skipToEpochEnd() {
+        let length = genesis.parameters.epochLength
+        height = (height / length + 1) * length - 1
+    }
+
+    /// The delegates stored for `epoch`.
+    package func delegates(ofEpoch epoch: UInt64) throws(LedgerError) -> [ElectedDelegate] {
+        do throws(SystemContractRevert) {
+            return try EpochTransition.delegates(
+                ofEpoch: epoch, book: StakingBook(context(caller: .zero, contract: StakingContract.address), parameters: genesis.parameters),
+                genesis: genesis)
+        } catch { throw LedgerError(.storage(error.reason)) }
+    }
+}
+
+/// SplitMix64: the load's amounts and durations, the same on every run.
+private struct LoadRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
