@@ -39,7 +39,13 @@ import Testing
         #expect(again.status == 1)
         #expect(again.stderr.contains("exists"), "\(again.stderr)")
 
-        // register: the fee is read from the chain and staked.
+        // register: the device key proves itself for the sender; a made-up --proof is refused before sending.
+        let forged = try box.mote(
+            ["device", "register", "--device-key", keyPath, "--model", "meter-1", "--proof", "0x" + String(repeating: "07", count: 64),
+             "--key-file", ownerKey] + rpc)
+        #expect(forged.status == 1)
+        #expect(forged.stderr.contains("would fail: the proof is not device \(id)'s signature of the registration by \(owner)"), "\(forged.stderr)")
+        // The fee is read from the chain and staked.
         let ownerBefore = try #require(balance(devnet, owner))
         let registered = try box.mote(
             ["device", "register", "--device-key", keyPath, "--model", "meter-1", "--manufacturer", "Acme", "--key-file", ownerKey, "--json"] + rpc)
@@ -180,6 +186,12 @@ import Testing
         #expect(model.stderr.contains("1 to 64 bytes"), "\(model.stderr)")
         let maker = try box.mote(["device", "register", "--device-key", valid, "--model", "m", "--manufacturer", String(repeating: "x", count: 65), "--key-file", keyFile] + nowhere)
         #expect(maker.stderr.contains("invalid --manufacturer"), "\(maker.stderr)")
+        let publicOnly = try box.file("public.json", #"{"curve": "secp256k1", "publicKey": "\#(key["publicKey"] as? String ?? "")"}"#)
+        let noSecret = try box.mote(["device", "register", "--device-key", publicOnly, "--model", "m", "--key-file", keyFile] + nowhere)
+        #expect(noSecret.stderr.contains("has no secret: the registration proof is signed with it (or pass the device's --proof)"), "\(noSecret.stderr)")
+        let badProof = try box.mote(["device", "preregister", "--device-key", publicOnly, "--model", "m", "--proof", "0x1234", "--key-file", keyFile] + nowhere)
+        #expect(badProof.stderr.contains("invalid --proof"), "\(badProof.stderr)")
+        #expect(!noSecret.stderr.contains("cannot reach") && !badProof.stderr.contains("cannot reach"))
         let mismatch = try box.file("mismatch.json", #"{"curve": "secp256k1", "secret": "\#(key["secret"] as? String ?? "")", "deviceId": "\#(device)"}"#)
         let wrongID = try box.mote(["device", "claim", "--device-key", mismatch, "--key-file", keyFile] + nowhere)
         #expect(wrongID.stderr.contains("deviceId is not the key's id"), "\(wrongID.stderr)")
