@@ -26,6 +26,8 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         var mined = true
         var receipts: [Hash32: Bool] = [:]
         var reverted: Set<UInt64> = []
+        /// A device's membership start, keyed by `key(project, device, 0)`.
+        var since: [String: UInt64] = [:]
     }
 
     let state = NIOLockedValueBox(State())
@@ -41,6 +43,12 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
     }
     func appletCode(of project: UInt64) throws(ChainRPCError) -> [UInt8] { state.withLockedValue { $0.projects[project]?.code ?? [] } }
     func devices(of project: UInt64) throws(ChainRPCError) -> [Address] { state.withLockedValue { $0.projects[project]?.devices ?? [] } }
+    /// Joined devices count from 0 unless `since` says otherwise.
+    func memberSince(project: UInt64, device: Address) throws(ChainRPCError) -> UInt64? {
+        state.withLockedValue { state in
+            state.projects[project]?.devices.contains(device) == true ? state.since[Self.key(project, device, 0)] ?? 0 : nil
+        }
+    }
     func resultID(project: UInt64, device: Address, window: UInt64) throws(ChainRPCError) -> UInt64 {
         state.withLockedValue { $0.results[Self.key(project, device, window)] ?? 0 }
     }
@@ -202,6 +210,23 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         let second = await s.poster.pollOnce()
         #expect(second.posted.isEmpty)
         #expect(s.chain.state.withLockedValue { $0.posted.count } == 3)
+    }
+
+    /// The chain refuses windows that start before a device's membership (its join or resume):
+    /// the poster does not post them.
+    @Test func windowsBeforeTheDevicesMembershipAreNotPosted() async throws {
+        let s = try Setup()
+        s.chain.state.withLockedValue {
+            $0.bondTotal = 1_000_000
+            $0.since[FakeProjectChain.key(1, s.walker.publicKey.deviceID, 0)] = 98 * 60 + 1  // joined during window 98
+        }
+        for (index, window) in (96...100).enumerated() {
+            try await s.record(s.walker, UInt64(index + 1), steps: 10, at: UInt64(window) * 60_000 + 1_000)
+        }
+        s.at(101 * 60 + 10)
+        let report = await s.poster.pollOnce()
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.posted.map(\.window).sorted() == [99, 100])
     }
 
     @Test func aFailingAppletIsReportedAndNotRetriedOnTheSameMessages() async throws {

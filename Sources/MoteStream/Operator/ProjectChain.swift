@@ -71,6 +71,9 @@ public protocol ProjectChain: Sendable {
     func project(_ id: UInt64) async throws(ChainRPCError) -> ChainProject
     func appletCode(of project: UInt64) async throws(ChainRPCError) -> [UInt8]
     func devices(of project: UInt64) async throws(ChainRPCError) -> [Address]
+    /// The block time from which a joined device's windows count (`membership(…).since`: its
+    /// latest join or resume; the chain refuses earlier windows); nil if it has not joined.
+    func memberSince(project: UInt64, device: Address) async throws(ChainRPCError) -> UInt64?
     /// The live result's id for (project, device, window), 0 for none.
     func resultID(project: UInt64, device: Address, window: UInt64) async throws(ChainRPCError) -> UInt64
     /// A result's status (0 pending, 1 paid, 2 unpaid, 3 noReward, 4 reverted).
@@ -109,6 +112,7 @@ public enum ProjectRegistryABI {
         "(address,string,bytes32,bytes,uint256,uint64,uint64,uint256,uint256,uint8,uint32)")
     public static let appletOf = function("appletOf(uint64)", "(bytes)")
     public static let projectDevices = function("projectDevices(uint64)", "(address[])")
+    public static let membership = function("membership(uint64,address)", "(bool,uint64)")
     public static let resultOf = function("resultOf(uint64,address,uint64)", "(uint64)")
     public static let result = function(
         "result(uint64)", "(uint64,address,uint64,bytes,uint32,bytes32,address,uint64,uint64,uint8,uint256)")
@@ -176,6 +180,12 @@ public struct RPCProjectChain: ProjectChain {
             throw ChainRPCError(.malformed, "projectDevices(\(project)) is not an array")
         }
         return items.compactMap(\.addressValue)
+    }
+
+    public func memberSince(project: UInt64, device: Address) async throws(ChainRPCError) -> UInt64? {
+        let v = try await view(ProjectRegistryABI.membership, [.uint(UInt256(project)), .address(device)])
+        guard case .bool(let joined) = v[0] else { throw ChainRPCError(.malformed, "membership(\(project), \(device.hex)) is not (bool, uint64)") }
+        return joined ? try uint64(v[1]) : nil
     }
 
     public func resultID(project: UInt64, device: Address, window: UInt64) async throws(ChainRPCError) -> UInt64 {

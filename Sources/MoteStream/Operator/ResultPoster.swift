@@ -146,9 +146,13 @@ public actor ResultPoster {
                 logger.warning("result poster: project \(id): \(error)")
                 continue
             }
-            let devices = try await chain.devices(of: id)
+            let devices = try await chain.devices(of: id).sorted()
+            // The chain rewards only windows that start at or after a device's membership.
+            var since: [UInt64?] = []
+            for device in devices { since.append(try await chain.memberSince(project: id, device: device)) }
             for window in closedWindows(of: project, chainTime: now) {
-                for device in devices.sorted() {
+                for (device, since) in zip(devices, since) {
+                    guard let since, window.multipliedReportingOverflow(by: project.windowSeconds).partialValue >= since else { continue }
                     let key = ClaimKey(project: id, device: device, window: window)
                     guard pending[key] == nil else { continue }
                     // No live result: none yet, or one proven false by a challenge (which may be re-posted).
