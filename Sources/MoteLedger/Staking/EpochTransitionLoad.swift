@@ -100,11 +100,13 @@ package final class EpochTransitionLoad {
         }
     }
 
-    /// Runs the end of every block up to and including the last one of the current epoch;
+    /// Runs the end of every block up to and including the last one of the current epoch, the
+    /// epoch's first `numDelegates` delegates producing in turn (or `producer` alone);
     /// returns the gas the last one's context used (every storage read and write is metered).
     package func finishEpoch(producer: Address? = nil) throws -> UInt64 {
         let p = genesis.parameters
-        let producers = genesis.delegates.map(\.operatorAddress)
+        let epoch = EpochTransition.epoch(ofHeight: height + 1, p)
+        let producers = try delegates(ofEpoch: epoch).prefix(p.numDelegates).map(\.operatorAddress)
         var gas: UInt64 = 0
         repeat {
             height += 1
