@@ -30,6 +30,20 @@ import Testing
         #expect(try DeviceIdentity.loadOrCreate(at: path).deviceID == identity.deviceID)
     }
 
+    @Test(arguments: DeviceCurve.allCases) func possessionProofsHoldForTheirActionAccountAndChainOnly(curve: DeviceCurve) {
+        let identity = DeviceIdentity.generate(curve: curve)
+        let (owner, other) = (Address(suffixOf: Hash32(bytes: [UInt8](repeating: 1, count: 32))!), Address.zero)
+        for action in DeviceClaim.Action.allCases {
+            let proof = identity.possessionProof(action, chainID: 4_689, account: owner)
+            #expect(proof.count == 64)
+            for checked in DeviceClaim.Action.allCases {
+                #expect(DeviceClaim.isValid(proof, checked, key: identity.publicKey, chainID: 4_689, claimant: owner) == (checked == action))
+            }
+            #expect(!DeviceClaim.isValid(proof, action, key: identity.publicKey, chainID: 4_690, claimant: owner))
+            #expect(!DeviceClaim.isValid(proof, action, key: identity.publicKey, chainID: 4_689, claimant: other))
+        }
+    }
+
     @Test func aKeyFileWhoseIdIsNotTheKeysIsRefused() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
