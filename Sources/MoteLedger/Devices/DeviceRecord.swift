@@ -139,8 +139,8 @@ struct DeviceBook {
             if let to = new.owner { try list(new.deviceID, under: to) }
         }
         try storage.set(Self.deviceSlot(new.deviceID), new.rlp)
-        // A device's witness weighs only while the device is active.
-        if old.status != new.status { try WitnessEpochs.recheck(new.deviceID, context: storage.context) }
+        // A device's witness weighs only while the device is active and owned by whoever joined it.
+        if old.status != new.status || old.owner != new.owner { try WitnessEpochs.recheck(new.deviceID, context: storage.context) }
     }
 
     func devices(of owner: Address) throws(SystemContractRevert) -> [Address] { try storage.addresses(Self.devicesOfSlot(owner)) }

@@ -18,7 +18,7 @@ struct WitnessRecord: Equatable, Sendable {
     var kind: WitnessKind
     /// The Ed25519 / ECVRF public key.
     var key: [UInt8]
-    /// Who joined it (the device's owner at the time, or the node); a device's rewards go to its current owner.
+    /// Who joined it (the device's owner at the time, or the node); a device witness counts only while its device is still theirs.
     var owner: Address
     var reputation: UInt64
     /// The first height at which it is no longer blacklisted (0: never blacklisted).
@@ -186,14 +186,25 @@ struct WitnessBook {
         try storage.set(Self.witnessSlot(witness.id), witness.rlp)
     }
 
-    /// Whether `witness` may weigh at all: its device active in the DeviceRegistry, or its
-    /// node registered in the NodeRegistry. While it does and is in the pool, it weighs its
-    /// reputation (when not blacklisted).
-    func hasStanding(_ witness: WitnessRecord) throws(SystemContractRevert) -> Bool {
+    /// Whether `witness` may weigh at all (`standingProblem` is nil). While it does and is in
+    /// the pool, it weighs its reputation (when not blacklisted).
+    func hasStanding(_ witness: WitnessRecord) throws(SystemContractRevert) -> Bool { try standingProblem(witness) == nil }
+
+    /// Why `witness` may neither weigh nor witness, or nil when it may: a device must be active
+    /// in the DeviceRegistry and still owned by whoever joined it (who holds the witness key; a
+    /// transfer ends it until the new owner rejoins with its own key); a node must be registered
+    /// in the NodeRegistry.
+    func standingProblem(_ witness: WitnessRecord) throws(SystemContractRevert) -> String? {
         switch witness.kind {
-        case .device: return try DeviceBook(storage.context).device(witness.id)?.status == .active
-        case .node: return try storage.context.load(NodeRegistryContract.nodeSlot(witness.id), of: SystemContracts.reservedAddress(1)) != nil
+        case .device:
+            guard let device = try DeviceBook(storage.context).device(witness.id), device.status == .active else { return "the device is not active" }
+            guard device.owner == witness.owner else { return "the device changed owner since the witness joined" }
+        case .node:
+            guard try storage.context.load(NodeRegistryContract.nodeSlot(witness.id), of: SystemContracts.reservedAddress(1)) != nil else {
+                return "the node is no longer registered in the NodeRegistry"
+            }
         }
+        return nil
     }
 
     /// The first epoch whose first height is not blacklisted by `until`.

@@ -219,22 +219,6 @@ public struct WitnessPoolContract: SystemContract {
         return try DeviceBook(context).device(witness.id)?.owner ?? witness.owner
     }
 
-    /// Why a witness in the pool may not witness now, or nil when it may: a device must be
-    /// active and still owned by whoever joined it (a transfer ends the old owner's witnessing;
-    /// the new owner leaves and rejoins with its own key); a node must still be registered.
-    func standing(of witness: WitnessRecord, context: SystemCallContext) throws(SystemContractRevert) -> String? {
-        switch witness.kind {
-        case .device:
-            guard let device = try DeviceBook(context).device(witness.id), device.status == .active else { return "the device is not active" }
-            guard device.owner == witness.owner else { return "the device changed owner since the witness joined" }
-        case .node:
-            guard try context.load(NodeRegistryContract.nodeSlot(witness.id), of: SystemContracts.reservedAddress(1)) != nil else {
-                return "the node is no longer registered in the NodeRegistry"
-            }
-        }
-        return nil
-    }
-
     /// What became of one attestation.
     public enum Verdict: Equatable, Sendable {
         /// Valid: the witness's owner is paid `reward` (0 when the pool is dry).
@@ -265,7 +249,7 @@ public struct WitnessPoolContract: SystemContract {
         guard witness.key == attestation.witnessKey else { return .rejected("the witness has left this key") }
         guard witness.active else { return .rejected("the witness has left the pool") }
         guard !witness.isBlacklisted(at: now) else { return .rejected("witness blacklisted until height \(witness.blacklistedUntil)") }
-        if let standing = try standing(of: witness, context: context) { return .rejected(standing) }
+        if let problem = try book.standingProblem(witness) { return .rejected(problem) }
         let epoch = EpochTransition.epoch(ofHeight: h, p)
         let weight = try book.weight(epoch: epoch, id), total = try book.totalWeight(epoch: epoch)
         guard weight > 0 else { return .rejected("the witness has no weight in epoch \(epoch)") }
