@@ -46,9 +46,17 @@ struct EpochBench: ParsableCommand {
                        epoch, load.height, ms, gas, seats))
             rows.append(["epoch": epoch, "height": load.height, "ms": ms, "gas": gas, "seats": seats])
         }
+        // For comparison: only the reads of the old end of epoch, which walked every candidate
+        // and every witness ever registered (and wrote a weight for every active witness).
+        let scanStart = clock.now
+        let scanned = try load.readEveryCandidateAndWitness()
+        let scanMs = seconds(clock.now - scanStart) * 1_000
+        log(String(format: "for comparison, reading every candidate and witness once (what the old end of epoch read): %.0f ms for %d records",
+                   scanMs, scanned))
         if json {
             let out: [String: Any] = [
                 "candidates": candidates, "witnesses": witnesses, "onProbation": onProbation, "setupSeconds": setup, "epochEnds": rows,
+                "fullScanMs": scanMs,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         }

@@ -129,6 +129,29 @@ package final class EpochTransitionLoad {
         height = (height / length + 1) * length - 1
     }
 
+    /// Reads what the end of an epoch used to read (every candidate's record, self-stake
+    /// bucket, votes and probation; every witness's index entry, record and node registration),
+    /// without its writes: a lower bound of the old cost, for comparison. Returns the records read.
+    package func readEveryCandidateAndWitness() throws(LedgerError) -> Int {
+        let context = context(caller: .zero, contract: StakingContract.address)
+        let staking = StakingBook(context, parameters: genesis.parameters)
+        let witnesses = WitnessBook(context, parameters: genesis.parameters)
+        var read = 0
+        do throws(SystemContractRevert) {
+            for index in 0..<(try staking.candidateCount()) {
+                guard let owner = try staking.candidateOwner(at: index), let candidate = try staking.candidate(owner) else { continue }
+                _ = (try staking.selfStake(of: candidate), try staking.votes(of: owner), try staking.probationUntil(owner))
+                read += 1
+            }
+            for index in 0..<(try witnesses.count()) {
+                guard let id = try witnesses.witness(at: index), let witness = try witnesses.witness(id) else { continue }
+                _ = try witnesses.hasStanding(witness)
+                read += 1
+            }
+        } catch { throw LedgerError(.storage(error.reason)) }
+        return read
+    }
+
     /// The delegates stored for `epoch`.
     package func delegates(ofEpoch epoch: UInt64) throws(LedgerError) -> [ElectedDelegate] {
         do throws(SystemContractRevert) {
