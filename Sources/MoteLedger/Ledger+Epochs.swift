@@ -82,18 +82,29 @@ extension Ledger {
         return order
     }
 
-    /// The protocol's work after the transactions of a block (see `EpochTransition`).
+    /// The protocol's work after the transactions of a block (see `EpochTransition`); a stage
+    /// that reverts is recorded and skipped (`endBlockFailures(at:)`), never fatal to the block.
     func endBlock(state: WorldState, context: BlockContext, producer: Address) throws(LedgerError) {
         let epoch = EpochTransition.epoch(ofHeight: context.height, genesis.parameters)
         let producers = context.height % genesis.parameters.epochLength == 0 ? try self.producers(ofEpoch: epoch) : []
         let call = SystemCallContext(
             caller: .zero, value: .zero, height: context.height, timestamp: context.timestamp, canWrite: true,
             address: StakingContract.address, state: state, gasLimit: .max)
-        do throws(SystemContractRevert) {
-            try EpochTransition.endBlock(context: call, genesis: genesis, producer: producer, producers: producers)
-        } catch {
-            throw LedgerError(.storage("end of block \(context.height): \(error.reason)"))
-        }
+        try EpochTransition.endBlock(context: call, genesis: genesis, producer: producer, producers: producers)
         state.discardJournal()
+    }
+
+    /// How many committed blocks recorded a failed end-of-block stage, and the last one's height.
+    public func endBlockFailureSummary() throws(LedgerError) -> (count: UInt64, lastHeight: UInt64) {
+        do throws(SystemContractRevert) { return try EndBlockFailures(headContext()).summary() } catch {
+            throw LedgerError(.storage("end-of-block failures: \(error.reason)"))
+        }
+    }
+
+    /// The end-of-block stages that failed in the committed block at `height`, with their reasons.
+    public func endBlockFailures(at height: UInt64) throws(LedgerError) -> [(stage: String, reason: String)] {
+        do throws(SystemContractRevert) { return try EndBlockFailures(headContext()).failures(at: height) } catch {
+            throw LedgerError(.storage("end-of-block failures: \(error.reason)"))
+        }
     }
 }

@@ -6,13 +6,17 @@ import MoteFuzz
 /// for long runs beyond the test suite's (docs/CONFORMANCE.md). A decoder that traps kills the
 /// process: the input that did it is written to `--crash-file` first. A round trip that does
 /// not hold is a failure: printed with its input, exit status 1.
+///
+/// `mote fuzz contracts --runs N [--seed S]`: N calls to the system contracts with the
+/// invariants checked after every block (`ContractFuzzer`); a violation exits with status 1.
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fuzz", abstract: "Fuzz a decoder with seeded mutations of valid encodings (targets: mote fuzz --list).")
+        commandName: "fuzz",
+        abstract: "Fuzz a decoder with seeded mutations of valid encodings, or the system contracts with invariants (targets: mote fuzz --list).")
 
-    @Argument(help: "The target (rlp, transaction, p2p-frame, telemetry-envelope, jsonrpc, mqtt-frame, block, consensus) or all.")
+    @Argument(help: "The target (rlp, transaction, p2p-frame, telemetry-envelope, jsonrpc, mqtt-frame, block, consensus, contracts) or all (the decoders).")
     var target: String?
-    @Option(help: "Inputs per target (1 to 10000000000).") var runs: Int = 100_000
+    @Option(help: "Inputs per target, or calls for contracts (1 to 10000000000).") var runs: Int = 100_000
     @Option(help: "The seed: the same seed gives the same inputs.") var seed: UInt64 = 1
     @Option(help: "Where the input that crashed a decoder is written (default: fuzz-crash-<target>.bin).") var crashFile: String?
     @Flag(help: "List the targets and what each decodes.") var list = false
@@ -21,12 +25,13 @@ struct FuzzCommand: ParsableCommand {
     func validate() throws {
         guard list || target != nil else { throw ValidationError("name a target (or all); mote fuzz --list shows them") }
         guard (1...10_000_000_000).contains(runs) else { throw ValidationError("--runs must be in 1...10000000000") }
-        if let target, target != "all", !FuzzTargets.names.contains(target) {
-            throw ValidationError("no fuzz target \(target.prefix(64)); targets: \(FuzzTargets.names.joined(separator: ", ")), all")
+        if let target, target != "all", target != "contracts", !FuzzTargets.names.contains(target) {
+            throw ValidationError("no fuzz target \(target.prefix(64)); targets: \(FuzzTargets.names.joined(separator: ", ")), contracts, all")
         }
     }
 
     func run() throws {
+        if target == "contracts", !list { return try runContracts() }
         let command = self
         let failed = FailedFlag()
         try runBlocking { try await command.runAsync(failed) }
@@ -44,6 +49,7 @@ struct FuzzCommand: ParsableCommand {
                 guard let target = try FuzzTargets.named(name) else { continue }
                 print("\(name.padding(toLength: 19, withPad: " ", startingAt: 0)) \(target.summary)")
             }
+            print("\("contracts".padding(toLength: 19, withPad: " ", startingAt: 0)) calls to every system contract, invariants checked after each block")
             return
         }
         let names = target == "all" ? FuzzTargets.names : [target!]
@@ -80,6 +86,34 @@ struct FuzzCommand: ParsableCommand {
             fflush(nil)
         }
         result.value = failed
+    }
+
+    /// The invariant fuzzer of the system contracts (`--runs` calls).
+    func runContracts() throws {
+        let fuzzer = try ContractFuzzer(seed: seed)
+        let report = fuzzer.run(calls: runs, progressInterval: max(10_000, runs / 20)) { report in
+            FileHandle.standardError.write(Data(
+                "fuzz contracts: \(report.calls) calls, \(report.blocks) blocks, \(report.epochs) epochs, \(report.violations.count) violations, \(String(format: "%.0f", report.seconds)) s\n".utf8))
+        }
+        if json {
+            JSONOutput.print([
+                "target": "contracts", "seed": NSNumber(value: seed), "calls": report.calls, "succeeded": report.succeeded,
+                "reverted": report.reverted, "excluded": report.excluded, "blocks": report.blocks, "epochs": report.epochs,
+                "refusalsChecked": report.refusalsChecked, "viewCalls": report.viewCalls, "seconds": report.seconds,
+                "violations": report.violations,
+            ] as [String: Any])
+        } else {
+            print(
+                "fuzz contracts: \(report.calls) calls (seed \(seed)): \(report.succeeded) succeeded, \(report.reverted) reverted, "
+                    + "\(report.excluded) left out; \(report.blocks) blocks, \(report.epochs) epochs, \(report.refusalsChecked) reverts re-checked, "
+                    + "\(report.viewCalls) view calls; \(report.violations.count) violations, \(String(format: "%.1f", report.seconds)) s")
+            print("  succeeded by function: " + report.succeededByFunction.map { "\($0.function) \($0.count)" }.joined(separator: ", "))
+            print("  most frequent reverts:")
+            for (reason, count) in report.topReverts { print("    \(count)× \(reason)") }
+            for violation in report.violations { print("  violation: \(violation)") }
+        }
+        fflush(nil)
+        if !report.violations.isEmpty { throw ExitCode(1) }
     }
 
     private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

@@ -36,25 +36,81 @@ enum EpochTransition {
 
     /// Runs after the transactions of the block at `context.height` produced by `producer`;
     /// `producers` are the epoch's block producers.
-    static func endBlock(context: SystemCallContext, genesis: Genesis, producer: Address, producers: [Address]) throws(SystemContractRevert) {
+    ///
+    /// Each stage runs on its own: one that reverts is undone, recorded (`EndBlockFailures`)
+    /// and skipped, and the block goes on, so no state a user can shape stops the chain. A
+    /// failed election keeps the current delegates for the next epoch. A failed read of the
+    /// store is this node's fault, not the chain's, and is thrown.
+    static func endBlock(context: SystemCallContext, genesis: Genesis, producer: Address, producers: [Address]) throws(LedgerError) {
         let p = genesis.parameters
         let height = context.height
-        let projects = SystemCallContext(
-            caller: .zero, value: .zero, height: height, timestamp: context.timestamp, canWrite: true,
-            address: ProjectRegistryContract.address, state: context.state, gasLimit: .max)
-        try ProjectSettlement.settle(context: projects)
         let epoch = Self.epoch(ofHeight: height, p)
         let book = StakingBook(context, parameters: p)
-        let rewards = RewardingBook(context)
-        let delegates = try Self.delegates(ofEpoch: epoch, book: book, genesis: genesis)
+        var failures: [EndBlockFailures.Failure] = []
 
-        if let me = delegates.first(where: { $0.operatorAddress == producer }) {
-            try rewards.credit(me.rewardAddress, p.blockReward.value, kind: .block, epoch: epoch)
+        func stage(_ name: EndBlockFailures.Stage, _ body: () throws(SystemContractRevert) -> Void) throws(LedgerError) {
+            let checkpoint = context.state.checkpoint
+            do throws(SystemContractRevert) {
+                try body()
+            } catch {
+                if let fault = context.state.fault { throw fault }
+                context.state.revert(to: checkpoint)
+                failures.append(EndBlockFailures.Failure(stage: name, reason: error.reason))
+            }
         }
-        let producedSlot = StakingBook.producedSlot(epoch, producer)
-        try book.storage.setUInt64(producedSlot, try book.storage.uint64(producedSlot) + 1)
-        guard height % p.epochLength == 0 else { return }
 
+        try stage(.settlement) { () throws(SystemContractRevert) in
+            let projects = SystemCallContext(
+                caller: .zero, value: .zero, height: height, timestamp: context.timestamp, canWrite: true,
+                address: ProjectRegistryContract.address, state: context.state, gasLimit: .max)
+            try ProjectSettlement.settle(context: projects)
+        }
+        var delegates: [ElectedDelegate] = []
+        try stage(.delegates) { () throws(SystemContractRevert) in delegates = try Self.delegates(ofEpoch: epoch, book: book, genesis: genesis) }
+        try stage(.blockReward) { () throws(SystemContractRevert) in
+            if let me = delegates.first(where: { $0.operatorAddress == producer }) {
+                try RewardingBook(context).credit(me.rewardAddress, p.blockReward.value, kind: .block, epoch: epoch)
+            }
+            let producedSlot = StakingBook.producedSlot(epoch, producer)
+            try book.storage.setUInt64(producedSlot, try book.storage.uint64(producedSlot) + 1)
+        }
+        if height % p.epochLength == 0 {
+            try stage(.epochRewards) { () throws(SystemContractRevert) in
+                try payEpoch(epoch, delegates: delegates, producers: producers, book: book, context: context, parameters: p)
+            }
+            try stage(.election) { () throws(SystemContractRevert) in
+                try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
+            }
+            if failures.contains(where: { $0.stage == .election }) {
+                // Keep the seats as they are: the next epoch must have delegates.
+                try stage(.electionFallback) { () throws(SystemContractRevert) in
+                    try book.setDelegates(delegates.isEmpty ? genesisDelegates(genesis) : delegates, epoch: epoch + 1)
+                }
+            }
+            try stage(.witnessSnapshot) { () throws(SystemContractRevert) in
+                try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, parameters: p)
+            }
+        }
+        guard !failures.isEmpty else { return }
+        if failures.contains(where: { $0.stage == .electionFallback }) {
+            throw LedgerError(.storage("end of block \(height): no delegates could be stored for epoch \(epoch + 1)"))
+        }
+        do throws(SystemContractRevert) {
+            try EndBlockFailures(context).record(failures, height: height)
+        } catch {
+            if let fault = context.state.fault { throw fault }
+            throw LedgerError(.storage("end of block \(height): recording its failures: \(error.reason)"))
+        }
+    }
+
+    /// The end of `epoch`: producers below the productivity threshold go on probation and get
+    /// no epoch reward; the epoch reward is split by votes (equally while nobody has votes)
+    /// among the other delegates; the top `foundationBonusDelegates` get the foundation bonus.
+    static func payEpoch(
+        _ epoch: UInt64, delegates: [ElectedDelegate], producers: [Address], book: StakingBook, context: SystemCallContext,
+        parameters p: ProtocolParameters
+    ) throws(SystemContractRevert) {
+        let rewards = RewardingBook(context)
         // Productivity: each producer was expected to propose epochLength / producers blocks.
         let expected = max(1, p.epochLength / UInt64(max(producers.count, 1)))
         var unproductive = Set<Address>()
@@ -65,22 +121,17 @@ enum EpochTransition {
             let owner = delegates.first { $0.operatorAddress == op }?.owner ?? op
             try book.storage.setUInt64(StakingBook.probationSlot(owner), epoch + p.probationEpochs)
         }
-
-        // The epoch reward by votes (equal shares while nobody has votes); the foundation bonus.
         let paid = delegates.filter { !unproductive.contains($0.operatorAddress) }
         let totalVotes = delegates.reduce(UInt256.zero) { $0 + $1.votes }
         for delegate in paid {
             let share = totalVotes.isZero
-                ? p.epochReward.value / UInt256(UInt64(delegates.count))
+                ? p.epochReward.value / UInt256(UInt64(max(delegates.count, 1)))
                 : p.epochReward.value * delegate.votes / totalVotes
             try rewards.credit(delegate.rewardAddress, share, kind: .epoch, epoch: epoch)
         }
         for delegate in delegates.prefix(max(p.foundationBonusDelegates, 0)) where !unproductive.contains(delegate.operatorAddress) {
             try rewards.credit(delegate.rewardAddress, p.foundationBonus.value, kind: .bonus, epoch: epoch)
         }
-
-        try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
-        try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, parameters: p)
     }
 
     /// The consensus delegates of `epoch`: qualified candidates (self-stake at least the

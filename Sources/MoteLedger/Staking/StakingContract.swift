@@ -66,6 +66,10 @@ public struct StakingContract: SystemContract {
         outputs: [("registrationFee", "uint256"), ("minSelfStake", "uint256"), ("minStakeAmount", "uint256"), ("maxStakeDays", "uint32"),
                   ("secondsPerDay", "uint64"), ("withdrawWaitingDays", "uint32"), ("selfStakeBonusPercent", "uint64")],
         mutating: false)
+    public static let endBlockFailureCount = SystemFunction(
+        "endBlockFailureCount", outputs: [("blocks", "uint64"), ("lastHeight", "uint64")], mutating: false)
+    public static let endBlockFailuresAt = SystemFunction(
+        "endBlockFailuresAt", inputs: [("height", "uint64")], outputs: [("stages", "string[]"), ("reasons", "string[]")], mutating: false)
     public static let produced = SystemFunction(
         "produced", inputs: [("epoch", "uint64"), ("operatorAddress", "address")], outputs: [("blocks", "uint64")], mutating: false)
 
@@ -96,7 +100,8 @@ public struct StakingContract: SystemContract {
     public var functions: [SystemFunction] {
         [Self.registerCandidate, Self.updateCandidate, Self.createStake, Self.depositToStake, Self.restake, Self.changeCandidate,
          Self.transferStake, Self.unstake, Self.withdrawStake, Self.reportDoubleSign, Self.candidateCount, Self.candidateAt,
-         Self.candidateByName, Self.bucket, Self.bucketsOf, Self.votersOf, Self.delegatesOf, Self.produced, Self.stakingParameters]
+         Self.candidateByName, Self.bucket, Self.bucketsOf, Self.votersOf, Self.delegatesOf, Self.produced, Self.stakingParameters,
+         Self.endBlockFailureCount, Self.endBlockFailuresAt]
     }
 
     public var events: [SystemEvent] {
@@ -259,6 +264,12 @@ public struct StakingContract: SystemContract {
             return [.uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value),
                     .uint(UInt256(UInt64(p.maxStakeDays))), .uint(UInt256(p.secondsPerDay)), .uint(UInt256(UInt64(p.withdrawWaitingDays))),
                     .uint(UInt256(p.selfStakeBonusPercent))]
+        case "endBlockFailureCount":
+            let summary = try EndBlockFailures(context).summary()
+            return [.uint(UInt256(summary.count)), .uint(UInt256(summary.lastHeight))]
+        case "endBlockFailuresAt":
+            let failures = try EndBlockFailures(context).failures(at: try a[0].uint64())
+            return [.array(failures.map { .string($0.stage) }), .array(failures.map { .string($0.reason) })]
         case "produced":
             return [.uint(UInt256(try book.produced(epoch: try a[0].uint64(), by: try a[1].address())))]
         default:
@@ -279,6 +290,10 @@ public struct StakingContract: SystemContract {
         if let holder = try book.candidate(named: name), holder.owner != owner { throw SystemContractRevert("the name \(name) is taken") }
         guard voterShareBps <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
         guard reward != .zero else { throw SystemContractRevert("the reward address may not be zero") }
+        // A system contract could never spend rewards claimed for it: they would be locked for good.
+        guard !SystemContracts.isReservedAddress(reward) else {
+            throw SystemContractRevert("the reward address \(reward.checksummed) is a system contract's")
+        }
         guard op != .zero else { throw SystemContractRevert("the operator address may not be zero") }
         guard !SystemContracts.isReservedAddress(op) else {
             throw SystemContractRevert("the operator address \(op.checksummed) is a system contract's")
