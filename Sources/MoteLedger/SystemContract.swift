@@ -101,7 +101,7 @@ public final class SystemCallContext {
     let gasLimit: UInt64
     private(set) var logs: [Log] = []
 
-    /// Gas schedule (documented in docs/SYSTEM_CONTRACTS.md).
+    /// Gas schedule (documented in docs/LEDGER.md).
     public enum Gas {
         public static let storageRead: UInt64 = 2_100
         public static let storageWriteNew: UInt64 = 20_000
