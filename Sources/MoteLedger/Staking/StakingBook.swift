@@ -24,8 +24,10 @@ struct StakingBook {
     static let candidateCountSlot = ContractStorage.slot("candidateCount")
     static func candidateAtSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot("candidateAt", index.bigEndianBytes8) }
     static func votesSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("votes", owner.bytes) }
-    static func bucketsOfSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("bucketsOf", owner.bytes) }
-    static func votersOfSlot(_ candidate: Address) -> Hash32 { ContractStorage.slot("votersOf", candidate.bytes) }
+    /// The buckets an address owns.
+    func bucketsOf(_ owner: Address) -> StoredIDSet { StoredIDSet(storage: storage, kind: "bucketsOf", key: owner.bytes) }
+    /// The buckets that vote for a candidate (by its owner).
+    func votersOf(_ candidate: Address) -> StoredIDSet { StoredIDSet(storage: storage, kind: "votersOf", key: candidate.bytes) }
     static func delegatesSlot(_ epoch: UInt64) -> Hash32 { ContractStorage.slot("delegates", epoch.bigEndianBytes8) }
     static func producedSlot(_ epoch: UInt64, _ op: Address) -> Hash32 { ContractStorage.slot("produced", epoch.bigEndianBytes8, op.bytes) }
     static func probationSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("probation", owner.bytes) }
@@ -55,8 +57,8 @@ struct StakingBook {
             id: id, owner: owner, candidate: candidate, amount: amount, durationDays: days, autoStake: autoStake,
             stakeStart: now, isSelfStake: selfStake)
         try storage.set(Self.bucketSlot(id), bucket.rlp)
-        try storage.setIDs(Self.bucketsOfSlot(owner), try storage.ids(Self.bucketsOfSlot(owner)) + [id])
-        try storage.setIDs(Self.votersOfSlot(candidate), try storage.ids(Self.votersOfSlot(candidate)) + [id])
+        try bucketsOf(owner).insert(id)
+        try votersOf(candidate).insert(id)
         try addVotes(candidate, bucket.votes(parameters))
         try rerank(candidate)
         return bucket
@@ -66,12 +68,12 @@ struct StakingBook {
     func update(_ old: StakeBucket, to new: StakeBucket) throws(SystemContractRevert) {
         try subtractVotes(old.candidate, old.votes(parameters))
         if old.owner != new.owner {
-            try storage.setIDs(Self.bucketsOfSlot(old.owner), try storage.ids(Self.bucketsOfSlot(old.owner)).filter { $0 != old.id })
-            try storage.setIDs(Self.bucketsOfSlot(new.owner), try storage.ids(Self.bucketsOfSlot(new.owner)) + [new.id])
+            try bucketsOf(old.owner).remove(old.id)
+            try bucketsOf(new.owner).insert(new.id)
         }
         if old.candidate != new.candidate {
-            try storage.setIDs(Self.votersOfSlot(old.candidate), try storage.ids(Self.votersOfSlot(old.candidate)).filter { $0 != old.id })
-            try storage.setIDs(Self.votersOfSlot(new.candidate), try storage.ids(Self.votersOfSlot(new.candidate)) + [new.id])
+            try votersOf(old.candidate).remove(old.id)
+            try votersOf(new.candidate).insert(new.id)
         }
         try storage.set(Self.bucketSlot(new.id), new.rlp)
         try addVotes(new.candidate, new.votes(parameters))
@@ -82,8 +84,8 @@ struct StakingBook {
     /// Removes a (withdrawn) bucket.
     func delete(_ bucket: StakeBucket) throws(SystemContractRevert) {
         try subtractVotes(bucket.candidate, bucket.votes(parameters))
-        try storage.setIDs(Self.bucketsOfSlot(bucket.owner), try storage.ids(Self.bucketsOfSlot(bucket.owner)).filter { $0 != bucket.id })
-        try storage.setIDs(Self.votersOfSlot(bucket.candidate), try storage.ids(Self.votersOfSlot(bucket.candidate)).filter { $0 != bucket.id })
+        try bucketsOf(bucket.owner).remove(bucket.id)
+        try votersOf(bucket.candidate).remove(bucket.id)
         try storage.set(Self.bucketSlot(bucket.id), nil)
         try rerank(bucket.candidate)
     }
@@ -194,5 +196,50 @@ struct StakingBook {
     static func isValidName(_ name: String) -> Bool {
         (1...20).contains(name.utf8.count)
             && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d || $0 == 0x5f }
+    }
+}
+
+/// A set of bucket ids in contract storage, one slot per member (a count, the member at each
+/// index, each member's index + 1), so that adding or removing one costs the same however many
+/// there are: nobody can make another account's withdrawal or a candidate's voters' calls
+/// expensive by piling buckets onto it. Removing moves the last member into the gap.
+struct StoredIDSet {
+    let storage: ContractStorage
+    let kind: String
+    let key: [UInt8]
+
+    private var countSlot: Hash32 { ContractStorage.slot(kind + "Count", key) }
+    private func atSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot(kind + "At", key, index.bigEndianBytes8) }
+    private func positionSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot(kind + "Position", key, id.bigEndianBytes8) }
+
+    func count() throws(SystemContractRevert) -> UInt64 { try storage.uint64(countSlot) }
+
+    /// Every member, in storage order (a view's work: one read each).
+    func all() throws(SystemContractRevert) -> [UInt64] {
+        var ids: [UInt64] = []
+        for index in 0..<(try count()) { ids.append(try storage.uint64(atSlot(index))) }
+        return ids
+    }
+
+    func insert(_ id: UInt64) throws(SystemContractRevert) {
+        guard try storage.uint64(positionSlot(id)) == 0 else { return }
+        let count = try count()
+        try storage.set(atSlot(count), .uint(id))
+        try storage.setUInt64(positionSlot(id), count + 1)
+        try storage.setUInt64(countSlot, count + 1)
+    }
+
+    func remove(_ id: UInt64) throws(SystemContractRevert) {
+        let position = try storage.uint64(positionSlot(id))
+        guard position > 0 else { return }
+        let count = try count(), last = count - 1
+        if position - 1 != last {
+            let moved = try storage.uint64(atSlot(last))
+            try storage.set(atSlot(position - 1), .uint(moved))
+            try storage.setUInt64(positionSlot(moved), position)
+        }
+        try storage.set(atSlot(last), nil)
+        try storage.setUInt64(positionSlot(id), 0)
+        try storage.setUInt64(countSlot, last)
     }
 }

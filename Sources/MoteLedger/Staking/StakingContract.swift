@@ -251,10 +251,10 @@ public struct StakingContract: SystemContract {
                     .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)), .uint(UInt256(bucket.unstakeTime)),
                     .bool(bucket.isSelfStake), .uint(bucket.votes(parameters))]
         case "bucketsOf":
-            return [.array(try book.storage.ids(StakingBook.bucketsOfSlot(try a[0].address())).map { .uint(UInt256($0)) })]
+            return [.array(try book.bucketsOf(try a[0].address()).all().map { .uint(UInt256($0)) })]
         case "votersOf":
             guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
-            return [.array(try book.storage.ids(StakingBook.votersOfSlot(candidate.owner)).map { .uint(UInt256($0)) })]
+            return [.array(try book.votersOf(candidate.owner).all().map { .uint(UInt256($0)) })]
         case "delegatesOf":
             let delegates = try EpochTransition.delegates(ofEpoch: try a[0].uint64(), book: book, genesis: genesis)
             return [.array(delegates.map { .address($0.operatorAddress) }), .array(delegates.map { .address($0.rewardAddress) }),
