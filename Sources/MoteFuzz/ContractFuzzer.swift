@@ -27,6 +27,10 @@ import MoteTransactions
 ///   genesis reward address, a candidate's seat the reward address its candidacy had at the
 ///   election — at most one block reward per block and one epoch reward per epoch;
 /// - a device key is bound only to the account that holds it (registrations and claims);
+/// - MachineFi: a posted window has ended, starts no earlier than the project and the
+///   device's membership and is at most 7 days old; a result settles only after its challenge
+///   period and a paid one pays exactly its project's reward per result, once;
+/// - a slash hits only an owner seated in the evidence's epoch;
 /// - a call that reverts changes nothing but its sender's gas and nonce (checked by building
 ///   the block with and without it);
 /// - every view function answers with a value or a revert, never a failure of the node.
@@ -94,6 +98,8 @@ public final class ContractFuzzer {
     /// when each (project, device) membership began.
     var projects: [UInt64: (createdAt: UInt64, windowSeconds: UInt64)] = [:]
     var memberships: [String: UInt64] = [:]
+    /// Results still pending, with the reward their project promised when they were posted.
+    var pendingResults: [UInt64: UInt256] = [:]
     var projectCount: UInt64 = 0
     var resultCount: UInt64 = 0
     /// The reference model of candidacies: owner → (operator, reward), from the logs.
@@ -240,6 +246,7 @@ public final class ContractFuzzer {
         report.blocks += 1
         learn(from: built.commit)
         try checkInvariants(before: before, producer: producer, epoch: epoch)
+        try checkResults()
         if height % genesis.parameters.epochLength == 0 {
             report.epochs += 1
             seatRewards[epoch + 1] = try electedSeats(epoch: epoch + 1)
@@ -301,6 +308,11 @@ public final class ContractFuzzer {
                 case (ProjectRegistryContract.address, ProjectRegistryContract.resultPosted.abi.topic0):
                     resultCount += 1
                     checkPosted(log, now: commit.block.header.timestamp)
+                    if let id = UInt256(bigEndian: log.topics[1].bytes)?.l0, let project = UInt256(bigEndian: log.topics[2].bytes),
+                        let record = try? read(ProjectRegistryContract.address, ProjectRegistryContract.project, [.uint(project)])
+                    {
+                        pendingResults[id] = uint(record[4])
+                    }
                 default:
                     break
                 }
@@ -458,6 +470,31 @@ public final class ContractFuzzer {
         if held > registryBalance { violation("ProjectRegistry holds \(registryBalance) but pools and bonds add up to \(held)") }
 
         try checkRewards(before: before, producer: producer, epoch: epoch)
+    }
+
+    /// MachineFi payouts by the rules: a result leaves `pending` only once its challenge period
+    /// has ended (or a challenge reverted it), and a paid result pays exactly the project's
+    /// reward per result, once.
+    func checkResults() throws {
+        let now = ledger.headHeader.timestamp
+        for (id, reward) in pendingResults.sorted(by: { $0.key < $1.key }) {
+            guard let r = try read(ProjectRegistryContract.address, ProjectRegistryContract.result, [.uint(UInt256(id))]) else {
+                violation("result \(id) was posted but cannot be read")
+                pendingResults[id] = nil
+                continue
+            }
+            let status = uint(r[9]).l0, paid = uint(r[10]), challengeEndsAt = uint(r[8]).l0
+            guard status != 0 else {
+                if !paid.isZero { violation("pending result \(id) has paid \(paid)") }
+                continue
+            }
+            pendingResults[id] = nil
+            if status != 4, challengeEndsAt > now {
+                violation("result \(id) settled at \(now), before its challenge period ended at \(challengeEndsAt)")
+            }
+            if status == 1, paid != reward { violation("result \(id) paid \(paid), its project promised \(reward)") }
+            if status != 1, !paid.isZero { violation("result \(id) with status \(status) paid \(paid)") }
+        }
     }
 
     /// Rewards by the reference model.
