@@ -32,8 +32,9 @@ extension ContractFuzzer {
     func nextCall(actor: Int) -> Call {
         currentActor = actor
         // One device and one witness key per call, so keys, ids and proofs fit together (mostly).
-        currentDevice = isHostile || random.oneIn(4) ? random.below(devices.count)
-            : (devices.indices.filter { devices[$0].holder == actor }.randomElement(using: &random) ?? 0)
+        let recent = recentDevices
+        currentDevice = isHostile || random.oneIn(4) ? recent.lowerBound + random.below(recent.count)
+            : (recent.filter { devices[$0].holder == actor }.randomElement(using: &random) ?? recent.lowerBound)
         currentProject = projects.isEmpty || random.oneIn(8) ? UInt64(random.below(Int(projectCount) + 2)) : projects.keys.sorted()[random.below(projects.count)]
         let members = memberships.keys.sorted().filter { $0.hasPrefix("\(currentProject) ") }
         if !members.isEmpty, !random.oneIn(4), let id = devices.firstIndex(where: { "\(currentProject) \($0.key.publicKey.deviceID)" == members[random.below(members.count)] }) {
@@ -124,7 +125,7 @@ extension ContractFuzzer {
         case 2: return pick(genesisRewards)
         case 3: return pick(bystanders)
         case 4: return SystemContracts.reservedAddress(UInt16(1 + random.below(6)))
-        case 5: return pick(devices).key.publicKey.deviceID
+        case 5: return pick(valueDeviceIDs)
         default: return pick(actors).address
         }
     }
@@ -149,7 +150,7 @@ extension ContractFuzzer {
         case "publicKey":
             return random.oneIn(6) ? randomBytes(random.below(70)) : devices[currentDevice].key.publicKey.bytes
         case "proof":
-            let device = random.oneIn(8) ? pick(devices) : devices[currentDevice]
+            let device = random.oneIn(8) ? devices[recentDevices.lowerBound + random.below(recentDevices.count)] : devices[currentDevice]
             // Only the key's holder signs, and for itself: anyone else can only replay what it signed.
             let claimant = actors[device.holder].address
             let action: DeviceClaim.Action = switch currentFunction {

@@ -75,7 +75,13 @@ public final class ContractFuzzer {
     /// Addresses that never send anything but may be named (reward addresses, recipients).
     let bystanders: [Address]
     /// Device keys and the actor that holds each.
-    let devices: [(key: DevicePrivateKey, holder: Int)]
+    /// Every device key of the run and the actor that holds it; a new one is made every 40
+    /// blocks (revoked keys are gone for good), and calls draw from the newest 24.
+    var devices: [(key: DevicePrivateKey, holder: Int)]
+    var deviceHolders: [Address: Int] = [:]
+    /// The first devices' ids: the only device ids named where MOTE can go (so supply is summed
+    /// over a fixed set of accounts).
+    let valueDeviceIDs: [Address]
     /// Witness keys (Ed25519 / ECVRF seeds) the actors may bind.
     let witnessKeys: [ECVRF.SecretKey]
     var time: UInt64
@@ -119,10 +125,8 @@ public final class ContractFuzzer {
         genesisOperators = genesisOperatorKeys.map(\.address)
         genesisRewards = (0..<2).map { Address(suffixOf: Keccak256.hash(utf8: "contract fuzz genesis reward \($0)")) }
         bystanders = (0..<3).map { Address(suffixOf: Keccak256.hash(utf8: "contract fuzz bystander \($0)")) }
-        devices = (0..<24).map { i in
-            let secret = Keccak256.hash(utf8: "contract fuzz \(seed) device \(i)").bytes
-            return (try! DevicePrivateKey(curve: i % 3 == 2 ? .ed25519 : .secp256k1, secret: secret), i % 8)
-        }
+        devices = (0..<24).map { Self.device($0, seed: seed) }
+        valueDeviceIDs = devices.map(\.key.publicKey.deviceID)
         witnessKeys = (0..<6).map { try! ECVRF.SecretKey(seed: Keccak256.hash(utf8: "contract fuzz \(seed) witness \($0)").bytes) }
 
         var p = ProtocolParameters()
@@ -160,11 +164,21 @@ public final class ContractFuzzer {
         time = genesis.timestamp
         report = Report(seed: seed)
         seatRewards[1] = Dictionary(uniqueKeysWithValues: zip(genesisOperators, genesisRewards))
+        for device in devices { deviceHolders[device.key.publicKey.deviceID] = device.holder }
     }
+
+    /// Device key `i` of a run, held by actor `i` mod 8; every third an Ed25519 key.
+    static func device(_ i: Int, seed: UInt64) -> (key: DevicePrivateKey, holder: Int) {
+        let secret = Keccak256.hash(utf8: "contract fuzz \(seed) device \(i)").bytes
+        return (try! DevicePrivateKey(curve: i % 3 == 2 ? .ed25519 : .secp256k1, secret: secret), i % 8)
+    }
+
+    /// The devices calls are drawn from: the newest 24.
+    var recentDevices: Range<Int> { max(0, devices.count - 24)..<devices.count }
 
     /// Every address value can reach in a run (supply is summed over these).
     var universe: [Address] {
-        actors.map(\.address) + genesisOperators + genesisRewards + bystanders + devices.map(\.key.publicKey.deviceID)
+        actors.map(\.address) + genesisOperators + genesisRewards + bystanders + valueDeviceIDs
             + (1...6).map { SystemContracts.reservedAddress(UInt16($0)) } + [.zero]
     }
 
@@ -223,6 +237,11 @@ public final class ContractFuzzer {
             names[txs[txs.count - 1].hash] = currentFunction
         }
         report.calls += txs.count
+        if report.blocks % 40 == 39 {
+            let device = Self.device(devices.count, seed: seed)
+            devices.append(device)
+            deviceHolders[device.key.publicKey.deviceID] = device.holder
+        }
 
         let before = try snapshot(epoch: epoch)
         let built = try ledger.buildBlock(candidates: txs, producer: producer, timestamp: time, epoch: epoch)
@@ -286,8 +305,8 @@ public final class ContractFuzzer {
                     (DeviceRegistryContract.address, DeviceRegistryContract.deviceClaimed.abi.topic0):
                     guard log.topics.count >= 3 else { continue }
                     let id = Address(suffixOf: log.topics[1]), owner = Address(suffixOf: log.topics[2])
-                    if let device = devices.first(where: { $0.key.publicKey.deviceID == id }) {
-                        if actors[device.holder].address != owner {
+                    if let holder = deviceHolders[id] {
+                        if actors[holder].address != owner {
                             violation("device \(id.checksummed) was bound to \(owner.checksummed), who does not hold its key")
                         }
                     } else {
