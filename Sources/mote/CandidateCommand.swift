@@ -5,11 +5,11 @@ import MoteLedger
 import MotePrimitives
 import MoteRPC
 
-/// `mote candidate register|update|list`: standing for delegate (docs/STAKING.md).
+/// `mote candidate register|update|operator-proof|list`: standing for delegate (docs/STAKING.md).
 struct CandidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "candidate", abstract: "Stand for delegate: register or update a candidate, list the candidates.",
-        subcommands: [Register.self, Update.self, List.self])
+        subcommands: [Register.self, Update.self, OperatorProofCommand.self, List.self])
 
     /// `mote candidate register`: `registerCandidate` on the Staking contract.
     struct Register: ParsableCommand {
@@ -18,8 +18,10 @@ struct CandidateCommand: ParsableCommand {
             discussion: """
                 The signing key's address becomes the candidate's owner (one candidate per address). The value \
                 sent is the registration fee (read from the chain unless --fee is given) plus --self-stake, \
-                which becomes the self-stake bucket (locked --duration days). The other transaction options \
-                are those of mote transfer; see docs/STAKING.md.
+                which becomes the self-stake bucket (locked --duration days). An operator other than the \
+                signing key consents with its key: --operator-key-file signs its proof here, or pass the proof \
+                it made (--operator-proof; mote candidate operator-proof). The other transaction options are \
+                those of mote transfer; see docs/STAKING.md.
                 """)
 
         @Option(help: ArgumentHelp("The candidate's name: 1 to 20 of a-z, 0-9, - and _.", valueName: "name")) var name: String
@@ -35,6 +37,12 @@ struct CandidateCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The share of its rewards promised to voters, in percent (0 to 100, e.g. 50 or 12.5).", valueName: "percent"))
         var voterShare = "0"
         @Option(help: ArgumentHelp("The registration fee (default: read from the chain).", valueName: "amount")) var fee: String?
+        @Option(
+            name: .customLong("operator-key-file"),
+            help: ArgumentHelp("The operator's hex private key file: signs its proof when the operator is not your key.", valueName: "file"))
+        var operatorKeyFile: String?
+        @Option(help: ArgumentHelp("The operator's proof (65 bytes r‖s‖v in hex), made with its key for your address.", valueName: "hex"))
+        var operatorProof: String?
         @OptionGroup var transaction: TransactionOptions
 
         func run() throws {
@@ -48,8 +56,9 @@ struct CandidateCommand: ParsableCommand {
             let givenFee = fee.map { text in output.orFail { () throws(AmountError) in try Amount.parse(text) } }
             let sender = TransactionSender(transaction)
 
+            let proof = CandidateCommand.operatorProof(for: op, keyFile: operatorKeyFile, given: operatorProof, sender: sender)
             let arguments: [ABIValue] = [.string(name), .address(op), .address(reward), .uint(UInt256(UInt64(days))), .bool(autoStake),
-                                         .uint(UInt256(UInt64(share)))]
+                                         .uint(UInt256(UInt64(share))), .bytes(proof)]
             let shown = "registerCandidate(\"\(name)\", operator \(op.checksummed), reward \(reward.checksummed), "
                 + "\(days) days, auto-stake \(autoStake ? "on" : "off"), voter share \(StakingInput.percent(UInt64(share))) %)"
             func call(value: UInt256) -> TransactionSender.Outgoing {
@@ -86,13 +95,22 @@ struct CandidateCommand: ParsableCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change your candidate's name, operator, reward address or voter share.",
-            discussion: "What is not given stays as it is (read from mote_candidates). The key must be the candidate's owner.")
+            discussion: """
+                What is not given stays as it is (read from mote_candidates). The key must be the candidate's owner. \
+                A new operator other than the signing key consents with its key (--operator-key-file or --operator-proof).
+                """)
 
         @Option(help: ArgumentHelp("A new name: 1 to 20 of a-z, 0-9, - and _.", valueName: "name")) var name: String?
         @Option(name: .customLong("operator"), help: ArgumentHelp("A new operator address.", valueName: "address"))
         var operatorAddress: String?
         @Option(help: ArgumentHelp("A new reward address.", valueName: "address")) var reward: String?
         @Option(help: ArgumentHelp("A new voter share in percent (0 to 100).", valueName: "percent")) var voterShare: String?
+        @Option(
+            name: .customLong("operator-key-file"),
+            help: ArgumentHelp("The operator's hex private key file: signs its proof when the operator is not your key.", valueName: "file"))
+        var operatorKeyFile: String?
+        @Option(help: ArgumentHelp("The operator's proof (65 bytes r‖s‖v in hex), made with its key for your address.", valueName: "hex"))
+        var operatorProof: String?
         @OptionGroup var transaction: TransactionOptions
 
         func validate() throws {
@@ -118,12 +136,14 @@ struct CandidateCommand: ParsableCommand {
             let op = newOperator ?? current.operatorAddress
             let reward = newReward ?? current.rewardAddress
             let share = newShare.map(UInt64.init) ?? current.voterShareBps
+            let proof = op == current.operatorAddress
+                ? [] : CandidateCommand.operatorProof(for: op, keyFile: operatorKeyFile, given: operatorProof, sender: sender)
             let shown = "updateCandidate(\"\(name)\", operator \(op.checksummed), reward \(reward.checksummed), "
                 + "voter share \(StakingInput.percent(share)) %)"
             let call = output.orFail { () throws(ABIError) in
                 try TransactionSender.Outgoing.call(
                     StakingContract.updateCandidate, of: StakingContract.address, named: "Staking",
-                    [.string(name), .address(op), .address(reward), .uint(UInt256(share))], shown: shown)
+                    [.string(name), .address(op), .address(reward), .uint(UInt256(share)), .bytes(proof)], shown: shown)
             }
             sender.run(call) { _ in
                 TransactionSender.Results(
@@ -131,6 +151,56 @@ struct CandidateCommand: ParsableCommand {
                     json: ["candidate": name, "operatorAddress": op.checksummed, "rewardAddress": reward.checksummed,
                            "voterShareBps": NSNumber(value: share)])
             }
+        }
+    }
+
+    /// The operator's consent for the sender's candidate (`OperatorProof`): none when the operator
+    /// is the sender, else `--operator-proof` when given, else signed here with `--operator-key-file`.
+    static func operatorProof(for op: Address, keyFile: String?, given: String?, sender: TransactionSender) -> [UInt8] {
+        let output = sender.output
+        guard op != sender.sender else { return [] }
+        if let given {
+            guard let bytes = try? Hex.decode(given), bytes.count == 65 else {
+                output.fail("invalid --operator-proof: expected the operator key's 65-byte signature r‖s‖v in hex (0x + 130 digits)")
+            }
+            return bytes
+        }
+        guard let keyFile else {
+            output.fail("the operator \(op.checksummed) is not your key: give its --operator-key-file or the --operator-proof it signed")
+        }
+        let key = output.orFail { () throws(WalletInputError) in
+            try SigningKeyOptions.load(keystoreFile: nil, keyFile: keyFile, password: PasswordOptions())
+        }
+        guard key.address == op else {
+            output.fail("--operator-key-file \(keyFile) holds the key of \(key.address.checksummed), not of the operator \(op.checksummed)")
+        }
+        let answer = output.orFail { () throws(TransactionSender.Failure) in try sender.ask("eth_chainId") }
+        guard let chainID = answer.quantity64 else { output.fail("the node answered eth_chainId with \(answer.text.prefix(100))") }
+        return OperatorProof.proof(by: key, chainID: chainID, owner: sender.sender)
+    }
+
+    /// `mote candidate operator-proof`: an operator key's consent to sign for an owner's candidate, offline.
+    struct OperatorProofCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "operator-proof",
+            abstract: "Sign, with an operator key, the proof that lets an owner name it as its candidate's operator.",
+            discussion: """
+                Prints the hex proof (OperatorProof: the key's signature of Keccak-256("MOTE-OPERATOR-V1" ‖ chain id ‖ \
+                owner)) to pass as --operator-proof to mote candidate register or update sent by --owner. Runs offline.
+                """)
+
+        @Option(help: ArgumentHelp("The operator's hex private key file.", valueName: "file")) var operatorKeyFile: String
+        @Option(help: ArgumentHelp("The candidate owner's address (the account that registers or updates).", valueName: "address"))
+        var owner: String
+        @Option(help: ArgumentHelp("The chain id.", valueName: "id")) var chainId: UInt64
+
+        func run() throws {
+            let output = WalletOutput(json: false)
+            let owner = output.orFail { () throws(WalletInputError) in try WalletInput.address(self.owner, "--owner address") }
+            let key = output.orFail { () throws(WalletInputError) in
+                try SigningKeyOptions.load(keystoreFile: nil, keyFile: operatorKeyFile, password: PasswordOptions())
+            }
+            print(Hex.encode(OperatorProof.proof(by: key, chainID: chainId, owner: owner)))
         }
     }
 

@@ -85,7 +85,7 @@ extension Sandbox {
         #expect(registered.object["value"] as? String == "2010000000000000000000")
         #expect(registered.object["selfStakeBucket"] is Int, "\(registered.stdout)")
         let taken = try box.mote(
-            ["candidate", "register", "--name", "alpha", "--operator", rewardAccount, "--reward", rewardAccount,
+            ["candidate", "register", "--name", "alpha", "--operator", voter1, "--reward", rewardAccount,
              "--self-stake", "2000", "--key-file", voter1Key] + rpc)
         #expect(taken.status == 1)
         #expect(taken.stderr.contains("would fail: the name alpha is taken (nothing was sent)"), "\(taken.stderr)")
@@ -236,6 +236,13 @@ extension Sandbox {
         let nowhere = ["--rpc", "http://127.0.0.1:1"]
         let keyFile = try box.file("key", "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
         let address = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"
+        // Another key (Ethereum's "account 1" test key) as the operator: its proof, signed offline.
+        let operatorAddress = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
+        let operatorKeyFile = try box.file("operator.key", "0x0000000000000000000000000000000000000000000000000000000000000001")
+        let signed = try box.mote(["candidate", "operator-proof", "--operator-key-file", operatorKeyFile, "--owner", address, "--chain-id", "4689"])
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let proof = signed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(proof.hasPrefix("0x") && proof.count == 132, "65 bytes r‖s‖v: \(proof)")
 
         let cases: [([String], String)] = [
             (["candidate", "register", "--name", "Alpha", "--operator", address, "--reward", address, "--self-stake", "2000", "--key-file", keyFile],
@@ -248,6 +255,13 @@ extension Sandbox {
               "--key-file", keyFile], "invalid --voter-share \"101\""),
             (["candidate", "register", "--name", "alpha", "--operator", address, "--reward", address, "--self-stake", "1", "--voter-share", "1.234",
               "--key-file", keyFile], "at most two decimals"),
+            (["candidate", "register", "--name", "alpha", "--operator", operatorAddress, "--reward", address, "--self-stake", "2000",
+              "--key-file", keyFile], "the operator \(operatorAddress) is not your key: give its --operator-key-file or the --operator-proof it signed"),
+            (["candidate", "register", "--name", "alpha", "--operator", operatorAddress, "--reward", address, "--self-stake", "2000",
+              "--operator-proof", "0x1234", "--key-file", keyFile], "invalid --operator-proof"),
+            (["candidate", "register", "--name", "alpha", "--operator", operatorAddress, "--reward", address, "--self-stake", "2000",
+              "--operator-key-file", keyFile, "--key-file", keyFile], "holds the key of \(address), not of the operator \(operatorAddress)"),
+            (["candidate", "operator-proof", "--operator-key-file", operatorKeyFile, "--owner", "0x12", "--chain-id", "4689"], "invalid --owner address"),
             (["stake", "create", "--candidate", "a b", "--amount", "1", "--duration", "0", "--key-file", keyFile], "invalid --candidate"),
             (["stake", "create", "--candidate", "alpha", "--amount", "1x", "--duration", "0", "--key-file", keyFile], "not a decimal number"),
             (["stake", "create", "--candidate", "alpha", "--amount", "1", "--duration", "40000", "--key-file", keyFile], "invalid --duration 40000"),

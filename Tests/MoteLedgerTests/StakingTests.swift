@@ -43,6 +43,12 @@ import Testing
     static let mote = ProtocolParameters.mote
     static let keys = (1...6).map { try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "staking test key \($0)").bytes) }
     static let genesisOperators = (1...2).map { try! Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "genesis operator \($0)").bytes) }
+
+    /// `owner`'s `OperatorProof` for `op`, signed with op's key when a test knows it (else empty).
+    static func operatorProof(_ op: Address, for owner: Secp256k1.PrivateKey) -> ABIValue {
+        guard op != owner.address, let key = (keys + genesisOperators).first(where: { $0.address == op }) else { return .bytes([]) }
+        return .bytes(OperatorProof.proof(by: key, chainID: 4_689, owner: owner.address))
+    }
     static let genesisRewards = (1...2).map { Address(suffixOf: Keccak256.hash(utf8: "genesis reward \($0)")) }
     static let fund = mote * 1_000_000
 
@@ -137,6 +143,7 @@ import Testing
         try chain.block([
             try chain.staking(owner, StakingContract.registerCandidate, [
                 .string("alpha"), .address(operatorKey.address), .address(owner.address), .uint(7), .bool(false), .uint(5_000),
+                Self.operatorProof(operatorKey.address, for: owner),
             ], value: fee + Self.mote * 2_000),
         ])
         // The fee went into the fund; one block reward came out of it.
@@ -171,9 +178,9 @@ import Testing
         let (a, b) = (Self.keys[0], Self.keys[1])
         let fee = Self.mote * 100
         let reasons = try chain.block([
-            try chain.staking(a, StakingContract.registerCandidate, [.string("Bad Name"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0)], value: fee + Self.mote * 2_000),
-            try chain.staking(a, StakingContract.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0)], value: fee + Self.mote),
-            try chain.staking(a, StakingContract.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(5_000), .bool(false), .uint(0)], value: fee + Self.mote * 2_000),
+            try chain.staking(a, StakingContract.registerCandidate, [.string("Bad Name"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote * 2_000),
+            try chain.staking(a, StakingContract.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote),
+            try chain.staking(a, StakingContract.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(5_000), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote * 2_000),
             try chain.staking(b, StakingContract.createStake, [.string("nobody"), .uint(1), .bool(false)], value: Self.mote * 100),
             try chain.staking(b, StakingContract.unstake, [.uint(99)]),
             try chain.staking(b, StakingContract.createStake, [.string("ok"), .uint(1), .bool(false)], value: Self.mote * 100),
@@ -196,7 +203,7 @@ import Testing
         let fee = Self.mote * 100
         let (a, b) = (Self.keys[0], Self.keys[1])
         try chain.block([
-            try chain.staking(a, StakingContract.registerCandidate, [.string("alpha"), .address(Self.keys[3].address), .address(a.address), .uint(0), .bool(false), .uint(1_000)], value: fee + Self.mote * 1_000),
+            try chain.staking(a, StakingContract.registerCandidate, [.string("alpha"), .address(Self.keys[3].address), .address(a.address), .uint(0), .bool(false), .uint(1_000), Self.operatorProof(Self.keys[3].address, for: a)], value: fee + Self.mote * 1_000),
         ])
         try chain.finishEpoch()
         // One candidate qualifies: it takes the first seat, a genesis delegate the other.
@@ -209,7 +216,7 @@ import Testing
 
         // A second candidate with more votes ranks first; the genesis delegates are out.
         try chain.block([
-            try chain.staking(b, StakingContract.registerCandidate, [.string("beta"), .address(Self.keys[4].address), .address(b.address), .uint(0), .bool(false), .uint(0)], value: fee + Self.mote * 3_000),
+            try chain.staking(b, StakingContract.registerCandidate, [.string("beta"), .address(Self.keys[4].address), .address(b.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(Self.keys[4].address, for: b)], value: fee + Self.mote * 3_000),
         ], producer: try ledger.producers(ofEpoch: 2)[0])
         try chain.finishEpoch(producer: try ledger.producers(ofEpoch: 2)[0])
         let third = try ledger.delegates(ofEpoch: 3)
@@ -255,8 +262,8 @@ import Testing
         let (a, b) = (Self.keys[0], Self.keys[1])
         let (opA, opB) = (Self.keys[2], Self.keys[3])
         try chain.block([
-            try chain.staking(a, StakingContract.registerCandidate, [.string("alpha"), .address(opA.address), .address(a.address), .uint(0), .bool(false), .uint(0)], value: fee + Self.mote * 5_000),
-            try chain.staking(b, StakingContract.registerCandidate, [.string("beta"), .address(opB.address), .address(b.address), .uint(0), .bool(false), .uint(0)], value: fee + Self.mote * 2_000),
+            try chain.staking(a, StakingContract.registerCandidate, [.string("alpha"), .address(opA.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(opA.address, for: a)], value: fee + Self.mote * 5_000),
+            try chain.staking(b, StakingContract.registerCandidate, [.string("beta"), .address(opB.address), .address(b.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(opB.address, for: b)], value: fee + Self.mote * 2_000),
         ])
         try chain.finishEpoch()
         #expect(try ledger.delegates(ofEpoch: 2).map(\.operatorAddress) == [opA.address, opB.address])
@@ -281,9 +288,9 @@ import Testing
         let slashed = Self.mote * 500
         #expect(try chain.balance(reporter.address) + UInt256(receipts[0].gasUsed) * receipts[0].effectiveGasPrice == before + slashed / 2)
         #expect(Self.uint(try chain.read(StakingContract.address, StakingContract.candidateByName, [.string("alpha")])[5]) == Self.mote * 4_500)
-        // The same evidence counts once.
+        // The same offence counts once.
         let again = try chain.block([try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes(evidence)])], producer: opB.address, allowFailure: true)
-        #expect(again[0].failureReason == "evidence already reported")
+        #expect(again[0].failureReason == "\(opA.address.checksummed) was already slashed for height \(height)")
     }
 
     @Test func payoutsReportAddsUpToTheDeclaredShare() throws {
@@ -293,7 +300,7 @@ import Testing
         let (owner, v1, v2) = (Self.keys[0], Self.keys[1], Self.keys[2])
         let op = Self.keys[3]
         try chain.block([
-            try chain.staking(owner, StakingContract.registerCandidate, [.string("alpha"), .address(op.address), .address(owner.address), .uint(0), .bool(false), .uint(4_000)], value: fee + Self.mote * 1_000),
+            try chain.staking(owner, StakingContract.registerCandidate, [.string("alpha"), .address(op.address), .address(owner.address), .uint(0), .bool(false), .uint(4_000), Self.operatorProof(op.address, for: owner)], value: fee + Self.mote * 1_000),
         ])
         try chain.block([
             try chain.staking(v1, StakingContract.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 300),

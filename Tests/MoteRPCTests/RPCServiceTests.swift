@@ -288,13 +288,14 @@ import Testing
     @Test func stakingMethodsDescribeCandidatesBucketsAndEpochs() async throws {
         let chain = try TestChain(balance: TestChain.ether * 100_000)
         let rpc = RPCService(backend: chain)
-        let owner = TestChain.keys[0]
+        let (owner, operatorKey) = (TestChain.keys[0], TestChain.keys[1])
         let fee = TestChain.ether * 100
         let register = Transaction.dynamicFee(
             chainID: TestChain.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 2_000_000,
             to: StakingContract.address, value: fee + TestChain.ether * 20_000,
             data: try StakingContract.registerCandidate.abi.encodeCall([
-                .string("alpha"), .address(TestChain.producer), .address(owner.address), .uint(30), .bool(true), .uint(2_500),
+                .string("alpha"), .address(operatorKey.address), .address(owner.address), .uint(30), .bool(true), .uint(2_500),
+                .bytes(OperatorProof.proof(by: operatorKey, chainID: TestChain.chainID, owner: owner.address)),
             ])
         ).signed(with: owner)
         _ = try await rpc.result("eth_sendRawTransaction", [.data(register.rawBytes)])
@@ -304,7 +305,7 @@ import Testing
         let candidates = try #require(try await rpc.result("mote_candidates").arrayValue)
         #expect(candidates.count == 1)
         #expect(candidates[0]["name"] == .s("alpha"))
-        #expect(candidates[0]["operatorAddress"] == .address(TestChain.producer))
+        #expect(candidates[0]["operatorAddress"] == .address(operatorKey.address))
         #expect(candidates[0]["voterShareBps"] == .s("0x9c4"))
         #expect(candidates[0]["selfStake"] == .quantity(TestChain.ether * 20_000))
         #expect(try await rpc.result("mote_candidate", [.s("alpha")]) == candidates[0])

@@ -297,3 +297,14 @@ def device_proof(key, device_id: str, account: str, action: str = "register", ch
                             + bytes.fromhex(account[2:])).digest()
     signature = key.sign_msg_hash(digest)
     return signature.r.to_bytes(32, "big") + signature.s.to_bytes(32, "big")
+
+
+def operator_proof(operator_key: bytes, owner: str, chain_id: int = CHAIN_ID) -> bytes:
+    """The operator key's consent to sign for `owner`'s candidate (registerCandidate's and
+    updateCandidate's operatorProof): its signature r‖s‖v of
+    keccak256("MOTE-OPERATOR-V1" ‖ chainId (8 bytes BE) ‖ owner), docs/STAKING.md."""
+    from eth_keys import keys
+    from eth_utils import keccak, to_bytes
+
+    digest = keccak(b"MOTE-OPERATOR-V1" + chain_id.to_bytes(8, "big") + to_bytes(hexstr=owner))
+    return keys.PrivateKey(bytes(operator_key)).sign_msg_hash(digest).to_bytes()

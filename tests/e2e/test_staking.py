@@ -17,7 +17,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.logs import DISCARD
 
-from mote_e2e import CHAIN_ID, GWEI, MOTE, REPO, Devnet, call, free_port_block, mote_binary, wait_until
+from mote_e2e import CHAIN_ID, GWEI, MOTE, REPO, Devnet, call, free_port_block, mote_binary, operator_proof, wait_until
 
 STAKING = Web3.to_checksum_address("0x00000000000000000000000000004d4f54450002")
 REWARDING = Web3.to_checksum_address("0x00000000000000000000000000004d4f54450003")
@@ -111,7 +111,8 @@ def test_a_candidate_is_elected_produces_earns_and_is_put_on_probation(net):
     operator = Account.create()
 
     # Register with 2,000 MOTE of self-stake and a 40 % voter share; two voters stake.
-    receipt = send(w3, owner, staking.functions.registerCandidate("newbie", operator.address, owner.address, 0, False, 4_000),
+    receipt = send(w3, owner, staking.functions.registerCandidate(
+        "newbie", operator.address, owner.address, 0, False, 4_000, operator_proof(operator.key, owner.address)),
                    value=10 * MOTE + 2_000 * MOTE)
     assert receipt.status == 1
     registered = staking.events.CandidateRegistered().process_receipt(receipt, errors=DISCARD)

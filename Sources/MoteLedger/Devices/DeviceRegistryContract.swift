@@ -147,9 +147,14 @@ public struct DeviceRegistryContract: SystemContract {
             let old = try book.owned(id, by: context.caller)
             guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
             guard to != context.caller else { throw SystemContractRevert("device \(id.checksummed) already belongs to \(to.checksummed)") }
+            // A system contract could never transfer it on: the device (and its stake) would be locked for good.
+            guard !SystemContracts.isReservedAddress(to) else {
+                throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
+            }
             var new = old
             new.owner = to
             try book.update(old, to: new)
+            try ProjectRegistryContract.forgetPosters(id, context: context)
             try context.emit(Self.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
             return []
 

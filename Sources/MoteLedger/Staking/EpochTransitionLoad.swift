@@ -60,11 +60,16 @@ package final class EpochTransitionLoad {
         var rng = LoadRandom(seed: seed)
         for i in 0..<count {
             let owner = Address(suffixOf: Keccak256.hash(utf8: "load candidate \(seed) \(i)"))
-            let op = Address(suffixOf: Keccak256.hash(utf8: "load operator \(seed) \(i)"))
+            let operatorKey: Secp256k1.PrivateKey
+            do { operatorKey = try Secp256k1.PrivateKey(bytes: Keccak256.hash(utf8: "load operator \(seed) \(i)").bytes) } catch {
+                throw LedgerError(.storage("operator key \(i): \(error)"))
+            }
+            let op = operatorKey.address
+            let proof = OperatorProof.proof(by: operatorKey, chainID: genesis.chainID, owner: owner)
             let selfStake = p.minSelfStake.value * UInt256(1 + rng.next() % 10)
             try call(staking, StakingContract.registerCandidate, [
                 .string("c\(seed)-\(i)"), .address(op), .address(owner), .uint(UInt256(rng.next() % (UInt64(p.maxStakeDays) + 1))), .bool(rng.next() % 2 == 0),
-                .uint(UInt256(rng.next() % 10_001)),
+                .uint(UInt256(rng.next() % 10_001)), .bytes(proof),
             ], from: owner, value: p.registrationFee.value + selfStake)
             if votedEvery > 0, i % votedEvery == 0 {
                 let voter = Address(suffixOf: Keccak256.hash(utf8: "load voter \(seed) \(i)"))

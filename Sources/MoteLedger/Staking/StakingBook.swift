@@ -31,7 +31,10 @@ struct StakingBook {
     static func delegatesSlot(_ epoch: UInt64) -> Hash32 { ContractStorage.slot("delegates", epoch.bigEndianBytes8) }
     static func producedSlot(_ epoch: UInt64, _ op: Address) -> Hash32 { ContractStorage.slot("produced", epoch.bigEndianBytes8, op.bytes) }
     static func probationSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("probation", owner.bytes) }
-    static func evidenceSlot(_ hash: Hash32) -> Hash32 { ContractStorage.slot("evidence", hash.bytes) }
+    /// Set once `offender` has been slashed for double-signing at `height`: one slash per (offender, height).
+    static func slashedSlot(_ offender: Address, height: UInt64) -> Hash32 {
+        ContractStorage.slot("slashed", offender.bytes, height.bigEndianBytes8)
+    }
 
     // MARK: Buckets
 

@@ -19,11 +19,12 @@ public struct StakingContract: SystemContract {
     public static let registerCandidate = SystemFunction(
         "registerCandidate",
         inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("duration", "uint32"),
-                 ("autoStake", "bool"), ("voterShareBps", "uint16")],
+                 ("autoStake", "bool"), ("voterShareBps", "uint16"), ("operatorProof", "bytes")],
         outputs: [("selfStakeBucket", "uint64")], mutating: true, payable: true)
     public static let updateCandidate = SystemFunction(
         "updateCandidate",
-        inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("voterShareBps", "uint16")],
+        inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("voterShareBps", "uint16"),
+                 ("operatorProof", "bytes")],
         mutating: true)
     public static let createStake = SystemFunction(
         "createStake", inputs: [("candidate", "string"), ("duration", "uint32"), ("autoStake", "bool")],
@@ -119,6 +120,7 @@ public struct StakingContract: SystemContract {
             let days = try a[3].uint32(), auto = try a[4].bool(), share = try a[5].uint16()
             guard try book.candidate(context.caller) == nil else { throw SystemContractRevert("the sender already has a candidate") }
             try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
+            try checkOperatorProof(try a[6].bytes(), operator: op, context: context)
             try checkDuration(days)
             let fee = parameters.registrationFee.value
             guard context.value >= fee else { throw SystemContractRevert("the registration fee is \(fee) wei; sent \(context.value)") }
@@ -140,6 +142,8 @@ public struct StakingContract: SystemContract {
             guard let old = try book.candidate(context.caller) else { throw SystemContractRevert("the sender has no candidate") }
             let (name, op, reward, share) = (try a[0].string(), try a[1].address(), try a[2].address(), try a[3].uint16())
             try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
+            // The operator this candidate already has proved itself (or is the owner): only a new one must.
+            if op != old.operatorAddress { try checkOperatorProof(try a[4].bytes(), operator: op, context: context) }
             var new = old
             (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
             try book.put(new, replacing: old)
@@ -201,6 +205,10 @@ public struct StakingContract: SystemContract {
             guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
             let to = try a[1].address()
             guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
+            // A system contract could never unstake or withdraw it: the stake would be locked for good.
+            guard !SystemContracts.isReservedAddress(to) else {
+                throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
+            }
             var new = old
             new.owner = to
             try book.update(old, to: new)
@@ -310,6 +318,21 @@ public struct StakingContract: SystemContract {
         }
     }
 
+    /// An operator other than the caller must consent with its key (`OperatorProof` for the
+    /// caller on this chain); otherwise anyone could claim the address of a node they saw, and
+    /// that node would sign blocks for their seat.
+    func checkOperatorProof(_ proof: [UInt8], operator op: Address, context: SystemCallContext) throws(SystemContractRevert) {
+        guard op != context.caller else { return }
+        guard !proof.isEmpty else {
+            throw SystemContractRevert("the operator \(op.checksummed) is not the sender: its key's operatorProof is needed")
+        }
+        try context.charge(OperatorProof.checkGas)
+        guard OperatorProof.signer(of: proof, chainID: genesis.chainID, owner: context.caller) == op else {
+            throw SystemContractRevert(
+                "operatorProof is not the signature of \(op.checksummed) for owner \(context.caller.checksummed) on chain \(genesis.chainID)")
+        }
+    }
+
     func checkDuration(_ days: UInt32) throws(SystemContractRevert) {
         guard days <= parameters.maxStakeDays else { throw SystemContractRevert("duration is at most \(parameters.maxStakeDays) days") }
     }
@@ -336,7 +359,7 @@ public struct StakingContract: SystemContract {
 
     /// Checks double-sign evidence against the chain id and the delegates of its epoch, then
     /// takes `slashPercent` % of the offender's self-stake: `reporterSharePercent` % of that to
-    /// the reporter, the rest to the reward fund. Each piece of evidence counts once.
+    /// the reporter, the rest to the reward fund. An offender is slashed at most once per height.
     func slash(evidence bytes: [UInt8], book: StakingBook, context: SystemCallContext) throws(SystemContractRevert) -> UInt256 {
         guard bytes.count <= 1_024 else { throw SystemContractRevert("evidence over 1024 bytes") }
         let evidence: DoubleSignEvidence
@@ -344,8 +367,11 @@ public struct StakingContract: SystemContract {
             evidence = try DoubleSignEvidence(decoding: bytes)
             try evidence.verify(chainID: genesis.chainID)
         } catch { throw SystemContractRevert("invalid evidence: \(error)") }
-        let key = StakingBook.evidenceSlot(Keccak256.hash(bytes))
-        guard try book.storage.uint64(key) == 0 else { throw SystemContractRevert("evidence already reported") }
+        // One equivocation is one offence: other vote pairs, rounds or kinds at the same height count no more.
+        let key = StakingBook.slashedSlot(evidence.offender, height: evidence.height)
+        guard try book.storage.uint64(key) == 0 else {
+            throw SystemContractRevert("\(evidence.offender.checksummed) was already slashed for height \(evidence.height)")
+        }
         guard evidence.height >= 1 else { throw SystemContractRevert("evidence at height 0: the genesis block has no signers") }
         guard evidence.height <= context.height else {
             throw SystemContractRevert("evidence at height \(evidence.height) is ahead of the chain (block \(context.height))")

@@ -1,0 +1,133 @@
+import Foundation
+import MoteChain
+import MoteConsensus
+import MoteCrypto
+import MotePrimitives
+import MoteTransactions
+import Testing
+
+@testable import MoteLedger
+
+/// The findings of the security review after issue 15 (docs/SECURITY.md), each performed on a
+/// real ledger: it fails with its reason and changes nothing.
+@Suite struct ReviewFindingsTests {
+    typealias Chain = StakingTests.Chain
+    static let mote = ProtocolParameters.mote
+    static let keys = StakingTests.keys
+    static let fee = mote * 100
+
+    static func reasons(_ receipts: [Receipt]) -> [String] { receipts.map { $0.failureReason ?? "ok" } }
+
+    static func candidate(_ chain: Chain, _ name: String) throws -> [ABIValue] {
+        try chain.read(StakingContract.address, StakingContract.candidateByName, [.string(name)])
+    }
+
+    static func register(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ name: String, op: Address, proof: [UInt8]) throws -> SignedTransaction {
+        try chain.staking(owner, StakingContract.registerCandidate, [
+            .string(name), .address(op), .address(owner.address), .uint(0), .bool(false), .uint(0), .bytes(proof),
+        ], value: fee + mote * 2_000)
+    }
+
+    // MARK: A. An operator address taken without its key
+
+    @Test func anOperatorAddressCannotBeTakenWithoutItsKey() throws {
+        let chain = try Chain()
+        let (victim, attacker) = (Self.keys[0], Self.keys[1])
+        let operatorKey = Self.keys[2]  // the victim's node already runs with it
+        let op = operatorKey.address
+        let chainID = chain.ledger.chainID
+        let victimsProof = OperatorProof.proof(by: operatorKey, chainID: chainID, owner: victim.address)
+        let stakingBefore = try chain.balance(StakingContract.address)
+
+        // The front-run: every proof the attacker can get hold of or make.
+        let attacks = try chain.block([
+            try Self.register(chain, attacker, "mallory", op: op, proof: []),
+            try Self.register(chain, attacker, "mallory", op: op, proof: [UInt8](repeating: 7, count: 65)),
+            try Self.register(chain, attacker, "mallory", op: op, proof: victimsProof),  // the victim's, replayed
+            try Self.register(chain, attacker, "mallory", op: op, proof: OperatorProof.proof(by: operatorKey, chainID: chainID + 1, owner: attacker.address)),
+            try Self.register(chain, attacker, "mallory", op: op, proof: OperatorProof.proof(by: attacker, chainID: chainID, owner: attacker.address)),
+        ], allowFailure: true)
+        let forged = "operatorProof is not the signature of \(op.checksummed) for owner \(attacker.address.checksummed) on chain \(chainID)"
+        #expect(Self.reasons(attacks) == [
+            "the operator \(op.checksummed) is not the sender: its key's operatorProof is needed", forged, forged, forged, forged,
+        ])
+        #expect(try chain.read(StakingContract.address, StakingContract.candidateCount, []) == [.uint(0)])
+        #expect(try chain.balance(StakingContract.address) == stakingBefore)
+
+        // The update path: a candidate run by the attacker's own key cannot move onto the victim's operator.
+        try chain.block([try Self.register(chain, attacker, "mallory", op: attacker.address, proof: [])])
+        let mallory = try Self.candidate(chain, "mallory")
+        let update = try chain.block([
+            try chain.staking(attacker, StakingContract.updateCandidate, [
+                .string("mallory"), .address(op), .address(attacker.address), .uint(0), .bytes(victimsProof),
+            ]),
+        ], allowFailure: true)
+        #expect(Self.reasons(update) == [forged])
+        #expect(try Self.candidate(chain, "mallory") == mallory)
+
+        // The victim registers with its key's consent; a later update that keeps the operator needs no proof again.
+        try chain.block([try Self.register(chain, victim, "alice", op: op, proof: victimsProof)])
+        #expect(try Self.candidate(chain, "alice")[2] == .address(op))
+        try chain.block([
+            try chain.staking(victim, StakingContract.updateCandidate, [.string("alice"), .address(op), .address(victim.address), .uint(500), .bytes([])]),
+        ])
+        #expect(try Self.candidate(chain, "alice")[7] == .uint(500))
+    }
+
+    // MARK: B. One equivocation slashed several times
+
+    @Test func oneHeightIsSlashedOnce() throws {
+        let chain = try Chain()
+        let (owner, reporter) = (Self.keys[0], Self.keys[5])
+        let operatorKey = Self.keys[2]
+        try chain.block([
+            try Self.register(chain, owner, "alpha", op: operatorKey.address,
+                              proof: OperatorProof.proof(by: operatorKey, chainID: chain.ledger.chainID, owner: owner.address)),
+        ])
+        try chain.finishEpoch()
+        let height = chain.ledger.head.height + 1
+        func vote(_ kind: VoteKind, _ round: UInt32, _ block: String) -> Vote {
+            Vote(kind: kind, height: height, round: round, blockHash: Keccak256.hash(utf8: block), chainID: 4_689, signingWith: operatorKey)
+        }
+        // Three conflicting precommits make three pairs; a prevote pair of another round is the same height.
+        let (x, y, z) = (vote(.precommit, 0, "x"), vote(.precommit, 0, "y"), vote(.precommit, 0, "z"))
+        let pairs = try [DoubleSignEvidence(x, y), DoubleSignEvidence(x, z), DoubleSignEvidence(y, z),
+                         DoubleSignEvidence(vote(.prevote, 1, "x"), vote(.prevote, 1, "y"))].map { $0.encoded() }
+        let producer = StakingTests.genesisOperators[0].address
+        let first = try chain.block([try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes(pairs[0])])], producer: producer)
+        #expect(first[0].logs.count == 1)
+        let selfStake = StakingTests.uint(try Self.candidate(chain, "alpha")[5])
+        #expect(selfStake == Self.mote * 1_800)
+        let reporterBefore = try chain.balance(reporter.address)
+        let again = try chain.block(try pairs.dropFirst().map { try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes($0)]) },
+                                    producer: producer, allowFailure: true)
+        let refused = "\(operatorKey.address.checksummed) was already slashed for height \(height)"
+        #expect(Self.reasons(again) == [refused, refused, refused])
+        #expect(StakingTests.uint(try Self.candidate(chain, "alpha")[5]) == selfStake)
+        #expect(try chain.balance(reporter.address) == reporterBefore - again.reduce(UInt256.zero) { $0 + UInt256($1.gasUsed) * $1.effectiveGasPrice })
+    }
+
+    // MARK: C. Stakes and devices sent where nobody can move them
+
+    @Test func stakesAndDevicesCannotGoToSystemContracts() throws {
+        let chain = try Chain(DeviceRegistryTests.genesis())
+        let (owner, voter) = (Self.keys[0], Self.keys[1])
+        try chain.block([try Self.register(chain, owner, "alpha", op: owner.address, proof: [])])
+        try chain.block([try chain.staking(voter, StakingContract.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 10)])
+        let device = DeviceRegistryTests.deviceKey(.p256, 7)
+        let id = device.publicKey.deviceID
+        try chain.block([try DeviceRegistryTests().register(chain, owner, device)])
+        let bucketBefore = try chain.read(StakingContract.address, StakingContract.bucket, [.uint(1)])
+        let deviceBefore = try chain.read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(id)])
+        let registryBefore = try chain.ledger.account(DeviceRegistryContract.address)
+
+        let sinks = [StakingContract.address, DeviceRegistryContract.address, SystemContracts.reservedAddress(77)]
+        var txs = try sinks.map { try chain.staking(voter, StakingContract.transferStake, [.uint(1), .address($0)]) }
+        txs += try sinks.map { try chain.call(owner, DeviceRegistryContract.address, DeviceRegistryContract.transferDevice, [.address(id), .address($0)]) }
+        let reasons = Self.reasons(try chain.block(txs, allowFailure: true))
+        #expect(reasons == (sinks + sinks).map { "cannot transfer to \($0.checksummed): it is a system contract's address" })
+        #expect(try chain.read(StakingContract.address, StakingContract.bucket, [.uint(1)]) == bucketBefore)
+        #expect(try chain.read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(id)]) == deviceBefore)
+        #expect(try chain.ledger.account(DeviceRegistryContract.address) == registryBefore)
+    }
+}
