@@ -98,9 +98,19 @@ extension RPCService {
     /// The results posted for `device`, oldest first (at most `maxListedResults`, the newest).
     func results(ofDevice device: Address) async throws(RPCError) -> [JSON] {
         let registry = ProjectRegistryContract.address
-        let ids = try await view(registry, ProjectRegistryContract.resultsOfDevice, [.address(device)]).first?.arrayValue ?? []
+        let page = ProjectRegistryContract.maxResultsPerPage
+        let total = Self.uint(try await view(registry, ProjectRegistryContract.resultsOfDevicePage, [.address(device), .uint(0), .uint(0)]).first).l0
+        var ids: [ABIValue] = []
+        var offset = total - min(total, UInt64(Self.maxListedResults))
+        while offset < total {
+            let v = try await view(registry, ProjectRegistryContract.resultsOfDevicePage, [.address(device), .uint(UInt256(offset)), .uint(UInt256(page))])
+            let more = v.dropFirst().first?.arrayValue ?? []
+            guard !more.isEmpty else { break }
+            ids += more
+            offset += UInt64(more.count)
+        }
         var out: [JSON] = []
-        for id in ids.suffix(Self.maxListedResults) {
+        for id in ids {
             let v = try await view(registry, ProjectRegistryContract.result, [id])
             guard v.count == ProjectRegistryContract.resultOutputs.count,
                 let status = ResultStatus(rawValue: UInt8(truncatingIfNeeded: Self.uint(v[9]).l0))

@@ -16,7 +16,7 @@ struct ProjectCommand: ParsableCommand {
             your key; the options for key, node, fees and waiting are those of mote transfer. A call the contract \
             would refuse fails before anything is sent, with the contract's reason.
             """,
-        subcommands: [Create.self, Fund.self, Close.self, Show.self, List.self, Join.self, Leave.self, Bond.self, Results.self, Challenge.self])
+        subcommands: [Create.self, Fund.self, Close.self, Show.self, List.self, Join.self, Leave.self, Poster.self, Bond.self, Results.self, Challenge.self])
 
     static let registry = ProjectRegistryContract.address
 
@@ -271,6 +271,34 @@ struct ProjectCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
         @OptionGroup var transaction: TransactionOptions
         func run() throws { ProjectCommand.membership(ProjectRegistryContract.leaveProject, project, device, transaction) }
+    }
+
+    struct Poster: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Choose the stream operator that may post a device's results in a project.",
+            discussion: """
+                Only the device's owner and the poster it chose may post its results (setPoster). Leaving the \
+                project or transferring the device forgets the choice. --poster 0x0000000000000000000000000000000000000000 \
+                withdraws it.
+                """)
+        @Argument(help: "The project id.") var project: UInt64
+        @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
+        @Option(help: ArgumentHelp("The operator's address.", valueName: "address")) var poster: String
+        @OptionGroup var transaction: TransactionOptions
+
+        func run() throws {
+            let output = WalletOutput(json: transaction.json)
+            let id = ProjectCommand.address(device, "--device id", output)
+            let chosen = ProjectCommand.address(poster, "--poster address", output)
+            let sender = TransactionSender(transaction)
+            let outgoing = ProjectCommand.call(
+                ProjectRegistryContract.setPoster, [.uint(UInt256(project)), .address(id), .address(chosen)],
+                shown: "setPoster(\(project), \(id.checksummed), \(chosen.checksummed))", output)
+            sender.run(outgoing) { _ in
+                .init(fields: [("project", String(project)), ("device", id.checksummed), ("poster", chosen.checksummed)],
+                      json: ["projectId": NSNumber(value: project), "deviceId": id.checksummed, "poster": chosen.checksummed])
+            }
+        }
     }
 
     static func membership(_ function: SystemFunction, _ project: UInt64, _ device: String, _ transaction: TransactionOptions) {

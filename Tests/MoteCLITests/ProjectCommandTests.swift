@@ -20,6 +20,8 @@ import Testing
             (create + ["--applet", applet, "--pool", "lots"], "invalid --pool lots"),
             (["project", "fund", "1", "--amount", "three", "--key-file", keyFile], "invalid --amount three"),
             (["project", "join", "1", "--device", "0x12", "--key-file", keyFile], "invalid --device id"),
+            (["project", "poster", "1", "--device", "0x12", "--poster", device, "--key-file", keyFile], "invalid --device id"),
+            (["project", "poster", "1", "--device", device, "--poster", "bob", "--key-file", keyFile], "invalid --poster address"),
             (["project", "bond", "show", "bob"], "invalid operator address"),
             (["project", "challenge", "--result", "1", "--stream", "ftp://x", "--key-file", keyFile], "invalid --stream ftp://x"),
             (["rewards", "devices", "--owner", "0xabc"], "invalid --owner address"),

@@ -152,6 +152,16 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         ])
     }
 
+    /// `owner` joins `device` to `project` and chooses `poster` to post its results, in one block.
+    func join(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ project: UInt64, _ device: Address, poster: Address) throws {
+        let receipts = try chain.block([
+            try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]),
+            try chain.call(owner, function: ProjectRegistryContract.setPoster, [.uint(UInt256(project)), .address(device), .address(poster)]),
+        ])
+        let failures = receipts.compactMap(\.failureReason)
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
     func challenge(_ chain: Chain, _ who: Secp256k1.PrivateKey, result: UInt64, envelopes: [TelemetryEnvelope],
                    value: UInt256 = deposit) throws -> SignedTransaction {
         try chain.call(who, function: ProjectRegistryContract.challengeResult, [
@@ -259,7 +269,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let project = try createProject(chain, sponsor, pool: Self.reward * 2 + Self.mote)  // two rewards and a bit
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try join(chain, owner, project, device, poster: op.address)
 
         let window: UInt64 = 10  // [1000, 1100)
         let messages = Self.envelopes(key, [(1, 1_010, 6), (2, 1_020, 6)])
@@ -323,7 +333,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let project = try createProject(chain, sponsor, pool: Self.reward * 5)
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try join(chain, owner, project, device, poster: op.address)
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
         try chain.block(seconds: 1_100 - chain.time)
         // The device walked 4 "steps"; the operator claims the goal was met.
@@ -368,7 +378,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let project = try createProject(chain, sponsor, pool: Self.reward * 5)
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try join(chain, owner, project, device, poster: op.address)
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond * 3))
         try chain.block(seconds: 1_300 - chain.time)
         // Signed by another key; outside the window; out of sequence order: each is a false commitment.
@@ -392,7 +402,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let project = try createProject(chain, sponsor, pool: Self.reward * 5)
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try join(chain, owner, project, device, poster: op.address)
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
         try chain.block(seconds: 1_100 - chain.time)
         let messages = Self.envelopes(key, [(1, 1_010, 7), (5, 1_099, 7)])
@@ -423,7 +433,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let project = try createProject(chain, sponsor, pool: Self.reward * 3)
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try join(chain, owner, project, device, poster: op.address)
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
         try chain.block(seconds: 1_100 - chain.time)
         let messages = Self.envelopes(key, [(1, 1_010, 10)])
@@ -471,7 +481,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         ], value: Self.reward * 5))
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(1), .address(device)]))
+        try join(chain, owner, 1, device, poster: op.address)
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
         try chain.block(seconds: 2 * day + 100 - chain.time)
 
@@ -508,7 +518,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let project = try createProject(chain, sponsor, pool: Self.reward * 5, applet: Self.messageCountApplet)
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try join(chain, owner, project, device, poster: op.address)
         try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond * 2))
         try chain.block(seconds: 1_100 - chain.time)
         let messages = Self.envelopes(key, [(1, 1_010, 1), (2, 1_020, 1), (3, 1_030, 1)])

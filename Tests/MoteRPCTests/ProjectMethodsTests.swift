@@ -58,6 +58,7 @@ import Testing
         ]
         try chain.produce()
         sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryContract.joinProject, [.uint(1), .address(id)]))
+        sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryContract.setPoster, [.uint(1), .address(id), .address(op.address)]))
         try chain.produce()
         // Block time is 1000 + height: the device joined at 1002 and window 1002 (1 s) has closed.
         sent.append(try await sender.send(chain, rpc, op, registry, ProjectRegistryContract.postResult, [

@@ -28,6 +28,8 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         var reverted: Set<UInt64> = []
         /// A device's membership start, keyed by `key(project, device, 0)`.
         var since: [String: UInt64] = [:]
+        /// Devices whose owner chose another poster, keyed by `key(project, device, 0)`.
+        var otherPoster: Set<String> = []
     }
 
     let state = NIOLockedValueBox(State())
@@ -49,6 +51,12 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             state.projects[project]?.devices.contains(device) == true ? state.since[Self.key(project, device, 0)] ?? 0 : nil
         }
     }
+    /// Joined devices chose this operator unless `otherPoster` says otherwise.
+    func mayPost(project: UInt64, device: Address) throws(ChainRPCError) -> Bool {
+        state.withLockedValue { state in
+            state.projects[project]?.devices.contains(device) == true && !state.otherPoster.contains(Self.key(project, device, 0))
+        }
+    }
     func resultID(project: UInt64, device: Address, window: UInt64) throws(ChainRPCError) -> UInt64 {
         state.withLockedValue { $0.results[Self.key(project, device, window)] ?? 0 }
     }
@@ -61,6 +69,9 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
             guard let entry = state.projects[claim.projectID] else { return .failure(ChainRPCError(.refused(code: 3), "no such project")) }
             guard state.time >= (claim.window + 1) * entry.project.windowSeconds else { return .failure(ChainRPCError(.refused(code: 3), "the window is not closed")) }
             guard entry.devices.contains(claim.deviceID) else { return .failure(ChainRPCError(.refused(code: 3), "the device has not joined")) }
+            guard !state.otherPoster.contains(Self.key(claim.projectID, claim.deviceID, 0)) else {
+                return .failure(ChainRPCError(.refused(code: 3), "not the poster the device's owner chose"))
+            }
             let key = Self.key(claim.projectID, claim.deviceID, claim.window)
             if let existing = state.results[key], !state.reverted.contains(existing) {
                 return .failure(ChainRPCError(.refused(code: 3), "already posted"))
@@ -227,6 +238,23 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         let report = await s.poster.pollOnce()
         #expect(report.failures.isEmpty, "\(report.failures)")
         #expect(report.posted.map(\.window).sorted() == [99, 100])
+    }
+
+    /// The chain takes a device's results only from the poster its owner chose: the poster
+    /// skips the devices that chose another, without sending (or paying for) anything.
+    @Test func devicesThatChoseAnotherPosterAreSkipped() async throws {
+        let s = try Setup()
+        s.chain.state.withLockedValue {
+            $0.bondTotal = 1_000_000
+            $0.otherPoster.insert(FakeProjectChain.key(1, s.walker.publicKey.deviceID, 0))
+        }
+        try await s.record(s.walker, 1, steps: 10, at: 100 * 60_000 + 1_000)
+        try await s.record(s.idle, 1, steps: 10, at: 100 * 60_000 + 1_000)
+        s.at(101 * 60 + 10)
+        let report = await s.poster.pollOnce()
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.posted.map(\.deviceID) == [s.idle.publicKey.deviceID])
+        #expect(s.poster.counters.sendFailures == 0)
     }
 
     @Test func aFailingAppletIsReportedAndNotRetriedOnTheSameMessages() async throws {

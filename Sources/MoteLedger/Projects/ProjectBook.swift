@@ -3,7 +3,7 @@ import MotePrimitives
 
 /// The ProjectRegistry's records in its storage: projects and their applets and devices,
 /// operators' bonds, results with their (project, device, window) index and each device's
-/// list, and the settlement queues: one per project in posting order, and the ring of projects
+/// append-only list, and the settlement queues: one per project in posting order, and the ring of projects
 /// with queued results that end-of-block settlement walks round-robin.
 struct ProjectBook {
     let storage: ContractStorage
@@ -28,7 +28,12 @@ struct ProjectBook {
     static func resultOfSlot(_ project: UInt64, _ device: Address, _ window: UInt64) -> Hash32 {
         ContractStorage.slot("resultOf", project.bigEndianBytes8, device.bytes, window.bigEndianBytes8)
     }
-    static func deviceResultsSlot(_ device: Address) -> Hash32 { ContractStorage.slot("deviceResults", device.bytes) }
+    /// How many results were ever posted for a device, each id at `deviceResultAtSlot(0..<count)`
+    /// (append-only, so posting costs the same however many a device has).
+    static func deviceResultCountSlot(_ device: Address) -> Hash32 { ContractStorage.slot("deviceResultCount", device.bytes) }
+    static func deviceResultAtSlot(_ device: Address, _ index: UInt64) -> Hash32 {
+        ContractStorage.slot("deviceResultAt", device.bytes, index.bigEndianBytes8)
+    }
     /// A project's `SettlementQueue` (head and tail).
     static func queueSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("settlementQueue", id.bigEndianBytes8) }
     /// The result id at `index` of a project's settlement queue.
@@ -171,7 +176,18 @@ struct ProjectBook {
         try storage.uint64(Self.resultOfSlot(project, device, window))
     }
 
-    func results(ofDevice device: Address) throws(SystemContractRevert) -> [UInt64] { try storage.ids(Self.deviceResultsSlot(device)) }
+    func resultCount(ofDevice device: Address) throws(SystemContractRevert) -> UInt64 { try storage.uint64(Self.deviceResultCountSlot(device)) }
+
+    /// The ids of `device`'s results from position `offset` (oldest first), at most `limit`: a view's
+    /// work, one read each.
+    func results(ofDevice device: Address, offset: UInt64, limit: UInt64) throws(SystemContractRevert) -> [UInt64] {
+        let count = try resultCount(ofDevice: device)
+        guard offset < count else { return [] }
+        let end = offset + min(limit, count - offset)
+        var ids: [UInt64] = []
+        for index in offset..<end { ids.append(try storage.uint64(Self.deviceResultAtSlot(device, index))) }
+        return ids
+    }
 
     /// Records a new pending result with the next id, indexes it and queues its settlement.
     func add(_ make: (UInt64) -> ResultRecord) throws(SystemContractRevert) -> ResultRecord {
@@ -180,7 +196,9 @@ struct ProjectBook {
         try storage.setUInt64(Self.resultCountSlot, id)
         try storage.set(Self.resultSlot(id), result.rlp)
         try storage.setUInt64(Self.resultOfSlot(result.projectID, result.deviceID, result.window), id)
-        try storage.setIDs(Self.deviceResultsSlot(result.deviceID), try results(ofDevice: result.deviceID) + [id])
+        let listed = try resultCount(ofDevice: result.deviceID)
+        try storage.setUInt64(Self.deviceResultAtSlot(result.deviceID, listed), id)
+        try storage.setUInt64(Self.deviceResultCountSlot(result.deviceID), listed + 1)
         try enqueue(id, project: result.projectID)
         return result
     }

@@ -86,20 +86,28 @@ struct ProjectRecord: Equatable, Sendable {
     }
 }
 
-/// A device's place in a project: where it sits in the project's device pages, and the block
-/// time from which its windows count (its latest join, or its resume after a suspension).
+/// A device's place in a project: where it sits in the project's device pages, the block
+/// time from which its windows count (its latest join, or its resume after a suspension), and
+/// the poster its owner chose (`setPoster`; nil: only the owner posts). Leaving forgets the
+/// choice, and so does a transfer of the device (`ProjectRegistryContract.forgetPosters`).
 struct ProjectMembership: Equatable, Sendable {
     var position: UInt64
     var since: UInt64
+    var poster: Address?
 
-    var rlp: RLPItem { .list([.uint(position), .uint(since)]) }
+    var rlp: RLPItem { .list([.uint(position), .uint(since)] + (poster.map { [.address($0)] } ?? [])) }
 
-    init(position: UInt64, since: UInt64) { (self.position, self.since) = (position, since) }
+    init(position: UInt64, since: UInt64, poster: Address? = nil) { (self.position, self.since, self.poster) = (position, since, poster) }
 
     init(rlp item: RLPItem) throws(RLPError) {
         let f = try item.listValue()
-        guard f.count == 2 else { throw RLPError.wrongShape }
-        self.init(position: try f[0].uint64Value(), since: try f[1].uint64Value())
+        guard f.count == 2 || f.count == 3 else { throw RLPError.wrongShape }
+        var poster: Address?
+        if f.count == 3 {
+            guard let chosen = Address(bytes: try f[2].bytesValue()) else { throw RLPError.wrongShape }
+            poster = chosen
+        }
+        self.init(position: try f[0].uint64Value(), since: try f[1].uint64Value(), poster: poster)
     }
 }
 

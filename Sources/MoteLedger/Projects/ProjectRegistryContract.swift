@@ -6,7 +6,8 @@ import MoteTelemetry
 
 /// The MachineFi project registry at 0x…4d4f54450005 (docs/MACHINEFI.md): sponsors fund
 /// projects that pay device owners a fixed reward per window in which the project's applet
-/// finds its rule met; bonded stream operators post the results; anyone may prove a result
+/// finds its rule met; bonded stream operators, each chosen by the device's owner, post the
+/// results (or the owner itself); anyone may prove a result
 /// false within the challenge period by supplying the committed messages, and the chain
 /// re-runs the applet to decide. Unchallenged results settle at the end of a block.
 ///
@@ -35,6 +36,8 @@ public struct ProjectRegistryContract: SystemContract {
     /// A result is posted at most this long after its window ends (7 days): a pool owes nothing
     /// for windows older than that, however long a device has been in the project.
     public static let maxResultDelaySeconds: UInt64 = 7 * 86_400
+    /// The most result ids `resultsOfDevice` (the newest) and one `resultsOfDevicePage` answer.
+    public static let maxResultsPerPage: UInt64 = 1_024
     /// The fuel a challenge's re-run may use at most (the applet limits' standard fuel).
     public static let maxFuel: UInt64 = 50_000_000
     /// Applet fuel bought by one unit of gas.
@@ -66,6 +69,10 @@ public struct ProjectRegistryContract: SystemContract {
         "joinProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
     public static let leaveProject = SystemFunction(
         "leaveProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
+    /// The device's owner names the one account besides itself that may post its results in
+    /// the project (the zero address: only the owner).
+    public static let setPoster = SystemFunction(
+        "setPoster", inputs: [("projectId", "uint64"), ("deviceId", "address"), ("poster", "address")], mutating: true)
     public static let depositBond = SystemFunction("depositBond", mutating: true, payable: true)
     public static let withdrawBond = SystemFunction("withdrawBond", inputs: [("amount", "uint256")], mutating: true)
     public static let bondOf = SystemFunction(
@@ -94,6 +101,11 @@ public struct ProjectRegistryContract: SystemContract {
     public static let membership = SystemFunction(
         "membership", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("joined", "bool"), ("since", "uint64")],
         mutating: false)
+    public static let posterOf = SystemFunction(
+        "posterOf", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("poster", "address")], mutating: false)
+    public static let mayPost = SystemFunction(
+        "mayPost", inputs: [("projectId", "uint64"), ("deviceId", "address"), ("poster", "address")], outputs: [("allowed", "bool")],
+        mutating: false)
     public static let resultOutputs: [(String, String)] = [
         ("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64"), ("result", "bytes"), ("messageCount", "uint32"),
         ("messagesRoot", "bytes32"), ("poster", "address"), ("postedAt", "uint64"), ("challengeEndsAt", "uint64"), ("status", "uint8"),
@@ -105,6 +117,9 @@ public struct ProjectRegistryContract: SystemContract {
         mutating: false)
     public static let resultsOfDevice = SystemFunction(
         "resultsOfDevice", inputs: [("deviceId", "address")], outputs: [("resultIds", "uint64[]")], mutating: false)
+    public static let resultsOfDevicePage = SystemFunction(
+        "resultsOfDevicePage", inputs: [("deviceId", "address"), ("offset", "uint64"), ("limit", "uint64")],
+        outputs: [("total", "uint64"), ("resultIds", "uint64[]")], mutating: false)
     public static let projectParameters = SystemFunction(
         "projectParameters",
         outputs: [("minimumOperatorBond", "uint256"), ("challengeDeposit", "uint256"), ("challengerShare", "uint8"),
@@ -121,6 +136,8 @@ public struct ProjectRegistryContract: SystemContract {
         "DeviceJoined", [("projectId", "uint64", true), ("deviceId", "address", true), ("owner", "address", true)])
     public static let deviceLeft = SystemEvent(
         "DeviceLeft", [("projectId", "uint64", true), ("deviceId", "address", true), ("owner", "address", true)])
+    public static let posterChosen = SystemEvent(
+        "PosterChosen", [("projectId", "uint64", true), ("deviceId", "address", true), ("poster", "address", true)])
     public static let bondDeposited = SystemEvent("BondDeposited", [("operator", "address", true), ("amount", "uint256", false)])
     public static let bondWithdrawn = SystemEvent("BondWithdrawn", [("operator", "address", true), ("amount", "uint256", false)])
     public static let resultPosted = SystemEvent(
@@ -135,13 +152,14 @@ public struct ProjectRegistryContract: SystemContract {
         "ResultSettled", [("resultId", "uint64", true), ("owner", "address", true), ("status", "uint8", false), ("amount", "uint256", false)])
 
     public var functions: [SystemFunction] {
-        [Self.createProject, Self.fundProject, Self.closeProject, Self.joinProject, Self.leaveProject, Self.depositBond, Self.withdrawBond,
-         Self.bondOf, Self.postResult, Self.challengeResult, Self.settleResult, Self.project, Self.projectCount, Self.appletOf,
-         Self.isJoined, Self.membership, Self.projectDevices, Self.result, Self.resultOf, Self.resultsOfDevice, Self.projectParameters]
+        [Self.createProject, Self.fundProject, Self.closeProject, Self.joinProject, Self.leaveProject, Self.setPoster, Self.depositBond,
+         Self.withdrawBond, Self.bondOf, Self.postResult, Self.challengeResult, Self.settleResult, Self.project, Self.projectCount,
+         Self.appletOf, Self.isJoined, Self.membership, Self.posterOf, Self.mayPost, Self.projectDevices, Self.result, Self.resultOf,
+         Self.resultsOfDevice, Self.resultsOfDevicePage, Self.projectParameters]
     }
 
     public var events: [SystemEvent] {
-        [Self.projectCreated, Self.projectFunded, Self.projectClosed, Self.deviceJoined, Self.deviceLeft, Self.bondDeposited,
+        [Self.projectCreated, Self.projectFunded, Self.projectClosed, Self.deviceJoined, Self.deviceLeft, Self.posterChosen, Self.bondDeposited,
          Self.bondWithdrawn, Self.resultPosted, Self.resultChallenged, Self.bondSlashed, Self.resultSettled]
     }
 
@@ -202,6 +220,18 @@ public struct ProjectRegistryContract: SystemContract {
             try context.emit(joining ? Self.deviceJoined : Self.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
             return []
 
+        case "setPoster":
+            let id = try a[0].uint64(), deviceID = try a[1].address(), poster = try a[2].address()
+            _ = try book.existingProject(id)
+            _ = try DeviceBook(context).owned(deviceID, by: context.caller)
+            guard var member = try book.membership(id, deviceID) else {
+                throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(id)")
+            }
+            member.poster = poster == .zero ? nil : poster
+            try book.setMembership(id, deviceID, member)
+            try context.emit(Self.posterChosen, [.uint(UInt256(id)), .address(deviceID), .address(poster)])
+            return []
+
         case "depositBond":
             guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to bond") }
             var bond = try book.bond(context.caller)
@@ -258,6 +288,12 @@ public struct ProjectRegistryContract: SystemContract {
         case "membership":
             let member = try book.membership(try a[0].uint64(), try a[1].address())
             return [.bool(member != nil), .uint(UInt256(member?.since ?? 0))]
+        case "posterOf":
+            return [.address(try book.membership(try a[0].uint64(), try a[1].address())?.poster ?? .zero)]
+        case "mayPost":
+            let id = try a[0].uint64(), deviceID = try a[1].address(), poster = try a[2].address()
+            guard let member = try book.membership(id, deviceID), let device = try DeviceBook(context).device(deviceID) else { return [.bool(false)] }
+            return [.bool(Self.authorizes(member, owner: device.owner, poster: poster))]
         case "projectDevices":
             let project = try book.existingProject(try a[0].uint64())
             return [.array(try book.devices(project).map { .address($0) })]
@@ -271,7 +307,16 @@ public struct ProjectRegistryContract: SystemContract {
         case "resultOf":
             return [.uint(UInt256(try book.resultID(project: try a[0].uint64(), device: try a[1].address(), window: try a[2].uint64())))]
         case "resultsOfDevice":
-            return [.array(try book.results(ofDevice: try a[0].address()).map { .uint(UInt256($0)) })]
+            // The newest `maxResultsPerPage` (all of them with `resultsOfDevicePage`).
+            let deviceID = try a[0].address()
+            let count = try book.resultCount(ofDevice: deviceID)
+            let newest = try book.results(
+                ofDevice: deviceID, offset: count - min(count, Self.maxResultsPerPage), limit: Self.maxResultsPerPage)
+            return [.array(newest.map { .uint(UInt256($0)) })]
+        case "resultsOfDevicePage":
+            let deviceID = try a[0].address()
+            let page = try book.results(ofDevice: deviceID, offset: try a[1].uint64(), limit: min(try a[2].uint64(), Self.maxResultsPerPage))
+            return [.uint(UInt256(try book.resultCount(ofDevice: deviceID))), .array(page.map { .uint(UInt256($0)) })]
         case "bondOf":
             let bond = try book.bond(try a[0].address())
             return [.uint(bond.total), .uint(bond.locked)]
@@ -321,8 +366,12 @@ public struct ProjectRegistryContract: SystemContract {
         guard let member = try book.membership(project.id, deviceID) else {
             throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)")
         }
-        let status = try DeviceBook(context).existing(deviceID).status
-        guard status == .active else { throw SystemContractRevert("device \(deviceID.checksummed) is \(status)") }
+        let device = try DeviceBook(context).existing(deviceID)
+        guard Self.authorizes(member, owner: device.owner, poster: context.caller) else {
+            throw SystemContractRevert(
+                "\(context.caller.checksummed) is not the poster device \(deviceID.checksummed)'s owner chose for project \(project.id)")
+        }
+        guard device.status == .active else { throw SystemContractRevert("device \(deviceID.checksummed) is \(device.status)") }
         try checkWindow(window, of: project, since: member.since, device: deviceID, now: context.timestamp)
         guard (1...Self.maxResultBytes).contains(bytes.count) else { throw SystemContractRevert("result is 1 to \(Self.maxResultBytes) bytes") }
         guard count <= Self.maxMessages else { throw SystemContractRevert("messageCount is at most \(Self.maxMessages)") }
@@ -354,6 +403,13 @@ public struct ProjectRegistryContract: SystemContract {
             .uint(UInt256(result.id)), .uint(UInt256(project.id)), .address(deviceID), .uint(UInt256(window)), .bytes(bytes),
         ])
         return result
+    }
+
+    /// Whether `poster` may post a member device's results: its owner, or the poster the owner
+    /// chose for the project. Nobody else: a stranger's first post for a window (say "not met" with
+    /// no messages, which no challenge can disprove) would stand in for the honest one.
+    static func authorizes(_ member: ProjectMembership, owner: Address?, poster: Address) -> Bool {
+        (owner != nil && poster == owner) || (member.poster != nil && poster == member.poster)
     }
 
     /// A window may be rewarded only if it has ended, starts no earlier than the project's
@@ -490,6 +546,18 @@ public struct ProjectRegistryContract: SystemContract {
         for id in try book.projects(ofDevice: device) {
             guard var member = try book.membership(id, device) else { continue }
             member.since = context.timestamp
+            try book.setMembership(id, device, member)
+        }
+    }
+
+    /// A transferred device's posters are forgotten in every project it is in: the new owner
+    /// chooses its own. Called by the DeviceRegistry's `transferDevice` (bounded like
+    /// `removeRevoked`; no `PosterChosen` events, the registry's `DeviceTransferred` says it).
+    static func forgetPosters(_ device: Address, context: SystemCallContext) throws(SystemContractRevert) {
+        let book = ProjectBook(context)
+        for id in try book.projects(ofDevice: device) {
+            guard var member = try book.membership(id, device), member.poster != nil else { continue }
+            member.poster = nil
             try book.setMembership(id, device, member)
         }
     }

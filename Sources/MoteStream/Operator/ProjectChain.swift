@@ -74,6 +74,9 @@ public protocol ProjectChain: Sendable {
     /// The block time from which a joined device's windows count (`membership(…).since`: its
     /// latest join or resume; the chain refuses earlier windows); nil if it has not joined.
     func memberSince(project: UInt64, device: Address) async throws(ChainRPCError) -> UInt64?
+    /// Whether the operator may post for a joined device (`mayPost`): its owner chose it with
+    /// `setPoster`, or it is the owner. The chain refuses anyone else's results.
+    func mayPost(project: UInt64, device: Address) async throws(ChainRPCError) -> Bool
     /// The live result's id for (project, device, window), 0 for none.
     func resultID(project: UInt64, device: Address, window: UInt64) async throws(ChainRPCError) -> UInt64
     /// A result's status (0 pending, 1 paid, 2 unpaid, 3 noReward, 4 reverted).
@@ -113,6 +116,7 @@ public enum ProjectRegistryABI {
     public static let appletOf = function("appletOf(uint64)", "(bytes)")
     public static let projectDevices = function("projectDevices(uint64)", "(address[])")
     public static let membership = function("membership(uint64,address)", "(bool,uint64)")
+    public static let mayPost = function("mayPost(uint64,address,address)", "(bool)")
     public static let resultOf = function("resultOf(uint64,address,uint64)", "(uint64)")
     public static let result = function(
         "result(uint64)", "(uint64,address,uint64,bytes,uint32,bytes32,address,uint64,uint64,uint8,uint256)")
@@ -186,6 +190,12 @@ public struct RPCProjectChain: ProjectChain {
         let v = try await view(ProjectRegistryABI.membership, [.uint(UInt256(project)), .address(device)])
         guard case .bool(let joined) = v[0] else { throw ChainRPCError(.malformed, "membership(\(project), \(device.hex)) is not (bool, uint64)") }
         return joined ? try uint64(v[1]) : nil
+    }
+
+    public func mayPost(project: UInt64, device: Address) async throws(ChainRPCError) -> Bool {
+        let v = try await view(ProjectRegistryABI.mayPost, [.uint(UInt256(project)), .address(device), .address(operatorAddress)])
+        guard case .bool(let allowed) = v[0] else { throw ChainRPCError(.malformed, "mayPost(\(project), \(device.hex)) is not a bool") }
+        return allowed
     }
 
     public func resultID(project: UInt64, device: Address, window: UInt64) async throws(ChainRPCError) -> UInt64 {

@@ -8,7 +8,8 @@ import MoteTelemetry
 import NIOConcurrencyHelpers
 
 /// The stream operator's result poster (docs/STREAM.md, docs/APPLETS.md): every poll, for each
-/// project it serves and each joined device, for each closed window of the look-back with no
+/// project it serves and each joined device whose owner chose this operator as its poster
+/// (`mayPost`; the chain refuses anyone else's results), for each closed window of the look-back with no
 /// live result (none, or a reverted one), it reads the window's messages from the store, runs the project's applet,
 /// commits to the messages with ``WindowCommitment`` and sends `postResult`.
 ///
@@ -147,9 +148,12 @@ public actor ResultPoster {
                 continue
             }
             let devices = try await chain.devices(of: id).sorted()
-            // The chain rewards only windows that start at or after a device's membership.
+            // The chain takes results only from the poster a device's owner chose (or the owner), and
+            // rewards only windows that start at or after the device's membership.
             var since: [UInt64?] = []
-            for device in devices { since.append(try await chain.memberSince(project: id, device: device)) }
+            for device in devices {
+                since.append(try await chain.mayPost(project: id, device: device) ? try await chain.memberSince(project: id, device: device) : nil)
+            }
             for window in closedWindows(of: project, chainTime: now) {
                 for (device, since) in zip(devices, since) {
                     guard let since, window.multipliedReportingOverflow(by: project.windowSeconds).partialValue >= since else { continue }
