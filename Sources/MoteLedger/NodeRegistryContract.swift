@@ -9,8 +9,11 @@ import MotePrimitives
 /// Storage: `keccak("NodeRegistry.node" ‖ operator)` → `rlp([name, endpoint, sinceHeight])`;
 /// `keccak("NodeRegistry.count")` → the number of registered nodes (big-endian).
 public struct NodeRegistryContract: SystemContract {
-    public let address = SystemContracts.reservedAddress(1)
+    public static let address = SystemContracts.reservedAddress(1)
+    public var address: Address { Self.address }
     public let name = "NodeRegistry"
+    /// For the witness pool's books, which a node's registration changes (`WitnessEpochs.recheck`).
+    let genesis: Genesis
 
     public static let register = SystemFunction("register", inputs: [("name", "string"), ("endpoint", "string")], mutating: true)
     public static let update = SystemFunction("update", inputs: [("name", "string"), ("endpoint", "string")], mutating: true)
@@ -28,7 +31,7 @@ public struct NodeRegistryContract: SystemContract {
     public static let maxNameLength = 64
     public static let maxEndpointLength = 256
 
-    public init() {}
+    public init(genesis: Genesis) { self.genesis = genesis }
 
     public var functions: [SystemFunction] { [Self.register, Self.update, Self.unregister, Self.nodeOf, Self.nodeCount] }
     public var events: [SystemEvent] { [Self.registered, Self.updated, Self.unregistered] }
@@ -45,7 +48,7 @@ public struct NodeRegistryContract: SystemContract {
             try context.store(Self.nodeSlot(context.caller), RLP.encode(.list([.bytes(Array(name.utf8)), .bytes(Array(endpoint.utf8)), .uint(since)])))
             if isRegister {
                 try setCount(try count(context) + 1, context)
-                try WitnessEpochs.recheck(context.caller, context: context)  // its witness weighs again
+                try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness may weigh again
             }
             try context.emit(isRegister ? Self.registered : Self.updated, [.address(context.caller), .string(name), .string(endpoint)])
             return []
@@ -53,7 +56,7 @@ public struct NodeRegistryContract: SystemContract {
             guard try context.load(Self.nodeSlot(context.caller)) != nil else { throw SystemContractRevert("not registered") }
             try context.store(Self.nodeSlot(context.caller), nil)
             try setCount(try count(context) - 1, context)
-            try WitnessEpochs.recheck(context.caller, context: context)  // its witness no longer weighs
+            try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness no longer weighs
             try context.emit(Self.unregistered, [.address(context.caller)])
             return []
         case Self.nodeOf.name:

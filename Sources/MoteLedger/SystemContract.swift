@@ -199,7 +199,7 @@ public struct SystemContracts: Sendable {
     /// and the MachineFi project registry. `appletRuntime` runs MachineFi applets (tests may pass their own).
     public static func standard(_ genesis: Genesis, appletRuntime: any ProjectAppletRuntime = WasmAppletRuntime()) -> SystemContracts {
         SystemContracts([
-            NodeRegistryContract(), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
+            NodeRegistryContract(genesis: genesis), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
             DeviceRegistryContract(genesis: genesis), WitnessPoolContract(genesis: genesis),
             ProjectRegistryContract(genesis: genesis, runtime: appletRuntime),
         ])

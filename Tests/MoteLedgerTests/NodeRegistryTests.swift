@@ -13,7 +13,7 @@ import Testing
 /// The node registry system contract, end to end: ABI calldata in transactions, storage,
 /// events, reverts, `eth_call`-style reads, and the published ABI JSON.
 @Suite struct NodeRegistryTests {
-    let registry = NodeRegistryContract()
+    let registry = NodeRegistryContract(genesis: Fixture.genesis())
 
     func call(_ from: Int, _ function: SystemFunction, _ args: [ABIValue], nonce: UInt64, value: UInt256 = 0, gas: UInt64 = 200_000) throws -> SignedTransaction {
         Transaction.dynamicFee(
@@ -115,7 +115,7 @@ import Testing
 @Suite struct LedgerProofTests {
     @Test func accountAndStorageProofsVerify() throws {
         let ledger = try Fixture.ledger()
-        let registry = NodeRegistryContract()
+        let registry = NodeRegistryContract(genesis: Fixture.genesis())
         let tx = Transaction.dynamicFee(
             chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
             to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")])
@@ -146,7 +146,7 @@ import Testing
     @Test func reopeningRebuildsTheSameTries() throws {
         let store = InMemoryChainStore()
         let ledger = try Ledger(store: store, genesis: Fixture.genesis())
-        let registry = NodeRegistryContract()
+        let registry = NodeRegistryContract(genesis: Fixture.genesis())
         let tx = Transaction.dynamicFee(
             chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
             to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")])

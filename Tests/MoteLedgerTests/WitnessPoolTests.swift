@@ -53,7 +53,9 @@ import Testing
         .bytes(DeviceClaim.proof(.register, by: device, chainID: chain.ledger.chainID, claimant: owner.address))
     }
 
-    /// A chain with devices owned by keys[0] and keys[1] and a node run by keys[2].
+    /// A chain with devices owned by keys[0] and keys[1] and a node run by keys[2], which
+    /// stands as its own candidate with `minSelfStake` (a node witness answers with stake;
+    /// its block rewards would go to `nodeReward`, apart from what it earns as a witness).
     struct Pool {
         let chain: Chain
         let deviceIDs: [Address]
@@ -75,6 +77,7 @@ import Testing
                                       [.uint(1), .bytes(device.publicKey.bytes), .string("meter"), .string("Acme"),
                                        registration(chain, device, owner)], value: mote / 10))
         }
+        txs.append(try stakeNode(chain, keys[2]))
         txs.append(try chain.call(keys[2], nodes, NodeRegistryContract.register, [.string("node"), .string("http://127.0.0.1:1")]))
         try chain.block(txs)
         let ids = devices.map(\.publicKey.deviceID)
@@ -94,6 +97,16 @@ import Testing
         let proof = WitnessPoolContract.possessionProof(
             key: proofKey ?? key, chainID: chain.ledger.chainID, witnessID: id, owner: proofOwner ?? owner.address)
         return try chain.call(owner, pool, WitnessPoolContract.joinAsDevice, [.address(id), .fixedBytes(key.publicKey.bytes), .bytes(proof)])
+    }
+
+    static let nodeReward = Address(suffixOf: Keccak256.hash(utf8: "witness node reward"))
+
+    /// `node` registers a candidate of its own, operator itself, with `minSelfStake`.
+    static func stakeNode(_ chain: Chain, _ node: Secp256k1.PrivateKey, name: String = "node") throws -> SignedTransaction {
+        let p = chain.ledger.genesis.parameters
+        return try chain.staking(node, StakingContract.registerCandidate, [
+            .string(name), .address(node.address), .address(nodeReward), .uint(0), .bool(false), .uint(0), .bytes([]),
+        ], value: p.registrationFee.value + p.minSelfStake.value)
     }
 
     static func joinNode(_ chain: Chain, _ node: Secp256k1.PrivateKey, _ key: ECVRF.SecretKey) throws -> SignedTransaction {

@@ -192,7 +192,7 @@ import Testing
     // MARK: System contracts, logs and filters
 
     @Test func systemContractCallsLogsAndFilters() async throws {
-        let registry = NodeRegistryContract()
+        let registry = NodeRegistryContract(genesis: Genesis(chainID: 1, timestamp: 0, gasLimit: 30_000_000, baseFee: 0, allocations: []))
         let blockFilter = try #require(try await rpc.result("eth_newBlockFilter").stringValue)
         let pendingFilter = try #require(try await rpc.result("eth_newPendingTransactionFilter").stringValue)
         let logFilter = try #require(try await rpc.result("eth_newFilter", [.object(["address": .address(registry.address)])]).stringValue)

@@ -130,8 +130,9 @@ struct DeviceBook {
         if let owner = device.owner { try list(device.deviceID, under: owner) }
     }
 
-    /// Replaces a device's record, moving it between owners' lists if its owner changed.
-    func update(_ old: DeviceRecord, to new: DeviceRecord) throws(SystemContractRevert) {
+    /// Replaces a device's record, moving it between owners' lists if its owner changed, and
+    /// weighs its witness again (`genesis` is the witness pool's) if its status or owner changed.
+    func update(_ old: DeviceRecord, to new: DeviceRecord, genesis: Genesis) throws(SystemContractRevert) {
         if old.owner != new.owner {
             if let from = old.owner {
                 try storage.setAddresses(Self.devicesOfSlot(from), try storage.addresses(Self.devicesOfSlot(from)).filter { $0 != old.deviceID })
@@ -140,7 +141,7 @@ struct DeviceBook {
         }
         try storage.set(Self.deviceSlot(new.deviceID), new.rlp)
         // A device's witness weighs only while the device is active and owned by whoever joined it.
-        if old.status != new.status || old.owner != new.owner { try WitnessEpochs.recheck(new.deviceID, context: storage.context) }
+        if old.status != new.status || old.owner != new.owner { try WitnessEpochs.recheck(new.deviceID, context: storage.context, genesis: genesis) }
     }
 
     func devices(of owner: Address) throws(SystemContractRevert) -> [Address] { try storage.addresses(Self.devicesOfSlot(owner)) }

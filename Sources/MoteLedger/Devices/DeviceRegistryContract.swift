@@ -138,7 +138,7 @@ public struct DeviceRegistryContract: SystemContract {
             try checkFee(context)
             var new = old
             (new.owner, new.status, new.stake) = (context.caller, .active, context.value)
-            try book.update(old, to: new)
+            try book.update(old, to: new, genesis: genesis)
             try context.emit(Self.deviceClaimed, [.address(id), .address(context.caller), .uint(context.value)])
             return []
 
@@ -153,7 +153,7 @@ public struct DeviceRegistryContract: SystemContract {
             }
             var new = old
             new.owner = to
-            try book.update(old, to: new)
+            try book.update(old, to: new, genesis: genesis)
             try ProjectRegistryContract.forgetPosters(id, context: context)
             try context.emit(Self.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
             return []
@@ -164,7 +164,7 @@ public struct DeviceRegistryContract: SystemContract {
             guard old.status == .active else { throw SystemContractRevert("device \(id.checksummed) is already suspended") }
             var new = old
             new.status = .suspended
-            try book.update(old, to: new)
+            try book.update(old, to: new, genesis: genesis)
             try context.emit(Self.deviceSuspended, [.address(id), .address(context.caller)])
             return []
 
@@ -174,7 +174,7 @@ public struct DeviceRegistryContract: SystemContract {
             guard old.status == .suspended else { throw SystemContractRevert("device \(id.checksummed) is not suspended") }
             var new = old
             new.status = .active
-            try book.update(old, to: new)
+            try book.update(old, to: new, genesis: genesis)
             try ProjectRegistryContract.restartResumed(id, context: context)
             try context.emit(Self.deviceResumed, [.address(id), .address(context.caller)])
             return []
@@ -184,7 +184,7 @@ public struct DeviceRegistryContract: SystemContract {
             let old = try book.owned(id, by: context.caller)
             var new = old
             (new.status, new.stake) = (.revoked, .zero)
-            try book.update(old, to: new)
+            try book.update(old, to: new, genesis: genesis)
             try ProjectRegistryContract.removeRevoked(id, context: context)
             if !old.stake.isZero { try context.transfer(to: context.caller, amount: old.stake) }
             try context.emit(Self.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
@@ -197,7 +197,7 @@ public struct DeviceRegistryContract: SystemContract {
             guard (1...limit).contains(days) else { throw SystemContractRevert("retention is 1 to \(limit) days; got \(days)") }
             var new = old
             new.retentionDays = days
-            try book.update(old, to: new)
+            try book.update(old, to: new, genesis: genesis)
             try context.emit(Self.retentionSet, [.address(id), .address(context.caller), .uint(UInt256(UInt64(days)))])
             return []
 

@@ -88,7 +88,7 @@ enum EpochTransition {
                 }
             }
             try stage(.witnessSnapshot) { () throws(SystemContractRevert) in
-                try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, parameters: p)
+                try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, genesis: genesis)
             }
         }
         guard !failures.isEmpty else { return }

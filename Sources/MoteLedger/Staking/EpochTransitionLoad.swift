@@ -85,17 +85,22 @@ package final class EpochTransitionLoad {
         }
     }
 
-    /// Adds `count` node witnesses: each registers in the NodeRegistry and joins the pool with
-    /// its own key and a reputation of 1…`maxReputation`.
+    /// Adds `count` node witnesses: each stands as a candidate of its own (its own operator,
+    /// `minSelfStake`: a node witness answers with stake), registers in the NodeRegistry and
+    /// joins the pool with its own key and a reputation of 1…`maxReputation`.
     package func addWitnesses(_ count: Int, seed: UInt64 = 1) throws(LedgerError) {
         let p = genesis.parameters
-        let nodes = NodeRegistryContract()
+        let nodes = NodeRegistryContract(genesis: genesis)
+        let staking = StakingContract(genesis: genesis)
         var rng = LoadRandom(seed: seed &+ 0x5eed)
         for i in 0..<count {
             let id = Address(suffixOf: Keccak256.hash(utf8: "load witness \(seed) \(i)"))
+            try call(staking, StakingContract.registerCandidate, [
+                .string("w\(seed)-\(i)"), .address(id), .address(id), .uint(0), .bool(false), .uint(0), .bytes([]),
+            ], from: id, value: p.registrationFee.value + p.minSelfStake.value)
             try call(nodes, NodeRegistryContract.register, [.string("w\(i)"), .string("http://10.0.0.1:\(i % 60_000 + 1)")], from: id)
             let key = Keccak256.hash(utf8: "load witness key \(seed) \(i)").bytes
-            let book = WitnessBook(context(caller: id, contract: WitnessPoolContract.address), parameters: p)
+            let book = WitnessBook(context(caller: id, contract: WitnessPoolContract.address), genesis: genesis)
             do throws(SystemContractRevert) {
                 try book.add(WitnessRecord(
                     id: id, kind: .node, key: key, owner: id, reputation: 1 + rng.next() % p.maxReputation, blacklistedUntil: 0,
@@ -140,7 +145,7 @@ package final class EpochTransitionLoad {
     package func readEveryCandidateAndWitness() throws(LedgerError) -> Int {
         let context = context(caller: .zero, contract: StakingContract.address)
         let staking = StakingBook(context, parameters: genesis.parameters)
-        let witnesses = WitnessBook(context, parameters: genesis.parameters)
+        let witnesses = WitnessBook(context, genesis: genesis)
         var read = 0
         do throws(SystemContractRevert) {
             for index in 0..<(try staking.candidateCount()) {

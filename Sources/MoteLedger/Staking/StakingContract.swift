@@ -134,6 +134,7 @@ public struct StakingContract: SystemContract {
             let candidate = Candidate(
                 owner: context.caller, name: name, operatorAddress: op, rewardAddress: reward, selfStakeBucket: bucket.id, voterShareBps: share)
             try book.put(candidate, replacing: nil)
+            try recheckWitnesses(of: context.caller, book: book, context: context)
             try context.emit(Self.candidateRegistered, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(bucket.id))])
             try emitCreated(bucket, context)
             return [.uint(UInt256(bucket.id))]
@@ -147,6 +148,7 @@ public struct StakingContract: SystemContract {
             var new = old
             (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
             try book.put(new, replacing: old)
+            if op != old.operatorAddress { try recheckWitnesses(of: context.caller, also: old.operatorAddress, book: book, context: context) }
             try context.emit(Self.candidateUpdated, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(UInt64(share)))])
             return []
 
@@ -170,6 +172,7 @@ public struct StakingContract: SystemContract {
             var new = old
             new.amount += context.value
             try book.update(old, to: new)
+            if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
             try emitChanged(new, context)
             return []
 
@@ -225,6 +228,7 @@ public struct StakingContract: SystemContract {
             var new = old
             new.unstakeTime = max(now, 1)
             try book.update(old, to: new)
+            if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
             try context.emit(Self.unstaked, [.uint(UInt256(old.id)), .address(old.owner)])
             return []
 
@@ -333,6 +337,16 @@ public struct StakingContract: SystemContract {
         }
     }
 
+    /// Weighs again the node witnesses that `owner`'s candidacy vouches for (its owner and
+    /// operator, and `also`, an operator it just left): their standing rests on its self-stake
+    /// (`WitnessBook.nodeProblem`).
+    func recheckWitnesses(of owner: Address, also: Address? = nil, book: StakingBook, context: SystemCallContext) throws(SystemContractRevert) {
+        guard let candidate = try book.candidate(owner) else { return }
+        var ids = [candidate.owner]
+        for id in [candidate.operatorAddress, also].compactMap({ $0 }) where !ids.contains(id) { ids.append(id) }
+        for id in ids { try WitnessEpochs.recheck(id, context: context, genesis: genesis) }
+    }
+
     func checkDuration(_ days: UInt32) throws(SystemContractRevert) {
         guard days <= parameters.maxStakeDays else { throw SystemContractRevert("duration is at most \(parameters.maxStakeDays) days") }
     }
@@ -398,6 +412,7 @@ public struct StakingContract: SystemContract {
         var new = old
         new.amount -= amount
         try book.update(old, to: new)
+        try recheckWitnesses(of: candidate.owner, book: book, context: context)
         let reporterReward = amount * UInt256(parameters.reporterSharePercent) / 100
         if !reporterReward.isZero { try context.transfer(to: context.caller, amount: reporterReward) }
         let toFund = amount - reporterReward

@@ -39,7 +39,7 @@ extension Ledger {
             caller: .zero, value: .zero, height: head.height + 1, timestamp: headHeader.timestamp, canWrite: true,
             address: WitnessPoolContract.address, state: headState(), gasLimit: .max, chain: history)
         do throws(SystemContractRevert) {
-            return try pool.process(attestation, context: context, book: WitnessBook(context, parameters: genesis.parameters))
+            return try pool.process(attestation, context: context, book: WitnessBook(context, genesis: genesis))
         } catch {
             return .rejected(error.reason)
         }

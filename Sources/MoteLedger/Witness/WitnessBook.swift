@@ -6,7 +6,8 @@ import MotePrimitives
 public enum WitnessKind: UInt8, Sendable, CustomStringConvertible {
     /// A registered device; its rewards go to the device's owner.
     case device = 1
-    /// A trusted node (an operator registered in the NodeRegistry); its rewards go to itself.
+    /// A trusted node: registered in the NodeRegistry, and a genesis delegate's operator or the
+    /// operator or owner of a candidate with at least `minSelfStake` self-stake; its rewards go to itself.
     case node = 2
 
     public var description: String { self == .device ? "device" : "node" }
@@ -37,8 +38,8 @@ struct WitnessRecord: Equatable, Sendable {
     /// While it is blacklisted past the next epoch's first height: the epoch from which its
     /// weight counts again (it is out of the live total until then); 0 otherwise.
     var parkedUntil: UInt64 = 0
-    /// Whether its device was active or its node registered when last looked at (on joining,
-    /// and at the end of every epoch in which the other contract changed it: `WitnessEpochs.recheck`).
+    /// Whether it had standing (`WitnessBook.standingProblem`) when last looked at: on joining,
+    /// and whenever another contract changed its device, node or stake (`WitnessEpochs.recheck`).
     var standing: Bool = false
 
     /// Whether it is blacklisted at `height`.
@@ -86,7 +87,8 @@ struct WitnessRecord: Equatable, Sendable {
 /// (`WitnessEpochs.snapshot`).
 struct WitnessBook {
     let storage: ContractStorage
-    let parameters: ProtocolParameters
+    let genesis: Genesis
+    var parameters: ProtocolParameters { genesis.parameters }
     /// Records and epoch totals as read or written through this book (one call's worth), so
     /// `save` does not read again what its caller just read.
     private let cache = Cache()
@@ -96,9 +98,9 @@ struct WitnessBook {
         var totals: [UInt64: UInt64] = [:]
     }
 
-    init(_ context: SystemCallContext, parameters: ProtocolParameters) {
+    init(_ context: SystemCallContext, genesis: Genesis) {
         storage = ContractStorage(context: context, contract: WitnessPoolContract.address)
-        self.parameters = parameters
+        self.genesis = genesis
     }
 
     static func witnessSlot(_ id: Address) -> Hash32 { ContractStorage.slot("witness", id.bytes) }
@@ -117,10 +119,6 @@ struct WitnessBook {
     static func parkedAtSlot(_ epoch: UInt64, _ index: UInt64) -> Hash32 {
         ContractStorage.slot("parkedAt", epoch.bigEndianBytes8, index.bigEndianBytes8)
     }
-    /// Witnesses whose device or node changed in another contract, to be weighed again at the epoch's end.
-    static let recheckCountSlot = ContractStorage.slot("recheckCount")
-    static func recheckAtSlot(_ index: UInt64) -> Hash32 { ContractStorage.slot("recheckAt", index.bigEndianBytes8) }
-    static func recheckQueuedSlot(_ id: Address) -> Hash32 { ContractStorage.slot("recheckQueued", id.bytes) }
 
     func witness(_ id: Address) throws(SystemContractRevert) -> WitnessRecord? {
         if let known = cache.records[id] { return known }
@@ -143,8 +141,8 @@ struct WitnessBook {
     /// total follows it (a witness blacklisted past the next epoch's first height is parked
     /// until the epoch it counts again), and on its first change in this epoch what it was
     /// before is filed in its history.
-    /// Its device's or node's standing is looked at again when it joins or rejoins, or with
-    /// `recheck` (at the end of an epoch in which the other contract changed it).
+    /// Its standing is looked at again when it joins or rejoins, or with `recheck` (when another
+    /// contract changed its device, node or stake: `WitnessEpochs.recheck`).
     func save(_ witness: WitnessRecord, recheck: Bool = false) throws(SystemContractRevert) {
         let old = try self.witness(witness.id)
         var new = witness
@@ -192,17 +190,37 @@ struct WitnessBook {
 
     /// Why `witness` may neither weigh nor witness, or nil when it may: a device must be active
     /// in the DeviceRegistry and still owned by whoever joined it (who holds the witness key; a
-    /// transfer ends it until the new owner rejoins with its own key); a node must be registered
-    /// in the NodeRegistry.
+    /// transfer ends it until the new owner rejoins with its own key); a node must have what
+    /// `nodeProblem` asks. A few storage reads whatever the size of any contract.
     func standingProblem(_ witness: WitnessRecord) throws(SystemContractRevert) -> String? {
         switch witness.kind {
         case .device:
             guard let device = try DeviceBook(storage.context).device(witness.id), device.status == .active else { return "the device is not active" }
             guard device.owner == witness.owner else { return "the device changed owner since the witness joined" }
+            return nil
         case .node:
-            guard try storage.context.load(NodeRegistryContract.nodeSlot(witness.id), of: SystemContracts.reservedAddress(1)) != nil else {
-                return "the node is no longer registered in the NodeRegistry"
-            }
+            return try nodeProblem(witness.id)
+        }
+    }
+
+    /// Why `id` may not be a node witness, or nil: it must be registered in the NodeRegistry and
+    /// answer for itself with stake: a genesis delegate's operator, or the operator or owner of
+    /// a candidate whose self-stake bucket holds at least `minSelfStake` and is not unstaked.
+    /// (Free addresses would otherwise join by the thousand and outvote the trusted nodes.)
+    func nodeProblem(_ id: Address) throws(SystemContractRevert) -> String? {
+        guard try storage.context.load(NodeRegistryContract.nodeSlot(id), of: NodeRegistryContract.address) != nil else {
+            return "\(id.checksummed) is not a node registered in the NodeRegistry"
+        }
+        if genesis.delegates.contains(where: { $0.operatorAddress == id }) { return nil }
+        let staking = StakingBook(storage.context, parameters: parameters)
+        var candidate = try staking.candidate(operator: id)
+        if candidate == nil { candidate = try staking.candidate(id) }
+        guard let candidate else {
+            return "\(id.checksummed) is neither a genesis delegate's operator nor a staking candidate's operator or owner"
+        }
+        let minimum = parameters.minSelfStake.value
+        guard let bucket = try staking.bucket(candidate.selfStakeBucket), !bucket.isUnstaked, bucket.amount >= minimum else {
+            return "candidate \(candidate.name)'s self-stake is unstaked or below minSelfStake (\(minimum) wei)"
         }
         return nil
     }
@@ -284,23 +302,15 @@ struct WitnessBook {
 /// when the epoch starts — a device still active in the DeviceRegistry, a node still registered
 /// in the NodeRegistry — weighs its reputation; the others weigh 0.
 ///
-/// The work is the witnesses that changed, never the whole pool: those whose device or node
-/// changed are weighed again (`recheck`), those whose blacklisting ends count again, and the
-/// live total (`WitnessBook.save`) becomes the epoch's total. Each witness's own weight is read
+/// The work is the witnesses that changed, never the whole pool: those whose blacklisting ends
+/// count again, and the live total (`WitnessBook.save`) becomes the epoch's total. A witness
+/// whose device, node or stake changes is weighed again at once (`recheck`), by the call that
+/// changed it, so the epoch's end does nothing per such change. Each witness's own weight is read
 /// when needed (`WitnessBook.weight(epoch:_:)`).
 enum WitnessEpochs {
-    static func snapshot(context: SystemCallContext, epoch: UInt64, parameters: ProtocolParameters) throws(SystemContractRevert) {
-        let book = WitnessBook(context, parameters: parameters)
+    static func snapshot(context: SystemCallContext, epoch: UInt64, genesis: Genesis) throws(SystemContractRevert) {
+        let book = WitnessBook(context, genesis: genesis)
         let storage = book.storage
-        let rechecks = try storage.uint64(WitnessBook.recheckCountSlot)
-        for index in 0..<rechecks {
-            guard let id = try storage.address(WitnessBook.recheckAtSlot(index)) else { continue }
-            try storage.setAddress(WitnessBook.recheckAtSlot(index), nil)
-            try storage.setUInt64(WitnessBook.recheckQueuedSlot(id), 0)
-            if let witness = try book.witness(id) { try book.save(witness, recheck: true) }
-        }
-        try storage.setUInt64(WitnessBook.recheckCountSlot, 0)
-
         var live = try storage.uint64(WitnessBook.liveWeightSlot)
         let parked = try storage.uint64(WitnessBook.parkedCountSlot(epoch))
         for index in 0..<parked {
@@ -317,14 +327,12 @@ enum WitnessEpochs {
         try storage.setUInt64(WitnessBook.totalWeightSlot(epoch), live)
     }
 
-    /// Queues `id` (if it is a witness) to be weighed again at the end of the epoch: its device
-    /// or node changed in a contract that does not keep the pool's books.
-    static func recheck(_ id: Address, context: SystemCallContext) throws(SystemContractRevert) {
-        let storage = ContractStorage(context: context, contract: WitnessPoolContract.address)
-        guard try storage.item(WitnessBook.witnessSlot(id)) != nil, try storage.uint64(WitnessBook.recheckQueuedSlot(id)) == 0 else { return }
-        let count = try storage.uint64(WitnessBook.recheckCountSlot)
-        try storage.setAddress(WitnessBook.recheckAtSlot(count), id)
-        try storage.setUInt64(WitnessBook.recheckCountSlot, count + 1)
-        try storage.setUInt64(WitnessBook.recheckQueuedSlot(id), 1)
+    /// Weighs `id` (if it is a witness) again now: its device, node or stake changed in a
+    /// contract that does not keep the pool's books. The changing call pays for it (a read when
+    /// `id` is no witness), and the live total is right at once for the next epoch.
+    static func recheck(_ id: Address, context: SystemCallContext, genesis: Genesis) throws(SystemContractRevert) {
+        let book = WitnessBook(context, genesis: genesis)
+        guard let witness = try book.witness(id) else { return }
+        try book.save(witness, recheck: true)
     }
 }

@@ -90,7 +90,7 @@ public struct WitnessPoolContract: SystemContract {
     // MARK: Calls
 
     public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = WitnessBook(context, parameters: parameters)
+        let book = WitnessBook(context, genesis: genesis)
         switch function.name {
         case "joinAsDevice":
             let id = try a[0].address()
@@ -100,9 +100,7 @@ public struct WitnessPoolContract: SystemContract {
             return []
 
         case "joinAsNode":
-            guard try context.load(NodeRegistryContract.nodeSlot(context.caller), of: SystemContracts.reservedAddress(1)) != nil else {
-                throw SystemContractRevert("\(context.caller.checksummed) is not a node registered in the NodeRegistry")
-            }
+            if let problem = try book.nodeProblem(context.caller) { throw SystemContractRevert(problem) }
             try join(id: context.caller, kind: .node, key: try a[0].fixedBytes(), possession: try a[1].bytes(), context: context, book: book)
             return []
 
