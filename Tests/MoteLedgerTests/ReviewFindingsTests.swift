@@ -4,6 +4,7 @@ import MoteConsensus
 import MoteCrypto
 import MotePrimitives
 import MoteTransactions
+import MoteWitness
 import Testing
 
 @testable import MoteLedger
@@ -129,5 +130,72 @@ import Testing
         #expect(try chain.read(StakingContract.address, StakingContract.bucket, [.uint(1)]) == bucketBefore)
         #expect(try chain.read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(id)]) == deviceBefore)
         #expect(try chain.ledger.account(DeviceRegistryContract.address) == registryBefore)
+    }
+
+    // MARK: D. Free Sybil "trusted node" witnesses
+
+    @Test func aNodeWitnessAnswersWithStake() throws {
+        typealias Pool = WitnessPoolTests
+        let p = try Pool.makePool()
+        let chain = p.chain
+        // Sybils: fresh addresses, registered in the NodeRegistry for free, try to join as nodes.
+        let sybils = [Self.keys[3], Self.keys[4]]
+        try chain.block(try sybils.enumerated().map { i, key in
+            try chain.call(key, NodeRegistryContract.address, NodeRegistryContract.register, [.string("sybil-\(i)"), .string("http://10.9.9.9:1")])
+        })
+        let poolBefore = try chain.ledger.account(WitnessPoolContract.address)
+        let joins = try chain.block(try sybils.enumerated().map { i, key in try Pool.joinNode(chain, key, Pool.witnessKey(20 + i)) },
+                                    allowFailure: true)
+        #expect(Self.reasons(joins) == sybils.map {
+            "\($0.address.checksummed) is neither a genesis delegate's operator nor a staking candidate's operator or owner"
+        })
+        #expect(try chain.ledger.account(WitnessPoolContract.address) == poolBefore)
+        #expect(try chain.read(WitnessPoolContract.address, WitnessPoolContract.witnessCount, []) == [.uint(3)])
+
+        // The staked node earns; once its candidate unstakes its self-stake it earns nothing and weighs nothing next epoch.
+        let h = chain.ledger.head.height
+        let earned = try Pool.submit(chain, [try Pool.attest(chain, p.witnessKeys[2], height: h).binary])
+        #expect(Pool.logs(earned, WitnessPoolContract.attestationAccepted).count == 1)
+        let bucket = try Self.candidate(chain, "node")[4]
+        try chain.block([try chain.staking(Self.keys[2], StakingContract.unstake, [bucket])])
+        let before = try Pool.witness(chain, p.node)
+        let late = try Pool.submit(chain, [try Pool.attest(chain, p.witnessKeys[2], height: chain.ledger.head.height).binary])
+        let minimum = chain.ledger.genesis.parameters.minSelfStake.value
+        #expect(Pool.rejections(late) == ["candidate node's self-stake is unstaked or below minSelfStake (\(minimum) wei)"])
+        #expect(try Pool.witness(chain, p.node) == before)
+        try chain.finishEpoch()
+        let next = EpochTransition.epoch(ofHeight: chain.ledger.head.height + 1, chain.ledger.genesis.parameters)
+        let weights = try chain.read(WitnessPoolContract.address, WitnessPoolContract.epochWeights, [.uint(UInt256(next)), .address(p.node)])
+        #expect(weights[0] == .uint(0))
+        #expect(weights[1] == .uint(200), "the two devices alone")
+    }
+
+    // MARK: E. Unbounded witness rechecks at the epoch's end
+
+    /// The gas of an epoch's last block after `changes` node witnesses left the NodeRegistry during the epoch.
+    static func epochEndGas(changes: Int) throws -> UInt64 {
+        var p = StakingTests.parameters()
+        p.numCandidateDelegates = 4
+        p.numDelegates = 2
+        let genesis = StakingTests.genesis(p)
+        let load = try EpochTransitionLoad(genesis: genesis)
+        try load.addCandidates(4)
+        try load.addWitnesses(80)
+        _ = try load.finishEpoch()
+        let nodes = NodeRegistryContract(genesis: genesis)
+        for i in 0..<changes {
+            let id = Address(suffixOf: Keccak256.hash(utf8: "load witness 1 \(i)"))
+            let context = SystemCallContext(caller: id, value: .zero, height: load.height + 1, timestamp: 0, canWrite: true,
+                                            address: NodeRegistryContract.address, state: load.state, gasLimit: .max)
+            _ = try nodes.call(NodeRegistryContract.unregister, arguments: [], context: context)
+        }
+        return try load.finishEpoch()
+    }
+
+    @Test func theEpochsEndDoesNotGrowWithWitnessChanges() throws {
+        // Each change is weighed by the call that makes it; the epoch's end once drained a queue of them all.
+        let few = try Self.epochEndGas(changes: 2)
+        let many = try Self.epochEndGas(changes: 70)
+        #expect(many <= few + 4 * SystemCallContext.Gas.storageRead, "\(few) vs \(many)")
     }
 }
