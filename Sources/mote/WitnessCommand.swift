@@ -59,7 +59,8 @@ struct WitnessCommand: ParsableCommand {
             discussion: """
                 The witness key signs the possession proof "MOTE-WITNESS-KEY-V1" ‖ chainId ‖ witness id ‖ owner \
                 here (the owner is the signing key's address); a key can be used once, ever. The witness counts \
-                from the next epoch.
+                from the next epoch. A node must also answer with stake: be a genesis delegate's operator, or the \
+                operator or owner of a candidate with at least minSelfStake of self-stake (docs/WITNESSING.md).
                 """)
 
         @Option(help: ArgumentHelp("The witness key file (from mote witness keygen).", valueName: "file")) var witnessKey: String
