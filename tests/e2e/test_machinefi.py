@@ -164,9 +164,14 @@ def test_devices_earn_and_cheating_is_punished(net):
                 "--curve", "secp256k1"]
     first = net.tx("owner", *simulate, "--seconds", "1")
     devices = [d.lower() for d in first["deviceIds"]]
+    # The owner chooses who may post each device's results: the honest operator for project 1,
+    # for project 2 an operator that turns out to cheat.
+    choice = {"1": net.keys["operator"][0], "2": net.keys["cheat"][0]}
     for device in devices:
         for project_id in ("1", "2"):
             assert net.tx("owner", "project", "join", project_id, "--device", device)["status"] == "success"
+            chosen = net.tx("owner", "project", "poster", project_id, "--device", device, "--poster", choice[project_id])
+            assert chosen["status"] == "success" and chosen["poster"].lower() == choice[project_id].lower()
 
     # They walk for two and a half windows.
     net.tx("owner", *simulate, "--seconds", str(int(2.5 * WINDOW)), timeout=180)
@@ -189,8 +194,8 @@ def test_devices_earn_and_cheating_is_punished(net):
         assert result["result"] == "0x" + (bytes([1 if steps >= GOAL else 0]) + struct.pack("<Q", steps)).hex()
         assert result["poster"].lower() == net.keys["operator"][0].lower()
 
-    # A dishonest operator bonds and posts a forged result to project 2: the real messages of a
-    # device's window, but a step total the device never walked.
+    # The operator the owner chose for project 2 turns out dishonest: it bonds and posts a forged
+    # result there, the real messages of a device's window but a step total the device never walked.
     cheat, _ = net.keys["cheat"]
     assert net.tx("cheat", "project", "bond", "deposit", "--amount", str(bond // MOTE))["status"] == "success"
     victim_window = last_window
