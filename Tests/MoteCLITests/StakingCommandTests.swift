@@ -243,6 +243,8 @@ extension Sandbox {
         #expect(signed.status == 0, "\(signed.stderr)")
         let proof = signed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(proof.hasPrefix("0x") && proof.count == 132, "65 bytes r‖s‖v: \(proof)")
+        let badOwner = try box.mote(["candidate", "operator-proof", "--operator-key-file", operatorKeyFile, "--owner", "0x12", "--chain-id", "4689"])
+        #expect(badOwner.status == 1 && badOwner.stderr.contains("invalid --owner address"), "\(badOwner.stderr)")
 
         let cases: [([String], String)] = [
             (["candidate", "register", "--name", "Alpha", "--operator", address, "--reward", address, "--self-stake", "2000", "--key-file", keyFile],
@@ -261,7 +263,6 @@ extension Sandbox {
               "--operator-proof", "0x1234", "--key-file", keyFile], "invalid --operator-proof"),
             (["candidate", "register", "--name", "alpha", "--operator", operatorAddress, "--reward", address, "--self-stake", "2000",
               "--operator-key-file", keyFile, "--key-file", keyFile], "holds the key of \(address), not of the operator \(operatorAddress)"),
-            (["candidate", "operator-proof", "--operator-key-file", operatorKeyFile, "--owner", "0x12", "--chain-id", "4689"], "invalid --owner address"),
             (["stake", "create", "--candidate", "a b", "--amount", "1", "--duration", "0", "--key-file", keyFile], "invalid --candidate"),
             (["stake", "create", "--candidate", "alpha", "--amount", "1x", "--duration", "0", "--key-file", keyFile], "not a decimal number"),
             (["stake", "create", "--candidate", "alpha", "--amount", "1", "--duration", "40000", "--key-file", keyFile], "invalid --duration 40000"),
