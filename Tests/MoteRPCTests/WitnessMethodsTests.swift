@@ -11,27 +11,32 @@ import Testing
 /// `mote_epochSeed` against a real ledger: what micro-miners and `mote witness` read.
 @Suite struct WitnessMethodsTests {
     func send(_ rpc: RPCService, _ key: Secp256k1.PrivateKey, nonce: UInt64, to: Address, _ function: SystemFunction,
-              _ args: [ABIValue]) async throws -> Hash32 {
+              _ args: [ABIValue], value: UInt256 = .zero) async throws -> Hash32 {
         let tx = Transaction.dynamicFee(
             chainID: TestChain.chainID, nonce: nonce, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 2_000_000,
-            to: to, value: .zero, data: try function.abi.encodeCall(args)
+            to: to, value: value, data: try function.abi.encodeCall(args)
         ).signed(with: key)
         _ = try await rpc.result("eth_sendRawTransaction", [.data(tx.rawBytes)])
         return tx.hash
     }
 
     @Test func witnessMethodsDescribeThePoolAndTheEpoch() async throws {
-        let chain = try TestChain()
+        let chain = try TestChain(balance: TestChain.ether * 100_000)
         let rpc = RPCService(backend: chain)
         let node = TestChain.keys[0]
         let key = try ECVRF.SecretKey(seed: Keccak256.hash(utf8: "rpc witness").bytes)
-        let registered = try await send(rpc, node, nonce: 0, to: SystemContracts.reservedAddress(1), NodeRegistryContract.register,
+        // A node witness answers with stake: its own candidacy, with the minimum self-stake.
+        let p = ProtocolParameters()
+        let staked = try await send(rpc, node, nonce: 0, to: StakingContract.address, StakingContract.registerCandidate,
+                                    [.string("n0"), .address(node.address), .address(node.address), .uint(0), .bool(false), .uint(0), .bytes([])],
+                                    value: p.registrationFee.value + p.minSelfStake.value)
+        let registered = try await send(rpc, node, nonce: 1, to: NodeRegistryContract.address, NodeRegistryContract.register,
                                         [.string("n0"), .string("http://127.0.0.1:1")])
         let proof = WitnessPoolContract.possessionProof(key: key, chainID: TestChain.chainID, witnessID: node.address, owner: node.address)
-        let joined = try await send(rpc, node, nonce: 1, to: WitnessPoolContract.address, WitnessPoolContract.joinAsNode,
+        let joined = try await send(rpc, node, nonce: 2, to: WitnessPoolContract.address, WitnessPoolContract.joinAsNode,
                                     [.fixedBytes(key.publicKey.bytes), .bytes(proof)])
         try chain.produce()
-        for hash in [registered, joined] {
+        for hash in [staked, registered, joined] {
             #expect(try await rpc.result("eth_getTransactionReceipt", [.hash(hash)])["status"] == .s("0x1"))
         }
 
