@@ -147,7 +147,12 @@ struct ProjectCommand: ParsableCommand {
 
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Close your project: no new devices or results; the unreserved pool comes back to you.")
+            abstract: "Close your project; run it again 7 days later to get the unreserved pool back.",
+            discussion: """
+                The first call closes: no new devices, and results only for windows that ended by now, which may \
+                still be posted for 7 days. A second call after that refunds the unreserved pool (the first does \
+                when no device is in the project).
+                """)
         @Argument(help: "The project id.") var project: UInt64
         @OptionGroup var transaction: TransactionOptions
 

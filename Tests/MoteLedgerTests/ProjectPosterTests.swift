@@ -7,7 +7,8 @@ import Testing
 @testable import MoteLedger
 
 /// Who may post a device's results (the device's owner, or the poster it chose with
-/// `setPoster`) and what posting costs however many results a device has.
+/// `setPoster`), what posting costs however many results a device has, and the windows a
+/// project closed as they end still being paid.
 @Suite struct ProjectPosterTests {
     typealias T = ProjectRegistryTests
     typealias Chain = ProjectRegistryTests.Chain
@@ -146,5 +147,49 @@ import Testing
         #expect(page == [.uint(500), .array([.uint(499), .uint(500)])])
         let capped = try chain.read(ProjectRegistryContract.resultsOfDevicePage, [.address(device), .uint(0), .uint(UInt256(UInt64.max))])
         #expect(capped == [.uint(500), .array((1...500).map { .uint(UInt256(UInt64($0))) })])
+    }
+
+    /// A sponsor closes its project the moment a window ends, before any result for it is
+    /// posted, hoping to take the whole pool back: the window is still posted and paid, later
+    /// windows are refused, and the free pool comes back only on a second call once no window
+    /// that ended by the close can be posted any more.
+    @Test func closingJustAsWindowsEndStillPaysThem() throws {
+        let chain = try Chain()
+        let (sponsor, owner, op) = (T.keys[0], T.keys[1], T.keys[2])
+        let project = try t.createProject(chain, sponsor, pool: T.reward * 3)
+        let device = try t.registerDevice(chain, owner, 1).publicKey.deviceID
+        try t.join(chain, owner, project, device, poster: op.address)
+        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: T.bond * 2))
+        try chain.block(seconds: 1_100 - chain.time)  // window 10, [1000, 1100), has just ended
+        let closing = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+        let closedAt = chain.time
+        #expect(closing.logs.first?.data == [UInt8](repeating: 0, count: 32), "nothing refunded yet")
+        #expect(try chain.read(ProjectRegistryContract.projectClosure, [.uint(UInt256(project))]) == [.uint(UInt256(closedAt)), .bool(false)])
+        #expect(try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])[7] == .uint(T.reward * 3))
+
+        let met = CountingAppletRuntime.result(total: 12, goal: 10)
+        try chain.ok(try t.post(chain, op, project: project, device: device, window: 10, result: met, envelopes: []))
+        let ownerBefore = try chain.balance(owner.address)
+        try chain.block(seconds: 1_200 - chain.time)
+        #expect(try chain.failing(try t.post(chain, op, project: project, device: device, window: 11, result: met, envelopes: []))
+            == "project 1 is closed: it takes results only for windows that ended by \(closedAt)")
+        let last = closedAt + ProjectRegistryContract.maxResultDelaySeconds
+        let before = try x.snapshot(chain, project: project, poster: op.address, device: device)
+        #expect(try chain.failing(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+            == "project 1 takes results for windows that ended by its close at \(closedAt) until \(last); its pool is refunded after that")
+        #expect(try x.snapshot(chain, project: project, poster: op.address, device: device) == before)
+        try chain.block(seconds: 60)
+        #expect(try t.resultStatus(chain, 1) == .paid)
+        #expect(try chain.balance(owner.address) == ownerBefore + T.reward)
+
+        try chain.block(seconds: last - chain.time + 1)
+        let sponsorBefore = try chain.balance(sponsor.address)
+        let refunding = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+        #expect(try chain.balance(sponsor.address) == sponsorBefore + T.reward * 2 - UInt256(refunding.gasUsed) * refunding.effectiveGasPrice)
+        #expect(try chain.read(ProjectRegistryContract.projectClosure, [.uint(UInt256(project))]) == [.uint(UInt256(closedAt)), .bool(true)])
+        #expect(try chain.failing(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+            == "project 1 is already closed")
+        #expect(try chain.failing(try t.post(chain, op, project: project, device: device, window: 10, result: met, envelopes: [])) == "project 1 is closed")
+        try t.expectConserved(chain, operators: [op.address])
     }
 }

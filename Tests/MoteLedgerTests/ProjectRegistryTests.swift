@@ -208,6 +208,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let closing = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(1)]))
         let closed = try chain.read(ProjectRegistryContract.project, [.uint(1)])
         #expect(closed[7] == .uint(0) && closed[9] == .uint(1))
+        #expect(try chain.read(ProjectRegistryContract.projectClosure, [.uint(1)]) == [.uint(UInt256(chain.time)), .bool(true)], "no devices: refunded at once")
         let gas = UInt256(closing.gasUsed) * closing.effectiveGasPrice
         #expect(try chain.balance(sponsor.address) == before + Self.mote * 13 - gas, "the whole pool is refunded")
         #expect(try chain.failing(try chain.call(Self.keys[1], function: ProjectRegistryContract.fundProject, [.uint(1)], value: Self.mote))
@@ -439,15 +440,19 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let messages = Self.envelopes(key, [(1, 1_010, 10)])
         try chain.ok(try post(chain, op, project: project, device: device, window: 10, result: CountingAppletRuntime.result(total: 10, goal: 10),
                               envelopes: messages))
-        let sponsorBefore = try chain.balance(sponsor.address)
-        let closing = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
-        let gas = UInt256(closing.gasUsed) * closing.effectiveGasPrice
-        #expect(try chain.balance(sponsor.address) == sponsorBefore + Self.reward * 2 - gas, "the unreserved pool is refunded")
-        #expect(try chain.failing(try post(chain, op, project: project, device: device, window: 11, result: [1], envelopes: [])).contains("closed"))
         let ownerBefore = try chain.balance(owner.address)
+        try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+        try chain.block(seconds: 1_200 - chain.time)
+        #expect(try chain.failing(try post(chain, op, project: project, device: device, window: 11, result: [1], envelopes: [])).contains("closed"))
         try chain.block(seconds: 60)
         #expect(try resultStatus(chain, 1) == .paid)
         #expect(try chain.balance(owner.address) == ownerBefore + Self.reward)
+        // Once no window that ended by the close can be posted, the sponsor's second call refunds the rest.
+        try chain.block(seconds: ProjectRegistryContract.maxResultDelaySeconds)
+        let sponsorBefore = try chain.balance(sponsor.address)
+        let refunding = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+        let gas = UInt256(refunding.gasUsed) * refunding.effectiveGasPrice
+        #expect(try chain.balance(sponsor.address) == sponsorBefore + Self.reward * 2 - gas, "the unreserved pool is refunded")
         try expectConserved(chain, operators: [op.address])
     }
 

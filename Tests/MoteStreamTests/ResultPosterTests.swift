@@ -257,6 +257,27 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         #expect(s.poster.counters.sendFailures == 0)
     }
 
+    /// A closed project takes results for the windows that ended by its close until its pool
+    /// is refunded: the poster posts those and no later ones.
+    @Test func aClosedProjectGetsOnlyTheWindowsThatEndedByItsClose() async throws {
+        let s = try Setup()
+        s.chain.state.withLockedValue {
+            $0.bondTotal = 1_000_000
+            $0.projects[1]?.project.status = 1
+            $0.projects[1]?.project.closedAt = 100 * 60 + 30  // closed during window 100
+        }
+        for (index, window) in (98...101).enumerated() {
+            try await s.record(s.walker, UInt64(index + 1), steps: 10, at: UInt64(window) * 60_000 + 1_000)
+        }
+        s.at(102 * 60 + 10)
+        let report = await s.poster.pollOnce()
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.posted.map(\.window).sorted() == [98, 99])
+        s.chain.state.withLockedValue { $0.projects[1]?.project.refunded = true }
+        s.chain.state.withLockedValue { $0.results = [:] }
+        #expect(await s.poster.pollOnce().posted.isEmpty, "refunded: nothing more")
+    }
+
     @Test func aFailingAppletIsReportedAndNotRetriedOnTheSameMessages() async throws {
         let s = try Setup()
         // Params of the wrong size: the step-goal applet exits with code 2.

@@ -3,7 +3,9 @@ import MotePrimitives
 /// Whether a project takes new results (its `uint8` in the ABI).
 public enum ProjectStatus: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case active = 0
-    /// Closed by its sponsor: no new devices or results; pending results still settle.
+    /// Closed by its sponsor: no new devices, and results only for windows that ended by the
+    /// close (until `maxResultDelaySeconds` after it, when the free pool is refunded); pending
+    /// results still settle.
     case closed = 1
 
     public var description: String { self == .active ? "active" : "closed" }
@@ -51,6 +53,11 @@ struct ProjectRecord: Equatable, Sendable {
     var deviceCount: UInt32
     /// Block time (seconds) of its creation: no window before it is rewarded.
     var createdAt: UInt64
+    /// Block time of its close (0 while active): windows that ended by then may still be posted.
+    var closedAt: UInt64
+    /// Whether its free pool went back to the sponsor (after the close, once no window that
+    /// ended by it can be posted any more); from then on whatever it would receive does too.
+    var refunded: Bool
 
     var freePool: UInt256 { pool - reserved }
 
@@ -58,23 +65,24 @@ struct ProjectRecord: Equatable, Sendable {
         .list([
             .address(sponsor), .bytes(Array(name.utf8)), .hash(appletHash), .bytes(params), .uint(rewardPerResult), .uint(windowSeconds),
             .uint(challengeSeconds), .uint(pool), .uint(reserved), .uint(UInt64(status.rawValue)), .uint(UInt64(deviceCount)),
-            .uint(createdAt),
+            .uint(createdAt), .uint(closedAt), .uint(UInt64(refunded ? 1 : 0)),
         ])
     }
 
     init(
         id: UInt64, sponsor: Address, name: String, appletHash: Hash32, params: [UInt8], rewardPerResult: UInt256, windowSeconds: UInt64,
         challengeSeconds: UInt64, pool: UInt256, reserved: UInt256 = .zero, status: ProjectStatus = .active, deviceCount: UInt32 = 0,
-        createdAt: UInt64 = 0
+        createdAt: UInt64 = 0, closedAt: UInt64 = 0, refunded: Bool = false
     ) {
         (self.id, self.sponsor, self.name, self.appletHash, self.params) = (id, sponsor, name, appletHash, params)
         (self.rewardPerResult, self.windowSeconds, self.challengeSeconds) = (rewardPerResult, windowSeconds, challengeSeconds)
         (self.pool, self.reserved, self.status, self.deviceCount, self.createdAt) = (pool, reserved, status, deviceCount, createdAt)
+        (self.closedAt, self.refunded) = (closedAt, refunded)
     }
 
     init(id: UInt64, rlp item: RLPItem) throws(RLPError) {
         let f = try item.listValue()
-        guard f.count == 12, let sponsor = Address(bytes: try f[0].bytesValue()),
+        guard f.count == 12 || f.count == 14, let sponsor = Address(bytes: try f[0].bytesValue()),
             let name = String(validating: try f[1].bytesValue(), as: UTF8.self), let hash = Hash32(bytes: try f[2].bytesValue()),
             let status = ProjectStatus(rawValue: UInt8(truncatingIfNeeded: try f[9].uint64Value()))
         else { throw RLPError.wrongShape }
@@ -82,7 +90,8 @@ struct ProjectRecord: Equatable, Sendable {
             id: id, sponsor: sponsor, name: name, appletHash: hash, params: try f[3].bytesValue(), rewardPerResult: try f[4].uint256Value(),
             windowSeconds: try f[5].uint64Value(), challengeSeconds: try f[6].uint64Value(), pool: try f[7].uint256Value(),
             reserved: try f[8].uint256Value(), status: status, deviceCount: UInt32(truncatingIfNeeded: try f[10].uint64Value()),
-            createdAt: try f[11].uint64Value())
+            createdAt: try f[11].uint64Value(), closedAt: f.count == 14 ? try f[12].uint64Value() : 0,
+            refunded: f.count == 14 ? try f[13].uint64Value() != 0 : false)
     }
 }
 

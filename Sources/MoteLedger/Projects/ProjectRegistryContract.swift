@@ -64,6 +64,9 @@ public struct ProjectRegistryContract: SystemContract {
                  ("challengeSeconds", "uint64")],
         outputs: [("projectId", "uint64")], mutating: true, payable: true)
     public static let fundProject = SystemFunction("fundProject", inputs: [("projectId", "uint64")], mutating: true, payable: true)
+    /// The sponsor's first call closes (no new devices; results only for windows that ended by
+    /// then); the free pool is refunded at once if no device is left, else by a second call once
+    /// none of those windows can be posted any more.
     public static let closeProject = SystemFunction("closeProject", inputs: [("projectId", "uint64")], mutating: true)
     public static let joinProject = SystemFunction(
         "joinProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
@@ -92,6 +95,8 @@ public struct ProjectRegistryContract: SystemContract {
         ("deviceCount", "uint32"),
     ]
     public static let project = SystemFunction("project", inputs: [("projectId", "uint64")], outputs: projectOutputs, mutating: false)
+    public static let projectClosure = SystemFunction(
+        "projectClosure", inputs: [("projectId", "uint64")], outputs: [("closedAt", "uint64"), ("refunded", "bool")], mutating: false)
     public static let projectCount = SystemFunction("projectCount", outputs: [("count", "uint64")], mutating: false)
     public static let appletOf = SystemFunction("appletOf", inputs: [("projectId", "uint64")], outputs: [("applet", "bytes")], mutating: false)
     public static let isJoined = SystemFunction(
@@ -153,7 +158,7 @@ public struct ProjectRegistryContract: SystemContract {
 
     public var functions: [SystemFunction] {
         [Self.createProject, Self.fundProject, Self.closeProject, Self.joinProject, Self.leaveProject, Self.setPoster, Self.depositBond,
-         Self.withdrawBond, Self.bondOf, Self.postResult, Self.challengeResult, Self.settleResult, Self.project, Self.projectCount,
+         Self.withdrawBond, Self.bondOf, Self.postResult, Self.challengeResult, Self.settleResult, Self.project, Self.projectClosure, Self.projectCount,
          Self.appletOf, Self.isJoined, Self.membership, Self.posterOf, Self.mayPost, Self.projectDevices, Self.result, Self.resultOf,
          Self.resultsOfDevice, Self.resultsOfDevicePage, Self.projectParameters]
     }
@@ -185,10 +190,28 @@ public struct ProjectRegistryContract: SystemContract {
             guard project.sponsor == context.caller else {
                 throw SystemContractRevert("project \(project.id) belongs to \(project.sponsor.checksummed)")
             }
-            guard project.status == .active else { throw SystemContractRevert("project \(project.id) is already closed") }
-            let refund = project.freePool
-            project.pool = project.reserved
-            project.status = .closed
+            if project.status == .active {
+                project.status = .closed
+                project.closedAt = context.timestamp
+            } else {
+                guard !project.refunded else { throw SystemContractRevert("project \(project.id) is already closed") }
+                let last = Self.lastPostingTime(closedAt: project.closedAt)
+                guard context.timestamp > last || project.deviceCount == 0 else {
+                    throw SystemContractRevert(
+                        "project \(project.id) takes results for windows that ended by its close at \(project.closedAt) until \(last); its pool is refunded after that")
+                }
+            }
+            // A project without devices can owe nothing more; otherwise its members' windows that
+            // ended by the close may be posted until `lastPostingTime`, so the sponsor's second
+            // call after that refunds.
+            let refund: UInt256
+            if project.deviceCount == 0 || context.timestamp > Self.lastPostingTime(closedAt: project.closedAt) {
+                refund = project.freePool
+                project.pool = project.reserved
+                project.refunded = true
+            } else {
+                refund = .zero
+            }
             try book.update(project)
             if !refund.isZero { try context.transfer(to: project.sponsor, amount: refund) }
             try context.emit(Self.projectClosed, [.uint(UInt256(project.id)), .address(project.sponsor), .uint(refund)])
@@ -277,6 +300,9 @@ public struct ProjectRegistryContract: SystemContract {
                 .uint(UInt256(p.windowSeconds)), .uint(UInt256(p.challengeSeconds)), .uint(p.pool), .uint(p.reserved),
                 .uint(UInt256(UInt64(p.status.rawValue))), .uint(UInt256(UInt64(p.deviceCount))),
             ]
+        case "projectClosure":
+            let p = try book.existingProject(try a[0].uint64())
+            return [.uint(UInt256(p.closedAt)), .bool(p.refunded)]
         case "projectCount":
             return [.uint(UInt256(try book.projectCount()))]
         case "appletOf":
@@ -362,7 +388,14 @@ public struct ProjectRegistryContract: SystemContract {
         guard case .fixedBytes(let rootBytes) = a[5], let root = Hash32(bytes: rootBytes) else {
             throw SystemContractRevert("messagesRoot must be 32 bytes")
         }
-        guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
+        if project.status == .closed {
+            guard !project.refunded else { throw SystemContractRevert("project \(project.id) is closed") }
+            let (start, overflow) = window.multipliedReportingOverflow(by: project.windowSeconds)
+            let (end, overflow2) = start.addingReportingOverflow(project.windowSeconds)
+            guard !overflow, !overflow2, end <= project.closedAt else {
+                throw SystemContractRevert("project \(project.id) is closed: it takes results only for windows that ended by \(project.closedAt)")
+            }
+        }
         guard let member = try book.membership(project.id, deviceID) else {
             throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)")
         }
@@ -403,6 +436,13 @@ public struct ProjectRegistryContract: SystemContract {
             .uint(UInt256(result.id)), .uint(UInt256(project.id)), .address(deviceID), .uint(UInt256(window)), .bytes(bytes),
         ])
         return result
+    }
+
+    /// The last block time at which a window that ended by a close at `closedAt` can be posted
+    /// (`maxResultDelaySeconds` after it); a closed project's free pool is refunded after it.
+    static func lastPostingTime(closedAt: UInt64) -> UInt64 {
+        let (last, overflow) = closedAt.addingReportingOverflow(Self.maxResultDelaySeconds)
+        return overflow ? .max : last
     }
 
     /// Whether `poster` may post a member device's results: its owner, or the poster the owner
@@ -562,20 +602,20 @@ public struct ProjectRegistryContract: SystemContract {
         }
     }
 
-    /// Frees a reservation; a closed project's freed MOTE goes back to its sponsor.
+    /// Frees a reservation; a refunded project's freed MOTE goes back to its sponsor.
     static func release(_ project: inout ProjectRecord, _ amount: UInt256, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
         project.reserved -= amount
-        if project.status == .closed {
+        if project.refunded {
             project.pool -= amount
             if !amount.isZero { try context.transfer(to: project.sponsor, amount: amount) }
         }
         try book.update(project)
     }
 
-    /// Adds MOTE to a project's free pool; a closed project's goes back to its sponsor.
+    /// Adds MOTE to a project's free pool; a refunded project's goes back to its sponsor.
     static func creditPool(_ project: inout ProjectRecord, _ amount: UInt256, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
         guard !amount.isZero else { return }
-        if project.status == .active {
+        if !project.refunded {
             project.pool += amount
             try book.update(project)
         } else {

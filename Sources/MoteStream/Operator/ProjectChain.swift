@@ -18,11 +18,15 @@ public struct ChainProject: Equatable, Sendable {
     /// 0 active; anything else (closed) takes no new results.
     public var status: UInt8
     public var deviceCount: UInt32
+    /// When a closed project was closed (`projectClosure`): it still takes results for windows
+    /// that ended by then until its free pool is `refunded`.
+    public var closedAt: UInt64
+    public var refunded: Bool
 
     public init(
         id: UInt64, sponsor: Address = .zero, name: String = "", appletHash: Hash32, params: [UInt8], rewardPerResult: UInt256 = .zero,
         windowSeconds: UInt64, challengeSeconds: UInt64 = 0, pool: UInt256 = .zero, reserved: UInt256 = .zero, status: UInt8 = 0,
-        deviceCount: UInt32 = 0
+        deviceCount: UInt32 = 0, closedAt: UInt64 = 0, refunded: Bool = false
     ) {
         self.id = id
         self.sponsor = sponsor
@@ -36,9 +40,20 @@ public struct ChainProject: Equatable, Sendable {
         self.reserved = reserved
         self.status = status
         self.deviceCount = deviceCount
+        self.closedAt = closedAt
+        self.refunded = refunded
     }
 
     public var isActive: Bool { status == 0 }
+
+    /// Whether the chain takes a result for `window` (of `windowSeconds`): any window while the
+    /// project is active; once closed, windows that ended by the close until the refund.
+    public func takesResults(window: UInt64) -> Bool {
+        if isActive { return true }
+        let (start, overflow) = window.multipliedReportingOverflow(by: windowSeconds)
+        let (end, overflow2) = start.addingReportingOverflow(windowSeconds)
+        return !refunded && !overflow && !overflow2 && end <= closedAt
+    }
 }
 
 /// A `postResult` call: what the poster claims for one device's window.
@@ -113,6 +128,7 @@ public enum ProjectRegistryABI {
     public static let project = function(
         "project(uint64)",
         "(address,string,bytes32,bytes,uint256,uint64,uint64,uint256,uint256,uint8,uint32)")
+    public static let projectClosure = function("projectClosure(uint64)", "(uint64,bool)")
     public static let appletOf = function("appletOf(uint64)", "(bytes)")
     public static let projectDevices = function("projectDevices(uint64)", "(address[])")
     public static let membership = function("membership(uint64,address)", "(bool,uint64)")
@@ -166,10 +182,16 @@ public struct RPCProjectChain: ProjectChain {
         guard let sponsor = v[0].addressValue, let name = v[1].stringValue, let hash = v[2].bytesValue.flatMap({ Hash32(bytes: $0) }),
             let params = v[3].bytesValue, let reward = v[4].uintValue, let pool = v[7].uintValue, let reserved = v[8].uintValue
         else { throw ChainRPCError(.malformed, "project(\(id)) answered values of the wrong types") }
-        return ChainProject(
+        var project = ChainProject(
             id: id, sponsor: sponsor, name: name, appletHash: hash, params: params, rewardPerResult: reward, windowSeconds: try uint64(v[5]),
             challengeSeconds: try uint64(v[6]), pool: pool, reserved: reserved, status: UInt8(truncatingIfNeeded: try uint64(v[9])),
             deviceCount: UInt32(truncatingIfNeeded: try uint64(v[10])))
+        if !project.isActive {
+            let closure = try await view(ProjectRegistryABI.projectClosure, [.uint(UInt256(id))])
+            guard case .bool(let refunded) = closure[1] else { throw ChainRPCError(.malformed, "projectClosure(\(id)) is not (uint64, bool)") }
+            (project.closedAt, project.refunded) = (try uint64(closure[0]), refunded)
+        }
+        return project
     }
 
     public func appletCode(of project: UInt64) async throws(ChainRPCError) -> [UInt8] {

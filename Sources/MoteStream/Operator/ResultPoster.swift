@@ -140,7 +140,8 @@ public actor ResultPoster {
                 report.failures.append("project \(id): \(error)")
                 continue
             }
-            guard project.isActive, project.windowSeconds > 0 else { continue }
+            // A closed project takes results for the windows that ended by its close until its refund.
+            guard project.isActive || !project.refunded, project.windowSeconds > 0 else { continue }
             let applet: Applet
             do { applet = try await self.applet(for: project) } catch {
                 report.failures.append("project \(id): \(error)")
@@ -154,7 +155,7 @@ public actor ResultPoster {
             for device in devices {
                 since.append(try await chain.mayPost(project: id, device: device) ? try await chain.memberSince(project: id, device: device) : nil)
             }
-            for window in closedWindows(of: project, chainTime: now) {
+            for window in closedWindows(of: project, chainTime: now) where project.takesResults(window: window) {
                 for (device, since) in zip(devices, since) {
                     guard let since, window.multipliedReportingOverflow(by: project.windowSeconds).partialValue >= since else { continue }
                     let key = ClaimKey(project: id, device: device, window: window)
