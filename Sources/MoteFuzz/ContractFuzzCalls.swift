@@ -35,7 +35,16 @@ extension ContractFuzzer {
         let recent = recentDevices
         currentDevice = isHostile || random.oneIn(4) ? recent.lowerBound + random.below(recent.count)
             : (recent.filter { devices[$0].holder == actor }.randomElement(using: &random) ?? recent.lowerBound)
-        currentProject = projects.isEmpty || random.oneIn(8) ? UInt64(random.below(Int(projectCount) + 2)) : projects.keys.sorted()[random.below(projects.count)]
+        if !isHostile, random.oneIn(2) {
+            let owned = deviceOwners.filter { $0.value == actors[actor].address }.keys.sorted()
+            if !owned.isEmpty, let index = deviceIndex[owned[random.below(owned.count)]] { currentDevice = index }
+        }
+        let joined = Set(memberships.keys.compactMap { UInt64($0.split(separator: " ")[0]) }).sorted()
+        if !joined.isEmpty, random.oneIn(2) {
+            currentProject = joined[random.below(joined.count)]
+        } else {
+            currentProject = projects.isEmpty || random.oneIn(8) ? UInt64(random.below(Int(projectCount) + 2)) : projects.keys.sorted()[random.below(projects.count)]
+        }
         let members = memberships.keys.sorted().filter { $0.hasPrefix("\(currentProject) ") }
         if !members.isEmpty, !random.oneIn(4), let id = devices.firstIndex(where: { "\(currentProject) \($0.key.publicKey.deviceID)" == members[random.below(members.count)] }) {
             currentDevice = id
@@ -58,7 +67,7 @@ extension ContractFuzzer {
         "registerCandidate": 4, "updateCandidate": 3, "createStake": 6, "unstake": 3, "withdrawStake": 3, "restake": 2,
         "changeCandidate": 2, "reportDoubleSign": 2, "registerDevice": 6, "claimDevice": 2, "preRegisterDevice": 2,
         "revokeDevice": 2, "createProject": 4, "joinProject": 6, "leaveProject": 2, "depositBond": 3, "postResult": 10,
-        "settleResult": 3, "challengeResult": 3, "joinAsDevice": 3, "joinAsNode": 2, "claim": 3, "claimFor": 2,
+        "settleResult": 3, "challengeResult": 3, "setPoster": 4, "joinAsDevice": 3, "joinAsNode": 2, "claim": 3, "claimFor": 2,
     ]
 
     func drawFunction() -> (any SystemContract, SystemFunction) {
@@ -117,7 +126,10 @@ extension ContractFuzzer {
         if name == "deviceId" || name == "witnessId", !random.oneIn(8) {
             return name == "witnessId" && random.oneIn(2) ? actors[currentActor].address : devices[currentDevice].key.publicKey.deviceID
         }
-        if name == "operatorAddress", isHostile, random.oneIn(2) { return pick(genesisOperators) }
+        if name == "operatorAddress" {
+            currentOperator = operatorAddress()
+            return currentOperator
+        }
         if name == "operatorAddress" || name == "rewardAddress", !isHostile, !random.oneIn(5) { return actors[currentActor].address }
         switch random.below(12) {
         case 0: return .zero
@@ -128,6 +140,24 @@ extension ContractFuzzer {
         case 5: return pick(valueDeviceIDs)
         default: return pick(actors).address
         }
+    }
+
+    /// An operator for a candidacy: mostly the caller itself or the actor whose key consents to
+    /// sign for the caller (actor i's key signs for actor i + 1); hostile actors also name
+    /// genesis operators and anyone else.
+    func operatorAddress() -> Address {
+        if isHostile, random.oneIn(2) { return random.oneIn(2) ? pick(genesisOperators) : pick(actors).address }
+        switch random.below(5) {
+        case 0, 1: return actors[currentActor].address
+        case 2: return actors[(currentActor + actors.count - 1) % actors.count].address
+        default: return address(named: "")
+        }
+    }
+
+    /// The only owner an actor's operator key ever consents to sign for (besides itself).
+    func consentedOwner(ofOperator op: Address) -> Address? {
+        guard let i = actors.firstIndex(where: { $0.address == op }) else { return nil }
+        return actors[(i + 1) % actors.count].address
     }
 
     func string(named name: String) -> String {
@@ -173,6 +203,12 @@ extension ContractFuzzer {
             let b = Vote(kind: .precommit, height: height, round: 0, blockHash: Keccak256.hash(utf8: "b \(random.next())"), chainID: chainID, signingWith: signer)
             guard !random.oneIn(10), let evidence = try? DoubleSignEvidence(a, b) else { return randomBytes(random.below(300)) }
             return evidence.encoded()
+        case "operatorProof":
+            // Made only by the operator key's holder, for the one owner it consents to; others replay it.
+            guard !random.oneIn(6), let key = actors.first(where: { $0.address == currentOperator }),
+                let owner = consentedOwner(ofOperator: currentOperator)
+            else { return random.oneIn(2) ? [] : randomBytes(65) }
+            return OperatorProof.proof(by: key, chainID: chainID, owner: owner)
         case "applet":
             return random.oneIn(5) ? randomBytes(random.below(40)) : Self.messageCountApplet
         case "result":

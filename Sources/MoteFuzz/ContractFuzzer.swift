@@ -79,6 +79,9 @@ public final class ContractFuzzer {
     /// blocks (revoked keys are gone for good), and calls draw from the newest 24.
     var devices: [(key: DevicePrivateKey, holder: Int)]
     var deviceHolders: [Address: Int] = [:]
+    /// Index in `devices` by device id, and each recorded device's owner (from the logs).
+    var deviceIndex: [Address: Int] = [:]
+    var deviceOwners: [Address: Address] = [:]
     /// The first devices' ids: the only device ids named where MOTE can go (so supply is summed
     /// over a fixed set of accounts).
     let valueDeviceIDs: [Address]
@@ -96,6 +99,7 @@ public final class ContractFuzzer {
     var currentDevice = 0
     var currentWitnessKey = 0
     var currentProject: UInt64 = 0
+    var currentOperator = Address.zero
 
     // What the run has seen, to aim calls at things that exist.
     var bucketIDs: [UInt64] = []
@@ -104,6 +108,8 @@ public final class ContractFuzzer {
     /// when each (project, device) membership began.
     var projects: [UInt64: (createdAt: UInt64, windowSeconds: UInt64)] = [:]
     var memberships: [String: UInt64] = [:]
+    /// The poster each (project, device) owner chose, from the logs.
+    var posters: [String: Address] = [:]
     /// Results still pending, with the reward their project promised when they were posted.
     var pendingResults: [UInt64: UInt256] = [:]
     var projectCount: UInt64 = 0
@@ -164,7 +170,10 @@ public final class ContractFuzzer {
         time = genesis.timestamp
         report = Report(seed: seed)
         seatRewards[1] = Dictionary(uniqueKeysWithValues: zip(genesisOperators, genesisRewards))
-        for device in devices { deviceHolders[device.key.publicKey.deviceID] = device.holder }
+        for (i, device) in devices.enumerated() {
+            deviceHolders[device.key.publicKey.deviceID] = device.holder
+            deviceIndex[device.key.publicKey.deviceID] = i
+        }
     }
 
     /// Device key `i` of a run, held by actor `i` mod 8; every third an Ed25519 key.
@@ -241,6 +250,7 @@ public final class ContractFuzzer {
             let device = Self.device(devices.count, seed: seed)
             devices.append(device)
             deviceHolders[device.key.publicKey.deviceID] = device.holder
+            deviceIndex[device.key.publicKey.deviceID] = devices.count - 1
         }
 
         let before = try snapshot(epoch: epoch)
@@ -282,7 +292,11 @@ public final class ContractFuzzer {
     // MARK: What the run learns from receipts
 
     func learn(from commit: BlockCommit) {
-        for receipt in commit.receipts where receipt.succeeded {
+        let transferred = Set(commit.receipts.flatMap(\.logs).filter {
+            $0.address == DeviceRegistryContract.address && $0.topics.first == DeviceRegistryContract.deviceTransferred.abi.topic0
+                && $0.topics.count >= 2
+        }.map { Address(suffixOf: $0.topics[1]) })
+        for (tx, receipt) in zip(commit.block.transactions, commit.receipts) where receipt.succeeded {
             for log in receipt.logs {
                 guard let topic0 = log.topics.first else { continue }
                 switch (log.address, topic0) {
@@ -299,12 +313,16 @@ public final class ContractFuzzer {
                         continue
                     }
                     let owner = Address(suffixOf: log.topics[1])
+                    if op != owner, consentedOwner(ofOperator: op) != owner, candidacies[owner]?.operatorAddress != op {
+                        violation("candidate \(owner.checksummed) took operator \(op.checksummed), whose key never consented to sign for it")
+                    }
                     candidacies[owner] = (op, reward)
                     if !candidateNames.contains(name) { candidateNames.append(name) }
                 case (DeviceRegistryContract.address, DeviceRegistryContract.deviceRegistered.abi.topic0),
                     (DeviceRegistryContract.address, DeviceRegistryContract.deviceClaimed.abi.topic0):
                     guard log.topics.count >= 3 else { continue }
                     let id = Address(suffixOf: log.topics[1]), owner = Address(suffixOf: log.topics[2])
+                    deviceOwners[id] = owner
                     if let holder = deviceHolders[id] {
                         if actors[holder].address != owner {
                             violation("device \(id.checksummed) was bound to \(owner.checksummed), who does not hold its key")
@@ -312,6 +330,10 @@ public final class ContractFuzzer {
                     } else {
                         violation("device \(id.checksummed), whose key nobody in the run holds, was bound to \(owner.checksummed)")
                     }
+                case (DeviceRegistryContract.address, DeviceRegistryContract.deviceTransferred.abi.topic0):
+                    if log.topics.count >= 4 { deviceOwners[Address(suffixOf: log.topics[1])] = Address(suffixOf: log.topics[3]) }
+                case (DeviceRegistryContract.address, DeviceRegistryContract.deviceRevoked.abi.topic0):
+                    if log.topics.count >= 2 { deviceOwners[Address(suffixOf: log.topics[1])] = nil }
                 case (StakingContract.address, StakingContract.slashed.abi.topic0):
                     checkSlash(log)
                 case (ProjectRegistryContract.address, ProjectRegistryContract.projectCreated.abi.topic0):
@@ -324,9 +346,14 @@ public final class ContractFuzzer {
                 case (ProjectRegistryContract.address, ProjectRegistryContract.deviceJoined.abi.topic0):
                     guard log.topics.count >= 3, let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 else { continue }
                     memberships["\(id) \(Address(suffixOf: log.topics[2]))"] = commit.block.header.timestamp
+                    posters["\(id) \(Address(suffixOf: log.topics[2]))"] = nil
+                case (ProjectRegistryContract.address, ProjectRegistryContract.posterChosen.abi.topic0):
+                    guard log.topics.count >= 4, let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 else { continue }
+                    posters["\(id) \(Address(suffixOf: log.topics[2]))"] = Address(suffixOf: log.topics[3])
                 case (ProjectRegistryContract.address, ProjectRegistryContract.resultPosted.abi.topic0):
                     resultCount += 1
                     checkPosted(log, now: commit.block.header.timestamp)
+                    checkPoster(log, sender: tx.sender, transferred: transferred)
                     if let id = UInt256(bigEndian: log.topics[1].bytes)?.l0, let project = UInt256(bigEndian: log.topics[2].bytes),
                         let record = try? read(ProjectRegistryContract.address, ProjectRegistryContract.project, [.uint(project)])
                     {
@@ -354,6 +381,19 @@ public final class ContractFuzzer {
             || now - end > ProjectRegistryContract.maxResultDelaySeconds
         {
             violation("window \(window) of project \(project) (created \(known.createdAt), device joined \(since)) was posted at \(now)")
+        }
+    }
+
+    /// Only a device's owner or the poster its owner chose for the project posts its results
+    /// (a device transferred in the same block is skipped: its owner then is not readable).
+    func checkPoster(_ log: Log, sender: Address, transferred: Set<Address>) {
+        guard log.topics.count >= 4, let project = UInt256(bigEndian: log.topics[2].bytes)?.l0 else { return }
+        let device = Address(suffixOf: log.topics[3])
+        guard !transferred.contains(device), posters["\(project) \(device)"] != sender else { return }
+        if case .address(let owner)? = try? read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(device)])?[2],
+            owner != sender
+        {
+            violation("\(sender.checksummed) posted for device \(device.checksummed) in project \(project): neither its owner \(owner.checksummed) nor its chosen poster")
         }
     }
 
