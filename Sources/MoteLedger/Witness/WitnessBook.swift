@@ -299,8 +299,8 @@ struct WitnessBook {
 
 /// The weights of the witness pool fixed at the start of each epoch (called from
 /// `EpochTransition` after the last block of an epoch): each active witness not blacklisted
-/// when the epoch starts — a device still active in the DeviceRegistry, a node still registered
-/// in the NodeRegistry — weighs its reputation; the others weigh 0.
+/// when the epoch starts and in standing (`WitnessBook.standingProblem`: a device still active
+/// and its joiner's, a node still registered and staked) weighs its reputation; the others 0.
 ///
 /// The work is the witnesses that changed, never the whole pool: those whose blacklisting ends
 /// count again, and the live total (`WitnessBook.save`) becomes the epoch's total. A witness
