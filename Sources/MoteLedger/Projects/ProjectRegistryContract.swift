@@ -390,9 +390,7 @@ public struct ProjectRegistryContract: SystemContract {
         }
         if project.status == .closed {
             guard !project.refunded else { throw SystemContractRevert("project \(project.id) is closed") }
-            let (start, overflow) = window.multipliedReportingOverflow(by: project.windowSeconds)
-            let (end, overflow2) = start.addingReportingOverflow(project.windowSeconds)
-            guard !overflow, !overflow2, end <= project.closedAt else {
+            guard let (_, end) = Self.bounds(of: window, project), end <= project.closedAt else {
                 throw SystemContractRevert("project \(project.id) is closed: it takes results only for windows that ended by \(project.closedAt)")
             }
         }
@@ -438,6 +436,13 @@ public struct ProjectRegistryContract: SystemContract {
         return result
     }
 
+    /// A window's start and end in Unix seconds, nil if they do not fit 64 bits.
+    static func bounds(of window: UInt64, _ project: ProjectRecord) -> (start: UInt64, end: UInt64)? {
+        let (start, overflow) = window.multipliedReportingOverflow(by: project.windowSeconds)
+        let (end, overflow2) = start.addingReportingOverflow(project.windowSeconds)
+        return overflow || overflow2 ? nil : (start, end)
+    }
+
     /// The last block time at which a window that ended by a close at `closedAt` can be posted
     /// (`maxResultDelaySeconds` after it); a closed project's free pool is refunded after it.
     static func lastPostingTime(closedAt: UInt64) -> UInt64 {
@@ -456,9 +461,9 @@ public struct ProjectRegistryContract: SystemContract {
     /// creation and the device's membership (`since`: its latest join or resume), and ended at
     /// most `maxResultDelaySeconds` ago. Window bounds that overflow 64 bits are refused.
     func checkWindow(_ window: UInt64, of project: ProjectRecord, since: UInt64, device: Address, now: UInt64) throws(SystemContractRevert) {
-        let (start, overflow) = window.multipliedReportingOverflow(by: project.windowSeconds)
-        let (end, overflow2) = start.addingReportingOverflow(project.windowSeconds)
-        guard !overflow, !overflow2 else { throw SystemContractRevert("window \(window) of project \(project.id) is out of range") }
+        guard let (start, end) = Self.bounds(of: window, project) else {
+            throw SystemContractRevert("window \(window) of project \(project.id) is out of range")
+        }
         guard end <= now else { throw SystemContractRevert("window \(window) of project \(project.id) is not closed yet") }
         guard start >= project.createdAt else {
             throw SystemContractRevert("window \(window) starts at \(start), before project \(project.id) was created at \(project.createdAt)")
