@@ -308,3 +308,25 @@ def operator_proof(operator_key: bytes, owner: str, chain_id: int = CHAIN_ID) ->
 
     digest = keccak(b"MOTE-OPERATOR-V1" + chain_id.to_bytes(8, "big") + to_bytes(hexstr=owner))
     return keys.PrivateKey(bytes(operator_key)).sign_msg_hash(digest).to_bytes()
+
+
+class RevertingSender:
+    """Sends contract calls from one account with explicit nonces and gas, so that a call that
+    reverts is still sent (web3.py would refuse it at gas estimation) and mined; returns the
+    node's own receipt, which carries the revert reason (failureReason)."""
+
+    def __init__(self, w3, url: str, account, gas: int = 500_000) -> None:
+        self.w3, self.url, self.account, self.gas = w3, url, account, gas
+        self.nonce = w3.eth.get_transaction_count(account.address, "pending")
+
+    def send(self, function, value: int = 0, gas: int | None = None) -> dict:
+        base = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        tx = function.build_transaction({
+            "from": self.account.address, "value": value, "chainId": CHAIN_ID, "type": 2, "nonce": self.nonce,
+            "gas": gas or self.gas, "maxPriorityFeePerGas": GWEI, "maxFeePerGas": 3 * base + GWEI,
+        })
+        self.nonce += 1
+        signed = self.account.sign_transaction(tx)
+        self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        self.w3.eth.wait_for_transaction_receipt(signed.hash, timeout=RECEIPT_TIMEOUT, poll_latency=0.1)
+        return call(self.url, "eth_getTransactionReceipt", "0x" + signed.hash.hex().removeprefix("0x"))
