@@ -39,15 +39,13 @@ extension ContractFuzzer {
             let owned = deviceOwners.filter { $0.value == actors[actor].address }.keys.sorted()
             if !owned.isEmpty, let index = deviceIndex[owned[random.below(owned.count)]] { currentDevice = index }
         }
-        let joined = Set(memberships.keys.compactMap { UInt64($0.split(separator: " ")[0]) }).sorted()
-        if !joined.isEmpty, random.oneIn(2) {
-            currentProject = joined[random.below(joined.count)]
+        if !joinedProjects.isEmpty, random.oneIn(2) {
+            currentProject = joinedProjects[random.below(joinedProjects.count)]
         } else {
-            currentProject = projects.isEmpty || random.oneIn(8) ? UInt64(random.below(Int(projectCount) + 2)) : projects.keys.sorted()[random.below(projects.count)]
+            currentProject = projectIDs.isEmpty || random.oneIn(8) ? UInt64(random.below(Int(projectCount) + 2)) : projectIDs[random.below(projectIDs.count)]
         }
-        let members = memberships.keys.sorted().filter { $0.hasPrefix("\(currentProject) ") }
-        if !members.isEmpty, !random.oneIn(4), let id = devices.firstIndex(where: { "\(currentProject) \($0.key.publicKey.deviceID)" == members[random.below(members.count)] }) {
-            currentDevice = id
+        if let members = projectMembers[currentProject], !random.oneIn(4), let index = deviceIndex[members[random.below(members.count)]] {
+            currentDevice = index
         }
         currentWitnessKey = isHostile || random.oneIn(4) || actor >= witnessKeys.count ? random.below(witnessKeys.count) : actor
         let (contract, function) = drawFunction()

@@ -108,6 +108,11 @@ public final class ContractFuzzer {
     /// when each (project, device) membership began.
     var projects: [UInt64: (createdAt: UInt64, windowSeconds: UInt64)] = [:]
     var memberships: [String: UInt64] = [:]
+    /// Projects in creation order, those that ever had a member, and their members (drawing from these
+    /// stays cheap however long a run is).
+    var projectIDs: [UInt64] = []
+    var joinedProjects: [UInt64] = []
+    var projectMembers: [UInt64: [Address]] = [:]
     /// The poster each (project, device) owner chose, from the logs.
     var posters: [String: Address] = [:]
     /// Results still pending, with the reward their project promised when they were posted.
@@ -342,10 +347,14 @@ public final class ContractFuzzer {
                         let record = try? read(ProjectRegistryContract.address, ProjectRegistryContract.project, [.uint(UInt256(id))])
                     {
                         projects[id] = (commit.block.header.timestamp, uint(record[5]).l0)
+                        projectIDs.append(id)
                     }
                 case (ProjectRegistryContract.address, ProjectRegistryContract.deviceJoined.abi.topic0):
                     guard log.topics.count >= 3, let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 else { continue }
-                    memberships["\(id) \(Address(suffixOf: log.topics[2]))"] = commit.block.header.timestamp
+                    let device = Address(suffixOf: log.topics[2])
+                    memberships["\(id) \(device)"] = commit.block.header.timestamp
+                    if projectMembers[id] == nil { joinedProjects.append(id) }
+                    if !(projectMembers[id] ?? []).contains(device) { projectMembers[id, default: []].append(device) }
                     posters["\(id) \(Address(suffixOf: log.topics[2]))"] = nil
                 case (ProjectRegistryContract.address, ProjectRegistryContract.posterChosen.abi.topic0):
                     guard log.topics.count >= 4, let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 else { continue }
