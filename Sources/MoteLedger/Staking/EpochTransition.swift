@@ -48,14 +48,18 @@ enum EpochTransition {
         let book = StakingBook(context, parameters: p)
         var failures: [EndBlockFailures.Failure] = []
 
-        func stage(_ name: EndBlockFailures.Stage, _ body: () throws(SystemContractRevert) -> Void) throws(LedgerError) {
+        /// Runs `body`; whether it succeeded (else it was undone and recorded).
+        @discardableResult
+        func stage(_ name: EndBlockFailures.Stage, _ body: () throws(SystemContractRevert) -> Void) throws(LedgerError) -> Bool {
             let checkpoint = context.state.checkpoint
             do throws(SystemContractRevert) {
                 try body()
+                return true
             } catch {
                 if let fault = context.state.fault { throw fault }
                 context.state.revert(to: checkpoint)
                 failures.append(EndBlockFailures.Failure(stage: name, reason: error.reason))
+                return false
             }
         }
 
@@ -78,23 +82,20 @@ enum EpochTransition {
             try stage(.epochRewards) { () throws(SystemContractRevert) in
                 try payEpoch(epoch, delegates: delegates, producers: producers, book: book, context: context, parameters: p)
             }
-            try stage(.election) { () throws(SystemContractRevert) in
+            let elected = try stage(.election) { () throws(SystemContractRevert) in
                 try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
             }
-            if failures.contains(where: { $0.stage == .election }) {
-                // Keep the seats as they are: the next epoch must have delegates.
-                try stage(.electionFallback) { () throws(SystemContractRevert) in
-                    try book.setDelegates(delegates.isEmpty ? genesisDelegates(genesis) : delegates, epoch: epoch + 1)
-                }
+            // Else keep the seats as they are: the next epoch must have delegates.
+            if !elected, try !stage(.electionFallback, { () throws(SystemContractRevert) in
+                try book.setDelegates(delegates.isEmpty ? genesisDelegates(genesis) : delegates, epoch: epoch + 1)
+            }) {
+                throw LedgerError(.storage("end of block \(height): no delegates could be stored for epoch \(epoch + 1)"))
             }
             try stage(.witnessSnapshot) { () throws(SystemContractRevert) in
                 try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, genesis: genesis)
             }
         }
         guard !failures.isEmpty else { return }
-        if failures.contains(where: { $0.stage == .electionFallback }) {
-            throw LedgerError(.storage("end of block \(height): no delegates could be stored for epoch \(epoch + 1)"))
-        }
         do throws(SystemContractRevert) {
             try EndBlockFailures(context).record(failures, height: height)
         } catch {
