@@ -258,7 +258,7 @@ public final class ContractFuzzer {
             deviceIndex[device.key.publicKey.deviceID] = devices.count - 1
         }
 
-        let before = try snapshot(epoch: epoch)
+        let before = try rewardRecords(epoch: epoch)
         let built = try ledger.buildBlock(candidates: txs, producer: producer, timestamp: time, epoch: epoch)
         report.excluded += built.excluded.count
         lastBlock = zip(built.commit.block.transactions, built.commit.receipts).map { tx, receipt in
@@ -279,7 +279,8 @@ public final class ContractFuzzer {
         try ledger.commit(built.commit)
         report.blocks += 1
         learn(from: built.commit)
-        try checkInvariants(before: before, producer: producer, epoch: epoch)
+        try checkBooks()
+        try checkRewards(before: before, producer: producer, epoch: epoch)
         try checkResults()
         if height % genesis.parameters.epochLength == 0 {
             report.epochs += 1
@@ -439,11 +440,6 @@ public final class ContractFuzzer {
 
     // MARK: Invariants
 
-    struct Snapshot {
-        var rewardRecords: [Address: [UInt256]]
-        var unclaimed: [Address: UInt256]
-    }
-
     func read(_ contract: Address, _ function: SystemFunction, _ args: [ABIValue]) throws -> [ABIValue]? {
         let data = try function.abi.encodeCall(args)
         switch try ledger.call(from: .zero, to: contract, data: data) {
@@ -457,18 +453,20 @@ public final class ContractFuzzer {
         return .zero
     }
 
-    func snapshot(epoch: UInt64) throws -> Snapshot {
-        var records: [Address: [UInt256]] = [:]
-        var unclaimed: [Address: UInt256] = [:]
-        for address in universe {
-            let r = try read(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(address)]) ?? []
-            records[address] = r.map { uint($0) }
-            unclaimed[address] = uint(try read(RewardingContract.address, RewardingContract.unclaimed, [.address(address)])?.first)
-        }
-        return Snapshot(rewardRecords: records, unclaimed: unclaimed)
+    /// What `address` was credited in `epoch`: block rewards, epoch reward, foundation bonus.
+    func rewardRecord(epoch: UInt64, _ address: Address) throws -> [UInt256] {
+        (try read(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(address)]) ?? []).map { uint($0) }
     }
 
-    func checkInvariants(before: Snapshot, producer: Address, epoch: UInt64) throws {
+    /// Every reachable address's reward record of `epoch`, before a block.
+    func rewardRecords(epoch: UInt64) throws -> [Address: [UInt256]] {
+        var records: [Address: [UInt256]] = [:]
+        for address in universe { records[address] = try rewardRecord(epoch: epoch, address) }
+        return records
+    }
+
+    /// No end-of-block stage failed, supply adds up, and each contract holds what its books say.
+    func checkBooks() throws {
         let (failures, last) = try ledger.endBlockFailureSummary()
         if failures > 0, last == ledger.head.height {
             violation("end-of-block stage failed: \(try ledger.endBlockFailures(at: last).map { "\($0.stage): \($0.reason)" })")
@@ -496,7 +494,7 @@ public final class ContractFuzzer {
         // bucket, device and project each block would grow with the run, so past 500 of them it
         // is done every n / 500 blocks.
         let books = bucketIDs.count + Int(projectCount) + devices.count
-        guard books <= 500 || report.blocks % (books / 500 + 1) == 0 else { return try checkRewards(before: before, producer: producer, epoch: epoch) }
+        guard books <= 500 || report.blocks % (books / 500 + 1) == 0 else { return }
         // Devices hold their stakes.
         let deviceCount = uint(try read(DeviceRegistryContract.address, DeviceRegistryContract.deviceCount, [])?.first)
         var deviceStakes = UInt256.zero
@@ -537,8 +535,6 @@ public final class ContractFuzzer {
         }
         let registryBalance = try ledger.account(ProjectRegistryContract.address).balance
         if held > registryBalance { violation("ProjectRegistry holds \(registryBalance) but pools and bonds add up to \(held)") }
-
-        try checkRewards(before: before, producer: producer, epoch: epoch)
     }
 
     /// MachineFi payouts by the rules: a result leaves `pending` only once its challenge period
@@ -567,12 +563,12 @@ public final class ContractFuzzer {
     }
 
     /// Rewards by the reference model.
-    func checkRewards(before: Snapshot, producer: Address, epoch: UInt64) throws {
+    func checkRewards(before: [Address: [UInt256]], producer: Address, epoch: UInt64) throws {
         let p = genesis.parameters
         let seats = seatRewards[epoch] ?? [:]
         var blockPaid = UInt256.zero, epochPaid = UInt256.zero, bonusPaid = UInt256.zero
         for address in universe {
-            let old = before.rewardRecords[address] ?? [], new = try snapshot1(epoch: epoch, address)
+            let old = before[address] ?? [], new = try rewardRecord(epoch: epoch, address)
             guard old.count == 3, new.count == 3 else { continue }
             let (block, epochReward, bonus) = (new[0] - old[0], new[1] - old[1], new[2] - old[2])
             blockPaid += block
@@ -590,10 +586,6 @@ public final class ContractFuzzer {
         if bonusPaid > p.foundationBonus.value * UInt256(UInt64(max(p.foundationBonusDelegates, 0))) {
             violation("\(bonusPaid) paid as foundation bonuses in one block")
         }
-    }
-
-    func snapshot1(epoch: UInt64, _ address: Address) throws -> [UInt256] {
-        (try read(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(address)]) ?? []).map { uint($0) }
     }
 
     /// Builds the block with the calls before `index` and with them and call `index` (which
