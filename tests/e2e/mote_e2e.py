@@ -288,6 +288,13 @@ DEVICE_PROOF_TAGS = {"register": b"MOTE-DEVICE-REGISTER-V1", "preRegister": b"MO
                      "claim": b"MOTE-DEVICE-CLAIM-V1"}
 
 
+def device_id_of(curve: int, public: bytes) -> str:
+    """A device's id: the last 20 bytes of keccak256("mote-device" ‖ curve ‖ public key) (docs/TELEMETRY.md)."""
+    from eth_utils import keccak
+
+    return "0x" + keccak(b"mote-device" + bytes([curve]) + public)[12:].hex()
+
+
 def device_proof(key, device_id: str, account: str, action: str = "register", chain_id: int = CHAIN_ID) -> bytes:
     """The possession proof of docs/DEVICES.md made with an eth-keys secp256k1 device key: r ‖ s
     (low s) over SHA-256(tag ‖ chainId (8 BE) ‖ device id ‖ account)."""

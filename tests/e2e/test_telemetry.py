@@ -30,7 +30,7 @@ from eth_keys import keys
 from eth_utils import keccak
 from web3 import Web3
 
-from mote_e2e import CHAIN_ID, GWEI, REPO, Devnet, call, device_proof, free_port_block, mote_binary
+from mote_e2e import CHAIN_ID, GWEI, REPO, Devnet, call, device_id_of, device_proof, free_port_block, mote_binary
 
 REGISTRY = Web3.to_checksum_address("0x00000000000000000000000000004d4f54450004")
 
@@ -103,7 +103,7 @@ class Device:
     def __init__(self) -> None:
         self.key = keys.PrivateKey(keccak(text=f"e2e device {time.time_ns()}"))
         self.public = self.key.public_key.to_compressed_bytes()
-        self.id = "0x" + keccak(b"mote-device" + bytes([2]) + self.public)[12:].hex()
+        self.id = device_id_of(2, self.public)
 
     def envelope(self, seq: int, payload: bytes, ts: int | None = None, content_type: str = "application/json") -> dict:
         ts = int(time.time() * 1000) if ts is None else ts
