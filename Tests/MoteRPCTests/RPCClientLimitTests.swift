@@ -66,7 +66,8 @@ import Testing
     }
 
     @Test func connectionsThatNeverCompleteARequestAreClosedSoon() async throws {
-        let (server, http, ws) = try await server { $0.firstRequestTimeout = .milliseconds(400) }
+        // 1.5 s: long enough that a loaded machine sends a request it means to send in time.
+        let (server, http, ws) = try await server { $0.firstRequestTimeout = .milliseconds(1_500) }
         // Generous socket timeouts: a loaded test machine schedules late, but the server must
         // close each connection itself, well before the sockets would give up.
         let idle = try RawSocket(port: http, timeout: 15)
@@ -83,12 +84,12 @@ import Testing
         // A connection that completed a request stays open for its next one (keep-alive).
         let served = try RawSocket(port: http, timeout: 5)
         #expect(try await blocking { try served.post(Self.chainID).status } == 200)
-        try await Task.sleep(for: .milliseconds(900))
+        try await Task.sleep(for: .milliseconds(2_000))
         #expect(try await blocking { try served.post(Self.chainID).json }["result"] == .string("0x1251"))
         // And so does an upgraded WebSocket without traffic.
         let socket = try RawSocket(port: ws, timeout: 5)
         #expect(try await blocking { try socket.upgradeToWebSocket() } == 101)
-        try await Task.sleep(for: .milliseconds(900))
+        try await Task.sleep(for: .milliseconds(2_000))
         try socket.sendText(Self.chainID)
         #expect(try await blocking { try socket.receiveJSON() }["result"] == .string("0x1251"))
         await server.shutdown()
