@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MoteTrie", targets: ["MoteTrie"]),
         .library(name: "MoteChain", targets: ["MoteChain"]),
         .library(name: "MoteStorage", targets: ["MoteStorage"]),
+        .library(name: "MoteContracts", targets: ["MoteContracts"]),
         .library(name: "MoteLedger", targets: ["MoteLedger"]),
         .library(name: "MoteConsensus", targets: ["MoteConsensus"]),
         .library(name: "MoteP2P", targets: ["MoteP2P"]),
@@ -24,6 +25,7 @@ let package = Package(
         .library(name: "MoteMQTT", targets: ["MoteMQTT"]),
         .library(name: "MoteStream", targets: ["MoteStream"]),
         .library(name: "MoteDeviceSDK", targets: ["MoteDeviceSDK"]),
+        .library(name: "MoteRPCClient", targets: ["MoteRPCClient"]),
         .library(name: "MoteRPC", targets: ["MoteRPC"]),
         .library(name: "MoteNode", targets: ["MoteNode"]),
     ],
@@ -41,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swiftwasm/WasmKit", from: "0.4.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian, wrapped behind module maps; never exposed in public API.
@@ -94,11 +97,16 @@ let package = Package(
         .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The transaction pool: admission, pending/queued per account, selection for blocks.
         .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
+        // The system contracts' interfaces: reserved addresses, functions, events, status enums and
+        // typed views of their answers (ABI values or RPC JSON), for the ledger and every caller.
+        .target(name: "MoteContracts", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTelemetry"]),
+        // The one JSON-RPC client: bounded answers, typed errors, contract views (`ContractCaller`), signed transactions (`TransactionSender`).
+        .target(name: "MoteRPCClient", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteContracts"]),
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
         .target(
             name: "MoteLedger",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus", "MoteTelemetry",
+                "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteTrie", "MoteStorage", "MoteConsensus", "MoteTelemetry",
                 "MoteWitness", "MoteApplet",
             ]),
         // Peer-to-peer networking over SwiftNIO TCP: frames, handshake, gossip, peers.
@@ -121,18 +129,19 @@ let package = Package(
         .target(
             name: "MoteDeviceSDK",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteMQTT", "MoteChain", "MoteConsensus", "MoteWitness",
+                "MoteRPCClient", "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteMQTT", "MoteChain", "MoteConsensus", "MoteWitness",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         // The Ethereum-compatible JSON-RPC 2.0 API over HTTP and WebSocket, health and metrics.
         .target(
             name: "MoteRPC",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteTelemetry",
+                "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteTelemetry",
                 "MoteWitness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -143,7 +152,7 @@ let package = Package(
         .target(
             name: "MoteStream",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteApplet", "MoteTransactions",
+                "MoteRPCClient", "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteApplet",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,61 +163,67 @@ let package = Package(
         .target(
             name: "MoteNode",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger",
+                "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger",
                 "MoteMempool", "MoteConsensus", "MoteP2P", "MoteRPC", "MoteStream", "MoteWitness",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Seeded mutation fuzzing of the decoders (RLP, transactions, blocks, consensus, p2p, telemetry, JSON-RPC, MQTT).
         .target(
             name: "MoteFuzz",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteConsensus",
+                "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteConsensus",
                 "MoteP2P", "MoteRPC", "MoteTelemetry", "MoteMQTT", .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // The command-line interface.
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteRPC", "MoteNode",
-                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteConsensus", "MoteFuzz",
+                "MoteP2P", "MoteRPCClient", "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         // Tests. Conformance suites read ../shared/vectors through MoteTestSupport.
         .target(name: "MoteTestSupport", path: "Tests/MoteTestSupport"),
         .testTarget(name: "MotePrimitivesTests", dependencies: ["MotePrimitives", "MoteTestSupport"]),
-        .testTarget(name: "MoteCryptoTests", dependencies: ["MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteCryptoTests", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
             name: "MoteTransactionsTests",
-            dependencies: ["MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
-        .testTarget(name: "MoteTrieTests", dependencies: ["MoteTrie", "MoteCrypto", "MoteTestSupport"]),
-        .testTarget(name: "MoteChainTests", dependencies: ["MoteChain", "MoteTestSupport"]),
-        .testTarget(name: "MoteStorageTests", dependencies: ["MoteStorage", "MoteChain", "MoteTestSupport"]),
+            dependencies: ["MotePrimitives", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteTrieTests", dependencies: ["MotePrimitives", "MoteTrie", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteChainTests", dependencies: ["MoteTransactions", "MotePrimitives", "MoteCrypto", "MoteChain", "MoteTestSupport"]),
+        .testTarget(name: "MoteStorageTests", dependencies: ["MotePrimitives", "MoteCrypto", "MoteStorage", "MoteChain", "MoteTestSupport"]),
         .testTarget(
             name: "MoteLedgerTests",
             dependencies: [
-                "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport", "MoteConsensus",
+                "MoteWitness", "MotePrimitives", "MoteApplet", "MoteContracts", "MoteLedger", "MoteStorage", "MoteChain", "MoteTransactions", "MoteCrypto", "MoteTrie", "MoteTestSupport", "MoteConsensus",
                 "MoteTelemetry",
             ]),
-        .testTarget(name: "MoteConsensusTests", dependencies: ["MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteConsensusTests", dependencies: ["MotePrimitives", "MoteConsensus", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(
             name: "MoteP2PTests",
             dependencies: [
-                "MoteP2P", "MoteCrypto", "MoteTestSupport",
+                "MotePrimitives", "MoteP2P", "MoteCrypto", "MoteTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(
             name: "MoteNodeTests",
-            dependencies: ["MoteNode", "MoteTestSupport", "MoteRPC", "MoteWitness", "MoteCrypto", "MotePrimitives"]),
+            dependencies: [
+                "MoteContracts", "MoteNode", "MoteTestSupport", "MoteRPC", "MoteWitness", "MoteCrypto", "MotePrimitives",
+                "MoteChain", "MoteTransactions", "MoteStorage", "MoteConsensus", "MoteP2P",
+            ]),
         .testTarget(
             name: "MoteAppletTests",
             dependencies: [
                 "MoteApplet", "MotePrimitives", "MoteCrypto", "MoteTestSupport",
                 .product(name: "WAT", package: "WasmKit"),
             ]),
-        .testTarget(name: "MoteTelemetryTests", dependencies: ["MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteTelemetryTests", dependencies: ["MotePrimitives", "MoteTelemetry", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteWitnessTests", dependencies: ["MoteWitness", "MoteCrypto", "MotePrimitives", "MoteTestSupport"]),
         .testTarget(
             name: "MoteStreamStoreTests",
@@ -216,31 +231,35 @@ let package = Package(
         .testTarget(
             name: "MoteRPCTests",
             dependencies: [
-                "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
-                "MoteTrie", "MoteTelemetry", "MoteTestSupport", "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "MotePrimitives", "MoteContracts", "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
+                "MoteTrie", "MoteTelemetry", "MoteWitness",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives", "MoteTelemetry"]),
         .testTarget(
             name: "MoteMQTTTests",
             dependencies: [
-                "MoteMQTT", "MoteTestSupport",
+                "MoteMQTT",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "MoteStreamTests",
             dependencies: [
-                "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                "MoteContracts", "MoteRPCClient", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
                 "MoteApplet", "MoteTransactions",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .testTarget(
             name: "MoteDeviceSDKTests",
             dependencies: [
-                "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
-                "MoteChain", "MoteConsensus", "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteChain", "MoteConsensus",
+                "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "MoteMempoolTests", dependencies: ["MoteMempool", "MoteTestSupport"]),
+        .testTarget(name: "MoteMempoolTests", dependencies: ["MoteTransactions", "MotePrimitives", "MoteCrypto", "MoteChain", "MoteMempool", "MoteTestSupport"]),
         .testTarget(name: "MoteFuzzTests", dependencies: ["MoteFuzz"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import MoteMQTT
 import MotePrimitives
+import MoteRPCClient
 import MoteWitness
 
 /// How far an attestation got.
@@ -22,12 +23,12 @@ public protocol AttestationSender: Sendable {
 
 /// Sends attestations with the node's `mote_submitAttestation(binary hex)`.
 public struct RPCAttestationSender: AttestationSender {
-    public let client: NodeRPCClient
+    public let client: JSONRPCClient
 
-    public init(client: NodeRPCClient) { self.client = client }
+    public init(client: JSONRPCClient) { self.client = client }
 
     public func send(_ attestation: WitnessAttestation) async throws(LightClientError) -> AttestationDelivery {
-        let answer = try await client.call("mote_submitAttestation", [.string(Hex.encode(attestation.binary))])
+        let answer = try await client.request("mote_submitAttestation", [.string(Hex.encode(attestation.binary))])
         guard let accepted = answer["accepted"]?.boolValue else {
             throw LightClientError(.badAnswer, "mote_submitAttestation answered without \"accepted\"")
         }

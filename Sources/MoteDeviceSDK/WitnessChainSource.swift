@@ -1,6 +1,8 @@
 import Foundation
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
+import MoteRPCClient
 import MoteWitness
 
 /// What a micro-miner needs from its one trusted node: headers to check, the public data an
@@ -46,25 +48,19 @@ public struct EpochWeight: Equatable, Sendable {
     }
 }
 
-/// The WitnessPool system contract's address and the views the light client calls.
-public enum WitnessPoolABI {
-    /// `0x…4d4f5445 0006`: reserved system-contract address 6.
-    public static let address = Address(bytes: [UInt8](repeating: 0, count: 14) + [0x4d, 0x4f, 0x54, 0x45, 0x00, 0x06])!
-    static let witnessByKey = ABIFunction(name: "witnessByKey", inputs: [.fixedBytes(32)], outputs: [.address])
-    static let epochWeights = ABIFunction(name: "epochWeights", inputs: [.uint(64), .address], outputs: [.uint(64), .uint(64)])
-    static let witnessParameters = ABIFunction(
-        name: "witnessParameters", inputs: [], outputs: [.uint(64), .uint(64), .uint(256), .uint(64), .uint(64)])
-}
-
 /// A `WitnessChainSource` over a node's JSON-RPC: `mote_chainInfo`, `mote_rawHeader`,
 /// `mote_epoch`, `mote_epochSeed`, and `eth_call`s of the WitnessPool's views.
 public struct JSONRPCWitnessSource: WitnessChainSource {
-    public let client: NodeRPCClient
+    public let client: JSONRPCClient
+    private let caller: ContractCaller
 
-    public init(client: NodeRPCClient) { self.client = client }
+    public init(client: JSONRPCClient) {
+        self.client = client
+        caller = ContractCaller(client: client)
+    }
 
     public func chainStatus() async throws(LightClientError) -> ChainStatus {
-        let info = try await client.call("mote_chainInfo", [])
+        let info = try await client.request("mote_chainInfo", [])
         guard let chainID = info["chainId"]?.quantity64, let epochLength = info["epochLength"]?.quantity64, epochLength > 0,
             let height = info["height"]?.quantity64
         else { throw LightClientError(.badAnswer, "mote_chainInfo lacks chainId, epochLength or height") }
@@ -72,7 +68,7 @@ public struct JSONRPCWitnessSource: WitnessChainSource {
     }
 
     public func rawHeader(height: UInt64) async throws(LightClientError) -> [UInt8]? {
-        let answer = try await client.call("mote_rawHeader", [.string("0x" + String(height, radix: 16))])
+        let answer = try await client.request("mote_rawHeader", [.string("0x" + String(height, radix: 16))])
         if answer == .null { return nil }
         guard let bytes = answer.dataValue, bytes.count <= 80 * 1024 else {
             throw LightClientError(.badAnswer, "mote_rawHeader(\(height)) is not hex data")
@@ -81,7 +77,7 @@ public struct JSONRPCWitnessSource: WitnessChainSource {
     }
 
     public func producers(ofEpoch epoch: UInt64) async throws(LightClientError) -> [Address] {
-        let answer = try await client.call("mote_epoch", [.string("0x" + String(epoch, radix: 16))])
+        let answer = try await client.request("mote_epoch", [.string("0x" + String(epoch, radix: 16))])
         guard let list = answer["producers"]?.arrayValue, !list.isEmpty, list.count <= 1_024 else {
             throw LightClientError(.badAnswer, "mote_epoch(\(epoch)) has no producers")
         }
@@ -96,7 +92,7 @@ public struct JSONRPCWitnessSource: WitnessChainSource {
     }
 
     public func epochSeed(ofEpoch epoch: UInt64) async throws(LightClientError) -> Hash32 {
-        let answer = try await client.call("mote_epochSeed", [.string("0x" + String(epoch, radix: 16))])
+        let answer = try await client.request("mote_epochSeed", [.string("0x" + String(epoch, radix: 16))])
         guard let text = (answer.stringValue ?? answer["seed"]?.stringValue), let seed = try? Hash32(hex: text) else {
             throw LightClientError(.badAnswer, "mote_epochSeed(\(epoch)) is not a 32-byte hash")
         }
@@ -121,15 +117,7 @@ public struct JSONRPCWitnessSource: WitnessChainSource {
     }
 
     /// An `eth_call` of a WitnessPool view at the head.
-    func view(_ function: ABIFunction, _ arguments: [ABIValue]) async throws(LightClientError) -> [ABIValue] {
-        guard let calldata = try? function.encodeCall(arguments) else {
-            throw LightClientError(.badAnswer, "cannot encode \(function.name)")
-        }
-        let call: JSON = .object(["to": .string(WitnessPoolABI.address.hex), "data": .string(Hex.encode(calldata))])
-        let answer = try await client.call("eth_call", [call, .string("latest")])
-        guard let output = answer.dataValue, let values = try? function.decodeOutput(output) else {
-            throw LightClientError(.badAnswer, "eth_call \(function.name) answered something that does not decode")
-        }
-        return values
+    func view(_ function: SystemFunction, _ arguments: [ABIValue]) async throws(LightClientError) -> [ABIValue] {
+        do { return try await caller.call(function, of: WitnessPoolABI.self, arguments) } catch { throw LightClientError(error) }
     }
 }

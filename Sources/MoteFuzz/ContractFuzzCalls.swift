@@ -1,5 +1,6 @@
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -134,7 +135,7 @@ extension ContractFuzzer {
         case 1: return pick(genesisOperators)
         case 2: return pick(genesisRewards)
         case 3: return pick(bystanders)
-        case 4: return SystemContracts.reservedAddress(UInt16(1 + random.below(6)))
+        case 4: return SystemAddresses.reserved(UInt16(1 + random.below(6)))
         case 5: return pick(valueDeviceIDs)
         default: return pick(actors).address
         }

@@ -1,6 +1,7 @@
 import Foundation
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -166,7 +167,7 @@ public final class ContractFuzzer {
         let (operators, rewards, actorAddresses) = (genesisOperatorKeys.map(\.address), genesisRewards, actors.map(\.address))
         genesis = Genesis(
             chainID: Self.chainID, timestamp: 1_700_000_000, gasLimit: 200_000_000, baseFee: 1_000_000_000,
-            allocations: actorAddresses.map { ($0, Self.mote * 1_000_000) } + [(SystemContracts.reservedAddress(3), fund)],
+            allocations: actorAddresses.map { ($0, Self.mote * 1_000_000) } + [(SystemAddresses.reserved(3), fund)],
             delegates: (0..<2).map {
                 Genesis.Delegate(name: "genesis-\($0)", operatorAddress: operators[$0], rewardAddress: rewards[$0])
             },
@@ -193,7 +194,7 @@ public final class ContractFuzzer {
     /// Every address value can reach in a run (supply is summed over these).
     var universe: [Address] {
         actors.map(\.address) + genesisOperators + genesisRewards + bystanders + valueDeviceIDs
-            + (1...6).map { SystemContracts.reservedAddress(UInt16($0)) } + [.zero]
+            + (1...6).map { SystemAddresses.reserved(UInt16($0)) } + [.zero]
     }
 
     /// Runs until `calls` calls were sent; `progress` is called every `progressInterval` calls.
@@ -299,18 +300,18 @@ public final class ContractFuzzer {
 
     func learn(from commit: BlockCommit) {
         let transferred = Set(commit.receipts.flatMap(\.logs).filter {
-            $0.address == DeviceRegistryContract.address && $0.topics.first == DeviceRegistryContract.deviceTransferred.abi.topic0
+            $0.address == DeviceRegistryABI.address && $0.topics.first == DeviceRegistryABI.deviceTransferred.abi.topic0
                 && $0.topics.count >= 2
         }.map { Address(suffixOf: $0.topics[1]) })
         for (tx, receipt) in zip(commit.block.transactions, commit.receipts) where receipt.succeeded {
             for log in receipt.logs {
                 guard let topic0 = log.topics.first else { continue }
                 switch (log.address, topic0) {
-                case (StakingContract.address, StakingContract.stakeCreated.abi.topic0):
+                case (StakingABI.address, StakingABI.stakeCreated.abi.topic0):
                     if let id = log.topics.dropFirst().first.flatMap({ UInt256(bigEndian: $0.bytes) }) { bucketIDs.append(id.l0) }
-                case (StakingContract.address, StakingContract.candidateRegistered.abi.topic0),
-                    (StakingContract.address, StakingContract.candidateUpdated.abi.topic0):
-                    let types: [ABIType] = topic0 == StakingContract.candidateRegistered.abi.topic0
+                case (StakingABI.address, StakingABI.candidateRegistered.abi.topic0),
+                    (StakingABI.address, StakingABI.candidateUpdated.abi.topic0):
+                    let types: [ABIType] = topic0 == StakingABI.candidateRegistered.abi.topic0
                         ? [.string, .address, .address, .uint(64)] : [.string, .address, .address, .uint(16)]
                     guard log.topics.count == 2, let values = try? ABI.decode(types, from: log.data),
                         case .string(let name) = values[0], case .address(let op) = values[1], case .address(let reward) = values[2]
@@ -324,8 +325,8 @@ public final class ContractFuzzer {
                     }
                     candidacies[owner] = (op, reward)
                     if !candidateNames.contains(name) { candidateNames.append(name) }
-                case (DeviceRegistryContract.address, DeviceRegistryContract.deviceRegistered.abi.topic0),
-                    (DeviceRegistryContract.address, DeviceRegistryContract.deviceClaimed.abi.topic0):
+                case (DeviceRegistryABI.address, DeviceRegistryABI.deviceRegistered.abi.topic0),
+                    (DeviceRegistryABI.address, DeviceRegistryABI.deviceClaimed.abi.topic0):
                     guard log.topics.count >= 3 else { continue }
                     let id = Address(suffixOf: log.topics[1]), owner = Address(suffixOf: log.topics[2])
                     deviceOwners[id] = owner
@@ -336,36 +337,36 @@ public final class ContractFuzzer {
                     } else {
                         violation("device \(id.checksummed), whose key nobody in the run holds, was bound to \(owner.checksummed)")
                     }
-                case (DeviceRegistryContract.address, DeviceRegistryContract.deviceTransferred.abi.topic0):
+                case (DeviceRegistryABI.address, DeviceRegistryABI.deviceTransferred.abi.topic0):
                     if log.topics.count >= 4 { deviceOwners[Address(suffixOf: log.topics[1])] = Address(suffixOf: log.topics[3]) }
-                case (DeviceRegistryContract.address, DeviceRegistryContract.deviceRevoked.abi.topic0):
+                case (DeviceRegistryABI.address, DeviceRegistryABI.deviceRevoked.abi.topic0):
                     if log.topics.count >= 2 { deviceOwners[Address(suffixOf: log.topics[1])] = nil }
-                case (StakingContract.address, StakingContract.slashed.abi.topic0):
+                case (StakingABI.address, StakingABI.slashed.abi.topic0):
                     checkSlash(log)
-                case (ProjectRegistryContract.address, ProjectRegistryContract.projectCreated.abi.topic0):
+                case (ProjectRegistryABI.address, ProjectRegistryABI.projectCreated.abi.topic0):
                     projectCount += 1
                     if let id = log.topics.dropFirst().first.flatMap({ UInt256(bigEndian: $0.bytes) })?.l0,
-                        let record = try? read(ProjectRegistryContract.address, ProjectRegistryContract.project, [.uint(UInt256(id))])
+                        let record = try? read(ProjectRegistryABI.address, ProjectRegistryABI.project, [.uint(UInt256(id))])
                     {
                         projects[id] = (commit.block.header.timestamp, uint(record[5]).l0)
                         projectIDs.append(id)
                     }
-                case (ProjectRegistryContract.address, ProjectRegistryContract.deviceJoined.abi.topic0):
+                case (ProjectRegistryABI.address, ProjectRegistryABI.deviceJoined.abi.topic0):
                     guard log.topics.count >= 3, let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 else { continue }
                     let device = Address(suffixOf: log.topics[2])
                     memberships["\(id) \(device)"] = commit.block.header.timestamp
                     if projectMembers[id] == nil { joinedProjects.append(id) }
                     if !(projectMembers[id] ?? []).contains(device) { projectMembers[id, default: []].append(device) }
                     posters["\(id) \(Address(suffixOf: log.topics[2]))"] = nil
-                case (ProjectRegistryContract.address, ProjectRegistryContract.posterChosen.abi.topic0):
+                case (ProjectRegistryABI.address, ProjectRegistryABI.posterChosen.abi.topic0):
                     guard log.topics.count >= 4, let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 else { continue }
                     posters["\(id) \(Address(suffixOf: log.topics[2]))"] = Address(suffixOf: log.topics[3])
-                case (ProjectRegistryContract.address, ProjectRegistryContract.resultPosted.abi.topic0):
+                case (ProjectRegistryABI.address, ProjectRegistryABI.resultPosted.abi.topic0):
                     resultCount += 1
                     checkPosted(log, now: commit.block.header.timestamp)
                     checkPoster(log, sender: tx.sender, transferred: transferred)
                     if let id = UInt256(bigEndian: log.topics[1].bytes)?.l0, let project = UInt256(bigEndian: log.topics[2].bytes),
-                        let record = try? read(ProjectRegistryContract.address, ProjectRegistryContract.project, [.uint(project)])
+                        let record = try? read(ProjectRegistryABI.address, ProjectRegistryABI.project, [.uint(project)])
                     {
                         pendingResults[id] = uint(record[4])
                     }
@@ -400,7 +401,7 @@ public final class ContractFuzzer {
         guard log.topics.count >= 4, let project = UInt256(bigEndian: log.topics[2].bytes)?.l0 else { return }
         let device = Address(suffixOf: log.topics[3])
         guard !transferred.contains(device), posters["\(project) \(device)"] != sender else { return }
-        if case .address(let owner)? = try? read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(device)])?[2],
+        if case .address(let owner)? = try? read(DeviceRegistryABI.address, DeviceRegistryABI.device, [.address(device)])?[2],
             owner != sender
         {
             violation("\(sender.checksummed) posted for device \(device.checksummed) in project \(project): neither its owner \(owner.checksummed) nor its chosen poster")
@@ -455,7 +456,7 @@ public final class ContractFuzzer {
 
     /// What `address` was credited in `epoch`: block rewards, epoch reward, foundation bonus.
     func rewardRecord(epoch: UInt64, _ address: Address) throws -> [UInt256] {
-        (try read(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(address)]) ?? []).map { uint($0) }
+        (try read(RewardingABI.address, RewardingABI.epochRewards, [.uint(UInt256(epoch)), .address(address)]) ?? []).map { uint($0) }
     }
 
     /// Every reachable address's reward record of `epoch`, before a block.
@@ -480,11 +481,11 @@ public final class ContractFuzzer {
         }
 
         // Rewarding owes only known addresses, and no more than it holds.
-        let rewardingBalance = try ledger.account(RewardingContract.address).balance
-        let fund = uint(try read(RewardingContract.address, RewardingContract.fund, [])?.first)
+        let rewardingBalance = try ledger.account(RewardingABI.address).balance
+        let fund = uint(try read(RewardingABI.address, RewardingABI.fund, [])?.first)
         var owed = UInt256.zero
         for address in universe {
-            owed += uint(try read(RewardingContract.address, RewardingContract.unclaimed, [.address(address)])?.first)
+            owed += uint(try read(RewardingABI.address, RewardingABI.unclaimed, [.address(address)])?.first)
         }
         if owed + fund != rewardingBalance, owed > rewardingBalance || !fund.isZero {
             violation("Rewarding holds \(rewardingBalance): fund \(fund) + unclaimed \(owed) of known addresses differ")
@@ -496,44 +497,44 @@ public final class ContractFuzzer {
         let books = bucketIDs.count + Int(projectCount) + devices.count
         guard books <= 500 || report.blocks % (books / 500 + 1) == 0 else { return }
         // Devices hold their stakes.
-        let deviceCount = uint(try read(DeviceRegistryContract.address, DeviceRegistryContract.deviceCount, [])?.first)
+        let deviceCount = uint(try read(DeviceRegistryABI.address, DeviceRegistryABI.deviceCount, [])?.first)
         var deviceStakes = UInt256.zero
         var index = UInt256.zero
         while index < deviceCount {
-            if case .address(let id)? = try read(DeviceRegistryContract.address, DeviceRegistryContract.deviceAt, [.uint(index)])?.first,
-                let record = try read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(id)])
+            if case .address(let id)? = try read(DeviceRegistryABI.address, DeviceRegistryABI.deviceAt, [.uint(index)])?.first,
+                let record = try read(DeviceRegistryABI.address, DeviceRegistryABI.device, [.address(id)])
             {
                 deviceStakes += uint(record[8])
             }
             index += 1
         }
-        let deviceBalance = try ledger.account(DeviceRegistryContract.address).balance
+        let deviceBalance = try ledger.account(DeviceRegistryABI.address).balance
         if deviceStakes > deviceBalance { violation("DeviceRegistry holds \(deviceBalance) but its devices' stakes add up to \(deviceStakes)") }
 
         var staked = UInt256.zero
         var live: [UInt64] = []
         for id in bucketIDs {
-            guard let bucket = try read(StakingContract.address, StakingContract.bucket, [.uint(UInt256(id))]) else { continue }
+            guard let bucket = try read(StakingABI.address, StakingABI.bucket, [.uint(UInt256(id))]) else { continue }
             staked += uint(bucket[2])
             live.append(id)
         }
         bucketIDs = live  // withdrawn buckets are gone for good
-        let stakingBalance = try ledger.account(StakingContract.address).balance
+        let stakingBalance = try ledger.account(StakingABI.address).balance
         if staked > stakingBalance { violation("Staking holds \(stakingBalance) but its buckets add up to \(staked)") }
 
         // Projects hold their pools and bonds.
         var held = UInt256.zero
         if projectCount > 0 {
             for id in 1...projectCount {
-                if let project = try read(ProjectRegistryContract.address, ProjectRegistryContract.project, [.uint(UInt256(id))]) {
+                if let project = try read(ProjectRegistryABI.address, ProjectRegistryABI.project, [.uint(UInt256(id))]) {
                     held += uint(project[7])
                 }
             }
         }
         for address in universe {
-            held += uint(try read(ProjectRegistryContract.address, ProjectRegistryContract.bondOf, [.address(address)])?.first)
+            held += uint(try read(ProjectRegistryABI.address, ProjectRegistryABI.bondOf, [.address(address)])?.first)
         }
-        let registryBalance = try ledger.account(ProjectRegistryContract.address).balance
+        let registryBalance = try ledger.account(ProjectRegistryABI.address).balance
         if held > registryBalance { violation("ProjectRegistry holds \(registryBalance) but pools and bonds add up to \(held)") }
     }
 
@@ -543,7 +544,7 @@ public final class ContractFuzzer {
     func checkResults() throws {
         let now = ledger.headHeader.timestamp
         for (id, reward) in pendingResults.sorted(by: { $0.key < $1.key }) {
-            guard let r = try read(ProjectRegistryContract.address, ProjectRegistryContract.result, [.uint(UInt256(id))]) else {
+            guard let r = try read(ProjectRegistryABI.address, ProjectRegistryABI.result, [.uint(UInt256(id))]) else {
                 violation("result \(id) was posted but cannot be read")
                 pendingResults[id] = nil
                 continue

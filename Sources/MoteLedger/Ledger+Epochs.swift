@@ -1,5 +1,6 @@
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -23,7 +24,7 @@ extension Ledger {
     func headContext() -> SystemCallContext {
         SystemCallContext(
             caller: .zero, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: false,
-            address: StakingContract.address, state: headState(), gasLimit: .max)
+            address: StakingABI.address, state: headState(), gasLimit: .max)
     }
 
     /// The consensus delegates of `epoch` (elected at the end of the previous epoch; the
@@ -89,7 +90,7 @@ extension Ledger {
         let producers = context.height % genesis.parameters.epochLength == 0 ? try self.producers(ofEpoch: epoch) : []
         let call = SystemCallContext(
             caller: .zero, value: .zero, height: context.height, timestamp: context.timestamp, canWrite: true,
-            address: StakingContract.address, state: state, gasLimit: .max)
+            address: StakingABI.address, state: state, gasLimit: .max)
         try EpochTransition.endBlock(context: call, genesis: genesis, producer: producer, producers: producers)
         state.discardJournal()
     }

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -9,23 +10,12 @@ import MotePrimitives
 /// Storage: `keccak("NodeRegistry.node" ‖ operator)` → `rlp([name, endpoint, sinceHeight])`;
 /// `keccak("NodeRegistry.count")` → the number of registered nodes (big-endian).
 public struct NodeRegistryContract: SystemContract {
-    public static let address = SystemContracts.reservedAddress(1)
-    public var address: Address { Self.address }
-    public let name = "NodeRegistry"
+    public var address: Address { NodeRegistryABI.address }
+    public var name: String { NodeRegistryABI.name }
     /// For the witness pool's books, which a node's registration changes (`WitnessEpochs.recheck`).
     let genesis: Genesis
 
-    public static let register = SystemFunction("register", inputs: [("name", "string"), ("endpoint", "string")], mutating: true)
-    public static let update = SystemFunction("update", inputs: [("name", "string"), ("endpoint", "string")], mutating: true)
-    public static let unregister = SystemFunction("unregister", mutating: true)
-    public static let nodeOf = SystemFunction(
-        "nodeOf", inputs: [("operator", "address")],
-        outputs: [("registered", "bool"), ("name", "string"), ("endpoint", "string"), ("since", "uint64")], mutating: false)
-    public static let nodeCount = SystemFunction("nodeCount", outputs: [("count", "uint256")], mutating: false)
 
-    public static let registered = SystemEvent("NodeRegistered", [("operator", "address", true), ("name", "string", false), ("endpoint", "string", false)])
-    public static let updated = SystemEvent("NodeUpdated", [("operator", "address", true), ("name", "string", false), ("endpoint", "string", false)])
-    public static let unregistered = SystemEvent("NodeUnregistered", [("operator", "address", true)])
 
     /// Longest name and endpoint, in bytes.
     public static let maxNameLength = 64
@@ -33,15 +23,15 @@ public struct NodeRegistryContract: SystemContract {
 
     public init(genesis: Genesis) { self.genesis = genesis }
 
-    public var functions: [SystemFunction] { [Self.register, Self.update, Self.unregister, Self.nodeOf, Self.nodeCount] }
-    public var events: [SystemEvent] { [Self.registered, Self.updated, Self.unregistered] }
+    public var functions: [SystemFunction] { NodeRegistryABI.functions }
+    public var events: [SystemEvent] { NodeRegistryABI.events }
 
     public func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         switch function.name {
-        case Self.register.name, Self.update.name:
+        case NodeRegistryABI.register.name, NodeRegistryABI.update.name:
             let (name, endpoint) = try Self.validated(arguments)
             let existing = try context.load(Self.nodeSlot(context.caller))
-            let isRegister = function.name == Self.register.name
+            let isRegister = function.name == NodeRegistryABI.register.name
             if isRegister, existing != nil { throw SystemContractRevert("already registered; call update") }
             if !isRegister, existing == nil { throw SystemContractRevert("not registered") }
             let since = isRegister ? context.height : try Self.decode(existing!).since
@@ -50,23 +40,23 @@ public struct NodeRegistryContract: SystemContract {
                 try setCount(try count(context) + 1, context)
                 try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness may weigh again
             }
-            try context.emit(isRegister ? Self.registered : Self.updated, [.address(context.caller), .string(name), .string(endpoint)])
+            try context.emit(isRegister ? NodeRegistryABI.registered : NodeRegistryABI.updated, [.address(context.caller), .string(name), .string(endpoint)])
             return []
-        case Self.unregister.name:
+        case NodeRegistryABI.unregister.name:
             guard try context.load(Self.nodeSlot(context.caller)) != nil else { throw SystemContractRevert("not registered") }
             try context.store(Self.nodeSlot(context.caller), nil)
             try setCount(try count(context) - 1, context)
             try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness no longer weighs
-            try context.emit(Self.unregistered, [.address(context.caller)])
+            try context.emit(NodeRegistryABI.unregistered, [.address(context.caller)])
             return []
-        case Self.nodeOf.name:
+        case NodeRegistryABI.nodeOf.name:
             guard case .address(let operatorAddress) = arguments.first else { throw SystemContractRevert("bad arguments") }
             guard let stored = try context.load(Self.nodeSlot(operatorAddress)) else {
                 return [.bool(false), .string(""), .string(""), .uint(0)]
             }
             let record = try Self.decode(stored)
             return [.bool(true), .string(record.name), .string(record.endpoint), .uint(UInt256(record.since))]
-        case Self.nodeCount.name:
+        case NodeRegistryABI.nodeCount.name:
             return [.uint(UInt256(try count(context)))]
         default:
             throw SystemContractRevert("unknown function")

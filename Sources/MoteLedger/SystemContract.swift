@@ -1,5 +1,6 @@
 import MoteChain
 import MoteCrypto
+import MoteContracts
 import MotePrimitives
 
 /// A native protocol living at a reserved address: called by ordinary transactions whose
@@ -19,42 +20,6 @@ public protocol SystemContract: Sendable {
     var events: [SystemEvent] { get }
     /// Runs `function` with decoded `arguments`; returns the output values.
     func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue]
-}
-
-/// A function of a system contract, with parameter names for its ABI JSON.
-public struct SystemFunction: Sendable {
-    public let abi: ABIFunction
-    public let inputNames: [String]
-    public let outputNames: [String]
-    /// False for view functions (they may not write).
-    public let mutating: Bool
-    /// Whether a call may send MOTE with it; value sent to any other function reverts.
-    public let payable: Bool
-
-    /// `inputs` and `outputs` as (name, type string); traps on a bad type string (a programming error).
-    public init(
-        _ name: String, inputs: [(String, String)] = [], outputs: [(String, String)] = [], mutating: Bool, payable: Bool = false
-    ) {
-        abi = ABIFunction(name: name, inputs: inputs.map { try! ABIType($0.1) }, outputs: outputs.map { try! ABIType($0.1) })
-        inputNames = inputs.map(\.0)
-        outputNames = outputs.map(\.0)
-        self.mutating = mutating
-        self.payable = payable
-    }
-
-    public var name: String { abi.name }
-}
-
-/// An event of a system contract, with parameter names for its ABI JSON.
-public struct SystemEvent: Sendable {
-    public let abi: ABIEvent
-    public let names: [String]
-
-    /// `parameters` as (name, type string, indexed); traps on a bad definition (a programming error).
-    public init(_ name: String, _ parameters: [(String, String, Bool)]) {
-        abi = try! ABIEvent(name: name, parameters: parameters.map { ABIEvent.Parameter(try! ABIType($0.1), indexed: $0.2) })
-        names = parameters.map(\.0)
-    }
 }
 
 /// A system call that failed: everything it did is undone, with this reason in the receipt.
@@ -205,60 +170,13 @@ public struct SystemContracts: Sendable {
         ])
     }
 
-    /// The standard contracts with default parameters (for listing ABIs).
-    public static let standard = SystemContracts.standard(Genesis(chainID: 1, timestamp: 0, gasLimit: 30_000_000, baseFee: 0, allocations: []))
-
     /// The contract at `address`, if any.
     public func contract(at address: Address) -> (any SystemContract)? {
         all.first { $0.address == address }
     }
-
-    /// The reserved address for system contract number `index`: 0x…4d4f5445 (MOTE) ‖ index.
-    public static func reservedAddress(_ index: UInt16) -> Address {
-        var bytes = [UInt8](repeating: 0, count: 20)
-        bytes[14] = 0x4d  // M
-        bytes[15] = 0x4f  // O
-        bytes[16] = 0x54  // T
-        bytes[17] = 0x45  // E
-        bytes[18] = UInt8(index >> 8)
-        bytes[19] = UInt8(index & 0xff)
-        return Address(bytes: bytes)!
-    }
-
-    /// Whether `address` is in the reserved range 0x…4d4f5445 ‖ index (a system contract's, now or later).
-    public static func isReservedAddress(_ address: Address) -> Bool {
-        address.bytes[0..<14].allSatisfy { $0 == 0 } && address.bytes[14..<18].elementsEqual([0x4d, 0x4f, 0x54, 0x45])
-    }
 }
 
 extension SystemContract {
-    /// The ABI JSON (as solc writes it) that web3 clients load.
-    public var abiJSON: [[String: Any]] {
-        func params(_ types: [ABIType], _ names: [String]) -> [[String: Any]] {
-            zip(types, names).map { type, name in
-                ["name": name, "type": type.canonicalName, "internalType": type.canonicalName]
-            }
-        }
-        var out: [[String: Any]] = []
-        for function in functions {
-            out.append([
-                "type": "function", "name": function.name,
-                "inputs": params(function.abi.inputs, function.inputNames),
-                "outputs": params(function.abi.outputs, function.outputNames),
-                "stateMutability": function.payable ? "payable" : (function.mutating ? "nonpayable" : "view"),
-            ])
-        }
-        for event in events {
-            out.append([
-                "type": "event", "name": event.abi.name, "anonymous": false,
-                "inputs": zip(event.abi.parameters, event.names).map { p, name in
-                    ["name": name, "type": p.type.canonicalName, "internalType": p.type.canonicalName, "indexed": p.indexed] as [String: Any]
-                },
-            ])
-        }
-        return out
-    }
-
     /// The function whose selector starts `calldata`.
     public func function(forCalldata calldata: [UInt8]) -> SystemFunction? {
         guard calldata.count >= 4 else { return nil }

@@ -1,5 +1,6 @@
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -36,13 +37,14 @@ extension Node {
         let batch = attestationPool.take(
             head: height, window: parameters.attestationWindow, maxCount: min(Self.attestationsPerTransaction, fitting))
         guard !batch.isEmpty,
-            let calldata = try? WitnessPoolContract.submitAttestations.abi.encodeCall([.array(batch.map { .bytes($0.binary) })])
+            let calldata = try? WitnessPoolABI.submitAttestations.abi.encodeCall([.array(batch.map { .bytes($0.binary) })])
         else { return }
         let gas = Self.attestationTransactionGas + Self.gasPerAttestation * UInt64(batch.count)
-        let tip = UInt256(1_000_000_000)
+        let tip = FeePolicy.defaultTip
+        guard let maxFee = FeePolicy.maxFee(baseFee: ledger.nextBaseFee, tip: tip) else { return }
         let tx = Transaction.dynamicFee(
-            chainID: genesis.chainID, nonce: stateNonce, maxPriorityFeePerGas: tip, maxFeePerGas: ledger.nextBaseFee * 2 + tip,
-            gasLimit: gas, to: WitnessPoolContract.address, value: .zero, data: calldata
+            chainID: genesis.chainID, nonce: stateNonce, maxPriorityFeePerGas: tip, maxFeePerGas: maxFee,
+            gasLimit: gas, to: WitnessPoolABI.address, value: .zero, data: calldata
         ).signed(with: key)
         let raw = tx.rawBytes
         let count = batch.count
@@ -57,7 +59,7 @@ extension Node {
 
     /// The WitnessPool's parameters at the head, or nil when the chain has none.
     func readWitnessParameters() -> WitnessParameters? {
-        guard let values = try? view(WitnessPoolContract.witnessParameters, []), values.count >= 5,
+        guard let values = try? view(WitnessPoolABI.witnessParameters, []), values.count >= 5,
             let expected = values[0].uintValue, let window = values[4].uintValue
         else { return nil }
         return WitnessParameters(expectedWitnesses: expected.l0, attestationWindow: window.l0)
@@ -65,9 +67,9 @@ extension Node {
 
     /// The weight of the witness with `witnessKey` in `epoch`, and the total.
     func witnessWeights(witnessKey: [UInt8], epoch: UInt64) -> (weight: UInt64, totalWeight: UInt64)? {
-        guard let id = (try? view(WitnessPoolContract.witnessByKey, [.fixedBytes(witnessKey)]))?.first?.addressValue else { return nil }
+        guard let id = (try? view(WitnessPoolABI.witnessByKey, [.fixedBytes(witnessKey)]))?.first?.addressValue else { return nil }
         if id == .zero { return (0, 0) }
-        guard let values = try? view(WitnessPoolContract.epochWeights, [.uint(UInt256(epoch)), .address(id)]), values.count == 2,
+        guard let values = try? view(WitnessPoolABI.epochWeights, [.uint(UInt256(epoch)), .address(id)]), values.count == 2,
             let weight = values[0].uintValue, let total = values[1].uintValue
         else { return nil }
         return (weight.l0, total.l0)
@@ -85,7 +87,7 @@ extension Node {
     /// A view function of the WitnessPool at the head.
     private func view(_ function: SystemFunction, _ arguments: [ABIValue]) throws -> [ABIValue] {
         let calldata = try function.abi.encodeCall(arguments)
-        let output = try ledger.call(from: .zero, to: WitnessPoolContract.address, data: calldata, gasLimit: 100_000_000).get()
+        let output = try ledger.call(from: .zero, to: WitnessPoolABI.address, data: calldata, gasLimit: 100_000_000).get()
         return try function.abi.decodeOutput(output)
     }
 }

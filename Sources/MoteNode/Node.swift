@@ -1,6 +1,7 @@
 import Foundation
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MoteMempool
@@ -8,8 +9,8 @@ import MoteP2P
 import MotePrimitives
 import MoteRPC
 import MoteStorage
-import MoteStream
 import MoteTransactions
+import ServiceLifecycle
 
 /// A trusted node: the ledger, the transaction pool, the consensus state machine with its
 /// vote WAL, and the p2p network, driven by one actor.
@@ -21,12 +22,18 @@ import MoteTransactions
 /// block is committed to the ledger with one LMDB write, and its commit certificate goes into
 /// the next block's header. A node that is behind (new, restarted, partitioned) fetches
 /// finalized blocks with their certificates from peers, checks them and catches up.
-public actor Node {
+///
+/// Its seams are injected: the stores (`NodeStorage`), the keys (`NodeKeys`), the network
+/// (`NetworkFactory`: `P2PNode`, or `InMemoryNetwork` in tests) and the clock of its timers;
+/// block validity is `BlockValidator`'s, beside the ledger. It is a `Service`: `run()` returns
+/// on graceful shutdown or cancellation, and throws the fatal error that stopped it. The RPC
+/// servers and the stream node run beside it as sibling services (`NodeServices`).
+public actor Node: Service {
     public let config: NodeConfig
     public let genesis: Genesis
     let ledger: Ledger
     let pool: TransactionPool
-    let p2p: P2PNode
+    let p2p: any NodeNetwork
     let wal: VoteWAL?
     /// Bodies of blocks this node signed for at heights not yet committed, and the last
     /// decision before its commit (a file store beside the WAL for a delegate).
@@ -34,8 +41,12 @@ public actor Node {
     let key: Secp256k1.PrivateKey?
     /// This delegate's ECVRF key, for the proof in the headers it proposes.
     let vrfKey: ECVRF.SecretKey?
-    /// The delegates' ECVRF public keys, by operator address.
-    let vrfKeys: [Address: ECVRF.PublicKey]
+    /// The block-validity rules (with the delegates' ECVRF public keys).
+    let validator: BlockValidator
+    /// Where double-signing evidence is appended.
+    let evidenceLog: EvidenceLog
+    /// The clock of the consensus timers and the catch-up polls.
+    let clock: any Clock<Duration>
     let schedule: EpochSchedule
     let consensusConfig: ConsensusConfig
     var machine: ConsensusStateMachine
@@ -74,52 +85,61 @@ public actor Node {
     var behind = false
     /// When this node first had a block for the height being decided (for the finality metric).
     var heightStarted: ContinuousClock.Instant?
-    var rpcServer: RPCServer?
-    /// The stream node inside this node (`[stream] enabled`).
-    var streamNode: StreamNode?
     /// Attestations devices sent, waiting for this node's next `submitAttestations` (a
-    /// delegate with an operator key only; set while `run()` runs).
+    /// delegate with an operator key only; made by `attestationIntake()`).
     var attestationPool: AttestationPool?
     /// The WitnessPool's parameters, read once (genesis parameters).
     var witnessParametersCache: WitnessParameters?
-    /// The RPC ports bound (HTTP, WebSocket), once `run()` has started the servers.
+    /// The RPC ports bound (HTTP, WebSocket), once the RPC service listens.
     public private(set) var rpcPorts: (http: Int, ws: Int?)?
 
-    /// Opens the data directory (created by `mote init`) and prepares every part; `run()` starts them.
-    public init(config: NodeConfig, output: @escaping @Sendable (String) -> Void = { print($0) }) throws {
-        self.config = config
-        self.output = output
+    /// Opens the data directory (created by `mote init`: the genesis, the LMDB chain store, and
+    /// for a delegate the vote WAL and the bodies it signed for), reads the key files, and
+    /// prepares every part on the network `network` makes; `run()` starts them.
+    public init(
+        config: NodeConfig, network: NetworkFactory = .p2p, clock: any Clock<Duration> = ContinuousClock(),
+        output: @escaping @Sendable (String) -> Void = { print($0) }
+    ) throws {
         let genesisPath = config.datadir + "/genesis.json"
         guard let data = FileManager.default.contents(atPath: genesisPath) else {
             throw NodeConfigError("data directory \(config.datadir) is not initialised (run mote init)")
         }
-        genesis = try Genesis(json: data)
-        let store = try LMDBChainStore(dataDirectory: config.datadir)
+        let genesis = try Genesis(json: data)
+        let chain = try LMDBChainStore(dataDirectory: config.datadir)
+        let keys = try NodeKeys(config: config)
+        try self.init(
+            config: config, genesis: genesis, storage: try NodeStorage(chain: chain, datadir: config.datadir, delegate: keys.operatorKey != nil),
+            keys: keys, network: network, clock: clock, output: output)
+    }
+
+    /// A node on stores, keys and a network its caller opened. `config` gives the timeouts,
+    /// pool sizes, p2p settings and name; its file paths are not read here.
+    public init(
+        config: NodeConfig, genesis: Genesis, storage: NodeStorage, keys: NodeKeys, network: NetworkFactory,
+        clock: any Clock<Duration> = ContinuousClock(), output: @escaping @Sendable (String) -> Void = { print($0) }
+    ) throws {
+        self.config = config
+        self.genesis = genesis
+        self.output = output
+        self.clock = clock
+        let store = storage.chain
         ledger = try Ledger(store: store, genesis: genesis)
-        key = try config.operatorKeyFile.map { path in try Secp256k1.PrivateKey(bytes: try Self.readHexKey(path)) }
-        vrfKey = try config.vrfKeyFile.map { path in try ECVRF.SecretKey(seed: try Self.readHexKey(path)) }
+        key = keys.operatorKey
+        vrfKey = keys.vrfKey
         guard !genesis.delegates.isEmpty else { throw NodeConfigError("the genesis has no delegates") }
-        var vrfKeys: [Address: ECVRF.PublicKey] = [:]
-        for delegate in genesis.delegates where !delegate.vrfPublicKey.isEmpty {
-            vrfKeys[delegate.operatorAddress] = try ECVRF.PublicKey(bytes: delegate.vrfPublicKey)
-        }
-        self.vrfKeys = vrfKeys
-        if let key, let vrfKey, let registered = vrfKeys[key.address], registered != vrfKey.publicKey {
+        validator = try BlockValidator(genesis: genesis)
+        if let key, let vrfKey, let registered = validator.vrfKeys[key.address], registered != vrfKey.publicKey {
             throw NodeConfigError("vrf_key_file does not match the VRF key the genesis registers for this delegate")
         }
+        evidenceLog = storage.evidence
         schedule = ledger.schedule
         consensusConfig = ConsensusConfig(
             chainID: genesis.chainID, propose: .milliseconds(Int(config.proposeTimeoutMs)),
             proposeDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), prevote: .milliseconds(Int(config.voteTimeoutMs)),
             prevoteDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), precommit: .milliseconds(Int(config.voteTimeoutMs)),
             precommitDelta: .milliseconds(Int(config.roundTimeoutDeltaMs)), commit: .milliseconds(Int(config.blockIntervalMs)))
-        if key != nil {
-            wal = try VoteWAL(path: config.datadir + "/consensus.wal")
-            pendingBlocks = try FilePendingBlockStore(path: config.datadir + "/consensus-blocks")
-        } else {
-            wal = nil
-            pendingBlocks = InMemoryPendingBlockStore()
-        }
+        wal = storage.wal
+        pendingBlocks = storage.pendingBlocks
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
         admission = AdmissionControl(blockIntervalMs: config.blockIntervalMs)
         // The head's certificate, stored with it: the next block's `parentCommit`, and what
@@ -182,12 +202,15 @@ public actor Node {
             output(line)
         }
         let provider = BlockProvider(store: store, newest: newestCertificate)
-        p2p = P2PNode(config: p2pConfig, key: key ?? Secp256k1.PrivateKey.generate(), blockProvider: { from, count in
+        p2p = network.make(key ?? Secp256k1.PrivateKey.generate(), p2pConfig) { from, count in
             provider.blocks(from: from, count: count)
-        })
+        }
     }
 
-    /// Starts the network and consensus and runs until the task is cancelled.
+    /// Starts the network and consensus and runs until graceful shutdown (a `ServiceGroup`'s)
+    /// or cancellation; then stops consensus (timers, event handling, catch-up) and leaves the
+    /// network. Throws what stopped it otherwise: a network that cannot start, or a fatal
+    /// error (`fail(_:)`).
     public func run() async throws {
         let port: Int
         do { port = try await p2p.start() } catch {
@@ -196,31 +219,7 @@ public actor Node {
         output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
             + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
         metrics.height.record(Int64(ledger.head.height))
-        if key != nil {
-            attestationPool = AttestationPool(
-                chainID: genesis.chainID,
-                view: NodeAttestationView(node: self, store: ledger.store, schedule: EpochScheduleView(epochLength: schedule.epochLength)))
-        }
-        defer { attestationPool = nil }
-        if config.rpcEnabled {
-            let server = RPCServer(
-                service: RPCService(
-                    backend: NodeBackend(node: self, store: ledger.store, attestationIntake: attestationPool), limits: config.rpcLimits,
-                    metrics: metrics),
-                httpHost: config.rpcListen.host, httpPort: config.rpcListen.port, wsHost: config.wsListen.host,
-                wsPort: config.wsListen.port)
-            do {
-                let ports = try await server.start()
-                rpcServer = server
-                rpcPorts = ports
-                output("node \(config.name): rpc http://\(config.rpcListen.host):\(ports.http) ws://\(config.wsListen.host):\(ports.ws ?? 0)")
-            } catch {
-                await server.shutdown()
-                await p2p.shutdown()
-                throw NodeConfigError("cannot start the RPC servers on \(config.rpcListen) and \(config.wsListen): \(error)")
-            }
-        }
-        if config.streamEnabled { try await startStream() }
+        _ = attestationIntake()
         let events = p2p.events
         let listener = Task { [weak self] in
             for await event in events {
@@ -228,22 +227,31 @@ public actor Node {
                 await self.handle(event)
             }
         }
+        let clock = self.clock
         let syncer = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
+                try? await clock.sleep(for: .seconds(2))
                 await self?.catchUp()
             }
         }
         perform(machine.handle(.start(height: ledger.head.height + 1)))
         await catchUp()
-        // Until the task is cancelled (SIGINT, SIGTERM) or a fatal error stops the node.
-        for await _ in stopSignal {}
+        // Until graceful shutdown, cancellation, or a fatal error stops the node.
+        let stopSignal = self.stopSignal
+        let stop = self.stopContinuation
+        await withGracefulShutdownHandler {
+            for await _ in stopSignal {}
+        } onGracefulShutdown: {
+            stop.finish()
+        }
         listener.cancel()
         syncer.cancel()
         for timer in timers.values { timer.cancel() }
-        await streamNode?.shutdown()
-        await rpcServer?.shutdown()
+        timers.removeAll()
         await p2p.shutdown()
+        _ = await listener.result
+        _ = await syncer.result
+        attestationPool = nil  // its chain view holds the node
         if let fatal { throw fatal }
     }
 
@@ -259,37 +267,39 @@ public actor Node {
         stopContinuation.finish()
     }
 
-    /// Starts the stream node inside this node: devices are looked up through this node's own
-    /// RPC; a relative SQLite path is in the data directory.
-    func startStream() async throws {
-        guard let ports = rpcPorts else { throw NodeConfigError("[stream] needs [rpc] enabled: devices are looked up through it") }
-        var stream = StreamConfig()
-        stream.chainID = genesis.chainID
-        stream.rpcURL = "http://\(config.rpcListen.host == "0.0.0.0" ? "127.0.0.1" : config.rpcListen.host):\(ports.http)"
-        stream.httpHost = config.streamListen.host
-        stream.httpPort = config.streamListen.port
-        var store = config.streamStore
-        if store.hasPrefix("sqlite:"), !store.dropFirst(7).hasPrefix("/") { store = "sqlite:" + config.datadir + "/" + store.dropFirst(7) }
-        do { stream.store = try StreamConfig.StoreLocation(parsing: store) } catch { throw NodeConfigError("stream.store: \(error)") }
-        stream.resultPoster = config.streamOperator
-        if let broker = config.streamMQTTBroker {
-            var mqtt = StreamConfig.MQTTBroker(host: broker.host, port: broker.port)
-            mqtt.clientID = "mote-stream-\(config.name)"
-            stream.mqtt = mqtt
-        }
-        do {
-            let node = try await StreamNode.open(config: stream)
-            let port = try await node.start()
-            streamNode = node
-            output("node \(config.name): stream http://\(config.streamListen.host):\(port)/v1/telemetry"
-                + (config.streamMQTTBroker.map { ", MQTT broker \($0)" } ?? ""))
-        } catch {
-            throw NodeConfigError("cannot start the stream node on \(config.streamListen): \(error)")
-        }
+    /// The pool of attestations devices send to this delegate (nil for a follower), made once.
+    func attestationIntake() -> AttestationPool? {
+        guard key != nil else { return nil }
+        if let attestationPool { return attestationPool }
+        let made = AttestationPool(
+            chainID: genesis.chainID,
+            view: NodeAttestationView(node: self, store: ledger.store, schedule: EpochScheduleView(epochLength: schedule.epochLength)))
+        attestationPool = made
+        return made
     }
+
+    /// This node's JSON-RPC servers (HTTP with `/health` and `/metrics`, and WebSocket), nil
+    /// when `[rpc]` is off. `NodeServices` runs them beside the node.
+    public func makeRPCServer() -> RPCServer? {
+        guard config.rpcEnabled else { return nil }
+        return RPCServer(
+            service: RPCService(
+                backend: NodeBackend(node: self, store: ledger.store, attestationIntake: attestationIntake()), limits: config.rpcLimits,
+                metrics: metrics),
+            httpHost: config.rpcListen.host, httpPort: config.rpcListen.port, wsHost: config.wsListen.host, wsPort: config.wsListen.port)
+    }
+
+    /// The RPC servers listen on `ports` (what `mote_nodeInfo` reports).
+    func rpcListening(_ ports: (http: Int, ws: Int?)) { rpcPorts = ports }
 
     /// The newest finalized height.
     public var height: UInt64 { ledger.head.height }
+
+    /// The hash of the finalized block at `height`, nil past the head.
+    public func blockHash(atHeight height: UInt64) -> Hash32? { (try? ledger.store.blockHash(atHeight: height)) ?? nil }
+
+    /// The balance of `address` at the head.
+    public func balance(of address: Address) -> UInt256 { ((try? ledger.account(address)) ?? Account()).balance }
 
     // MARK: Network events
 
@@ -466,12 +476,12 @@ public actor Node {
             }
         case .validateBlock(let height, let blockHash):
             guard height == ledger.head.height + 1, let block = blocks[blockHash] else { return [] }
-            let valid = validate(block)
-            return machine.handle(.blockValidated(height: height, blockHash: blockHash, isValid: valid))
+            return machine.handle(.blockValidated(height: height, blockHash: blockHash, isValid: validate(block)))
         case .scheduleTimeout(let timeout, let delay):
             timers[timeout]?.cancel()
+            let clock = self.clock
             timers[timeout] = Task { [weak self] in
-                try? await Task.sleep(for: delay)
+                try? await clock.sleep(for: delay)
                 guard !Task.isCancelled else { return }
                 await self?.fire(timeout)
             }
@@ -479,15 +489,7 @@ public actor Node {
         case .decide(let height, let blockHash, let certificate):
             return decide(height: height, blockHash: blockHash, certificate: certificate)
         case .recordEvidence(let evidence):
-            let line = Hex.encode(evidence.encoded()) + "\n"
-            if let handle = FileHandle(forWritingAtPath: config.datadir + "/evidence.log") ?? {
-                FileManager.default.createFile(atPath: config.datadir + "/evidence.log", contents: nil)
-                return FileHandle(forWritingAtPath: config.datadir + "/evidence.log")
-            }() {
-                handle.seekToEndOfFile()
-                handle.write(Data(line.utf8))
-                try? handle.close()
-            }
+            do { try evidenceLog.append(evidence) } catch { output("evidence not logged: \(error)") }
             output("evidence: double signing by \(evidence.first.signer.checksummed) at height \(evidence.first.height)")
             reportOnChain(evidence)
             return []
@@ -506,34 +508,13 @@ public actor Node {
         perform(machine.handle(.timeout(timeout)))
     }
 
-    /// Whether a proposed block may be voted for: it extends the head, carries the parent's
-    /// certificate, and re-executes to the roots in its header.
+    /// Whether a proposed block may be voted for (`BlockValidator`); its execution is kept
+    /// for the commit.
     func validate(_ block: Block) -> Bool {
         if checked[block.hash] != nil { return true }
-        let height = block.height
-        if height > 1 {
-            guard let parent = try? CommitCertificate(decoding: block.header.parentCommit), parent.height == height - 1,
-                parent.blockHash == ledger.head.hash,
-                let parentValidators = validatorSet(forHeight: height - 1),
-                (try? parent.verify(validators: parentValidators, chainID: genesis.chainID)) != nil
-            else { return false }
-        }
-        guard let validators = validatorSet(forHeight: height), validators.contains(block.header.producer) else { return false }
-        guard block.header.epoch == schedule.epoch(ofHeight: height), vrfProofIsValid(block.header) else { return false }
-        guard let commit = try? ledger.execute(block) else { return false }
+        guard let commit = try? validator.check(block, on: ledger) else { return false }
         checked[block.hash] = commit
         return true
-    }
-
-    /// A delegate with a registered VRF key must prove its VRF over the epoch seed and height;
-    /// one without must leave the proof empty.
-    func vrfProofIsValid(_ header: BlockHeader) -> Bool {
-        guard let publicKey = vrfKeys[header.producer] else { return header.vrfProof.isEmpty }
-        guard let seed = try? ledger.seed(ofEpoch: header.epoch),
-            let proof = try? ECVRF.Proof(bytes: header.vrfProof)
-        else { return false }
-        let alpha = EpochSchedule.vrfInput(seed: seed, height: header.height)
-        return (try? ECVRF.verify(publicKey: publicKey, alpha: alpha, proof: proof, suite: .tai)) != nil
     }
 
     func decide(height: UInt64, blockHash: Hash32, certificate: CommitCertificate) -> [ConsensusStateMachine.Action] {
@@ -610,11 +591,12 @@ public actor Node {
     /// A delegate reports double signing to the Staking contract in a transaction of its own
     /// (paying the gas, earning the reporter's share of the slash).
     func reportOnChain(_ evidence: DoubleSignEvidence) {
-        guard let key, let calldata = try? StakingContract.reportDoubleSign.abi.encodeCall([.bytes(evidence.encoded())]) else { return }
-        let tip = UInt256(1_000_000_000)
+        guard let key, let calldata = try? StakingABI.reportDoubleSign.abi.encodeCall([.bytes(evidence.encoded())]) else { return }
+        let tip = FeePolicy.defaultTip
+        guard let maxFee = FeePolicy.maxFee(baseFee: ledger.nextBaseFee, tip: tip) else { return }
         let tx = Transaction.dynamicFee(
             chainID: genesis.chainID, nonce: pool.nonce(for: key.address), maxPriorityFeePerGas: tip,
-            maxFeePerGas: ledger.nextBaseFee * 2 + tip, gasLimit: 1_000_000, to: StakingContract.address, value: .zero, data: calldata
+            maxFeePerGas: maxFee, gasLimit: 1_000_000, to: StakingABI.address, value: .zero, data: calldata
         ).signed(with: key)
         let raw = tx.rawBytes
         Task { [weak self] in
@@ -650,16 +632,7 @@ public actor Node {
     }
 
     /// The producers of the epoch of `height`, who sign its certificates; nil if unknown.
-    func validatorSet(forHeight height: UInt64) -> ValidatorSet? {
-        (try? ledger.producers(ofEpoch: schedule.epoch(ofHeight: height))).flatMap { try? ValidatorSet($0) }
-    }
-
-    static func readHexKey(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path), data.count <= 1_024 else {
-            throw NodeConfigError("cannot read key file \(path)")
-        }
-        return try [UInt8](hex: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    func validatorSet(forHeight height: UInt64) -> ValidatorSet? { validator.validators(forHeight: height, ledger: ledger) }
 
     /// A finalized block and its certificate; senders the pool already recovered are reused.
     static func decodeFinalized(_ bytes: [UInt8], rules: TransactionRules, pool: TransactionPool) throws -> (Block, CommitCertificate) {

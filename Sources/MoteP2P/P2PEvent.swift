@@ -18,6 +18,14 @@ public struct PeerInfo: Hashable, Sendable {
     public var direction: ConnectionDirection
     /// The port the peer says it listens on.
     public var listenPort: UInt16
+
+    /// A peer as a network reports it (`P2PNode`, or a network double in tests).
+    public init(nodeID: Address, remoteAddress: String, direction: ConnectionDirection, listenPort: UInt16) {
+        self.nodeID = nodeID
+        self.remoteAddress = remoteAddress
+        self.direction = direction
+        self.listenPort = listenPort
+    }
 }
 
 /// What a `P2PNode` tells the application, in order, through `P2PNode.events`.

@@ -42,6 +42,12 @@ public enum JSON: Equatable, Sendable {
     /// A JSON-RPC quantity that fits 64 bits.
     public var quantity64: UInt64? { quantity?.uint64 }
 
+    /// Unformatted `0x` hex data, or nil.
+    public var dataValue: [UInt8]? { stringValue.flatMap { try? Hex.decode($0) } }
+
+    /// A 20-byte address in hex, or nil (null is nil too).
+    public var addressValue: Address? { stringValue.flatMap { try? Address(hex: $0) } }
+
     /// The value as an integer, if it is a JSON number without fraction or exponent that fits.
     public var intValue: Int? {
         if case .number(let text) = self { return Int(text) }
@@ -331,4 +337,17 @@ private struct JSONParser {
         }
         return value
     }
+}
+
+// MARK: Writing Ethereum encodings (the inverse of `quantity`, `stringValue` + `Hex.decode`)
+
+extension JSON {
+    /// A quantity: `0x`-prefixed hex without leading zeros.
+    public static func quantity(_ value: UInt64) -> JSON { .string("0x" + String(value, radix: 16)) }
+    public static func quantity(_ value: UInt256) -> JSON { .string(value.hexQuantity) }
+    public static func quantity(_ value: Int) -> JSON { quantity(UInt64(value)) }
+    /// Unformatted data: `0x`-prefixed hex, two digits a byte.
+    public static func data(_ bytes: some Sequence<UInt8>) -> JSON { .string(Hex.encode(bytes)) }
+    public static func hash(_ hash: Hash32) -> JSON { .string(hash.hex) }
+    public static func address(_ address: Address) -> JSON { .string(address.hex) }
 }

@@ -163,16 +163,3 @@ struct Params {
         return hash
     }
 }
-
-// MARK: Writing Ethereum encodings
-
-extension JSON {
-    /// A quantity: `0x`-prefixed hex without leading zeros.
-    public static func quantity(_ value: UInt64) -> JSON { .string("0x" + String(value, radix: 16)) }
-    public static func quantity(_ value: UInt256) -> JSON { .string(value.hexQuantity) }
-    public static func quantity(_ value: Int) -> JSON { quantity(UInt64(value)) }
-    /// Unformatted data: `0x`-prefixed hex, two digits a byte.
-    public static func data(_ bytes: some Sequence<UInt8>) -> JSON { .string(Hex.encode(bytes)) }
-    public static func hash(_ hash: Hash32) -> JSON { .string(hash.hex) }
-    public static func address(_ address: Address) -> JSON { .string(address.hex) }
-}

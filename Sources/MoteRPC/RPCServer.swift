@@ -7,16 +7,22 @@ import MoteChain
 import MotePrimitives
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 
 /// The node's API servers (Hummingbird): JSON-RPC over HTTP POST at `/` with `/health` and
 /// `/metrics` beside it, and JSON-RPC with subscriptions over WebSocket on its own port.
-public final class RPCServer: Sendable {
+///
+/// The two Hummingbird applications run as services of one `ServiceGroup` the server owns.
+/// `start()` returns once both listen and `shutdown()` stops them; or, as a `Service` itself,
+/// `run()` starts them and stops them on graceful shutdown or cancellation.
+public final class RPCServer: Service, Sendable {
     public let service: RPCService
     let httpHost: String
     let httpPort: Int
     let wsHost: String
     let wsPort: Int
-    private let tasks = NIOLockedValueBox([Task<Void, any Error>]())
+    /// The group running the applications, while they run.
+    private let running = NIOLockedValueBox<Task<Void, any Error>?>(nil)
     /// Open connections, in all and per client: WebSocket, and HTTP.
     let wsConnections: ClientCounter
     let httpConnections: ClientCounter
@@ -33,70 +39,76 @@ public final class RPCServer: Sendable {
         httpConnections = ClientCounter(limit: limits.maxConnections, perClientLimit: limits.maxConnectionsPerIP)
     }
 
-    /// Starts listening; returns the bound ports (useful with port 0) once both servers accept.
+    /// Starts listening; returns the bound ports (useful with port 0) once both servers accept,
+    /// or the error of the one that could not start (both are then stopped).
     public func start() async throws -> (http: Int, ws: Int?) {
         var logger = Logger(label: "mote.rpc")
         logger.logLevel = .critical
         let limits = service.limits
         let idle = ConnectionGuard.timeAmount(limits.idleTimeout)
-        let httpBound = try await run { onRunning in
-            Application(
-                router: self.makeRouter(),
-                server: .guarded(limiter: self.httpConnections, limits: limits, server: "HTTP") { responder in
-                    HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle))
-                },
-                configuration: .init(address: .hostname(self.httpHost, port: self.httpPort), serverName: "mote"),
-                onServerRunning: onRunning, logger: logger)
+        // Each application reports its port (0: HTTP, 1: WebSocket) once it listens.
+        let (bound, report) = AsyncStream<(server: Int, port: Int)>.makeStream()
+        let http = Application(
+            router: makeRouter(),
+            server: .guarded(limiter: httpConnections, limits: limits, server: "HTTP") { responder in
+                HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idle))
+            },
+            configuration: .init(address: .hostname(httpHost, port: httpPort), serverName: "mote"),
+            onServerRunning: { report.yield((0, $0.localAddress?.port ?? 0)) }, logger: logger)
+        var applications: [any Service] = [http]
+        if wsPort >= 0 {
+            let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws
+                -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = { _, channel, _ in
+                    // Runs on the connection's event loop: from here on its bytes are frames.
+                    try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).startWebSocket()
+                    return self.upgrade(remote: channel.remoteAddress)
+                }
+            applications.append(
+                Application(
+                    router: Router(),
+                    server: .guarded(limiter: wsConnections, limits: limits, server: "WebSocket") { responder in
+                        HTTP1WebSocketUpgradeChannel(
+                            responder: responder,
+                            configuration: .init(http1: .init(idleTimeout: idle), ws: .init(maxFrameSize: max(limits.maxBodyBytes, 1_024))),
+                            shouldUpgrade: shouldUpgrade)
+                    },
+                    configuration: .init(address: .hostname(wsHost, port: wsPort), serverName: "mote"),
+                    onServerRunning: { report.yield((1, $0.localAddress?.port ?? 0)) }, logger: logger))
         }
-        guard wsPort >= 0 else { return (httpBound, nil) }
-        let shouldUpgrade: @Sendable (HTTPRequest, any Channel, Logger) throws
-            -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> = { _, channel, _ in
-                // Runs on the connection's event loop: from here on its bytes are frames.
-                try? channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).startWebSocket()
-                return self.upgrade(remote: channel.remoteAddress)
-            }
-        let wsBound = try await run { onRunning in
-            Application(
-                router: Router(),
-                server: .guarded(limiter: self.wsConnections, limits: limits, server: "WebSocket") { responder in
-                    HTTP1WebSocketUpgradeChannel(
-                        responder: responder,
-                        configuration: .init(http1: .init(idleTimeout: idle), ws: .init(maxFrameSize: max(limits.maxBodyBytes, 1_024))),
-                        shouldUpgrade: shouldUpgrade)
-                },
-                configuration: .init(address: .hostname(self.wsHost, port: self.wsPort), serverName: "mote"),
-                onServerRunning: onRunning, logger: logger)
-        }
-        return (httpBound, wsBound)
-    }
-
-    /// Runs an application in a task; returns its port once it listens, or its start-up error.
-    private func run<App: ApplicationProtocol>(
-        _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
-    ) async throws -> Int {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = make { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        }
+        let group = ServiceGroup(configuration: .init(services: applications, logger: logger))
         let task = Task {
-            defer { continuation.finish() }
-            try await app.run()
+            defer { report.finish() }
+            try await group.run()
         }
-        tasks.withLockedValue { $0.append(task) }
-        for await port in ports { return port }
-        try await task.value
-        throw RPCServerError("the server stopped before it listened")
+        running.withLockedValue { $0 = task }
+        var ports: [Int: Int] = [:]
+        for await (server, port) in bound {
+            ports[server] = port
+            if ports.count == applications.count { break }
+        }
+        guard let httpBound = ports[0], ports.count == applications.count else {
+            await shutdown()
+            try await task.value
+            throw RPCServerError("the server stopped before it listened")
+        }
+        return (httpBound, ports[1])
     }
 
-    /// Stops both servers.
+    /// Stops both servers: open connections are closed, not drained.
     public func shutdown() async {
-        let running = tasks.withLockedValue { tasks in
-            defer { tasks = [] }
-            return tasks
-        }
-        for task in running { task.cancel() }
-        for task in running { _ = await task.result }
+        guard let task = running.withLockedValue({ task in
+            defer { task = nil }
+            return task
+        }) else { return }
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// Serves until graceful shutdown or cancellation, then stops.
+    public func run() async throws {
+        _ = try await start()
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     // MARK: HTTP

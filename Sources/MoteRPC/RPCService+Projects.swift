@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteLedger
 import MotePrimitives
 
@@ -14,17 +15,17 @@ extension RPCService {
     static let maxListedResults = 10_000
 
     func projectMethod(_ method: String, _ params: Params) async throws(RPCError) -> JSON {
-        let registry = ProjectRegistryContract.address
+        let registry = ProjectRegistryABI.address
         switch method {
         case "mote_projectParameters":
             try params.expect(0...0)
-            let values = try await view(registry, ProjectRegistryContract.projectParameters, [])
+            let values = try await view(registry, ProjectRegistryABI.projectParameters, [])
             var object: [String: JSON] = [:]
-            for (name, value) in zip(ProjectRegistryContract.projectParameters.outputNames, values) { object[name] = Self.json(value) }
+            for (name, value) in zip(ProjectRegistryABI.projectParameters.outputNames, values) { object[name] = Self.json(value) }
             return .object(object)
         case "mote_projects":
             try params.expect(0...0)
-            let count = Self.uint(try await view(registry, ProjectRegistryContract.projectCount, []).first).l0
+            let count = Self.uint(try await view(registry, ProjectRegistryABI.projectCount, []).first).l0
             var out: [JSON] = []
             if count > 0 {
                 for id in 1...min(count, Self.maxListedProjects) { out.append(try await project(id)) }
@@ -40,7 +41,7 @@ extension RPCService {
             if params.value(1) != nil { window = try params.quantity(1) }
             _ = try await project(id)
             var out: [JSON] = []
-            let devices = try await view(registry, ProjectRegistryContract.projectDevices, [.uint(UInt256(id))]).first?.arrayValue ?? []
+            let devices = try await view(registry, ProjectRegistryABI.projectDevices, [.uint(UInt256(id))]).first?.arrayValue ?? []
             for case .address(let device) in devices {
                 for result in try await results(ofDevice: device) where result["projectId"] == .quantity(UInt256(id)) {
                     if let window, result["window"] != .quantity(UInt256(window)) { continue }
@@ -55,7 +56,7 @@ extension RPCService {
         case "mote_ownerRewards":
             try params.expect(1...1)
             let owner = try params.address(0)
-            let ids = try await view(DeviceRegistryContract.address, DeviceRegistryContract.devicesOf, [.address(owner)]).first?.arrayValue ?? []
+            let ids = try await view(DeviceRegistryABI.address, DeviceRegistryABI.devicesOf, [.address(owner)]).first?.arrayValue ?? []
             var devices: [JSON] = []
             var totalPaid = UInt256.zero
             var totalPending = 0
@@ -83,27 +84,27 @@ extension RPCService {
 
     /// One project as `mote_project` answers it, with its devices; -32001 if there is none.
     func project(_ id: UInt64) async throws(RPCError) -> JSON {
-        let registry = ProjectRegistryContract.address
-        let v = try await view(registry, ProjectRegistryContract.project, [.uint(UInt256(id))])
-        let devices = try await view(registry, ProjectRegistryContract.projectDevices, [.uint(UInt256(id))]).first?.arrayValue ?? []
-        guard v.count == ProjectRegistryContract.projectOutputs.count,
+        let registry = ProjectRegistryABI.address
+        let v = try await view(registry, ProjectRegistryABI.project, [.uint(UInt256(id))])
+        let devices = try await view(registry, ProjectRegistryABI.projectDevices, [.uint(UInt256(id))]).first?.arrayValue ?? []
+        guard v.count == ProjectRegistryABI.projectOutputs.count,
             let status = ProjectStatus(rawValue: UInt8(truncatingIfNeeded: Self.uint(v[9]).l0))
         else { throw RPCError.internalError("project output: \(v.count) values") }
         var object: [String: JSON] = ["projectId": .quantity(UInt256(id)), "devices": .array(devices.map(Self.json))]
-        for (name, value) in zip(ProjectRegistryContract.projectOutputs.map(\.0), v) { object[name] = Self.json(value) }
+        for (name, value) in zip(ProjectRegistryABI.projectOutputs.map(\.0), v) { object[name] = Self.json(value) }
         object["status"] = .string(status.description)
         return .object(object)
     }
 
     /// The results posted for `device`, oldest first (at most `maxListedResults`, the newest).
     func results(ofDevice device: Address) async throws(RPCError) -> [JSON] {
-        let registry = ProjectRegistryContract.address
+        let registry = ProjectRegistryABI.address
         let page = ProjectRegistryContract.maxResultsPerPage
-        let total = Self.uint(try await view(registry, ProjectRegistryContract.resultsOfDevicePage, [.address(device), .uint(0), .uint(0)]).first).l0
+        let total = Self.uint(try await view(registry, ProjectRegistryABI.resultsOfDevicePage, [.address(device), .uint(0), .uint(0)]).first).l0
         var ids: [ABIValue] = []
         var offset = total - min(total, UInt64(Self.maxListedResults))
         while offset < total {
-            let v = try await view(registry, ProjectRegistryContract.resultsOfDevicePage, [.address(device), .uint(UInt256(offset)), .uint(UInt256(page))])
+            let v = try await view(registry, ProjectRegistryABI.resultsOfDevicePage, [.address(device), .uint(UInt256(offset)), .uint(UInt256(page))])
             let more = v.dropFirst().first?.arrayValue ?? []
             guard !more.isEmpty else { break }
             ids += more
@@ -111,12 +112,12 @@ extension RPCService {
         }
         var out: [JSON] = []
         for id in ids {
-            let v = try await view(registry, ProjectRegistryContract.result, [id])
-            guard v.count == ProjectRegistryContract.resultOutputs.count,
+            let v = try await view(registry, ProjectRegistryABI.result, [id])
+            guard v.count == ProjectRegistryABI.resultOutputs.count,
                 let status = ResultStatus(rawValue: UInt8(truncatingIfNeeded: Self.uint(v[9]).l0))
             else { throw RPCError.internalError("result output: \(v.count) values") }
             var object: [String: JSON] = ["resultId": Self.json(id)]
-            for (name, value) in zip(ProjectRegistryContract.resultOutputs.map(\.0), v) { object[name] = Self.json(value) }
+            for (name, value) in zip(ProjectRegistryABI.resultOutputs.map(\.0), v) { object[name] = Self.json(value) }
             object["status"] = .string(status.description)
             out.append(.object(object))
         }

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -28,42 +29,42 @@ extension RPCService {
     }
 
     func stakingMethod(_ method: String, _ params: Params) async throws(RPCError) -> JSON {
-        let staking = StakingContract.address
+        let staking = StakingABI.address
         switch method {
         case "mote_candidates":
             try params.expect(0...0)
-            let count = Self.uint(try await view(staking, StakingContract.candidateCount, []).first)
+            let count = Self.uint(try await view(staking, StakingABI.candidateCount, []).first)
             var out: [JSON] = []
             for i in 0..<min(count.l0, 10_000) {
-                out.append(Self.candidateJSON(try await view(staking, StakingContract.candidateAt, [.uint(UInt256(i))])))
+                out.append(try Self.candidateJSON(try await view(staking, StakingABI.candidateAt, [.uint(UInt256(i))])))
             }
             return .array(out)
         case "mote_candidate":
             try params.expect(1...1)
-            return Self.candidateJSON(try await view(staking, StakingContract.candidateByName, [.string(try Self.candidateName(params, 0))]))
+            return try Self.candidateJSON(try await view(staking, StakingABI.candidateByName, [.string(try Self.candidateName(params, 0))]))
         case "mote_probation":
             try params.expect(0...0)
             let epoch = (await backend.chainInfo()).epoch
-            let count = Self.uint(try await view(staking, StakingContract.candidateCount, []).first)
+            let count = Self.uint(try await view(staking, StakingABI.candidateCount, []).first)
             var out: [JSON] = []
             for i in 0..<min(count.l0, 10_000) {
-                let values = try await view(staking, StakingContract.candidateAt, [.uint(UInt256(i))])
-                if Self.uint(values[8]) >= UInt256(epoch) { out.append(Self.candidateJSON(values)) }
+                let values = try await view(staking, StakingABI.candidateAt, [.uint(UInt256(i))])
+                if Self.uint(values[8]) >= UInt256(epoch) { out.append(try Self.candidateJSON(values)) }
             }
             return .array(out)
         case "mote_buckets":
             try params.expect(1...1)
-            let ids = try await view(staking, StakingContract.bucketsOf, [.address(try params.address(0))])
+            let ids = try await view(staking, StakingABI.bucketsOf, [.address(try params.address(0))])
             return .array(try await buckets(ids.first))
         case "mote_bucket":
             try params.expect(1...1)
             let id = try params.quantity(0)
-            return Self.bucketJSON(id: id, try await view(staking, StakingContract.bucket, [.uint(UInt256(id))]))
+            return Self.bucketJSON(id: id, try await view(staking, StakingABI.bucket, [.uint(UInt256(id))]))
         case "mote_votes":
             try params.expect(1...1)
             let name = try Self.candidateName(params, 0)
-            let candidate = Self.candidateJSON(try await view(staking, StakingContract.candidateByName, [.string(name)]))
-            let ids = try await view(staking, StakingContract.votersOf, [.string(name)])
+            let candidate = try Self.candidateJSON(try await view(staking, StakingABI.candidateByName, [.string(name)]))
+            let ids = try await view(staking, StakingABI.votersOf, [.string(name)])
             return .object(["candidate": candidate, "buckets": .array(try await buckets(ids.first))])
         case "mote_epoch":
             try params.expect(0...1)
@@ -74,7 +75,7 @@ extension RPCService {
                 throw RPCError.resourceNotFound("epoch \(epoch) has no delegates yet (current epoch \(info.epoch))")
             }
             let (first, last) = try Self.epochHeights(epoch, length: info.epochLength, argument: 0)
-            let values = try await view(staking, StakingContract.delegatesOf, [.uint(UInt256(epoch))])
+            let values = try await view(staking, StakingABI.delegatesOf, [.uint(UInt256(epoch))])
             guard values.count >= 4 else { throw RPCError.internalError("delegatesOf output: \(values.count) values") }
             let operators = values[0].arrayValue, rewards = values[1].arrayValue, owners = values[2].arrayValue, votes = values[3].arrayValue
             guard rewards.count == operators.count, owners.count == operators.count, votes.count == operators.count else {
@@ -82,7 +83,7 @@ extension RPCService {
             }
             var delegates: [JSON] = []
             for i in operators.indices {
-                let produced = try await view(staking, StakingContract.produced, [.uint(UInt256(epoch)), operators[i]])
+                let produced = try await view(staking, StakingABI.produced, [.uint(UInt256(epoch)), operators[i]])
                 delegates.append(.object([
                     "operator": Self.json(operators[i]), "rewardAddress": Self.json(rewards[i]), "owner": Self.json(owners[i]),
                     "votes": Self.json(votes[i]), "produced": Self.json(produced[0]),
@@ -97,11 +98,11 @@ extension RPCService {
         case "mote_rewards":
             try params.expect(1...2)
             let account = try params.address(0)
-            let unclaimed = try await view(RewardingContract.address, RewardingContract.unclaimed, [.address(account)])
+            let unclaimed = try await view(RewardingABI.address, RewardingABI.unclaimed, [.address(account)])
             var object: [String: JSON] = ["address": .address(account), "unclaimed": Self.json(unclaimed[0])]
             if params.value(1) != nil {
                 let epoch = try params.quantity(1)
-                let record = try await view(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(account)])
+                let record = try await view(RewardingABI.address, RewardingABI.epochRewards, [.uint(UInt256(epoch)), .address(account)])
                 object["epoch"] = .quantity(epoch)
                 object["blockRewards"] = Self.json(record[0])
                 object["epochReward"] = Self.json(record[1])
@@ -110,14 +111,14 @@ extension RPCService {
             return .object(object)
         case "mote_stakingParameters":
             try params.expect(0...0)
-            let values = try await view(staking, StakingContract.stakingParameters, [])
+            let values = try await view(staking, StakingABI.stakingParameters, [])
             var object: [String: JSON] = [:]
-            for (name, value) in zip(StakingContract.stakingParameters.outputNames, values) { object[name] = Self.json(value) }
+            for (name, value) in zip(StakingABI.stakingParameters.outputNames, values) { object[name] = Self.json(value) }
             return .object(object)
         case "mote_rewardFund":
             try params.expect(0...0)
-            let fund = try await view(RewardingContract.address, RewardingContract.fund, [])
-            let p = try await view(RewardingContract.address, RewardingContract.parametersFunction, [])
+            let fund = try await view(RewardingABI.address, RewardingABI.fund, [])
+            let p = try await view(RewardingABI.address, RewardingABI.parametersFunction, [])
             return .object([
                 "fund": Self.json(fund[0]), "blockReward": Self.json(p[0]), "epochReward": Self.json(p[1]),
                 "foundationBonus": Self.json(p[2]), "foundationBonusDelegates": Self.json(p[3]),
@@ -144,21 +145,19 @@ extension RPCService {
         var out: [JSON] = []
         for id in (ids?.arrayValue ?? []).prefix(10_000) {
             let number = Self.uint(id).l0
-            out.append(Self.bucketJSON(id: number, try await view(StakingContract.address, StakingContract.bucket, [id])))
+            out.append(Self.bucketJSON(id: number, try await view(StakingABI.address, StakingABI.bucket, [id])))
         }
         return out
     }
 
-    static func candidateJSON(_ v: [ABIValue]) -> JSON {
-        let names = StakingContract.candidateOutputs.map(\.0)
-        var object: [String: JSON] = [:]
-        for (name, value) in zip(names, v) { object[name] = json(value) }
-        return .object(object)
+    /// A candidate as `mote_candidate` serves it (`CandidateInfo`).
+    static func candidateJSON(_ v: [ABIValue]) throws(RPCError) -> JSON {
+        do { return try CandidateInfo(v).json } catch { throw RPCError.internalError(error.description) }
     }
 
     static func bucketJSON(id: UInt64, _ v: [ABIValue]) -> JSON {
         var object: [String: JSON] = ["id": .quantity(id)]
-        for (name, value) in zip(StakingContract.bucketOutputs.map(\.0), v) { object[name] = json(value) }
+        for (name, value) in zip(StakingABI.bucketOutputs.map(\.0), v) { object[name] = json(value) }
         return .object(object)
     }
 

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -15,7 +16,7 @@ extension RPCService {
     static let maxListedWitnesses = 10_000
 
     func witnessMethod(_ method: String, _ params: Params) async throws(RPCError) -> JSON {
-        let pool = WitnessPoolContract.address
+        let pool = WitnessPoolABI.address
         switch method {
         case "mote_witness":
             try params.expect(1...1)
@@ -23,7 +24,7 @@ extension RPCService {
             let id: Address
             if text.utf8.count == 66 {
                 let key = try Params.data(text)
-                guard case .address(let found)? = try await view(pool, WitnessPoolContract.witnessByKey, [.fixedBytes(key)]).first,
+                guard case .address(let found)? = try await view(pool, WitnessPoolABI.witnessByKey, [.fixedBytes(key)]).first,
                     found != .zero
                 else { throw RPCError.resourceNotFound("no witness with key \(text)") }
                 id = found
@@ -35,18 +36,18 @@ extension RPCService {
             return try await witness(id)
         case "mote_witnesses":
             try params.expect(0...0)
-            let count = Self.uint(try await view(pool, WitnessPoolContract.witnessCount, []).first)
+            let count = Self.uint(try await view(pool, WitnessPoolABI.witnessCount, []).first)
             var out: [JSON] = []
             for index in 0..<min(count.l0, UInt64(Self.maxListedWitnesses)) {
-                guard case .address(let id)? = try await view(pool, WitnessPoolContract.witnessAt, [.uint(UInt256(index))]).first else { continue }
+                guard case .address(let id)? = try await view(pool, WitnessPoolABI.witnessAt, [.uint(UInt256(index))]).first else { continue }
                 out.append(try await witness(id))
             }
             return .array(out)
         case "mote_witnessStatus":
             try params.expect(1...1)
             let height = try params.quantity(0)
-            let values = try await view(pool, WitnessPoolContract.heightStatus, [.uint(UInt256(height))])
-            let parameters = try await view(pool, WitnessPoolContract.witnessParameters, [])
+            let values = try await view(pool, WitnessPoolABI.heightStatus, [.uint(UInt256(height))])
+            let parameters = try await view(pool, WitnessPoolABI.witnessParameters, [])
             guard values.count == 3, parameters.count == 5 else { throw RPCError.internalError("heightStatus output") }
             return .object([
                 "height": .quantity(height), "accepted": Self.json(values[0]), "witnessed": Self.json(values[1]),
@@ -54,9 +55,9 @@ extension RPCService {
             ])
         case "mote_witnessParameters":
             try params.expect(0...0)
-            let values = try await view(pool, WitnessPoolContract.witnessParameters, [])
+            let values = try await view(pool, WitnessPoolABI.witnessParameters, [])
             var object: [String: JSON] = [:]
-            for (name, value) in zip(WitnessPoolContract.witnessParameters.outputNames, values) { object[name] = Self.json(value) }
+            for (name, value) in zip(WitnessPoolABI.witnessParameters.outputNames, values) { object[name] = Self.json(value) }
             let p = backend.genesis.parameters
             object["reputationStart"] = .quantity(p.reputationStart)
             object["reputationGain"] = .quantity(p.reputationGain)
@@ -73,8 +74,8 @@ extension RPCService {
             guard let seed = await backend.epochSeed(ofEpoch: epoch) else {
                 throw RPCError.resourceNotFound("the seed of epoch \(epoch) is not known yet (current epoch \(info.epoch))")
             }
-            let total = try await view(pool, WitnessPoolContract.epochWeights, [.uint(UInt256(epoch)), .address(.zero)])
-            let parameters = try await view(pool, WitnessPoolContract.witnessParameters, [])
+            let total = try await view(pool, WitnessPoolABI.epochWeights, [.uint(UInt256(epoch)), .address(.zero)])
+            let parameters = try await view(pool, WitnessPoolABI.witnessParameters, [])
             guard total.count == 2, parameters.count == 5 else { throw RPCError.internalError("epochWeights output") }
             return .object([
                 "epoch": .quantity(epoch), "seed": .hash(seed), "firstHeight": .quantity(first),
@@ -102,14 +103,14 @@ extension RPCService {
 
     /// One witness as `mote_witness` answers it, with its weight in the current epoch.
     func witness(_ id: Address) async throws(RPCError) -> JSON {
-        let values = try await view(WitnessPoolContract.address, WitnessPoolContract.witness, [.address(id)])
-        guard values.count == WitnessPoolContract.witnessOutputs.count else { throw RPCError.internalError("witness output: \(values.count) values") }
+        let values = try await view(WitnessPoolABI.address, WitnessPoolABI.witness, [.address(id)])
+        guard values.count == WitnessPoolABI.witnessOutputs.count else { throw RPCError.internalError("witness output: \(values.count) values") }
         var object: [String: JSON] = ["id": .address(id)]
-        for ((name, _), value) in zip(WitnessPoolContract.witnessOutputs, values) { object[name] = Self.json(value) }
+        for ((name, _), value) in zip(WitnessPoolABI.witnessOutputs, values) { object[name] = Self.json(value) }
         let kind = Self.uint(values[0]).l0
         object["kind"] = .string(kind == 1 ? "device" : "node")
         let epoch = await backend.chainInfo().epoch
-        let weights = try await view(WitnessPoolContract.address, WitnessPoolContract.epochWeights, [.uint(UInt256(epoch)), .address(id)])
+        let weights = try await view(WitnessPoolABI.address, WitnessPoolABI.epochWeights, [.uint(UInt256(epoch)), .address(id)])
         object["epoch"] = .quantity(epoch)
         object["weight"] = weights.first.map(Self.json) ?? .null
         object["totalWeight"] = weights.last.map(Self.json) ?? .null

@@ -4,6 +4,7 @@ import MoteCrypto
 import MoteLedger
 import MotePrimitives
 import MoteStorage
+import MoteTransactions
 
 /// A client's connection as the API sees it: where it comes from and, for WebSocket, how to
 /// hold subscriptions.
@@ -374,7 +375,7 @@ public final class RPCService: Sendable {
     }
 
     /// The priority fee suggested to wallets: the pool's minimum, at least 1 gwei.
-    var suggestedTip: UInt256 { max(backend.pool.config.minimumTip, UInt256(1_000_000_000)) }
+    var suggestedTip: UInt256 { max(backend.pool.config.minimumTip, FeePolicy.defaultTip) }
 
     func chainInfo() async throws(RPCError) -> JSON {
         let info = await backend.chainInfo()

@@ -1,5 +1,6 @@
 import Foundation
 import MotePrimitives
+import MoteRPCClient
 
 /// Where the stream node's MQTT bridge hands witness attestations (`mote/v1/attest/{key}`):
 /// the chain node that checks and includes them.
@@ -19,17 +20,17 @@ public enum AttestationForwardOutcome: Equatable, Sendable {
 
 /// Forwards attestations with the chain node's `mote_submitAttestation(hex)`.
 public struct RPCAttestationForwarder: AttestationForwarder {
-    private let client: ChainRPCClient
+    private let client: JSONRPCClient
 
     public init(url: URL, timeout: TimeInterval = 5) {
-        client = ChainRPCClient(url: url, timeout: timeout, maxAnswerBytes: 64 * 1024)
+        client = JSONRPCClient(url: url, timeout: timeout, maxResponseBytes: 64 * 1024)
     }
 
     public var url: URL { client.url }
 
     public func forward(_ binary: [UInt8]) async -> AttestationForwardOutcome {
         let result: JSON
-        do throws(ChainRPCError) {
+        do throws(RPCClientError) {
             result = try await client.call("mote_submitAttestation", [.string(Hex.encode(binary))])
         } catch {
             if case .refused = error.kind { return .rejected(error.message) }

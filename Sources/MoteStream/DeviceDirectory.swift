@@ -1,13 +1,6 @@
+import MoteContracts
 import MotePrimitives
 import MoteTelemetry
-
-/// A device's registration state on chain.
-public enum DeviceStatus: String, Sendable, CaseIterable {
-    case unclaimed
-    case active
-    case suspended
-    case revoked
-}
 
 /// What the stream node needs to know about a device: its key, whether it may send, and how
 /// long its messages are kept.

@@ -72,7 +72,7 @@ public final class IngestPipeline: Sendable {
             case .success(.none):
                 outcomes[index].error = TelemetryError(.unknownDevice, "device \(envelope.deviceID.hex) is not registered")
             case .success(.some(let record)) where record.status != .active:
-                outcomes[index].error = TelemetryError(.inactiveDevice, "device \(envelope.deviceID.hex) is \(record.status.rawValue)")
+                outcomes[index].error = TelemetryError(.inactiveDevice, "device \(envelope.deviceID.hex) is \(record.status)")
             case .success(.some):
                 return true
             }

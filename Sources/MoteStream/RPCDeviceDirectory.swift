@@ -1,5 +1,7 @@
 import Foundation
+import MoteContracts
 import MotePrimitives
+import MoteRPCClient
 import MoteTelemetry
 
 /// Looks devices up with a chain node's JSON-RPC `mote_device(id)`, caching answers briefly:
@@ -8,7 +10,7 @@ import MoteTelemetry
 /// Concurrent lookups of one device share one call.
 public actor RPCDeviceDirectory: DeviceDirectory {
     /// The JSON-RPC error code for an unknown device.
-    public static let unknownDeviceCode = -32001
+    public static let unknownDeviceCode = RPCClientError.notFoundCode
 
     public let url: URL
     public let positiveTTL: Duration
@@ -16,7 +18,7 @@ public actor RPCDeviceDirectory: DeviceDirectory {
     public let capacity: Int
     /// Seconds one call may take.
     public let timeout: TimeInterval
-    private let client: ChainRPCClient
+    private let client: JSONRPCClient
     private let clock = ContinuousClock()
     private var cache: [Address: (record: DeviceRecord?, expires: ContinuousClock.Instant)] = [:]
     private var inFlight: [Address: Task<Result<DeviceRecord?, DeviceDirectoryError>, Never>] = [:]
@@ -27,7 +29,7 @@ public actor RPCDeviceDirectory: DeviceDirectory {
         self.negativeTTL = negativeTTL
         self.capacity = max(1, capacity)
         self.timeout = timeout
-        client = ChainRPCClient(url: url, timeout: timeout, maxAnswerBytes: 64 * 1024)
+        client = JSONRPCClient(url: url, timeout: timeout, maxResponseBytes: 64 * 1024)
     }
 
     public func device(_ id: Address) async throws(DeviceDirectoryError) -> DeviceRecord? {
@@ -63,12 +65,12 @@ public actor RPCDeviceDirectory: DeviceDirectory {
     }
 
     /// One `mote_device` call.
-    static func fetch(_ id: Address, client: ChainRPCClient) async -> Result<DeviceRecord?, DeviceDirectoryError> {
+    static func fetch(_ id: Address, client: JSONRPCClient) async -> Result<DeviceRecord?, DeviceDirectoryError> {
         let result: JSON
-        do throws(ChainRPCError) {
-            result = try await client.call("mote_device", [.string(id.hex)])
+        do throws(RPCClientError) {
+            result = try await client.call("mote_device", [.address(id)])
         } catch {
-            if error.kind == .refused(code: unknownDeviceCode) { return .success(nil) }
+            if error.code == unknownDeviceCode { return .success(nil) }
             return .failure(DeviceDirectoryError(error.message))
         }
         if result == .null { return .success(nil) }
@@ -81,23 +83,15 @@ public actor RPCDeviceDirectory: DeviceDirectory {
         }
     }
 
-    /// Reads `mote_device`'s answer: `{"deviceId","curve","publicKey","status","retentionDays",…}`.
+    /// Reads `mote_device`'s answer (`DeviceInfo`): the key must be valid for its curve and
+    /// hash to the device id.
     static func parse(_ result: JSON) throws(DeviceDirectoryError) -> DeviceRecord {
-        guard let curveName = result["curve"]?.stringValue, let curve = DeviceCurve(name: curveName) else {
-            throw DeviceDirectoryError("mote_device: unknown curve")
+        let info: DeviceInfo
+        do { info = try DeviceInfo(json: result) } catch { throw DeviceDirectoryError(error.description) }
+        guard let key = try? DevicePublicKey(curve: info.curve, bytes: info.publicKey) else {
+            throw DeviceDirectoryError("mote_device: publicKey is not a valid \(info.curve) key")
         }
-        guard let keyText = result["publicKey"]?.stringValue, let keyBytes = try? Hex.decode(keyText),
-            let key = try? DevicePublicKey(curve: curve, bytes: keyBytes)
-        else { throw DeviceDirectoryError("mote_device: publicKey is not a valid \(curve) key") }
-        guard let statusText = result["status"]?.stringValue, let status = DeviceStatus(rawValue: statusText) else {
-            throw DeviceDirectoryError("mote_device: unknown status")
-        }
-        guard let retentionText = result["retentionDays"]?.stringValue, retentionText.hasPrefix("0x"),
-            let retention = UInt64(retentionText.dropFirst(2), radix: 16)
-        else { throw DeviceDirectoryError("mote_device: retentionDays is not a 0x quantity") }
-        if let idText = result["deviceId"]?.stringValue {
-            guard (try? Address(hex: idText)) == key.deviceID else { throw DeviceDirectoryError("mote_device: deviceId does not match publicKey") }
-        }
-        return DeviceRecord(key: key, status: status, retentionDays: retention)
+        guard key.deviceID == info.deviceID else { throw DeviceDirectoryError("mote_device: deviceId does not match publicKey") }
+        return DeviceRecord(key: key, status: info.status, retentionDays: info.retentionDays)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import MoteCrypto
 import MoteMQTT
 import MotePrimitives
+import MoteRPCClient
 import MoteStreamStore
 import NIOConcurrencyHelpers
 
@@ -72,7 +73,7 @@ public final class StreamNode: Sendable {
         let ackKey = try config.mqtt?.ackKeyFile.map { file throws(StreamError) in try AckKeyFile.load(file) }
         let store = try await TelemetryStoreOpener.open(config.store)
         let poster = both(config.resultPoster, key).map { posterConfig, key in
-            ResultPoster(chain: RPCProjectChain(client: ChainRPCClient(url: url), key: key), store: store, settings: posterConfig.settings)
+            ResultPoster(chain: RPCProjectChain(client: JSONRPCClient(url: url), key: key), store: store, settings: posterConfig.settings)
         }
         return StreamNode(config: config, store: store, directory: RPCDeviceDirectory(url: url), poster: poster, ackKey: ackKey)
     }

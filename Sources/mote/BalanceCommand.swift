@@ -1,7 +1,7 @@
 import ArgumentParser
 import MoteCrypto
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote balance ADDRESS`: an account's balance, asked of a node.
 struct BalanceCommand: ParsableCommand {

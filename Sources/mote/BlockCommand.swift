@@ -1,7 +1,7 @@
 import ArgumentParser
 import MoteCrypto
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote block [N|latest|HASH]`: a block's header and transactions, asked of a node.
 struct BlockCommand: ParsableCommand {

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote candidate register|update|operator-proof|list`: standing for delegate (docs/STAKING.md).
 struct CandidateCommand: ParsableCommand {
@@ -63,7 +64,7 @@ struct CandidateCommand: ParsableCommand {
                 + "\(days) days, auto-stake \(autoStake ? "on" : "off"), voter share \(StakingInput.percent(UInt64(share))) %)"
             func call(value: UInt256) -> TransactionSender.Outgoing {
                 output.orFail { () throws(ABIError) in
-                    try .call(StakingContract.registerCandidate, of: StakingContract.address, named: "Staking", arguments, value: value, shown: shown)
+                    try .call(StakingABI.registerCandidate, of: StakingABI.address, named: "Staking", arguments, value: value, shown: shown)
                 }
             }
             let registrationFee = givenFee ?? Self.registrationFee(sender)
@@ -71,7 +72,7 @@ struct CandidateCommand: ParsableCommand {
             guard !overflow else { output.fail("fee plus self-stake is over 2^256 − 1 wei") }
             output.progress("registration fee: \(Amount.describe(registrationFee))\(givenFee == nil ? " (read from the chain)" : "")")
             sender.run(call(value: value)) { receipt in
-                let bucket = receipt.logs(of: StakingContract.stakeCreated, from: StakingContract.address).first?.uint64Topic(0)
+                let bucket = receipt.logs(of: StakingABI.stakeCreated, from: StakingABI.address).first?.uint64Topic(0)
                 return TransactionSender.Results(
                     fields: [("candidate", name), ("self-stake", Amount.describe(selfStake)), ("fee", Amount.describe(registrationFee)),
                              ("bucket", bucket.map(String.init))],
@@ -142,7 +143,7 @@ struct CandidateCommand: ParsableCommand {
                 + "voter share \(StakingInput.percent(share)) %)"
             let call = output.orFail { () throws(ABIError) in
                 try TransactionSender.Outgoing.call(
-                    StakingContract.updateCandidate, of: StakingContract.address, named: "Staking",
+                    StakingABI.updateCandidate, of: StakingABI.address, named: "Staking",
                     [.string(name), .address(op), .address(reward), .uint(UInt256(share)), .bytes(proof)], shown: shown)
             }
             sender.run(call) { _ in

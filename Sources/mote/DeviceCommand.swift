@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 import MoteTelemetry
 
 /// `mote device …`: device keys and the on-chain device registry (docs/DEVICES.md).
@@ -26,7 +27,7 @@ struct DeviceCommand: ParsableCommand {
         _ function: SystemFunction, _ arguments: [ABIValue], value: UInt256 = .zero, shown: String, _ output: WalletOutput
     ) -> TransactionSender.Outgoing {
         output.orFail { () throws(ABIError) in
-            try .call(function, of: DeviceRegistryContract.address, named: "DeviceRegistry", arguments, value: value, shown: shown)
+            try .call(function, of: DeviceRegistryABI.address, named: "DeviceRegistry", arguments, value: value, shown: shown)
         }
     }
 
@@ -37,7 +38,7 @@ struct DeviceCommand: ParsableCommand {
         _ key: DevicePublicKey, model: String, manufacturer: String, proof: [UInt8], fee: UInt256, _ output: WalletOutput
     ) -> TransactionSender.Outgoing {
         call(
-            DeviceRegistryContract.registerDevice,
+            DeviceRegistryABI.registerDevice,
             [.uint(UInt256(UInt64(key.curve.rawValue))), .bytes(key.bytes), .string(model), .string(manufacturer), .bytes(proof)],
             value: fee, shown: "registerDevice(\(key.curve), \(key.deviceID.checksummed), \"\(model)\")", output)
     }
@@ -173,7 +174,7 @@ struct DeviceCommand: ParsableCommand {
             let proof = DeviceCommand.possessionProof(.preRegister, key: key, keyPath: deviceKey, given: self.proof, sender: sender)
             let id = key.deviceID
             let call = DeviceCommand.call(
-                DeviceRegistryContract.preRegisterDevice,
+                DeviceRegistryABI.preRegisterDevice,
                 [.uint(UInt256(UInt64(key.publicKey.curve.rawValue))), .bytes(key.publicKey.bytes), .string(model), .bytes(proof)],
                 shown: "preRegisterDevice(\(key.publicKey.curve), \(id.checksummed), \"\(model)\")", output)
             sender.run(call) { _ in DeviceCommand.results(id, [("status", "unclaimed")], json: ["model": model]) }
@@ -202,7 +203,7 @@ struct DeviceCommand: ParsableCommand {
             output.progress("activation fee: \(Amount.describe(fee)) (staked; refunded when the device is revoked)")
             let id = key.deviceID
             let call = DeviceCommand.call(
-                DeviceRegistryContract.claimDevice, [.address(id), .bytes(proof)], value: fee, shown: "claimDevice(\(id.checksummed))", output)
+                DeviceRegistryABI.claimDevice, [.address(id), .bytes(proof)], value: fee, shown: "claimDevice(\(id.checksummed))", output)
             sender.run(call) { _ in
                 DeviceCommand.results(id, [("owner", sender.sender.checksummed), ("staked", Amount.describe(fee))],
                                       json: ["owner": sender.sender.checksummed, "activationFee": fee.description])
@@ -225,7 +226,7 @@ struct DeviceCommand: ParsableCommand {
             let owner = output.orFail { () throws(WalletInputError) in try WalletInput.address(to, "--to address") }
             let sender = TransactionSender(transaction)
             let call = DeviceCommand.call(
-                DeviceRegistryContract.transferDevice, [.address(id), .address(owner)],
+                DeviceRegistryABI.transferDevice, [.address(id), .address(owner)],
                 shown: "transferDevice(\(id.checksummed), \(owner.checksummed))", output)
             sender.run(call) { _ in DeviceCommand.results(id, [("owner", owner.checksummed)], json: ["owner": owner.checksummed]) }
         }
@@ -239,7 +240,7 @@ struct DeviceCommand: ParsableCommand {
         let outgoing = Self.call(function, [.address(id)], shown: "\(function.name)(\(id.checksummed))", output)
         sender.run(outgoing) { receipt in
             var report = Self.results(id, [("status", status)], json: ["status": status])
-            if let log = receipt.logs(of: DeviceRegistryContract.deviceRevoked, from: DeviceRegistryContract.address).first,
+            if let log = receipt.logs(of: DeviceRegistryABI.deviceRevoked, from: DeviceRegistryABI.address).first,
                 let refund = log.uint(0)
             {
                 report.fields.append(("refunded", Amount.describe(refund)))
@@ -253,14 +254,14 @@ struct DeviceCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Suspend a device: its telemetry is refused until you resume it.")
         @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
         @OptionGroup var transaction: TransactionOptions
-        func run() throws { DeviceCommand.changeStatus(DeviceRegistryContract.suspendDevice, device: device, status: "suspended", transaction) }
+        func run() throws { DeviceCommand.changeStatus(DeviceRegistryABI.suspendDevice, device: device, status: "suspended", transaction) }
     }
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume a suspended device.")
         @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
         @OptionGroup var transaction: TransactionOptions
-        func run() throws { DeviceCommand.changeStatus(DeviceRegistryContract.resumeDevice, device: device, status: "active", transaction) }
+        func run() throws { DeviceCommand.changeStatus(DeviceRegistryABI.resumeDevice, device: device, status: "active", transaction) }
     }
 
     struct Revoke: ParsableCommand {
@@ -268,7 +269,7 @@ struct DeviceCommand: ParsableCommand {
             abstract: "Revoke a device for good: its key can never be registered again; its stake is refunded to you.")
         @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
         @OptionGroup var transaction: TransactionOptions
-        func run() throws { DeviceCommand.changeStatus(DeviceRegistryContract.revokeDevice, device: device, status: "revoked", transaction) }
+        func run() throws { DeviceCommand.changeStatus(DeviceRegistryABI.revokeDevice, device: device, status: "revoked", transaction) }
     }
 
     struct Retention: ParsableCommand {
@@ -285,7 +286,7 @@ struct DeviceCommand: ParsableCommand {
             let id = DeviceCommand.deviceID(device, output)
             let sender = TransactionSender(transaction)
             let call = DeviceCommand.call(
-                DeviceRegistryContract.setRetention, [.address(id), .uint(UInt256(UInt64(days)))],
+                DeviceRegistryABI.setRetention, [.address(id), .uint(UInt256(UInt64(days)))],
                 shown: "setRetention(\(id.checksummed), \(days) days)", output)
             sender.run(call) { _ in DeviceCommand.results(id, [("retention", "\(days) days")], json: ["retentionDays": NSNumber(value: days)]) }
         }
@@ -314,7 +315,7 @@ struct DeviceCommand: ParsableCommand {
                 if case .refused(code: -32001, _) = error.kind { output.fail("no device \(id.checksummed)") }
                 output.fail(error.description)
             }
-            guard let view = DeviceView(answer) else { output.fail("the node answered mote_device with \(answer.text.prefix(200))") }
+            guard let view = try? DeviceInfo(json: answer) else { output.fail("the node answered mote_device with \(answer.text.prefix(200))") }
             if json { JSONOutput.print(view.object) } else { WalletOutput.printFields(view.fields) }
         }
     }
@@ -336,7 +337,7 @@ struct DeviceCommand: ParsableCommand {
             let answer = output.orFail { () throws(RPCClientError) in try client.call("mote_devices", params) }
             guard let items = answer.arrayValue else { output.fail("the node answered mote_devices with \(answer.text.prefix(100))") }
             let devices = items.map { item in
-                guard let device = DeviceView(item) else { output.fail("the node answered mote_devices with \(item.text.prefix(200))") }
+                guard let device = try? DeviceInfo(json: item) else { output.fail("the node answered mote_devices with \(item.text.prefix(200))") }
                 return device
             }
             if json {
@@ -350,7 +351,7 @@ struct DeviceCommand: ParsableCommand {
             WalletOutput.printTable(
                 ["DEVICE", "CURVE", "STATUS", "OWNER", "MODEL", "RETENTION", "STAKE"],
                 devices.map { d in
-                    [d.deviceID.checksummed, d.curve, d.status, d.owner?.checksummed ?? "-", d.model, "\(d.retentionDays) days",
+                    [d.deviceID.checksummed, d.curve.description, d.status.description, d.owner?.checksummed ?? "-", d.model, "\(d.retentionDays) days",
                      Amount.formatShort(d.stake)]
                 },
                 rightAligned: [5, 6])

@@ -1,10 +1,12 @@
 import Foundation
+import MoteContracts
 import MoteCrypto
 import MoteDeviceSDK
 import MoteLedger
 import MoteNode
 import MoteMQTT
 import MotePrimitives
+import MoteRPCClient
 import MoteWitness
 
 /// `mote simulate devices --micro-mine`: a fleet of micro-miners (Proof of Assignment). Each
@@ -37,15 +39,7 @@ struct MicroMineFleet {
 
     /// A WitnessPool view at the head.
     func view(_ function: SystemFunction, _ arguments: [ABIValue]) -> [ABIValue] {
-        output.orFail { () throws(TransactionSender.Failure) in
-            let calldata: [UInt8]
-            do { calldata = try function.abi.encodeCall(arguments) } catch { throw .init(description: "\(function.name): \(error)") }
-            let answer = try sender.ask("eth_call", [.object(["to": .string(WitnessPoolContract.address.hex), "data": .string(Hex.encode(calldata))]), .string("latest")])
-            guard let text = answer.stringValue, let bytes = try? Hex.decode(text), let values = try? function.abi.decodeOutput(bytes) else {
-                throw .init(description: "eth_call \(function.name) answered \(answer.text.prefix(100))")
-            }
-            return values
-        }
+        output.orFail { () throws(RPCClientError) in try sender.client.view(function, of: WitnessPoolABI.self, arguments) }
     }
 
     /// Joins every device whose key the pool does not know (`joinAsDevice`, signed by the
@@ -54,11 +48,11 @@ struct MicroMineFleet {
         var nonce: UInt64?
         var hashes: [(Hash32, Address)] = []
         for (identity, key) in zip(identities, keys) {
-            guard view(WitnessPoolContract.witnessByKey, [.fixedBytes(key.publicKey.bytes)]).first?.addressValue == .zero else { continue }
+            guard view(WitnessPoolABI.witnessByKey, [.fixedBytes(key.publicKey.bytes)]).first?.addressValue == .zero else { continue }
             let possession = WitnessPoolContract.possessionProof(key: key, chainID: chainID, witnessID: identity.deviceID, owner: sender.sender)
             let call = output.orFail { () throws(ABIError) in
                 try TransactionSender.Outgoing.call(
-                    WitnessPoolContract.joinAsDevice, of: WitnessPoolContract.address, named: "WitnessPool",
+                    WitnessPoolABI.joinAsDevice, of: WitnessPoolABI.address, named: "WitnessPool",
                     [.address(identity.deviceID), .fixedBytes(key.publicKey.bytes), .bytes(possession)],
                     shown: "joinAsDevice(\(identity.deviceID.checksummed))")
             }
@@ -90,7 +84,7 @@ struct MicroMineFleet {
     }
 
     func record(_ id: Address) -> Record {
-        let v = view(WitnessPoolContract.witness, [.address(id)])
+        let v = view(WitnessPoolABI.witness, [.address(id)])
         func u(_ i: Int) -> UInt256 { i < v.count ? v[i].uintValue ?? .zero : .zero }
         return Record(reputation: u(3).l0, blacklistedUntil: u(4).l0, accepted: u(6).l0, incoherent: u(7).l0, earned: u(8))
     }
@@ -101,7 +95,7 @@ struct MicroMineFleet {
     ) async -> [MicroMiner.Statistics] {
         var miners: [MicroMiner] = []
         for (index, key) in keys.enumerated() {
-            let client = NodeRPCClient(url: rpcURL)
+            let client = JSONRPCClient(url: rpcURL, timeout: 10)
             let sender: any AttestationSender
             if let broker {
                 var configuration = MQTTConfiguration(host: broker.host, port: broker.port, clientID: "mote-witness-\(index)-\(UInt32.random(in: 0...UInt32.max))")

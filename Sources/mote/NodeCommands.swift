@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MoteMQTT
@@ -18,36 +19,20 @@ struct NodeCommand: ParsableCommand {
         let nodeConfig = failOnError { () throws(NodeConfigError) in try NodeConfig(contentsOf: config) }
         let node: Node
         let prefix = "[\(nodeConfig.name)] "
-        do { node = try Node(config: nodeConfig, output: { line in
-            FileHandle.standardOutput.write(Data((prefix + line + "\n").utf8))
-        }) } catch { JSONOutput.fail("\(error)") }
-        // `run()` returns once cancelled (SIGINT, SIGTERM); an error is a failure to start
-        // (a port in use, …) or to go on: said on stderr, with the busy ports named, exit 1.
-        let task = Task { () -> (any Error)? in
-            do { try await node.run() } catch { return error }
-            return nil
-        }
-        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            return source
-        }
-        Task {
-            let failure = await task.value
-            withExtendedLifetime(signals) {}
-            if let failure, !(failure is CancellationError) {
+        let output: @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((prefix + line + "\n").utf8)) }
+        do { node = try Node(config: nodeConfig, output: output) } catch { JSONOutput.fail("\(error)") }
+        // The node, its stream node and RPC servers as services, stopped in reverse order on
+        // SIGINT or SIGTERM. An error is a failure to start (a port in use, …) or to go on:
+        // said on stderr, with the busy ports named, exit 1.
+        ServiceRunner.runUntilStopped(
+            { try await NodeServices.make(node: node, output: output) },
+            failure: { failure in
                 var line = "node \(nodeConfig.name): cannot run: \(failure)"
                 let busy = PortProbe.busyListeners(of: nodeConfig)
                 if !busy.isEmpty { line += " (in use by another process: \(busy.joined(separator: ", ")))" }
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-                Foundation.exit(1)
-            }
-            FileHandle.standardOutput.write(Data("node \(nodeConfig.name): stopped\n".utf8))
-            Foundation.exit(0)
-        }
-        dispatchMain()
+                return line
+            },
+            stopped: "node \(nodeConfig.name): stopped")
     }
 }
 
@@ -115,9 +100,9 @@ struct DevnetCommand: ParsableCommand {
             try writeSecret(Hex.encode(streamOperator.bytes) + "\n", to: root + "/stream-operator.key")
             alloc[streamOperator.address.checksummed] = ["balance": "1000000000000000000000000"]
             // The reward fund: 1,000,000 MOTE.
-            alloc[RewardingContract.address.checksummed] = ["balance": "1000000000000000000000000"]
+            alloc[RewardingABI.address.checksummed] = ["balance": "1000000000000000000000000"]
             // The witness pool's fund (attestation rewards): 100,000 MOTE.
-            alloc[WitnessPoolContract.address.checksummed] = ["balance": "100000000000000000000000"]
+            alloc[WitnessPoolABI.address.checksummed] = ["balance": "100000000000000000000000"]
             for i in 0..<nodes {
                 let folder = root + "/node-\(i)"
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

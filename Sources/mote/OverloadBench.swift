@@ -7,6 +7,7 @@ import MoteChain
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
+import MoteRPCClient
 import MoteTransactions
 
 /// `mote bench devnet --curve 1000,2000,…`: the overload curve. For each offered rate, a fresh
@@ -65,8 +66,7 @@ extension DevnetBench {
         let processes = try startNodes(binary: binary, root: root)
         defer { for (process, _) in processes where process.isRunning { process.terminate(); process.waitUntilExit() } }
         guard processes.allSatisfy({ $0.1.waitForHeight(2, timeout: 60) }) else { throw ValidationError("the devnet did not start") }
-        let urls = (0..<nodes).map { URL(string: "http://127.0.0.1:\(basePort + 100 + $0)")! }
-        let session = URLSession(configuration: .ephemeral)
+        let clients = (0..<nodes).map { JSONRPCClient(url: URL(string: "http://127.0.0.1:\(basePort + 100 + $0)")!, timeout: 10) }
 
         var cursor = [Int](repeating: 0, count: senders)
         var sentAt: [Hash32: Double] = [:]
@@ -92,24 +92,14 @@ extension DevnetBench {
             let batches = stride(from: 0, to: picks.count, by: 100).map { Array(picks[$0..<min(picks.count, $0 + 100)]) }
             let outcomes = await withTaskGroup(of: [(Int, Bool)].self) { group in
                 for (b, batch) in batches.enumerated() {
-                    let url = urls[(tick + b) % urls.count]
-                    let body = batch.enumerated().map { id, s in
-                        "{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"eth_sendRawTransaction\",\"params\":[\"0x\(Hex.encode(raws[s * perSender + cursor[s]]))\"]}"
-                    }
+                    let client = clients[(tick + b) % clients.count]
+                    let calls = batch.map { s in (method: "eth_sendRawTransaction", params: [JSON.data(raws[s * perSender + cursor[s]])]) }
                     group.addTask {
-                        var request = URLRequest(url: url)
-                        request.httpMethod = "POST"
-                        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                        request.httpBody = Data(("[" + body.joined(separator: ",") + "]").utf8)
-                        request.timeoutInterval = 10
-                        guard let (data, _) = try? await session.data(for: request),
-                            let replies = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]]
-                        else { return batch.map { ($0, false) } }
-                        var accepted = [Bool](repeating: false, count: batch.count)
-                        for reply in replies {
-                            if let id = reply["id"] as? Int, id < batch.count, reply["result"] != nil { accepted[id] = true }
+                        guard let replies = try? await client.batch(calls) else { return batch.map { ($0, false) } }
+                        return zip(batch, replies).map { s, reply in
+                            if case .success = reply { return (s, true) }
+                            return (s, false)
                         }
-                        return zip(batch, accepted).map { ($0, $1) }
                     }
                 }
                 var all: [(Int, Bool)] = []
@@ -136,7 +126,7 @@ extension DevnetBench {
         let finalTimes = log.heightTimes(since: start)
         var latencies: [Double] = []
         for (height, time) in finalTimes {
-            guard let hashes = try? await blockTransactionHashes(session, urls[0], height) else { continue }
+            guard let hashes = try? await blockTransactionHashes(clients[0], height) else { continue }
             for hash in hashes { if let sent = sentAt[hash] { latencies.append(time - sent) } }
         }
         latencies.sort()
@@ -150,16 +140,9 @@ extension DevnetBench {
             sustained: Double(during - before) / (sendDuration - windowStart), p50: percentile(0.5), p99: percentile(0.99))
     }
 
-    private func blockTransactionHashes(_ session: URLSession, _ url: URL, _ height: UInt64) async throws -> [Hash32] {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getBlockByNumber\",\"params\":[\"0x\(String(height, radix: 16))\",false]}".utf8)
-        let (data, _) = try await session.data(for: request)
-        guard let reply = try JSONSerialization.jsonObject(with: data) as? [String: Any], let block = reply["result"] as? [String: Any],
-            let txs = block["transactions"] as? [String]
-        else { return [] }
-        return txs.compactMap { try? [UInt8](hex: $0) }.compactMap { Hash32(bytes: $0) }
+    private func blockTransactionHashes(_ client: JSONRPCClient, _ height: UInt64) async throws(RPCClientError) -> [Hash32] {
+        let block = try await client.call("eth_getBlockByNumber", [.quantity(height), .bool(false)])
+        return (block["transactions"]?.arrayValue ?? []).compactMap { $0.dataValue.flatMap { Hash32(bytes: $0) } }
     }
 
     /// The curve as an SVG line chart: sustained finalized/s and p99 finality against offered/s.

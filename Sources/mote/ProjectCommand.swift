@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 import MoteTelemetry
 
 /// `mote project …`: MachineFi projects on the ProjectRegistry contract (docs/MACHINEFI.md).
@@ -18,7 +19,7 @@ struct ProjectCommand: ParsableCommand {
             """,
         subcommands: [Create.self, Fund.self, Close.self, Show.self, List.self, Join.self, Leave.self, Poster.self, Bond.self, Results.self, Challenge.self])
 
-    static let registry = ProjectRegistryContract.address
+    static let registry = ProjectRegistryABI.address
 
     /// The ProjectRegistry call `function(arguments)`, shown as `shown`.
     static func call(
@@ -39,17 +40,9 @@ struct ProjectCommand: ParsableCommand {
 
     /// A read-only call of the registry (`eth_call`), decoded.
     static func view(_ client: RPCClient, _ function: SystemFunction, _ arguments: [ABIValue], _ output: WalletOutput) -> [ABIValue] {
-        let data = output.orFail { () throws(ABIError) in try function.abi.encodeCall(arguments) }
-        let answer: JSON
-        do {
-            answer = try client.call("eth_call", [.object(["to": .string(registry.hex), "data": .string(Hex.encode(data, prefix: true))]), .string("latest")])
-        } catch {
-            output.fail(TransactionSender.revertReason(error).map { "\(function.name): \($0)" } ?? error.description)
+        do { return try client.view(function, of: ProjectRegistryABI.self, arguments) } catch {
+            output.fail(error.revertReason.map { "\(function.name): \($0)" } ?? error.description)
         }
-        guard let text = answer.stringValue, let bytes = try? Hex.decode(text), let values = try? function.abi.decodeOutput(bytes) else {
-            output.fail("the node answered eth_call \(function.name) with \(answer.text.prefix(200))")
-        }
-        return values
     }
 
     /// Prints a `mote_` answer as JSON, or as fields.
@@ -117,11 +110,11 @@ struct ProjectCommand: ParsableCommand {
             let pool = ProjectCommand.amount(self.pool, "--pool", output)
             let sender = TransactionSender(transaction)
             let call = ProjectCommand.call(
-                ProjectRegistryContract.createProject,
+                ProjectRegistryABI.createProject,
                 [.bytes([UInt8](code)), .bytes(bytes), .string(name), .uint(reward), .uint(UInt256(window)), .uint(UInt256(challenge))],
                 value: pool, shown: "createProject(\"\(name)\", applet \(Keccak256.hash([UInt8](code)).hex), reward \(Amount.format(reward)) MOTE)", output)
             sender.run(call) { receipt in
-                let id = receipt.logs(of: ProjectRegistryContract.projectCreated, from: ProjectCommand.registry).first?.uint64Topic(0)
+                let id = receipt.logs(of: ProjectRegistryABI.projectCreated, from: ProjectCommand.registry).first?.uint64Topic(0)
                 return TransactionSender.Results(
                     fields: [("project", id.map(String.init)), ("pool", Amount.describe(pool))],
                     json: ["projectId": id.map { NSNumber(value: $0) } ?? NSNull(), "appletHash": Keccak256.hash([UInt8](code)).hex])
@@ -140,7 +133,7 @@ struct ProjectCommand: ParsableCommand {
             let value = ProjectCommand.amount(amount, "--amount", output)
             let sender = TransactionSender(transaction)
             let call = ProjectCommand.call(
-                ProjectRegistryContract.fundProject, [.uint(UInt256(project))], value: value, shown: "fundProject(\(project))", output)
+                ProjectRegistryABI.fundProject, [.uint(UInt256(project))], value: value, shown: "fundProject(\(project))", output)
             sender.run(call) { _ in .init(fields: [("project", String(project)), ("added", Amount.describe(value))], json: ["projectId": NSNumber(value: project)]) }
         }
     }
@@ -159,9 +152,9 @@ struct ProjectCommand: ParsableCommand {
         func run() throws {
             let output = WalletOutput(json: transaction.json)
             let sender = TransactionSender(transaction)
-            let call = ProjectCommand.call(ProjectRegistryContract.closeProject, [.uint(UInt256(project))], shown: "closeProject(\(project))", output)
+            let call = ProjectCommand.call(ProjectRegistryABI.closeProject, [.uint(UInt256(project))], shown: "closeProject(\(project))", output)
             sender.run(call) { receipt in
-                let refund = receipt.logs(of: ProjectRegistryContract.projectClosed, from: ProjectCommand.registry).first?.uint(0)
+                let refund = receipt.logs(of: ProjectRegistryABI.projectClosed, from: ProjectCommand.registry).first?.uint(0)
                 return .init(fields: [("project", String(project)), ("refunded", refund.map(Amount.describe))],
                              json: ["projectId": NSNumber(value: project), "refund": refund?.description ?? NSNull()])
             }
@@ -267,7 +260,7 @@ struct ProjectCommand: ParsableCommand {
         @Argument(help: "The project id.") var project: UInt64
         @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
         @OptionGroup var transaction: TransactionOptions
-        func run() throws { ProjectCommand.membership(ProjectRegistryContract.joinProject, project, device, transaction) }
+        func run() throws { ProjectCommand.membership(ProjectRegistryABI.joinProject, project, device, transaction) }
     }
 
     struct Leave: ParsableCommand {
@@ -275,7 +268,7 @@ struct ProjectCommand: ParsableCommand {
         @Argument(help: "The project id.") var project: UInt64
         @Option(help: ArgumentHelp("The device id.", valueName: "id")) var device: String
         @OptionGroup var transaction: TransactionOptions
-        func run() throws { ProjectCommand.membership(ProjectRegistryContract.leaveProject, project, device, transaction) }
+        func run() throws { ProjectCommand.membership(ProjectRegistryABI.leaveProject, project, device, transaction) }
     }
 
     struct Poster: ParsableCommand {
@@ -297,7 +290,7 @@ struct ProjectCommand: ParsableCommand {
             let chosen = ProjectCommand.address(poster, "--poster address", output)
             let sender = TransactionSender(transaction)
             let outgoing = ProjectCommand.call(
-                ProjectRegistryContract.setPoster, [.uint(UInt256(project)), .address(id), .address(chosen)],
+                ProjectRegistryABI.setPoster, [.uint(UInt256(project)), .address(id), .address(chosen)],
                 shown: "setPoster(\(project), \(id.checksummed), \(chosen.checksummed))", output)
             sender.run(outgoing) { _ in
                 .init(fields: [("project", String(project)), ("device", id.checksummed), ("poster", chosen.checksummed)],
@@ -333,7 +326,7 @@ struct ProjectCommand: ParsableCommand {
                 let output = WalletOutput(json: transaction.json)
                 let value = ProjectCommand.amount(amount, "--amount", output)
                 let sender = TransactionSender(transaction)
-                let call = ProjectCommand.call(ProjectRegistryContract.depositBond, [], value: value, shown: "depositBond()", output)
+                let call = ProjectCommand.call(ProjectRegistryABI.depositBond, [], value: value, shown: "depositBond()", output)
                 sender.run(call) { _ in .init(fields: [("bonded", Amount.describe(value))], json: ["amount": value.description]) }
             }
         }
@@ -347,7 +340,7 @@ struct ProjectCommand: ParsableCommand {
                 let output = WalletOutput(json: transaction.json)
                 let value = ProjectCommand.amount(amount, "--amount", output)
                 let sender = TransactionSender(transaction)
-                let call = ProjectCommand.call(ProjectRegistryContract.withdrawBond, [.uint(value)], shown: "withdrawBond(\(Amount.format(value)) MOTE)", output)
+                let call = ProjectCommand.call(ProjectRegistryABI.withdrawBond, [.uint(value)], shown: "withdrawBond(\(Amount.format(value)) MOTE)", output)
                 sender.run(call) { _ in .init(fields: [("withdrawn", Amount.describe(value))], json: ["amount": value.description]) }
             }
         }
@@ -364,7 +357,7 @@ struct ProjectCommand: ParsableCommand {
                 let output = WalletOutput(json: json)
                 let op = ProjectCommand.address(operatorAddress, "operator address", output)
                 let client = output.orFail { () throws(RPCClientError) in try rpc.client() }
-                let values = ProjectCommand.view(client, ProjectRegistryContract.bondOf, [.address(op)], output)
+                let values = ProjectCommand.view(client, ProjectRegistryABI.bondOf, [.address(op)], output)
                 let total = values.first?.uintValue ?? .zero, locked = values.dropFirst().first?.uintValue ?? .zero
                 if json {
                     JSONOutput.print(["operator": op.checksummed, "total": total.description, "locked": locked.description,
@@ -400,10 +393,10 @@ struct ProjectCommand: ParsableCommand {
                 output.fail("invalid --stream \(stream.prefix(80)): expected an http(s) URL")
             }
             let sender = TransactionSender(transaction)
-            let r = ProjectCommand.view(sender.client, ProjectRegistryContract.result, [.uint(UInt256(result))], output)
+            let r = ProjectCommand.view(sender.client, ProjectRegistryABI.result, [.uint(UInt256(result))], output)
             guard r.count == 11, case .address(let device) = r[1], let projectID = r[0].uintValue?.uint64, let window = r[2].uintValue?.uint64
             else { output.fail("cannot read result \(result)") }
-            let p = ProjectCommand.view(sender.client, ProjectRegistryContract.project, [.uint(UInt256(projectID))], output)
+            let p = ProjectCommand.view(sender.client, ProjectRegistryABI.project, [.uint(UInt256(projectID))], output)
             guard p.count == 11, let windowSeconds = p[5].uintValue?.uint64 else { output.fail("cannot read project \(projectID)") }
             let (from, overflow) = window.multipliedReportingOverflow(by: windowSeconds)
             guard !overflow else { output.fail("window \(window) is out of range") }
@@ -421,11 +414,11 @@ struct ProjectCommand: ParsableCommand {
                 output.fail("the node answered mote_projectParameters with \(parameters.text.prefix(200))")
             }
             let call = ProjectCommand.call(
-                ProjectRegistryContract.challengeResult, [.uint(UInt256(result)), .array(envelopes)], value: deposit,
+                ProjectRegistryABI.challengeResult, [.uint(UInt256(result)), .array(envelopes)], value: deposit,
                 shown: "challengeResult(\(result), \(envelopes.count) envelopes)", output)
             sender.run(call) { receipt in
-                let upheld = receipt.logs(of: ProjectRegistryContract.resultChallenged, from: ProjectCommand.registry).first?.values.first == .bool(true)
-                let slashed = receipt.logs(of: ProjectRegistryContract.bondSlashed, from: ProjectCommand.registry).first?.uint(0)
+                let upheld = receipt.logs(of: ProjectRegistryABI.resultChallenged, from: ProjectCommand.registry).first?.values.first == .bool(true)
+                let slashed = receipt.logs(of: ProjectRegistryABI.bondSlashed, from: ProjectCommand.registry).first?.uint(0)
                 return .init(
                     fields: [("result", String(result)), ("upheld", upheld ? "yes: the result is reverted" : "no: the result stands, the deposit is lost"),
                              ("slashed", slashed.map(Amount.describe))],
@@ -497,11 +490,11 @@ extension DebugCommand {
             guard root.utf8.count <= 66, let rootBytes = try? Hex.decode(root), rootBytes.count == 32 else { output.fail("invalid --root: 32 bytes of hex") }
             let sender = TransactionSender(transaction)
             let call = ProjectCommand.call(
-                ProjectRegistryContract.postResult,
+                ProjectRegistryABI.postResult,
                 [.uint(UInt256(project)), .address(id), .uint(UInt256(window)), .bytes(bytes), .uint(UInt256(UInt64(count))), .fixedBytes(rootBytes)],
                 shown: "postResult(\(project), \(id.checksummed), window \(window))", output)
             sender.run(call) { receipt in
-                let resultID = receipt.logs(of: ProjectRegistryContract.resultPosted, from: ProjectCommand.registry).first?.uint64Topic(0)
+                let resultID = receipt.logs(of: ProjectRegistryABI.resultPosted, from: ProjectCommand.registry).first?.uint64Topic(0)
                 return .init(fields: [("result", resultID.map(String.init))], json: ["resultId": resultID.map { NSNumber(value: $0) } ?? NSNull()])
             }
         }

@@ -1,7 +1,7 @@
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
 
 /// One event of a system contract read back from a node's receipt or `eth_getLogs`.
 struct DecodedLog {

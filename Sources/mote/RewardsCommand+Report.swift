@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// How `mote rewards report` prints.
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -180,7 +181,7 @@ extension RewardsCommand {
         }
 
         static func printTable(
-            _ candidate: CandidateView, _ report: [VoterPayouts.Epoch], _ totals: [(owner: Address, amount: UInt256)],
+            _ candidate: CandidateInfo, _ report: [VoterPayouts.Epoch], _ totals: [(owner: Address, amount: UInt256)],
             _ rewardAddresses: [UInt64: Address]
         ) {
             WalletOutput.printFields([

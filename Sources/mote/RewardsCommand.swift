@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote rewards balance|claim|report|devices`: what the reward fund owes, claiming it, what a
 /// delegate owes its voters (docs/STAKING.md), and what an owner's devices earned (docs/MACHINEFI.md).
@@ -77,15 +78,15 @@ struct RewardsCommand: ParsableCommand {
             let call = output.orFail { () throws(ABIError) in
                 if let beneficiary {
                     return try TransactionSender.Outgoing.call(
-                        RewardingContract.claimFor, of: RewardingContract.address, named: "Rewarding",
+                        RewardingABI.claimFor, of: RewardingABI.address, named: "Rewarding",
                         [.address(beneficiary), .uint(requested)], shown: "claimFor(\(beneficiary.checksummed), \(shownAmount))")
                 }
                 return try TransactionSender.Outgoing.call(
-                    RewardingContract.claim, of: RewardingContract.address, named: "Rewarding", [.uint(requested)], shown: "claim(\(shownAmount))")
+                    RewardingABI.claim, of: RewardingABI.address, named: "Rewarding", [.uint(requested)], shown: "claim(\(shownAmount))")
             }
             let paid = beneficiary ?? sender.sender
             sender.run(call) { receipt in
-                let claimed = receipt.logs(of: RewardingContract.claimed, from: RewardingContract.address).first?.uint(0)
+                let claimed = receipt.logs(of: RewardingABI.claimed, from: RewardingABI.address).first?.uint(0)
                 return TransactionSender.Results(
                     fields: [("claimed", claimed.map(Amount.describe)), ("paid to", paid.checksummed)],
                     json: ["claimed": claimed?.description ?? NSNull(), "account": paid.checksummed])

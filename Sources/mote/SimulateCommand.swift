@@ -3,7 +3,6 @@ import Foundation
 import MoteCrypto
 import MoteDeviceSDK
 import MotePrimitives
-import MoteRPC
 import MoteTelemetry
 import MoteWitness
 

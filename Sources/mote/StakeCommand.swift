@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote stake …`: stake buckets that vote for candidates (docs/STAKING.md).
 struct StakeCommand: ParsableCommand {
@@ -21,13 +22,13 @@ struct StakeCommand: ParsableCommand {
         _ function: SystemFunction, _ arguments: [ABIValue], value: UInt256 = .zero, shown: String, _ output: WalletOutput
     ) -> TransactionSender.Outgoing {
         output.orFail { () throws(ABIError) in
-            try .call(function, of: StakingContract.address, named: "Staking", arguments, value: value, shown: shown)
+            try .call(function, of: StakingABI.address, named: "Staking", arguments, value: value, shown: shown)
         }
     }
 
     /// The bucket's new state from the receipt's `StakeChanged` log.
     static func changed(_ receipt: JSON, bucket id: UInt64) -> TransactionSender.Results {
-        guard let log = receipt.logs(of: StakingContract.stakeChanged, from: StakingContract.address).first,
+        guard let log = receipt.logs(of: StakingABI.stakeChanged, from: StakingABI.address).first,
             let amount = log.uint(0), let days = log.uint(1)?.uint64, let auto = log.values[2].boolValue
         else { return TransactionSender.Results(fields: [("bucket", String(id))], json: ["bucket": NSNumber(value: id)]) }
         let owner = log.topics.count > 1 ? Address(suffixOf: log.topics[1]).checksummed : nil
@@ -57,10 +58,10 @@ struct StakeCommand: ParsableCommand {
             let days = output.orFail { () throws(WalletInputError) in try StakingInput.days(duration) }
             let sender = TransactionSender(transaction)
             let call = StakeCommand.call(
-                StakingContract.createStake, [.string(name), .uint(UInt256(UInt64(days))), .bool(autoStake)], value: value,
+                StakingABI.createStake, [.string(name), .uint(UInt256(UInt64(days))), .bool(autoStake)], value: value,
                 shown: "createStake(\"\(name)\", \(days) days, auto-stake \(autoStake ? "on" : "off"))", output)
             sender.run(call) { receipt in
-                let bucket = receipt.logs(of: StakingContract.stakeCreated, from: StakingContract.address).first?.uint64Topic(0)
+                let bucket = receipt.logs(of: StakingABI.stakeCreated, from: StakingABI.address).first?.uint64Topic(0)
                 return TransactionSender.Results(
                     fields: [("bucket", bucket.map(String.init) ?? "? (no StakeCreated log)")],
                     json: ["bucket": bucket.map { NSNumber(value: $0) } ?? NSNull(), "candidate": name])
@@ -80,7 +81,7 @@ struct StakeCommand: ParsableCommand {
             let id = output.orFail { () throws(WalletInputError) in try StakingInput.bucket(bucket) }
             let value = output.orFail { () throws(AmountError) in try Amount.parse(amount) }
             let sender = TransactionSender(transaction)
-            let call = StakeCommand.call(StakingContract.depositToStake, [.uint(UInt256(id))], value: value, shown: "depositToStake(\(id))", output)
+            let call = StakeCommand.call(StakingABI.depositToStake, [.uint(UInt256(id))], value: value, shown: "depositToStake(\(id))", output)
             sender.run(call) { StakeCommand.changed($0, bucket: id) }
         }
     }
@@ -100,7 +101,7 @@ struct StakeCommand: ParsableCommand {
             let days = output.orFail { () throws(WalletInputError) in try StakingInput.days(duration) }
             let sender = TransactionSender(transaction)
             let call = StakeCommand.call(
-                StakingContract.restake, [.uint(UInt256(id)), .uint(UInt256(UInt64(days))), .bool(autoStake)],
+                StakingABI.restake, [.uint(UInt256(id)), .uint(UInt256(UInt64(days))), .bool(autoStake)],
                 shown: "restake(\(id), \(days) days, auto-stake \(autoStake ? "on" : "off"))", output)
             sender.run(call) { StakeCommand.changed($0, bucket: id) }
         }
@@ -119,7 +120,7 @@ struct StakeCommand: ParsableCommand {
             let name = output.orFail { () throws(WalletInputError) in try StakingInput.candidateName(candidate, "--candidate") }
             let sender = TransactionSender(transaction)
             let call = StakeCommand.call(
-                StakingContract.changeCandidate, [.uint(UInt256(id)), .string(name)], shown: "changeCandidate(\(id), \"\(name)\")", output)
+                StakingABI.changeCandidate, [.uint(UInt256(id)), .string(name)], shown: "changeCandidate(\(id), \"\(name)\")", output)
             sender.run(call) { receipt in
                 var results = StakeCommand.changed(receipt, bucket: id)
                 results.fields.insert(("candidate", name), at: 1)
@@ -142,7 +143,7 @@ struct StakeCommand: ParsableCommand {
             let owner = output.orFail { () throws(WalletInputError) in try WalletInput.address(to, "--to address") }
             let sender = TransactionSender(transaction)
             let call = StakeCommand.call(
-                StakingContract.transferStake, [.uint(UInt256(id)), .address(owner)], shown: "transferStake(\(id), \(owner.checksummed))",
+                StakingABI.transferStake, [.uint(UInt256(id)), .address(owner)], shown: "transferStake(\(id), \(owner.checksummed))",
                 output)
             sender.run(call) { StakeCommand.changed($0, bucket: id) }
         }
@@ -159,7 +160,7 @@ struct StakeCommand: ParsableCommand {
             let output = WalletOutput(json: transaction.json)
             let id = output.orFail { () throws(WalletInputError) in try StakingInput.bucket(bucket) }
             let sender = TransactionSender(transaction)
-            let call = StakeCommand.call(StakingContract.unstake, [.uint(UInt256(id))], shown: "unstake(\(id))", output)
+            let call = StakeCommand.call(StakingABI.unstake, [.uint(UInt256(id))], shown: "unstake(\(id))", output)
             sender.run(call) { _ in TransactionSender.Results(fields: [("bucket", "\(id) unstaked")], json: ["bucket": NSNumber(value: id)]) }
         }
     }
@@ -174,9 +175,9 @@ struct StakeCommand: ParsableCommand {
             let output = WalletOutput(json: transaction.json)
             let id = output.orFail { () throws(WalletInputError) in try StakingInput.bucket(bucket) }
             let sender = TransactionSender(transaction)
-            let call = StakeCommand.call(StakingContract.withdrawStake, [.uint(UInt256(id))], shown: "withdrawStake(\(id))", output)
+            let call = StakeCommand.call(StakingABI.withdrawStake, [.uint(UInt256(id))], shown: "withdrawStake(\(id))", output)
             sender.run(call) { receipt in
-                let amount = receipt.logs(of: StakingContract.withdrawn, from: StakingContract.address).first?.uint(0)
+                let amount = receipt.logs(of: StakingABI.withdrawn, from: StakingABI.address).first?.uint(0)
                 return TransactionSender.Results(
                     fields: [("bucket", String(id)), ("withdrawn", amount.map(Amount.describe))],
                     json: ["bucket": NSNumber(value: id), "withdrawn": amount?.description ?? NSNull()])

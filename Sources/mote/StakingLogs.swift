@@ -1,7 +1,8 @@
 import MoteChain
+import MoteContracts
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// The Staking contract's bucket logs read back from a node with `eth_getLogs`.
 enum StakingLogs {
@@ -10,8 +11,8 @@ enum StakingLogs {
 
     /// The events that change buckets, which `VoterPayouts` replays.
     static let topics: [Hash32] = [
-        StakingContract.stakeCreated.abi.topic0, StakingContract.stakeChanged.abi.topic0, StakingContract.unstaked.abi.topic0,
-        StakingContract.withdrawn.abi.topic0,
+        StakingABI.stakeCreated.abi.topic0, StakingABI.stakeChanged.abi.topic0, StakingABI.unstaked.abi.topic0,
+        StakingABI.withdrawn.abi.topic0,
     ]
 
     /// Every bucket log in blocks 0…`last`, in chain order. Ranges go in chunks of at most
@@ -24,7 +25,7 @@ enum StakingLogs {
             let to = min(last, from + span - 1)
             let filter: JSON = .object([
                 "fromBlock": .string("0x" + String(from, radix: 16)), "toBlock": .string("0x" + String(to, radix: 16)),
-                "address": .string(StakingContract.address.hex), "topics": .array([.array(topics.map { .string($0.hex) })]),
+                "address": .string(StakingABI.address.hex), "topics": .array([.array(topics.map { .string($0.hex) })]),
             ])
             let answer: JSON
             do { answer = try client.call("eth_getLogs", [filter]) } catch {

@@ -1,35 +1,10 @@
 import Foundation
 import MoteCrypto
 import MotePrimitives
-import MoteRPC
+import MoteContracts
+import MoteRPCClient
 
-/// A candidate as `mote_candidates` and `mote_candidate` report it.
-struct CandidateView {
-    let name: String
-    let owner: Address
-    let operatorAddress: Address
-    let rewardAddress: Address
-    let selfStakeBucket: UInt64
-    let selfStake: UInt256
-    let votes: UInt256
-    let voterShareBps: UInt64
-    let probationUntilEpoch: UInt64
-
-    /// Nil when `json` lacks a field or has one of the wrong kind.
-    init?(_ json: JSON) {
-        func address(_ key: String) -> Address? { json[key]?.stringValue.flatMap { try? Address(hex: $0) } }
-        guard let name = json["name"]?.stringValue, let owner = address("owner"), let op = address("operatorAddress"),
-            let reward = address("rewardAddress"), let bucket = json["selfStakeBucket"]?.quantity64,
-            let selfStake = json["selfStake"]?.quantity, let votes = json["votes"]?.quantity,
-            let share = json["voterShareBps"]?.quantity64, let probation = json["probationUntilEpoch"]?.quantity64
-        else { return nil }
-        (self.name, self.owner, operatorAddress, rewardAddress) = (name, owner, op, reward)
-        (selfStakeBucket, self.selfStake, self.votes, voterShareBps, probationUntilEpoch) = (bucket, selfStake, votes, share, probation)
-    }
-
-    /// Whether its votes are discounted in the election for `epoch`.
-    func onProbation(inEpoch epoch: UInt64) -> Bool { probationUntilEpoch >= epoch && probationUntilEpoch > 0 }
-
+extension CandidateInfo {
     /// For `--json`: addresses checksummed, amounts as decimal strings in wei.
     func object(currentEpoch: UInt64) -> [String: Any] {
         [
@@ -86,28 +61,28 @@ struct StakingQueries {
     }
 
     /// Every candidate.
-    func candidates() -> [CandidateView] {
+    func candidates() -> [CandidateInfo] {
         let answer = ask("mote_candidates")
         guard let items = answer.arrayValue else { output.fail("the node answered mote_candidates with \(answer.text.prefix(100))") }
         return items.map { item in
-            guard let candidate = CandidateView(item) else { output.fail("the node answered mote_candidates with \(item.text.prefix(200))") }
+            guard let candidate = try? CandidateInfo(json: item) else { output.fail("the node answered mote_candidates with \(item.text.prefix(200))") }
             return candidate
         }
     }
 
     /// The candidate named `name`; a name the chain does not know fails with a clear message.
-    func candidate(named name: String) -> CandidateView {
+    func candidate(named name: String) -> CandidateInfo {
         let answer: JSON
         do { answer = try client.call("mote_candidate", [.string(name)]) } catch {
             if case .refused(code: -32001, _) = error.kind { output.fail("no candidate named \(name) (see mote candidate list)") }
             output.fail(error.description)
         }
-        guard let candidate = CandidateView(answer) else { output.fail("the node answered mote_candidate with \(answer.text.prefix(200))") }
+        guard let candidate = try? CandidateInfo(json: answer) else { output.fail("the node answered mote_candidate with \(answer.text.prefix(200))") }
         return candidate
     }
 
     /// The candidate whose owner is `owner`, if any.
-    func candidate(ownedBy owner: Address) -> CandidateView? {
+    func candidate(ownedBy owner: Address) -> CandidateInfo? {
         candidates().first { $0.owner == owner }
     }
 

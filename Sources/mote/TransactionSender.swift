@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
+import MoteContracts
 import MoteCrypto
-import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 import MoteTransactions
 
 /// The options of every command that sends one transaction (`mote transfer`, `mote stake …`,
@@ -82,10 +82,6 @@ struct TransactionSender {
 
     /// How often the node is asked for the receipt.
     static let pollInterval: TimeInterval = 0.25
-    /// Gas added to an estimate of a contract call, in percent: a system contract's gas depends
-    /// on the storage it finds (a list another transaction lengthened first, a slot written
-    /// for the first time), and unused gas is not charged.
-    static let callGasMarginPercent: UInt64 = 25
 
     let output: WalletOutput
     let client: RPCClient
@@ -134,90 +130,50 @@ struct TransactionSender {
         return value
     }
 
+    /// The shared sender (MoteRPCClient) this one wraps: it fills, signs and estimates.
+    var shared: MoteRPCClient.TransactionSender { MoteRPCClient.TransactionSender(client: client.shared, key: signer) }
+
+    /// `outgoing` as the shared sender's request, with what the options fixed.
+    private func request(_ outgoing: Outgoing, nonce: UInt64?) -> MoteRPCClient.TransactionSender.Request {
+        .init(to: outgoing.to, value: outgoing.value, data: outgoing.data, nonce: nonce, tip: givenTip, maxFee: givenMaxFee, gasLimit: gasLimit)
+    }
+
     /// `outgoing` signed, with every field not given asked of the node: chain id, nonce
-    /// (`nonce`, else the pending count), tip, fee cap, gas. A contract call that would revert
-    /// fails here, with the contract's reason, and nothing is sent.
+    /// (`nonce`, else the pending count), tip, fee cap (`FeePolicy`), gas. A contract call that
+    /// would revert fails here, with the contract's reason, and nothing is sent.
     func prepare(_ outgoing: Outgoing, nonce: UInt64?) throws(Failure) -> Prepared {
-        guard let chainID = try quantity(try ask("eth_chainId"), "eth_chainId").uint64 else {
-            throw Failure(description: "the node's chain id is over 64 bits")
+        typealias Shared = MoteRPCClient.TransactionSender
+        let shared = shared, request = request(outgoing, nonce: nonce)
+        let result: Result<Shared.Prepared, Shared.Failure>
+        do {
+            result = .success(try JSONRPCClient.blocking { () async throws(Shared.Failure) -> Shared.Prepared in try await shared.prepare(request) })
+        } catch {
+            result = .failure(error)
         }
-        // (`??` would erase the typed error: its right side rethrows `any Error`.)
-        let nonce = if let nonce { nonce } else { try pendingNonce() }
-        let tip = if let givenTip { givenTip } else { try suggestedTip() }
-        let maxFee = if let givenMaxFee { givenMaxFee } else { try defaultMaxFee(tip: tip) }
-        let gasLimit = if let gasLimit = self.gasLimit { gasLimit } else { try estimateGas(outgoing) }
-
-        let transaction = Transaction.dynamicFee(
-            chainID: chainID, nonce: nonce, maxPriorityFeePerGas: tip, maxFeePerGas: maxFee, gasLimit: gasLimit,
-            to: outgoing.to, value: outgoing.value, data: outgoing.data)
-        do { try TransactionRules(chainID: chainID).validate(transaction) } catch { throw Failure(description: error.description) }
-        return Prepared(signed: transaction.signed(with: signer), chainID: chainID, nonce: nonce, gasLimit: gasLimit, maxFee: maxFee, tip: tip)
-    }
-
-    /// The sender's next nonce, counting its transactions in the node's pool.
-    private func pendingNonce() throws(Failure) -> UInt64 {
-        let pending = try quantity(try ask("eth_getTransactionCount", [.string(sender.hex), .string("pending")]), "eth_getTransactionCount")
-        guard let pending = pending.uint64 else { throw Failure(description: "the node's nonce for \(sender.checksummed) is over 64 bits") }
-        return pending
-    }
-
-    /// The node's suggested tip per gas.
-    private func suggestedTip() throws(Failure) -> UInt256 {
-        try quantity(try ask("eth_maxPriorityFeePerGas"), "eth_maxPriorityFeePerGas")
-    }
-
-    /// 2 × the latest base fee + `tip`: room for the base fee to double.
-    private func defaultMaxFee(tip: UInt256) throws(Failure) -> UInt256 {
-        let latest = try ask("eth_getBlockByNumber", [.string("latest"), .bool(false)])
-        guard let baseFee = latest["baseFeePerGas"]?.quantity else {
-            throw Failure(description: "the node's latest block has no baseFeePerGas; give --max-fee")
+        switch result {
+        case .success(let p):
+            return Prepared(signed: p.signed, chainID: p.chainID, nonce: p.nonce, gasLimit: p.gasLimit, maxFee: p.maxFee, tip: p.tip)
+        case .failure(.wouldRevert(let reason)) where outgoing.call != nil:
+            throw Failure(description: "\(outgoing.call!) would fail: \(reason) (nothing was sent)")
+        case .failure(.wouldRevert(let reason)):
+            throw Failure(description: "node refused: execution reverted: \(reason) (code 3)")
+        case .failure(.node(let error)):
+            let hint = givenMaxFee == nil && error.description.contains("baseFeePerGas") ? "; give --max-fee" : ""
+            throw Failure(description: error.description + hint)
+        case .failure(.invalid(let why)):
+            throw Failure(description: why)
         }
-        let (doubled, overflow1) = baseFee.multipliedReportingOverflow(by: 2)
-        let (sum, overflow2) = doubled.addingReportingOverflow(tip)
-        guard !overflow1, !overflow2 else { throw Failure(description: "2 × base fee + tip overflows; give --max-fee") }
-        return sum
-    }
-
-    /// `eth_estimateGas` of `outgoing`; for a contract call, plus the margin.
-    private func estimateGas(_ outgoing: Outgoing) throws(Failure) -> UInt64 {
-        let answer: JSON
-        do { answer = try client.call("eth_estimateGas", [callObject(outgoing)]) } catch {
-            if let described = outgoing.call, let reason = Self.revertReason(error) {
-                throw Failure(description: "\(described) would fail: \(reason) (nothing was sent)")
-            }
-            throw Failure(description: error.description)
-        }
-        guard let gas = try quantity(answer, "eth_estimateGas").uint64 else { throw Failure(description: "the node's gas estimate is over 64 bits") }
-        guard !outgoing.data.isEmpty else { return gas }
-        let (margin, overflow1) = (gas / 100).multipliedReportingOverflow(by: Self.callGasMarginPercent)
-        let (total, overflow2) = gas.addingReportingOverflow(margin)
-        return overflow1 || overflow2 ? gas : total
-    }
-
-    /// `outgoing` as an `eth_estimateGas` call object from the sender.
-    private func callObject(_ outgoing: Outgoing) -> JSON {
-        var call: [String: JSON] = ["from": .string(sender.hex), "to": .string(outgoing.to.hex), "value": outgoing.value.json]
-        if !outgoing.data.isEmpty { call["data"] = .string(Hex.encode(outgoing.data)) }
-        return .object(call)
     }
 
     /// Runs `outgoing` on the node without sending it (`eth_estimateGas`): nil if it would
     /// succeed, else the contract's reason. Other refusals are failures.
     func simulate(_ outgoing: Outgoing) throws(Failure) -> String? {
+        let shared = shared, request = request(outgoing, nonce: nil)
         do {
-            _ = try client.call("eth_estimateGas", [callObject(outgoing)])
-            return nil
+            return try JSONRPCClient.blocking { () async throws(RPCClientError) -> String? in try await shared.simulate(request) }
         } catch {
-            if let reason = Self.revertReason(error) { return reason }
             throw Failure(description: error.description)
         }
-    }
-
-    /// The contract's reason in a node's "execution reverted: REASON" refusal (JSON-RPC error 3).
-    static func revertReason(_ error: RPCClientError) -> String? {
-        guard case .refused(code: 3, let message) = error.kind else { return nil }
-        let prefix = "execution reverted: "
-        return message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
     }
 
     /// Sends `prepared` with `eth_sendRawTransaction`.

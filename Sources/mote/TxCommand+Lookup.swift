@@ -1,7 +1,7 @@
 import ArgumentParser
 import MoteCrypto
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote tx get HASH` and `mote tx receipt HASH`: a transaction and its receipt, asked of a node.
 /// `--json` prints the node's object as it is (`eth_getTransactionByHash`,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MoteNode
@@ -194,7 +195,7 @@ extension VRFBench {
         p.attestationWindow = 120
         let genesis = Genesis(
             chainID: 4_689, timestamp: 1_000, gasLimit: 1_000_000_000, baseFee: 1_000_000_000,
-            allocations: [(owner.address, mote * 1_000_000), (submitter.address, mote * 1_000_000), (WitnessPoolContract.address, mote * 1_000_000)],
+            allocations: [(owner.address, mote * 1_000_000), (submitter.address, mote * 1_000_000), (WitnessPoolABI.address, mote * 1_000_000)],
             delegates: [Genesis.Delegate(name: "bench", operatorAddress: delegate.address, rewardAddress: delegate.address)], parameters: p)
         let ledger = try! Ledger(store: InMemoryChainStore(), genesis: genesis)
         var nonces: [Address: UInt64] = [:]
@@ -226,7 +227,7 @@ extension VRFBench {
         let devices = (0..<witnesses).map { try! DevicePrivateKey(curve: .p256, secret: Keccak256.hash(utf8: "bench witness device \($0)").bytes) }
         let keys = (0..<witnesses).map { try! ECVRF.SecretKey(seed: Keccak256.hash(utf8: "bench witness key \($0)").bytes) }
         block(devices.map { device in
-            call(owner, DeviceRegistryContract.address, DeviceRegistryContract.registerDevice,
+            call(owner, DeviceRegistryABI.address, DeviceRegistryABI.registerDevice,
                  [.uint(UInt256(UInt64(device.publicKey.curve.rawValue))), .bytes(device.publicKey.bytes), .string("bench"), .string("Mote"),
                   .bytes(DeviceClaim.proof(.register, by: device, chainID: 4_689, claimant: owner.address))],
                  value: mote / 10)
@@ -234,7 +235,7 @@ extension VRFBench {
         block(zip(devices, keys).map { device, key in
             let id = device.publicKey.deviceID
             let proof = WitnessPoolContract.possessionProof(key: key, chainID: 4_689, witnessID: id, owner: owner.address)
-            return call(owner, WitnessPoolContract.address, WitnessPoolContract.joinAsDevice, [.address(id), .fixedBytes(key.publicKey.bytes), .bytes(proof)])
+            return call(owner, WitnessPoolABI.address, WitnessPoolABI.joinAsDevice, [.address(id), .fixedBytes(key.publicKey.bytes), .bytes(proof)])
         })
         repeat { block([]) } while ledger.head.height % p.epochLength != 0
 
@@ -248,12 +249,12 @@ extension VRFBench {
                 let proof = ECVRF.prove(secretKey: key, alpha: WitnessSortition.vrfInput(seed: seed, height: height), suite: .tai)
                 return .bytes(WitnessAttestation.make(key: key, chainID: 4_689, height: height, blockHash: hash, proof: proof).binary)
             }
-            seconds += block([call(submitter, WitnessPoolContract.address, WitnessPoolContract.submitAttestations, [.array(attestations)])])
+            seconds += block([call(submitter, WitnessPoolABI.address, WitnessPoolABI.submitAttestations, [.array(attestations)])])
             accepted += witnesses
         }
-        let witnessedHeights = (try? WitnessPoolContract.heightStatus.abi.decodeOutput(
-            ledger.call(from: .zero, to: WitnessPoolContract.address,
-                        data: try WitnessPoolContract.heightStatus.abi.encodeCall([.uint(UInt256(ledger.head.height - 1))])).get()))?[1]
+        let witnessedHeights = (try? WitnessPoolABI.heightStatus.abi.decodeOutput(
+            ledger.call(from: .zero, to: WitnessPoolABI.address,
+                        data: try WitnessPoolABI.heightStatus.abi.encodeCall([.uint(UInt256(ledger.head.height - 1))])).get()))?[1]
         precondition(witnessedHeights == .bool(true), "the bench's attestations were not all accepted")
         let rate = Double(accepted) / seconds
         // The contract runs on one thread (blocks execute in order), so one figure.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MoteCrypto
 import MotePrimitives
-import MoteRPC
 
 /// An argument a wallet command cannot use, with the reason.
 struct WalletInputError: Error, CustomStringConvertible {

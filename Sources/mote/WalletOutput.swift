@@ -1,7 +1,6 @@
 import Foundation
 import MoteCrypto
 import MotePrimitives
-import MoteRPC
 
 /// How a wallet command reports: aligned text for people, or JSON for scripts (`--json`).
 ///

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
-import MoteRPC
+import MoteRPCClient
 
 /// `mote witness …`: witness keys and the WitnessPool contract (Proof of Assignment,
 /// docs/WITNESSING.md).
@@ -80,11 +81,11 @@ struct WitnessCommand: ParsableCommand {
             let call: TransactionSender.Outgoing = output.orFail { () throws(ABIError) in
                 if let deviceID {
                     return try .call(
-                        WitnessPoolContract.joinAsDevice, of: WitnessPoolContract.address, named: "WitnessPool",
+                        WitnessPoolABI.joinAsDevice, of: WitnessPoolABI.address, named: "WitnessPool",
                         [.address(deviceID), .fixedBytes(publicKey), .bytes(proof)], shown: "joinAsDevice(\(deviceID.checksummed))")
                 }
                 return try .call(
-                    WitnessPoolContract.joinAsNode, of: WitnessPoolContract.address, named: "WitnessPool",
+                    WitnessPoolABI.joinAsNode, of: WitnessPoolABI.address, named: "WitnessPool",
                     [.fixedBytes(publicKey), .bytes(proof)], shown: "joinAsNode()")
             }
             sender.run(call) { _ in
@@ -108,7 +109,7 @@ struct WitnessCommand: ParsableCommand {
             let sender = TransactionSender(transaction)
             let witness = given ?? sender.sender
             let call: TransactionSender.Outgoing = output.orFail { () throws(ABIError) in
-                try .call(WitnessPoolContract.leavePool, of: WitnessPoolContract.address, named: "WitnessPool", [.address(witness)],
+                try .call(WitnessPoolABI.leavePool, of: WitnessPoolABI.address, named: "WitnessPool", [.address(witness)],
                           shown: "leavePool(\(witness.checksummed))")
             }
             sender.run(call) { _ in

@@ -1,5 +1,6 @@
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
@@ -15,7 +16,7 @@ import Testing
     static let mote = ProtocolParameters.mote
     static let fee = mote / 10
     static let keys = StakingTests.keys
-    static let registry = DeviceRegistryContract.address
+    static let registry = DeviceRegistryABI.address
 
     static func genesis() -> Genesis {
         var p = StakingTests.parameters()
@@ -37,13 +38,13 @@ import Testing
 
     func register(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ device: DevicePrivateKey, model: String = "meter-1",
                   manufacturer: String = "Acme", value: UInt256 = fee) throws -> SignedTransaction {
-        try chain.call(owner, Self.registry, DeviceRegistryContract.registerDevice,
+        try chain.call(owner, Self.registry, DeviceRegistryABI.registerDevice,
                        [Self.curve(device), .bytes(device.publicKey.bytes), .string(model), .string(manufacturer),
                         Self.proof(.register, device, owner)], value: value)
     }
 
     func device(_ chain: Chain, _ id: Address) throws -> [ABIValue] {
-        try chain.read(Self.registry, DeviceRegistryContract.device, [.address(id)])
+        try chain.read(Self.registry, DeviceRegistryABI.device, [.address(id)])
     }
 
     func reasons(_ receipts: [Receipt]) -> [String] { receipts.map { $0.failureReason ?? "ok" } }
@@ -64,7 +65,7 @@ import Testing
         let supply = chain.ledger.head.totalSupply
         let registered = try chain.block([try register(chain, a, key)])
         #expect(registered[0].logs.count == 1)
-        #expect(registered[0].logs[0].topics[0] == DeviceRegistryContract.deviceRegistered.abi.topic0)
+        #expect(registered[0].logs[0].topics[0] == DeviceRegistryABI.deviceRegistered.abi.topic0)
         #expect(Address(suffixOf: registered[0].logs[0].topics[1]) == id)
         #expect(try chain.balance(Self.registry) == Self.fee, "the fee is held by the contract")
 
@@ -73,36 +74,36 @@ import Testing
             .uint(1), .bytes(key.publicKey.bytes), .address(a.address), .address(.zero), .string("meter-1"), .uint(1),
             .uint(UInt256(chain.time)), .uint(45), .uint(Self.fee), .string("Acme"),
         ])
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.devicesOf, [.address(a.address)]) == [.array([.address(id)])])
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.deviceCount, []) == [.uint(1)])
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.deviceAt, [.uint(0)]) == [.address(id)])
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.deviceParameters, []) == [.uint(Self.fee), .uint(45), .uint(3_650)])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.devicesOf, [.address(a.address)]) == [.array([.address(id)])])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.deviceCount, []) == [.uint(1)])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.deviceAt, [.uint(0)]) == [.address(id)])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.deviceParameters, []) == [.uint(Self.fee), .uint(45), .uint(3_650)])
 
         // The owner gives it to b: the listing moves, the stake goes with it.
-        let moved = try chain.block([try chain.call(a, Self.registry, DeviceRegistryContract.transferDevice, [.address(id), .address(b.address)])])
+        let moved = try chain.block([try chain.call(a, Self.registry, DeviceRegistryABI.transferDevice, [.address(id), .address(b.address)])])
         #expect(moved[0].logs[0].topics.count == 4)
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.devicesOf, [.address(a.address)]) == [.array([])])
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.devicesOf, [.address(b.address)]) == [.array([.address(id)])])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.devicesOf, [.address(a.address)]) == [.array([])])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.devicesOf, [.address(b.address)]) == [.array([.address(id)])])
         #expect(try device(chain, id)[2] == .address(b.address))
 
         try chain.block([
-            try chain.call(b, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
-            try chain.call(b, Self.registry, DeviceRegistryContract.setRetention, [.address(id), .uint(365)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.suspendDevice, [.address(id)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.setRetention, [.address(id), .uint(365)]),
         ])
         #expect(try device(chain, id)[5] == .uint(2))
         #expect(try device(chain, id)[7] == .uint(365))
-        try chain.block([try chain.call(b, Self.registry, DeviceRegistryContract.resumeDevice, [.address(id)])])
+        try chain.block([try chain.call(b, Self.registry, DeviceRegistryABI.resumeDevice, [.address(id)])])
         #expect(try device(chain, id)[5] == .uint(1))
 
         // Revoked: the stake goes back to the owner; the record stays.
         let before = try chain.balance(b.address)
-        let revoked = try chain.block([try chain.call(b, Self.registry, DeviceRegistryContract.revokeDevice, [.address(id)])])
+        let revoked = try chain.block([try chain.call(b, Self.registry, DeviceRegistryABI.revokeDevice, [.address(id)])])
         let gasPaid = UInt256(revoked[0].gasUsed) * revoked[0].effectiveGasPrice
         #expect(try chain.balance(b.address) == before + Self.fee - gasPaid)
         #expect(try chain.balance(Self.registry) == .zero)
         #expect(try device(chain, id)[5] == .uint(3))
         #expect(try device(chain, id)[8] == .uint(0))
-        #expect(revoked[0].logs[0].topics[0] == DeviceRegistryContract.deviceRevoked.abi.topic0)
+        #expect(revoked[0].logs[0].topics[0] == DeviceRegistryABI.deviceRevoked.abi.topic0)
         #expect(try ABI.decode([.uint(256)], from: revoked[0].logs[0].data) == [.uint(Self.fee)])
 
         // Staked, not burned: only base fees left the supply.
@@ -111,8 +112,8 @@ import Testing
 
         // A revoked device is final, and its key can never be registered again.
         let after = try chain.block([
-            try chain.call(b, Self.registry, DeviceRegistryContract.resumeDevice, [.address(id)]),
-            try chain.call(b, Self.registry, DeviceRegistryContract.revokeDevice, [.address(id)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.resumeDevice, [.address(id)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.revokeDevice, [.address(id)]),
             try register(chain, a, key),
         ], allowFailure: true)
         #expect(reasons(after) == [
@@ -134,26 +135,26 @@ import Testing
         let receipts = try chain.block([
             try register(chain, b, Self.deviceKey(.p256, 3), value: Self.fee - 1),
             try register(chain, b, Self.deviceKey(.p256, 3), value: Self.fee + 1),
-            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(4), .bytes(other.publicKey.bytes), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
-            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(1), .bytes(uncompressed), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
-            try chain.call(b, Self.registry, DeviceRegistryContract.registerDevice, [.uint(1), .bytes(badPoint), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
+            try chain.call(b, Self.registry, DeviceRegistryABI.registerDevice, [.uint(4), .bytes(other.publicKey.bytes), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
+            try chain.call(b, Self.registry, DeviceRegistryABI.registerDevice, [.uint(1), .bytes(uncompressed), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
+            try chain.call(b, Self.registry, DeviceRegistryABI.registerDevice, [.uint(1), .bytes(badPoint), .string("m"), .string(""), Self.proof(.register, other, b)], value: Self.fee),
             try register(chain, b, other, model: longName),
             try register(chain, b, other, model: ""),
             try register(chain, b, other, manufacturer: longName),
             try register(chain, b, key),
-            try chain.call(b, Self.registry, DeviceRegistryContract.transferDevice, [.address(id), .address(b.address)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.transferDevice, [.address(id), .address(.zero)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.transferDevice, [.address(id), .address(a.address)]),
-            try chain.call(b, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.resumeDevice, [.address(id)]),
-            try chain.call(b, Self.registry, DeviceRegistryContract.revokeDevice, [.address(id)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.setRetention, [.address(id), .uint(0)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.setRetention, [.address(id), .uint(3_651)]),
-            try chain.call(b, Self.registry, DeviceRegistryContract.setRetention, [.address(id), .uint(10)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.suspendDevice, [.address(unknown)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
-            try chain.call(a, Self.registry, DeviceRegistryContract.preRegisterDevice, [Self.curve(other), .bytes(other.publicKey.bytes), .string("m"), Self.proof(.preRegister, other, a)], value: 1),
+            try chain.call(b, Self.registry, DeviceRegistryABI.transferDevice, [.address(id), .address(b.address)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.transferDevice, [.address(id), .address(.zero)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.transferDevice, [.address(id), .address(a.address)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.suspendDevice, [.address(id)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.resumeDevice, [.address(id)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.revokeDevice, [.address(id)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.setRetention, [.address(id), .uint(0)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.setRetention, [.address(id), .uint(3_651)]),
+            try chain.call(b, Self.registry, DeviceRegistryABI.setRetention, [.address(id), .uint(10)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.suspendDevice, [.address(unknown)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.suspendDevice, [.address(id)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.suspendDevice, [.address(id)]),
+            try chain.call(a, Self.registry, DeviceRegistryABI.preRegisterDevice, [Self.curve(other), .bytes(other.publicKey.bytes), .string("m"), Self.proof(.preRegister, other, a)], value: 1),
         ], allowFailure: true)
         #expect(reasons(receipts) == [
             "the activation fee is \(Self.fee) wei; sent \(Self.fee - 1)",
@@ -180,10 +181,10 @@ import Testing
             "preRegisterDevice is not payable",
         ])
         // Failed calls changed nothing: one device, its fee held.
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.deviceCount, []) == [.uint(1)])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.deviceCount, []) == [.uint(1)])
         #expect(try chain.balance(Self.registry) == Self.fee)
         #expect(throws: Error.self) { try device(chain, unknown) }
-        let missing = try chain.ledger.call(from: .zero, to: Self.registry, data: try DeviceRegistryContract.device.abi.encodeCall([.address(unknown)]))
+        let missing = try chain.ledger.call(from: .zero, to: Self.registry, data: try DeviceRegistryABI.device.abi.encodeCall([.address(unknown)]))
         #expect(throws: SystemContractRevert("no device \(unknown.checksummed)")) { try missing.get() }
         try expectSupplyConserved(chain)
     }
@@ -195,9 +196,9 @@ import Testing
         let key = Self.deviceKey(curve, 7)
         let id = key.publicKey.deviceID
         let pre = try chain.block([
-            try chain.call(maker, Self.registry, DeviceRegistryContract.preRegisterDevice, [Self.curve(key), .bytes(key.publicKey.bytes), .string("tracker"), Self.proof(.preRegister, key, maker)]),
+            try chain.call(maker, Self.registry, DeviceRegistryABI.preRegisterDevice, [Self.curve(key), .bytes(key.publicKey.bytes), .string("tracker"), Self.proof(.preRegister, key, maker)]),
         ])
-        #expect(pre[0].logs[0].topics[0] == DeviceRegistryContract.devicePreRegistered.abi.topic0)
+        #expect(pre[0].logs[0].topics[0] == DeviceRegistryABI.devicePreRegistered.abi.topic0)
         var view = try device(chain, id)
         #expect(view[2] == .address(.zero))
         #expect(view[3] == .address(maker.address))
@@ -211,12 +212,12 @@ import Testing
         let wrongChain = DeviceClaim.proof(.claim, by: key, chainID: chainID + 1, claimant: thief.address)
         let wrongKey = DeviceClaim.proof(.claim, by: Self.deviceKey(curve, 8), chainID: chainID, claimant: thief.address)
         let refused = try chain.block([
-            try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(proof)], value: Self.fee),
-            try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(wrongChain)], value: Self.fee),
-            try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(wrongKey)], value: Self.fee),
-            try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(Array(wrongClaimant.prefix(63)))], value: Self.fee),
-            try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(wrongClaimant)], value: .zero),
-            try chain.call(maker, Self.registry, DeviceRegistryContract.suspendDevice, [.address(id)]),
+            try chain.call(thief, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(proof)], value: Self.fee),
+            try chain.call(thief, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(wrongChain)], value: Self.fee),
+            try chain.call(thief, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(wrongKey)], value: Self.fee),
+            try chain.call(thief, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(Array(wrongClaimant.prefix(63)))], value: Self.fee),
+            try chain.call(thief, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(wrongClaimant)], value: .zero),
+            try chain.call(maker, Self.registry, DeviceRegistryABI.suspendDevice, [.address(id)]),
         ], allowFailure: true)
         let notTheProof = "the proof is not device \(id.checksummed)'s signature of the claim by \(thief.address.checksummed)"
         #expect(reasons(refused) == [
@@ -225,19 +226,19 @@ import Testing
         ])
 
         let claimed = try chain.block([
-            try chain.call(buyer, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(proof)], value: Self.fee),
+            try chain.call(buyer, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(proof)], value: Self.fee),
         ])
-        #expect(claimed[0].logs[0].topics[0] == DeviceRegistryContract.deviceClaimed.abi.topic0)
+        #expect(claimed[0].logs[0].topics[0] == DeviceRegistryABI.deviceClaimed.abi.topic0)
         view = try device(chain, id)
         #expect(view[2] == .address(buyer.address))
         #expect(view[3] == .address(maker.address))
         #expect(view[5] == .uint(1))
         #expect(view[8] == .uint(Self.fee))
-        #expect(try chain.read(Self.registry, DeviceRegistryContract.devicesOf, [.address(buyer.address)]) == [.array([.address(id)])])
+        #expect(try chain.read(Self.registry, DeviceRegistryABI.devicesOf, [.address(buyer.address)]) == [.array([.address(id)])])
         #expect(try chain.balance(Self.registry) == Self.fee)
 
         let again = try chain.block([
-            try chain.call(thief, Self.registry, DeviceRegistryContract.claimDevice, [.address(id), .bytes(wrongClaimant)], value: Self.fee),
+            try chain.call(thief, Self.registry, DeviceRegistryABI.claimDevice, [.address(id), .bytes(wrongClaimant)], value: Self.fee),
         ], allowFailure: true)
         #expect(reasons(again) == ["device \(id.checksummed) is already claimed"])
         try expectSupplyConserved(chain)

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
@@ -28,10 +29,10 @@ import Testing
     @Test func aFailedStageIsRecordedAndTheChainGoesOn() throws {
         let chain = try Chain()
         try chain.block()
-        let fundBefore = StakingTests.uint(try chain.read(RewardingContract.address, RewardingContract.fund, [])[0])
+        let fundBefore = StakingTests.uint(try chain.read(RewardingABI.address, RewardingABI.fund, [])[0])
         // The delegates of epoch 1 become unreadable in the block that ends the epoch.
         while (chain.ledger.head.height + 1) % chain.ledger.genesis.parameters.epochLength != 0 { try chain.block() }
-        let commit = try blockWithCorruptSlot(chain, contract: StakingContract.address, slot: StakingBook.delegatesSlot(1))
+        let commit = try blockWithCorruptSlot(chain, contract: StakingABI.address, slot: StakingBook.delegatesSlot(1))
         let height = commit.head.height
         #expect(chain.ledger.head.height == height)
 
@@ -40,13 +41,13 @@ import Testing
         #expect(failures.first?.reason.contains("corrupt") == true)
         #expect(try chain.ledger.endBlockFailureSummary() == (1, height))
         // The same record through the contract's view functions, as a client reads it.
-        let summary = try chain.read(StakingContract.address, StakingContract.endBlockFailureCount, [])
+        let summary = try chain.read(StakingABI.address, StakingABI.endBlockFailureCount, [])
         #expect(summary == [.uint(1), .uint(UInt256(height))])
-        let record = try chain.read(StakingContract.address, StakingContract.endBlockFailuresAt, [.uint(UInt256(height))])
+        let record = try chain.read(StakingABI.address, StakingABI.endBlockFailuresAt, [.uint(UInt256(height))])
         #expect(record.first == .array([.string("delegates")]))
 
         // Without delegates nobody was paid for the epoch, but the election still ran.
-        let fundAfter = StakingTests.uint(try chain.read(RewardingContract.address, RewardingContract.fund, [])[0])
+        let fundAfter = StakingTests.uint(try chain.read(RewardingABI.address, RewardingABI.fund, [])[0])
         #expect(fundBefore - fundAfter == ProtocolParameters.mote * 16 * UInt256(height - 2))
         #expect(try chain.ledger.delegates(ofEpoch: 2).count == 2)
 
@@ -61,7 +62,7 @@ import Testing
         while (chain.ledger.head.height + 1) % chain.ledger.genesis.parameters.epochLength != 0 { try chain.block() }
         let seated = try chain.ledger.delegates(ofEpoch: 1)
         // The election reads the ranking of candidates from its root.
-        let commit = try blockWithCorruptSlot(chain, contract: StakingContract.address, slot: CandidateRanking.rootSlot)
+        let commit = try blockWithCorruptSlot(chain, contract: StakingABI.address, slot: CandidateRanking.rootSlot)
         let failures = try chain.ledger.endBlockFailures(at: commit.head.height)
         #expect(failures.map(\.stage).contains("election"))
         #expect(try chain.ledger.delegates(ofEpoch: 2).map(\.operatorAddress) == seated.map(\.operatorAddress))

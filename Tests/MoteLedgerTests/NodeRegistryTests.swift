@@ -1,5 +1,6 @@
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
@@ -31,7 +32,7 @@ import Testing
         let ledger = try Fixture.ledger()
         let me = Fixture.keys[0].address
         let built = try ledger.buildBlock(
-            candidates: [try call(0, NodeRegistryContract.register, [.string("node-a"), .string("tcp://10.0.0.1:7000")], nonce: 0)],
+            candidates: [try call(0, NodeRegistryABI.register, [.string("node-a"), .string("tcp://10.0.0.1:7000")], nonce: 0)],
             producer: Fixture.producer, timestamp: 1_001, epoch: 0)
         try ledger.commit(built.commit)
         let receipt = try #require(built.commit.receipts.first)
@@ -39,19 +40,19 @@ import Testing
         #expect(receipt.gasUsed > 21_000)
         let log = try #require(receipt.logs.first)
         #expect(log.address == registry.address)
-        #expect(log.topics == [NodeRegistryContract.registered.abi.topic0, Hash32(bytes: [UInt8](repeating: 0, count: 12) + me.bytes)!])
+        #expect(log.topics == [NodeRegistryABI.registered.abi.topic0, Hash32(bytes: [UInt8](repeating: 0, count: 12) + me.bytes)!])
         #expect(built.block.header.logsBloom.mightContain(registry.address.bytes))
 
-        #expect(try read(ledger, NodeRegistryContract.nodeOf, [.address(me)])
+        #expect(try read(ledger, NodeRegistryABI.nodeOf, [.address(me)])
             == [.bool(true), .string("node-a"), .string("tcp://10.0.0.1:7000"), .uint(1)])
-        #expect(try read(ledger, NodeRegistryContract.nodeCount, []) == [.uint(1)])
+        #expect(try read(ledger, NodeRegistryABI.nodeCount, []) == [.uint(1)])
 
         // A second register reverts: included, fee paid, nothing changed.
         let balance = try ledger.account(me).balance
         let again = try ledger.buildBlock(
             candidates: [
-                try call(0, NodeRegistryContract.register, [.string("x"), .string("")], nonce: 1),
-                try call(0, NodeRegistryContract.update, [.string("node-a2"), .string("tcp://10.0.0.2:7000")], nonce: 2),
+                try call(0, NodeRegistryABI.register, [.string("x"), .string("")], nonce: 1),
+                try call(0, NodeRegistryABI.update, [.string("node-a2"), .string("tcp://10.0.0.2:7000")], nonce: 2),
             ],
             producer: Fixture.producer, timestamp: 1_002, epoch: 0)
         try ledger.commit(again.commit)
@@ -59,15 +60,15 @@ import Testing
         #expect(again.commit.receipts[0].failureReason == "already registered; call update")
         #expect(again.commit.receipts[0].logs.isEmpty)
         #expect(try ledger.account(me).balance < balance)
-        #expect(try read(ledger, NodeRegistryContract.nodeOf, [.address(me)])
+        #expect(try read(ledger, NodeRegistryABI.nodeOf, [.address(me)])
             == [.bool(true), .string("node-a2"), .string("tcp://10.0.0.2:7000"), .uint(1)])
 
         let gone = try ledger.buildBlock(
-            candidates: [try call(0, NodeRegistryContract.unregister, [], nonce: 3)], producer: Fixture.producer, timestamp: 1_003, epoch: 0)
+            candidates: [try call(0, NodeRegistryABI.unregister, [], nonce: 3)], producer: Fixture.producer, timestamp: 1_003, epoch: 0)
         try ledger.commit(gone.commit)
         #expect(gone.commit.receipts[0].succeeded)
-        #expect(try read(ledger, NodeRegistryContract.nodeCount, []) == [.uint(0)])
-        #expect(try read(ledger, NodeRegistryContract.nodeOf, [.address(me)]) == [.bool(false), .string(""), .string(""), .uint(0)])
+        #expect(try read(ledger, NodeRegistryABI.nodeCount, []) == [.uint(0)])
+        #expect(try read(ledger, NodeRegistryABI.nodeOf, [.address(me)]) == [.bool(false), .string(""), .string(""), .uint(0)])
     }
 
     @Test func badCallsRevertWithReasons() throws {
@@ -79,9 +80,9 @@ import Testing
         let built = try ledger.buildBlock(
             candidates: [
                 garbage,
-                try call(2, NodeRegistryContract.register, [.string(""), .string("e")], nonce: 0),
-                try call(3, NodeRegistryContract.register, [.string("n"), .string("e")], nonce: 0, value: 5),
-                try call(4, NodeRegistryContract.register, [.string("n"), .string("e")], nonce: 0, gas: 30_000),
+                try call(2, NodeRegistryABI.register, [.string(""), .string("e")], nonce: 0),
+                try call(3, NodeRegistryABI.register, [.string("n"), .string("e")], nonce: 0, value: 5),
+                try call(4, NodeRegistryABI.register, [.string("n"), .string("e")], nonce: 0, gas: 30_000),
             ],
             producer: Fixture.producer, timestamp: 1_001, epoch: 0)
         let reasons = built.commit.receipts.map { $0.failureReason ?? "ok" }
@@ -94,15 +95,15 @@ import Testing
         #expect(try ledger.account(registry.address).balance == 0)
         // A call runs a state-changing function on a copy of the state: it answers, nothing changes.
         let root = ledger.head.stateRoot
-        let write = try ledger.call(from: .zero, to: registry.address, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")]))
+        let write = try ledger.call(from: .zero, to: registry.address, data: try NodeRegistryABI.register.abi.encodeCall([.string("n"), .string("e")]))
         #expect(try write.get() == [])
         #expect(ledger.head.stateRoot == root)
-        #expect(try read(ledger, NodeRegistryContract.nodeCount, []) == [.uint(0)])
+        #expect(try read(ledger, NodeRegistryABI.nodeCount, []) == [.uint(0)])
     }
 
-    @Test(arguments: SystemContracts.standard.all.map(\.name))
+    @Test(arguments: SystemContractABIs.all.map { $0.name })
     func publishedABIMatchesTheContract(name: String) throws {
-        let contract = try #require(SystemContracts.standard.all.first { $0.name == name })
+        let contract = try #require(SystemContractABIs.named(name))
         let generated = try JSONSerialization.data(withJSONObject: contract.abiJSON, options: [.prettyPrinted, .sortedKeys])
         let published = try Data(contentsOf: Vectors.packageRoot.appendingPathComponent("docs/abi/\(name).json"))
         let a = try JSONSerialization.jsonObject(with: generated) as? NSArray
@@ -118,7 +119,7 @@ import Testing
         let registry = NodeRegistryContract(genesis: Fixture.genesis())
         let tx = Transaction.dynamicFee(
             chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
-            to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")])
+            to: registry.address, value: 0, data: try NodeRegistryABI.register.abi.encodeCall([.string("n"), .string("e")])
         ).signed(with: Fixture.keys[0])
         try ledger.commit(try ledger.buildBlock(candidates: [tx], producer: Fixture.producer, timestamp: 1_001, epoch: 0).commit)
 
@@ -149,7 +150,7 @@ import Testing
         let registry = NodeRegistryContract(genesis: Fixture.genesis())
         let tx = Transaction.dynamicFee(
             chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
-            to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("n"), .string("e")])
+            to: registry.address, value: 0, data: try NodeRegistryABI.register.abi.encodeCall([.string("n"), .string("e")])
         ).signed(with: Fixture.keys[1])
         try ledger.commit(try ledger.buildBlock(candidates: [tx], producer: Fixture.producer, timestamp: 1_001, epoch: 0).commit)
         // A second ledger on the same store rebuilds the state and storage tries from the flat state.
@@ -157,7 +158,7 @@ import Testing
         #expect(reopened.head == ledger.head)
         let next = Transaction.dynamicFee(
             chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
-            to: registry.address, value: 0, data: try NodeRegistryContract.register.abi.encodeCall([.string("m"), .string("f")])
+            to: registry.address, value: 0, data: try NodeRegistryABI.register.abi.encodeCall([.string("m"), .string("f")])
         ).signed(with: Fixture.keys[2])
         let a = try ledger.buildBlock(candidates: [next], producer: Fixture.producer, timestamp: 1_002, epoch: 0)
         let b = try reopened.buildBlock(candidates: [next], producer: Fixture.producer, timestamp: 1_002, epoch: 0)

@@ -1,6 +1,7 @@
 import Foundation
 import MoteApplet
 import MoteChain
+import MoteContracts
 import MoteStorage
 import MoteCrypto
 import MotePrimitives
@@ -33,7 +34,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
 @Suite struct ProjectRegistryTests {
     static let mote = ProtocolParameters.mote
     static let keys = StakingTests.keys
-    static let registry = ProjectRegistryContract.address
+    static let registry = ProjectRegistryABI.address
     static let bond = mote * 5
     static let deposit = mote
     static let reward = mote * 2
@@ -117,7 +118,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
     /// Registers device `n` for `owner`.
     func registerDevice(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ n: Int) throws -> DevicePrivateKey {
         let key = Self.deviceKey(n)
-        try chain.ok(try chain.call(owner, DeviceRegistryContract.address, function: DeviceRegistryContract.registerDevice, [
+        try chain.ok(try chain.call(owner, DeviceRegistryABI.address, function: DeviceRegistryABI.registerDevice, [
             .uint(UInt256(UInt64(key.curve.rawValue))), .bytes(key.publicKey.bytes), .string("tracker"), .string("Acme"),
             .bytes(DeviceClaim.proof(.register, by: key, chainID: chain.ledger.chainID, claimant: owner.address)),
         ], value: Self.mote / 10))
@@ -126,11 +127,11 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
 
     func createProject(_ chain: Chain, _ sponsor: Secp256k1.PrivateKey, pool: UInt256, goal: UInt8 = 10, window: UInt64 = 100,
                        challenge: UInt64 = 50, applet: [UInt8] = applet) throws -> UInt64 {
-        let receipt = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.createProject, [
+        let receipt = try chain.ok(try chain.call(sponsor, function: ProjectRegistryABI.createProject, [
             .bytes(applet), .bytes([goal]), .string("steps"), .uint(Self.reward), .uint(UInt256(window)), .uint(UInt256(challenge)),
         ], value: pool))
-        #expect(receipt.logs[0].topics[0] == ProjectRegistryContract.projectCreated.abi.topic0)
-        return Self.uint(try chain.read(ProjectRegistryContract.projectCount, [])[0]).l0
+        #expect(receipt.logs[0].topics[0] == ProjectRegistryABI.projectCreated.abi.topic0)
+        return Self.uint(try chain.read(ProjectRegistryABI.projectCount, [])[0]).l0
     }
 
     /// Signed envelopes; `timestamp` in seconds (envelopes carry milliseconds).
@@ -146,7 +147,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
 
     func post(_ chain: Chain, _ op: Secp256k1.PrivateKey, project: UInt64, device: Address, window: UInt64, result: [UInt8],
               envelopes: [TelemetryEnvelope]) throws -> SignedTransaction {
-        try chain.call(op, function: ProjectRegistryContract.postResult, [
+        try chain.call(op, function: ProjectRegistryABI.postResult, [
             .uint(UInt256(project)), .address(device), .uint(UInt256(window)), .bytes(result), .uint(UInt256(UInt64(envelopes.count))),
             .fixedBytes(Self.root(envelopes).bytes),
         ])
@@ -155,8 +156,8 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
     /// `owner` joins `device` to `project` and chooses `poster` to post its results, in one block.
     func join(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ project: UInt64, _ device: Address, poster: Address) throws {
         let receipts = try chain.block([
-            try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]),
-            try chain.call(owner, function: ProjectRegistryContract.setPoster, [.uint(UInt256(project)), .address(device), .address(poster)]),
+            try chain.call(owner, function: ProjectRegistryABI.joinProject, [.uint(UInt256(project)), .address(device)]),
+            try chain.call(owner, function: ProjectRegistryABI.setPoster, [.uint(UInt256(project)), .address(device), .address(poster)]),
         ])
         let failures = receipts.compactMap(\.failureReason)
         #expect(failures.isEmpty, "\(failures)")
@@ -164,13 +165,13 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
 
     func challenge(_ chain: Chain, _ who: Secp256k1.PrivateKey, result: UInt64, envelopes: [TelemetryEnvelope],
                    value: UInt256 = deposit) throws -> SignedTransaction {
-        try chain.call(who, function: ProjectRegistryContract.challengeResult, [
+        try chain.call(who, function: ProjectRegistryABI.challengeResult, [
             .uint(UInt256(result)), .array(envelopes.map { .bytes($0.binary) }),
         ], value: value)
     }
 
     func resultStatus(_ chain: Chain, _ id: UInt64) throws -> ResultStatus {
-        ResultStatus(rawValue: UInt8(Self.uint(try chain.read(ProjectRegistryContract.result, [.uint(UInt256(id))])[9]).l0))!
+        ResultStatus(rawValue: UInt8(Self.uint(try chain.read(ProjectRegistryABI.result, [.uint(UInt256(id))])[9]).l0))!
     }
 
     /// Every balance sums to the supply; the registry holds exactly its pools and bonds.
@@ -179,11 +180,11 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         try chain.ledger.store.forEachAccount { _, account in sum += account.balance }
         #expect(sum == chain.ledger.head.totalSupply)
         var held = UInt256.zero
-        let count = Self.uint(try chain.read(ProjectRegistryContract.projectCount, [])[0]).l0
+        let count = Self.uint(try chain.read(ProjectRegistryABI.projectCount, [])[0]).l0
         if count > 0 {
-            for id in 1...count { held += Self.uint(try chain.read(ProjectRegistryContract.project, [.uint(UInt256(id))])[7]) }
+            for id in 1...count { held += Self.uint(try chain.read(ProjectRegistryABI.project, [.uint(UInt256(id))])[7]) }
         }
-        for op in operators { held += Self.uint(try chain.read(ProjectRegistryContract.bondOf, [.address(op)])[0]) }
+        for op in operators { held += Self.uint(try chain.read(ProjectRegistryABI.bondOf, [.address(op)])[0]) }
         #expect(try chain.balance(Self.registry) == held, "the registry's balance is its pools plus its bonds")
     }
 
@@ -192,26 +193,26 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let sponsor = Self.keys[0]
         let id = try createProject(chain, sponsor, pool: Self.mote * 10)
         #expect(id == 1)
-        let view = try chain.read(ProjectRegistryContract.project, [.uint(1)])
+        let view = try chain.read(ProjectRegistryABI.project, [.uint(1)])
         #expect(view == [
             .address(sponsor.address), .string("steps"), .fixedBytes(Keccak256.hash(Self.applet).bytes), .bytes([10]), .uint(Self.reward),
             .uint(100), .uint(50), .uint(Self.mote * 10), .uint(0), .uint(0), .uint(0),
         ])
-        #expect(try chain.read(ProjectRegistryContract.appletOf, [.uint(1)]) == [.bytes(Self.applet)])
-        #expect(try chain.read(ProjectRegistryContract.projectCount, []) == [.uint(1)])
-        #expect(try chain.read(ProjectRegistryContract.projectParameters, []) == [.uint(Self.bond), .uint(Self.deposit), .uint(40), .uint(10)])
+        #expect(try chain.read(ProjectRegistryABI.appletOf, [.uint(1)]) == [.bytes(Self.applet)])
+        #expect(try chain.read(ProjectRegistryABI.projectCount, []) == [.uint(1)])
+        #expect(try chain.read(ProjectRegistryABI.projectParameters, []) == [.uint(Self.bond), .uint(Self.deposit), .uint(40), .uint(10)])
 
-        try chain.ok(try chain.call(Self.keys[1], function: ProjectRegistryContract.fundProject, [.uint(1)], value: Self.mote * 3))
-        #expect(Self.uint(try chain.read(ProjectRegistryContract.project, [.uint(1)])[7]) == Self.mote * 13)
-        #expect(try chain.failing(try chain.call(Self.keys[1], function: ProjectRegistryContract.closeProject, [.uint(1)])).contains("belongs to"))
+        try chain.ok(try chain.call(Self.keys[1], function: ProjectRegistryABI.fundProject, [.uint(1)], value: Self.mote * 3))
+        #expect(Self.uint(try chain.read(ProjectRegistryABI.project, [.uint(1)])[7]) == Self.mote * 13)
+        #expect(try chain.failing(try chain.call(Self.keys[1], function: ProjectRegistryABI.closeProject, [.uint(1)])).contains("belongs to"))
         let before = try chain.balance(sponsor.address)
-        let closing = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(1)]))
-        let closed = try chain.read(ProjectRegistryContract.project, [.uint(1)])
+        let closing = try chain.ok(try chain.call(sponsor, function: ProjectRegistryABI.closeProject, [.uint(1)]))
+        let closed = try chain.read(ProjectRegistryABI.project, [.uint(1)])
         #expect(closed[7] == .uint(0) && closed[9] == .uint(1))
-        #expect(try chain.read(ProjectRegistryContract.projectClosure, [.uint(1)]) == [.uint(UInt256(chain.time)), .bool(true)], "no devices: refunded at once")
+        #expect(try chain.read(ProjectRegistryABI.projectClosure, [.uint(1)]) == [.uint(UInt256(chain.time)), .bool(true)], "no devices: refunded at once")
         let gas = UInt256(closing.gasUsed) * closing.effectiveGasPrice
         #expect(try chain.balance(sponsor.address) == before + Self.mote * 13 - gas, "the whole pool is refunded")
-        #expect(try chain.failing(try chain.call(Self.keys[1], function: ProjectRegistryContract.fundProject, [.uint(1)], value: Self.mote))
+        #expect(try chain.failing(try chain.call(Self.keys[1], function: ProjectRegistryABI.fundProject, [.uint(1)], value: Self.mote))
             .contains("is closed"))
         try expectConserved(chain, operators: [])
     }
@@ -221,11 +222,11 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let sponsor = Self.keys[0]
         func create(_ applet: [UInt8], _ params: [UInt8], _ name: String, _ reward: UInt256, _ window: UInt64, _ challenge: UInt64) throws -> String {
             let registryBefore = try chain.balance(Self.registry)
-            let reason = try chain.failing(try chain.call(sponsor, function: ProjectRegistryContract.createProject, [
+            let reason = try chain.failing(try chain.call(sponsor, function: ProjectRegistryABI.createProject, [
                 .bytes(applet), .bytes(params), .string(name), .uint(reward), .uint(UInt256(window)), .uint(UInt256(challenge)),
             ], value: Self.mote))
             #expect(try chain.balance(Self.registry) == registryBefore, "a revert keeps the value with the sender")
-            #expect(try chain.read(ProjectRegistryContract.projectCount, []) == [.uint(0)])
+            #expect(try chain.read(ProjectRegistryABI.projectCount, []) == [.uint(0)])
             return reason
         }
         #expect(try create(Array("WASM".utf8), [], "x", Self.reward, 100, 50).contains("invalid applet"))
@@ -235,7 +236,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         #expect(try create(Self.applet, [], "x", Self.reward, 0, 50).contains("windowSeconds"))
         #expect(try create(Self.applet, [], "x", Self.reward, 100, 0).contains("challengeSeconds"))
         #expect(try create(Self.applet + [UInt8](repeating: 0, count: 64 * 1_024), [], "x", Self.reward, 100, 50).contains("at most 65536"))
-        #expect(try chain.failing(try chain.call(sponsor, function: ProjectRegistryContract.fundProject, [.uint(9)], value: Self.mote))
+        #expect(try chain.failing(try chain.call(sponsor, function: ProjectRegistryABI.fundProject, [.uint(9)], value: Self.mote))
             .contains("no project 9"))
     }
 
@@ -244,23 +245,23 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let (sponsor, owner, other) = (Self.keys[0], Self.keys[1], Self.keys[2])
         let project = try createProject(chain, sponsor, pool: Self.mote * 10)
         let device = try registerDevice(chain, owner, 1).publicKey.deviceID
-        #expect(try chain.failing(try chain.call(other, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        #expect(try chain.failing(try chain.call(other, function: ProjectRegistryABI.joinProject, [.uint(UInt256(project)), .address(device)]))
             .contains("belongs to"))
-        let joined = try chain.ok(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
-        #expect(joined.logs[0].topics[0] == ProjectRegistryContract.deviceJoined.abi.topic0)
-        #expect(try chain.read(ProjectRegistryContract.isJoined, [.uint(UInt256(project)), .address(device)]) == [.bool(true)])
-        #expect(try chain.read(ProjectRegistryContract.projectDevices, [.uint(UInt256(project))]) == [.array([.address(device)])])
-        #expect(try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])[10] == .uint(1))
-        #expect(try chain.failing(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        let joined = try chain.ok(try chain.call(owner, function: ProjectRegistryABI.joinProject, [.uint(UInt256(project)), .address(device)]))
+        #expect(joined.logs[0].topics[0] == ProjectRegistryABI.deviceJoined.abi.topic0)
+        #expect(try chain.read(ProjectRegistryABI.isJoined, [.uint(UInt256(project)), .address(device)]) == [.bool(true)])
+        #expect(try chain.read(ProjectRegistryABI.projectDevices, [.uint(UInt256(project))]) == [.array([.address(device)])])
+        #expect(try chain.read(ProjectRegistryABI.project, [.uint(UInt256(project))])[10] == .uint(1))
+        #expect(try chain.failing(try chain.call(owner, function: ProjectRegistryABI.joinProject, [.uint(UInt256(project)), .address(device)]))
             .contains("already joined"))
-        try chain.ok(try chain.call(owner, function: ProjectRegistryContract.leaveProject, [.uint(UInt256(project)), .address(device)]))
-        #expect(try chain.read(ProjectRegistryContract.isJoined, [.uint(UInt256(project)), .address(device)]) == [.bool(false)])
-        #expect(try chain.read(ProjectRegistryContract.projectDevices, [.uint(UInt256(project))]) == [.array([])])
-        #expect(try chain.failing(try chain.call(owner, function: ProjectRegistryContract.leaveProject, [.uint(UInt256(project)), .address(device)]))
+        try chain.ok(try chain.call(owner, function: ProjectRegistryABI.leaveProject, [.uint(UInt256(project)), .address(device)]))
+        #expect(try chain.read(ProjectRegistryABI.isJoined, [.uint(UInt256(project)), .address(device)]) == [.bool(false)])
+        #expect(try chain.read(ProjectRegistryABI.projectDevices, [.uint(UInt256(project))]) == [.array([])])
+        #expect(try chain.failing(try chain.call(owner, function: ProjectRegistryABI.leaveProject, [.uint(UInt256(project)), .address(device)]))
             .contains("has not joined"))
         // A suspended device cannot join.
-        try chain.ok(try chain.call(owner, DeviceRegistryContract.address, function: DeviceRegistryContract.suspendDevice, [.address(device)]))
-        #expect(try chain.failing(try chain.call(owner, function: ProjectRegistryContract.joinProject, [.uint(UInt256(project)), .address(device)]))
+        try chain.ok(try chain.call(owner, DeviceRegistryABI.address, function: DeviceRegistryABI.suspendDevice, [.address(device)]))
+        #expect(try chain.failing(try chain.call(owner, function: ProjectRegistryABI.joinProject, [.uint(UInt256(project)), .address(device)]))
             .contains("is suspended"))
     }
 
@@ -283,21 +284,21 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         // No bond yet.
         #expect(try chain.failing(try post(chain, op, project: project, device: device, window: window, result: met, envelopes: messages))
             .contains("free bond"))
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond * 3))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond * 3))
         let posted = try chain.ok(try post(chain, op, project: project, device: device, window: window, result: met, envelopes: messages))
-        #expect(posted.logs[0].topics[0] == ProjectRegistryContract.resultPosted.abi.topic0)
-        #expect(try chain.read(ProjectRegistryContract.resultOf, [.uint(UInt256(project)), .address(device), .uint(UInt256(window))]) == [.uint(1)])
-        #expect(try chain.read(ProjectRegistryContract.resultsOfDevice, [.address(device)]) == [.array([.uint(1)])])
-        #expect(try chain.read(ProjectRegistryContract.bondOf, [.address(op.address)]) == [.uint(Self.bond * 3), .uint(Self.bond)])
-        #expect(try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])[8] == .uint(Self.reward), "reserved")
+        #expect(posted.logs[0].topics[0] == ProjectRegistryABI.resultPosted.abi.topic0)
+        #expect(try chain.read(ProjectRegistryABI.resultOf, [.uint(UInt256(project)), .address(device), .uint(UInt256(window))]) == [.uint(1)])
+        #expect(try chain.read(ProjectRegistryABI.resultsOfDevice, [.address(device)]) == [.array([.uint(1)])])
+        #expect(try chain.read(ProjectRegistryABI.bondOf, [.address(op.address)]) == [.uint(Self.bond * 3), .uint(Self.bond)])
+        #expect(try chain.read(ProjectRegistryABI.project, [.uint(UInt256(project))])[8] == .uint(Self.reward), "reserved")
         #expect(try resultStatus(chain, 1) == .pending)
-        let result = try chain.read(ProjectRegistryContract.result, [.uint(1)])
+        let result = try chain.read(ProjectRegistryABI.result, [.uint(1)])
         #expect(Self.uint(result[8]) == Self.uint(result[7]) + 50, "challengeEndsAt = postedAt + challengeSeconds")
         let ownerBefore = try chain.balance(owner.address)
         #expect(try chain.failing(try post(chain, op, project: project, device: device, window: window, result: met, envelopes: messages))
             .contains("already posted"))
         // Locked bond cannot be withdrawn.
-        #expect(try chain.failing(try chain.call(op, function: ProjectRegistryContract.withdrawBond, [.uint(Self.bond * 3)]))
+        #expect(try chain.failing(try chain.call(op, function: ProjectRegistryABI.withdrawBond, [.uint(Self.bond * 3)]))
             .contains("locked by unsettled results"))
 
         // A result that does not meet the rule, and another window whose reward the pool cannot cover.
@@ -312,9 +313,9 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         #expect(try resultStatus(chain, 2) == .noReward)
         #expect(try resultStatus(chain, 3) == .paid)
         #expect(try chain.balance(owner.address) == ownerBefore + Self.reward * 2, "paid exactly the rule's amount per met window")
-        #expect(try chain.read(ProjectRegistryContract.result, [.uint(1)])[10] == .uint(Self.reward))
-        #expect(try chain.read(ProjectRegistryContract.bondOf, [.address(op.address)]) == [.uint(Self.bond * 3), .uint(0)], "bond unlocked")
-        let pool = try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])
+        #expect(try chain.read(ProjectRegistryABI.result, [.uint(1)])[10] == .uint(Self.reward))
+        #expect(try chain.read(ProjectRegistryABI.bondOf, [.address(op.address)]) == [.uint(Self.bond * 3), .uint(0)], "bond unlocked")
+        let pool = try chain.read(ProjectRegistryABI.project, [.uint(UInt256(project))])
         #expect(pool[7] == .uint(Self.mote) && pool[8] == .uint(0))
 
         // The pool is dry now: a met window settles as unpaid, not an error.
@@ -323,8 +324,8 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         try chain.block()
         #expect(try resultStatus(chain, 4) == .unpaid)
         #expect(try chain.balance(owner.address) == ownerBefore + Self.reward * 2)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.withdrawBond, [.uint(Self.bond)]))
-        #expect(try chain.read(ProjectRegistryContract.bondOf, [.address(op.address)]) == [.uint(Self.bond * 2), .uint(0)])
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.withdrawBond, [.uint(Self.bond)]))
+        #expect(try chain.read(ProjectRegistryABI.bondOf, [.address(op.address)]) == [.uint(Self.bond * 2), .uint(0)])
         try expectConserved(chain, operators: [op.address])
     }
 
@@ -335,13 +336,13 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
         try join(chain, owner, project, device, poster: op.address)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond))
         try chain.block(seconds: 1_100 - chain.time)
         // The device walked 4 "steps"; the operator claims the goal was met.
         let messages = Self.envelopes(key, [(1, 1_010, 2), (2, 1_050, 2)])
         let forged = CountingAppletRuntime.result(total: 40, goal: 10)
         try chain.ok(try post(chain, op, project: project, device: device, window: 10, result: forged, envelopes: messages))
-        #expect(try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])[8] == .uint(Self.reward))
+        #expect(try chain.read(ProjectRegistryABI.project, [.uint(UInt256(project))])[8] == .uint(Self.reward))
 
         // Wrong deposit, wrong messages: reverted, nothing changes.
         #expect(try chain.failing(try challenge(chain, challenger, result: 1, envelopes: messages, value: Self.deposit / 2))
@@ -355,21 +356,21 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
 
         let challengerBefore = try chain.balance(challenger.address)
         let receipt = try chain.ok(try challenge(chain, challenger, result: 1, envelopes: messages))
-        #expect(receipt.logs.map(\.topics[0]) == [ProjectRegistryContract.resultChallenged.abi.topic0, ProjectRegistryContract.bondSlashed.abi.topic0])
+        #expect(receipt.logs.map(\.topics[0]) == [ProjectRegistryABI.resultChallenged.abi.topic0, ProjectRegistryABI.bondSlashed.abi.topic0])
         #expect(try resultStatus(chain, 1) == .reverted)
-        #expect(try chain.read(ProjectRegistryContract.bondOf, [.address(op.address)]) == [.uint(0), .uint(0)])
+        #expect(try chain.read(ProjectRegistryABI.bondOf, [.address(op.address)]) == [.uint(0), .uint(0)])
         // 40 % of the bond to the challenger (its deposit back, gas burned), 60 % to the pool; the reservation freed.
         let gasCost = UInt256(receipt.gasUsed) * receipt.effectiveGasPrice
         #expect(try chain.balance(challenger.address) == challengerBefore + Self.bond * 40 / 100 - gasCost)
-        let view = try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])
+        let view = try chain.read(ProjectRegistryABI.project, [.uint(UInt256(project))])
         #expect(view[7] == .uint(Self.reward * 5 + Self.bond * 60 / 100) && view[8] == .uint(0))
         // A reverted result never settles, and the window can be posted again honestly.
         try chain.block(seconds: 100)
         #expect(try resultStatus(chain, 1) == .reverted)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond))
         try chain.ok(try post(chain, op, project: project, device: device, window: 10, result: CountingAppletRuntime.result(total: 4, goal: 10),
                               envelopes: messages))
-        #expect(try chain.read(ProjectRegistryContract.resultOf, [.uint(UInt256(project)), .address(device), .uint(10)]) == [.uint(2)])
+        #expect(try chain.read(ProjectRegistryABI.resultOf, [.uint(UInt256(project)), .address(device), .uint(10)]) == [.uint(2)])
         try expectConserved(chain, operators: [op.address])
     }
 
@@ -380,7 +381,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
         try join(chain, owner, project, device, poster: op.address)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond * 3))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond * 3))
         try chain.block(seconds: 1_300 - chain.time)
         // Signed by another key; outside the window; out of sequence order: each is a false commitment.
         let stranger = Self.envelopes(Self.deviceKey(9), [(1, 1_010, 20)]).map { var e = $0; e.deviceID = device; return e }
@@ -404,7 +405,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
         try join(chain, owner, project, device, poster: op.address)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond))
         try chain.block(seconds: 1_100 - chain.time)
         let messages = Self.envelopes(key, [(1, 1_010, 7), (5, 1_099, 7)])
         try chain.ok(try post(chain, op, project: project, device: device, window: 10,
@@ -416,8 +417,8 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         #expect(try resultStatus(chain, 1) == .pending)
         let gasCost = UInt256(receipt.gasUsed) * receipt.effectiveGasPrice
         #expect(try chain.balance(challenger.address) == challengerBefore - Self.deposit - gasCost, "the deposit is lost")
-        #expect(try chain.read(ProjectRegistryContract.project, [.uint(UInt256(project))])[7] == .uint(Self.reward * 5 + Self.deposit))
-        #expect(try chain.read(ProjectRegistryContract.bondOf, [.address(op.address)]) == [.uint(Self.bond), .uint(Self.bond)])
+        #expect(try chain.read(ProjectRegistryABI.project, [.uint(UInt256(project))])[7] == .uint(Self.reward * 5 + Self.deposit))
+        #expect(try chain.read(ProjectRegistryABI.bondOf, [.address(op.address)]) == [.uint(Self.bond), .uint(Self.bond)])
 
         // Settled after its challenge period; then no longer challengeable.
         let ownerBefore = try chain.balance(owner.address)
@@ -435,13 +436,13 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
         try join(chain, owner, project, device, poster: op.address)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond))
         try chain.block(seconds: 1_100 - chain.time)
         let messages = Self.envelopes(key, [(1, 1_010, 10)])
         try chain.ok(try post(chain, op, project: project, device: device, window: 10, result: CountingAppletRuntime.result(total: 10, goal: 10),
                               envelopes: messages))
         let ownerBefore = try chain.balance(owner.address)
-        try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+        try chain.ok(try chain.call(sponsor, function: ProjectRegistryABI.closeProject, [.uint(UInt256(project))]))
         try chain.block(seconds: 1_200 - chain.time)
         #expect(try chain.failing(try post(chain, op, project: project, device: device, window: 11, result: [1], envelopes: [])).contains("closed"))
         try chain.block(seconds: 60)
@@ -450,7 +451,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         // Once no window that ended by the close can be posted, the sponsor's second call refunds the rest.
         try chain.block(seconds: ProjectRegistryContract.maxResultDelaySeconds)
         let sponsorBefore = try chain.balance(sponsor.address)
-        let refunding = try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.closeProject, [.uint(UInt256(project))]))
+        let refunding = try chain.ok(try chain.call(sponsor, function: ProjectRegistryABI.closeProject, [.uint(UInt256(project))]))
         let gas = UInt256(refunding.gasUsed) * refunding.effectiveGasPrice
         #expect(try chain.balance(sponsor.address) == sponsorBefore + Self.reward * 2 - gas, "the unreserved pool is refunded")
         try expectConserved(chain, operators: [op.address])
@@ -480,14 +481,14 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let applet = [UInt8](try Data(contentsOf: Vectors.packageRoot.appendingPathComponent("applets/step-goal.wasm")))
         let goal: UInt64 = 10_000
         let day: UInt64 = 86_400
-        try chain.ok(try chain.call(sponsor, function: ProjectRegistryContract.createProject, [
+        try chain.ok(try chain.call(sponsor, function: ProjectRegistryABI.createProject, [
             .bytes(applet), .bytes(withUnsafeBytes(of: goal.littleEndian, Array.init)), .string("10k steps a day"), .uint(Self.reward),
             .uint(UInt256(day)), .uint(3_600),
         ], value: Self.reward * 5))
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
         try join(chain, owner, 1, device, poster: op.address)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond))
         try chain.block(seconds: 2 * day + 100 - chain.time)
 
         // Three steps a minute: 4,320 in the day, short of the goal; the operator claims 20,000.
@@ -502,12 +503,12 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let forged: [UInt8] = [1] + withUnsafeBytes(of: UInt64(20_000).littleEndian, Array.init)
         try chain.ok(try post(chain, op, project: 1, device: device, window: 1, result: forged, envelopes: messages))
 
-        let dispute = try chain.call(challenger, function: ProjectRegistryContract.challengeResult, [
+        let dispute = try chain.call(challenger, function: ProjectRegistryABI.challengeResult, [
             .uint(1), .array(messages.map { .bytes($0.binary) }),
         ], value: Self.deposit, gas: 25_000_000)
         #expect(dispute.rawBytes.count > 128 * 1024 && dispute.rawBytes.count <= TransactionRules(chainID: 4_689).maxEncodedSize, "\(dispute.rawBytes.count) bytes")
         let receipt = try chain.ok(dispute)
-        #expect(receipt.logs.map(\.topics[0]) == [ProjectRegistryContract.resultChallenged.abi.topic0, ProjectRegistryContract.bondSlashed.abi.topic0])
+        #expect(receipt.logs.map(\.topics[0]) == [ProjectRegistryABI.resultChallenged.abi.topic0, ProjectRegistryABI.bondSlashed.abi.topic0])
         #expect(receipt.gasUsed < 20_000_000, "\(receipt.gasUsed) gas")
         print("machinefi challenge: 1,440 messages in one \(dispute.rawBytes.count)-byte transaction, \(receipt.gasUsed) gas")
         #expect(try resultStatus(chain, 1) == .reverted)
@@ -517,14 +518,14 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
     @Test func theNodeReRunsARealAppletInWasmKit() throws {
         let chain = try Chain(runtime: WasmAppletRuntime())
         let (sponsor, owner, op, challenger) = (Self.keys[0], Self.keys[1], Self.keys[2], Self.keys[3])
-        #expect(try chain.failing(try chain.call(sponsor, function: ProjectRegistryContract.createProject, [
+        #expect(try chain.failing(try chain.call(sponsor, function: ProjectRegistryABI.createProject, [
             .bytes(Self.applet), .bytes([]), .string("x"), .uint(Self.reward), .uint(100), .uint(50),
         ])).contains("invalid applet"))
         let project = try createProject(chain, sponsor, pool: Self.reward * 5, applet: Self.messageCountApplet)
         let key = try registerDevice(chain, owner, 1)
         let device = key.publicKey.deviceID
         try join(chain, owner, project, device, poster: op.address)
-        try chain.ok(try chain.call(op, function: ProjectRegistryContract.depositBond, [], value: Self.bond * 2))
+        try chain.ok(try chain.call(op, function: ProjectRegistryABI.depositBond, [], value: Self.bond * 2))
         try chain.block(seconds: 1_100 - chain.time)
         let messages = Self.envelopes(key, [(1, 1_010, 1), (2, 1_020, 1), (3, 1_030, 1)])
         try chain.ok(try post(chain, op, project: project, device: device, window: 10, result: [3], envelopes: messages))

@@ -1,6 +1,7 @@
 import Foundation
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteTransactions
@@ -20,11 +21,11 @@ import Testing
     static func reasons(_ receipts: [Receipt]) -> [String] { receipts.map { $0.failureReason ?? "ok" } }
 
     static func candidate(_ chain: Chain, _ name: String) throws -> [ABIValue] {
-        try chain.read(StakingContract.address, StakingContract.candidateByName, [.string(name)])
+        try chain.read(StakingABI.address, StakingABI.candidateByName, [.string(name)])
     }
 
     static func register(_ chain: Chain, _ owner: Secp256k1.PrivateKey, _ name: String, op: Address, proof: [UInt8]) throws -> SignedTransaction {
-        try chain.staking(owner, StakingContract.registerCandidate, [
+        try chain.staking(owner, StakingABI.registerCandidate, [
             .string(name), .address(op), .address(owner.address), .uint(0), .bool(false), .uint(0), .bytes(proof),
         ], value: fee + mote * 2_000)
     }
@@ -38,7 +39,7 @@ import Testing
         let op = operatorKey.address
         let chainID = chain.ledger.chainID
         let victimsProof = OperatorProof.proof(by: operatorKey, chainID: chainID, owner: victim.address)
-        let stakingBefore = try chain.balance(StakingContract.address)
+        let stakingBefore = try chain.balance(StakingABI.address)
 
         // The front-run: every proof the attacker can get hold of or make.
         let attacks = try chain.block([
@@ -52,14 +53,14 @@ import Testing
         #expect(Self.reasons(attacks) == [
             "the operator \(op.checksummed) is not the sender: its key's operatorProof is needed", forged, forged, forged, forged,
         ])
-        #expect(try chain.read(StakingContract.address, StakingContract.candidateCount, []) == [.uint(0)])
-        #expect(try chain.balance(StakingContract.address) == stakingBefore)
+        #expect(try chain.read(StakingABI.address, StakingABI.candidateCount, []) == [.uint(0)])
+        #expect(try chain.balance(StakingABI.address) == stakingBefore)
 
         // The update path: a candidate run by the attacker's own key cannot move onto the victim's operator.
         try chain.block([try Self.register(chain, attacker, "mallory", op: attacker.address, proof: [])])
         let mallory = try Self.candidate(chain, "mallory")
         let update = try chain.block([
-            try chain.staking(attacker, StakingContract.updateCandidate, [
+            try chain.staking(attacker, StakingABI.updateCandidate, [
                 .string("mallory"), .address(op), .address(attacker.address), .uint(0), .bytes(victimsProof),
             ]),
         ], allowFailure: true)
@@ -70,7 +71,7 @@ import Testing
         try chain.block([try Self.register(chain, victim, "alice", op: op, proof: victimsProof)])
         #expect(try Self.candidate(chain, "alice")[2] == .address(op))
         try chain.block([
-            try chain.staking(victim, StakingContract.updateCandidate, [.string("alice"), .address(op), .address(victim.address), .uint(500), .bytes([])]),
+            try chain.staking(victim, StakingABI.updateCandidate, [.string("alice"), .address(op), .address(victim.address), .uint(500), .bytes([])]),
         ])
         #expect(try Self.candidate(chain, "alice")[7] == .uint(500))
     }
@@ -95,12 +96,12 @@ import Testing
         let pairs = try [DoubleSignEvidence(x, y), DoubleSignEvidence(x, z), DoubleSignEvidence(y, z),
                          DoubleSignEvidence(vote(.prevote, 1, "x"), vote(.prevote, 1, "y"))].map { $0.encoded() }
         let producer = StakingTests.genesisOperators[0].address
-        let first = try chain.block([try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes(pairs[0])])], producer: producer)
+        let first = try chain.block([try chain.staking(reporter, StakingABI.reportDoubleSign, [.bytes(pairs[0])])], producer: producer)
         #expect(first[0].logs.count == 1)
         let selfStake = StakingTests.uint(try Self.candidate(chain, "alpha")[5])
         #expect(selfStake == Self.mote * 1_800)
         let reporterBefore = try chain.balance(reporter.address)
-        let again = try chain.block(try pairs.dropFirst().map { try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes($0)]) },
+        let again = try chain.block(try pairs.dropFirst().map { try chain.staking(reporter, StakingABI.reportDoubleSign, [.bytes($0)]) },
                                     producer: producer, allowFailure: true)
         let refused = "\(operatorKey.address.checksummed) was already slashed for height \(height)"
         #expect(Self.reasons(again) == [refused, refused, refused])
@@ -114,22 +115,22 @@ import Testing
         let chain = try Chain(DeviceRegistryTests.genesis())
         let (owner, voter) = (Self.keys[0], Self.keys[1])
         try chain.block([try Self.register(chain, owner, "alpha", op: owner.address, proof: [])])
-        try chain.block([try chain.staking(voter, StakingContract.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 10)])
+        try chain.block([try chain.staking(voter, StakingABI.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 10)])
         let device = DeviceRegistryTests.deviceKey(.p256, 7)
         let id = device.publicKey.deviceID
         try chain.block([try DeviceRegistryTests().register(chain, owner, device)])
-        let bucketBefore = try chain.read(StakingContract.address, StakingContract.bucket, [.uint(1)])
-        let deviceBefore = try chain.read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(id)])
-        let registryBefore = try chain.ledger.account(DeviceRegistryContract.address)
+        let bucketBefore = try chain.read(StakingABI.address, StakingABI.bucket, [.uint(1)])
+        let deviceBefore = try chain.read(DeviceRegistryABI.address, DeviceRegistryABI.device, [.address(id)])
+        let registryBefore = try chain.ledger.account(DeviceRegistryABI.address)
 
-        let sinks = [StakingContract.address, DeviceRegistryContract.address, SystemContracts.reservedAddress(77)]
-        var txs = try sinks.map { try chain.staking(voter, StakingContract.transferStake, [.uint(1), .address($0)]) }
-        txs += try sinks.map { try chain.call(owner, DeviceRegistryContract.address, DeviceRegistryContract.transferDevice, [.address(id), .address($0)]) }
+        let sinks = [StakingABI.address, DeviceRegistryABI.address, SystemAddresses.reserved(77)]
+        var txs = try sinks.map { try chain.staking(voter, StakingABI.transferStake, [.uint(1), .address($0)]) }
+        txs += try sinks.map { try chain.call(owner, DeviceRegistryABI.address, DeviceRegistryABI.transferDevice, [.address(id), .address($0)]) }
         let reasons = Self.reasons(try chain.block(txs, allowFailure: true))
         #expect(reasons == (sinks + sinks).map { "cannot transfer to \($0.checksummed): it is a system contract's address" })
-        #expect(try chain.read(StakingContract.address, StakingContract.bucket, [.uint(1)]) == bucketBefore)
-        #expect(try chain.read(DeviceRegistryContract.address, DeviceRegistryContract.device, [.address(id)]) == deviceBefore)
-        #expect(try chain.ledger.account(DeviceRegistryContract.address) == registryBefore)
+        #expect(try chain.read(StakingABI.address, StakingABI.bucket, [.uint(1)]) == bucketBefore)
+        #expect(try chain.read(DeviceRegistryABI.address, DeviceRegistryABI.device, [.address(id)]) == deviceBefore)
+        #expect(try chain.ledger.account(DeviceRegistryABI.address) == registryBefore)
     }
 
     // MARK: D. Free Sybil "trusted node" witnesses
@@ -141,23 +142,23 @@ import Testing
         // Sybils: fresh addresses, registered in the NodeRegistry for free, try to join as nodes.
         let sybils = [Self.keys[3], Self.keys[4]]
         try chain.block(try sybils.enumerated().map { i, key in
-            try chain.call(key, NodeRegistryContract.address, NodeRegistryContract.register, [.string("sybil-\(i)"), .string("http://10.9.9.9:1")])
+            try chain.call(key, NodeRegistryABI.address, NodeRegistryABI.register, [.string("sybil-\(i)"), .string("http://10.9.9.9:1")])
         })
-        let poolBefore = try chain.ledger.account(WitnessPoolContract.address)
+        let poolBefore = try chain.ledger.account(WitnessPoolABI.address)
         let joins = try chain.block(try sybils.enumerated().map { i, key in try Pool.joinNode(chain, key, Pool.witnessKey(20 + i)) },
                                     allowFailure: true)
         #expect(Self.reasons(joins) == sybils.map {
             "\($0.address.checksummed) is neither a genesis delegate's operator nor a staking candidate's operator or owner"
         })
-        #expect(try chain.ledger.account(WitnessPoolContract.address) == poolBefore)
-        #expect(try chain.read(WitnessPoolContract.address, WitnessPoolContract.witnessCount, []) == [.uint(3)])
+        #expect(try chain.ledger.account(WitnessPoolABI.address) == poolBefore)
+        #expect(try chain.read(WitnessPoolABI.address, WitnessPoolABI.witnessCount, []) == [.uint(3)])
 
         // The staked node earns; once its candidate unstakes its self-stake it earns nothing and weighs nothing next epoch.
         let h = chain.ledger.head.height
         let earned = try Pool.submit(chain, [try Pool.attest(chain, p.witnessKeys[2], height: h).binary])
-        #expect(Pool.logs(earned, WitnessPoolContract.attestationAccepted).count == 1)
+        #expect(Pool.logs(earned, WitnessPoolABI.attestationAccepted).count == 1)
         let bucket = try Self.candidate(chain, "node")[4]
-        try chain.block([try chain.staking(Self.keys[2], StakingContract.unstake, [bucket])])
+        try chain.block([try chain.staking(Self.keys[2], StakingABI.unstake, [bucket])])
         let before = try Pool.witness(chain, p.node)
         let late = try Pool.submit(chain, [try Pool.attest(chain, p.witnessKeys[2], height: chain.ledger.head.height).binary])
         let minimum = chain.ledger.genesis.parameters.minSelfStake.value
@@ -165,7 +166,7 @@ import Testing
         #expect(try Pool.witness(chain, p.node) == before)
         try chain.finishEpoch()
         let next = EpochTransition.epoch(ofHeight: chain.ledger.head.height + 1, chain.ledger.genesis.parameters)
-        let weights = try chain.read(WitnessPoolContract.address, WitnessPoolContract.epochWeights, [.uint(UInt256(next)), .address(p.node)])
+        let weights = try chain.read(WitnessPoolABI.address, WitnessPoolABI.epochWeights, [.uint(UInt256(next)), .address(p.node)])
         #expect(weights[0] == .uint(0))
         #expect(weights[1] == .uint(200), "the two devices alone")
     }
@@ -186,8 +187,8 @@ import Testing
         for i in 0..<changes {
             let id = Address(suffixOf: Keccak256.hash(utf8: "load witness 1 \(i)"))
             let context = SystemCallContext(caller: id, value: .zero, height: load.height + 1, timestamp: 0, canWrite: true,
-                                            address: NodeRegistryContract.address, state: load.state, gasLimit: .max)
-            _ = try nodes.call(NodeRegistryContract.unregister, arguments: [], context: context)
+                                            address: NodeRegistryABI.address, state: load.state, gasLimit: .max)
+            _ = try nodes.call(NodeRegistryABI.unregister, arguments: [], context: context)
         }
         return try load.finishEpoch()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
@@ -73,7 +74,7 @@ import Testing
     static func genesis(_ p: ProtocolParameters = parameters()) -> Genesis {
         Genesis(
             chainID: 4_689, timestamp: 1_000, gasLimit: 30_000_000, baseFee: 1_000_000_000,
-            allocations: keys.map { ($0.address, mote * 100_000) } + [(RewardingContract.address, fund)],
+            allocations: keys.map { ($0.address, mote * 100_000) } + [(RewardingABI.address, fund)],
             delegates: (0..<2).map {
                 Genesis.Delegate(name: "genesis-\($0)", operatorAddress: genesisOperators[$0].address, rewardAddress: genesisRewards[$0])
             },
@@ -115,7 +116,7 @@ import Testing
         }
 
         func staking(_ key: Secp256k1.PrivateKey, _ function: SystemFunction, _ args: [ABIValue], value: UInt256 = .zero) throws -> SignedTransaction {
-            try call(key, StakingContract.address, function, args, value: value)
+            try call(key, StakingABI.address, function, args, value: value)
         }
 
         func read(_ contract: Address, _ function: SystemFunction, _ args: [ABIValue]) throws -> [ABIValue] {
@@ -141,35 +142,35 @@ import Testing
         let operatorKey = Self.keys[2]
         let fee = Self.mote * 100
         try chain.block([
-            try chain.staking(owner, StakingContract.registerCandidate, [
+            try chain.staking(owner, StakingABI.registerCandidate, [
                 .string("alpha"), .address(operatorKey.address), .address(owner.address), .uint(7), .bool(false), .uint(5_000),
                 Self.operatorProof(operatorKey.address, for: owner),
             ], value: fee + Self.mote * 2_000),
         ])
         // The fee went into the fund; one block reward came out of it.
-        #expect(try chain.read(RewardingContract.address, RewardingContract.fund, []) == [.uint(Self.fund + fee - Self.mote * 16)])
-        try chain.block([try chain.staking(voter, StakingContract.createStake, [.string("alpha"), .uint(3), .bool(false)], value: Self.mote * 500)])
-        let candidate = try chain.read(StakingContract.address, StakingContract.candidateByName, [.string("alpha")])
+        #expect(try chain.read(RewardingABI.address, RewardingABI.fund, []) == [.uint(Self.fund + fee - Self.mote * 16)])
+        try chain.block([try chain.staking(voter, StakingABI.createStake, [.string("alpha"), .uint(3), .bool(false)], value: Self.mote * 500)])
+        let candidate = try chain.read(StakingABI.address, StakingABI.candidateByName, [.string("alpha")])
         let expectedVotes = VoteWeight.votes(amount: Self.mote * 2_000, days: 7, autoStake: false, selfStake: true, selfStakeBonusPercent: 6)
             + VoteWeight.votes(amount: Self.mote * 500, days: 3, autoStake: false, selfStake: false, selfStakeBonusPercent: 6)
         #expect(Self.uint(candidate[6]) == expectedVotes)
-        #expect(try chain.read(StakingContract.address, StakingContract.bucketsOf, [.address(voter.address)]) == [.array([.uint(1)])])
+        #expect(try chain.read(StakingABI.address, StakingABI.bucketsOf, [.address(voter.address)]) == [.array([.uint(1)])])
 
         // Too early: 3 days are 30 s of block time; one block has passed.
-        var receipts = try chain.block([try chain.staking(voter, StakingContract.unstake, [.uint(1)])], allowFailure: true)
+        var receipts = try chain.block([try chain.staking(voter, StakingABI.unstake, [.uint(1)])], allowFailure: true)
         #expect(receipts[0].failureReason?.contains("matures at block time") == true)
         try chain.block()
         try chain.block()
-        try chain.block([try chain.staking(voter, StakingContract.unstake, [.uint(1)])])
-        #expect(Self.uint(try chain.read(StakingContract.address, StakingContract.bucket, [.uint(1)])[8]) == .zero)
-        receipts = try chain.block([try chain.staking(voter, StakingContract.withdrawStake, [.uint(1)])], allowFailure: true)
+        try chain.block([try chain.staking(voter, StakingABI.unstake, [.uint(1)])])
+        #expect(Self.uint(try chain.read(StakingABI.address, StakingABI.bucket, [.uint(1)])[8]) == .zero)
+        receipts = try chain.block([try chain.staking(voter, StakingABI.withdrawStake, [.uint(1)])], allowFailure: true)
         #expect(receipts[0].failureReason?.contains("can be withdrawn at") == true)
         let before = try chain.balance(voter.address)
-        try chain.block([try chain.staking(voter, StakingContract.withdrawStake, [.uint(1)])])
+        try chain.block([try chain.staking(voter, StakingABI.withdrawStake, [.uint(1)])])
         #expect(try chain.balance(voter.address) > before + Self.mote * 499)
-        #expect(try chain.read(StakingContract.address, StakingContract.bucketsOf, [.address(voter.address)]) == [.array([])])
+        #expect(try chain.read(StakingABI.address, StakingABI.bucketsOf, [.address(voter.address)]) == [.array([])])
         // The candidate keeps its own votes only.
-        let after = try chain.read(StakingContract.address, StakingContract.candidateByName, [.string("alpha")])
+        let after = try chain.read(StakingABI.address, StakingABI.candidateByName, [.string("alpha")])
         #expect(Self.uint(after[6]) == VoteWeight.votes(amount: Self.mote * 2_000, days: 7, autoStake: false, selfStake: true, selfStakeBonusPercent: 6))
     }
 
@@ -178,13 +179,13 @@ import Testing
         let (a, b) = (Self.keys[0], Self.keys[1])
         let fee = Self.mote * 100
         let reasons = try chain.block([
-            try chain.staking(a, StakingContract.registerCandidate, [.string("Bad Name"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote * 2_000),
-            try chain.staking(a, StakingContract.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote),
-            try chain.staking(a, StakingContract.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(5_000), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote * 2_000),
-            try chain.staking(b, StakingContract.createStake, [.string("nobody"), .uint(1), .bool(false)], value: Self.mote * 100),
-            try chain.staking(b, StakingContract.unstake, [.uint(99)]),
-            try chain.staking(b, StakingContract.createStake, [.string("ok"), .uint(1), .bool(false)], value: Self.mote * 100),
-            try chain.staking(a, StakingContract.candidateCount, []),
+            try chain.staking(a, StakingABI.registerCandidate, [.string("Bad Name"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote * 2_000),
+            try chain.staking(a, StakingABI.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote),
+            try chain.staking(a, StakingABI.registerCandidate, [.string("ok"), .address(a.address), .address(a.address), .uint(5_000), .bool(false), .uint(0), Self.operatorProof(a.address, for: a)], value: fee + Self.mote * 2_000),
+            try chain.staking(b, StakingABI.createStake, [.string("nobody"), .uint(1), .bool(false)], value: Self.mote * 100),
+            try chain.staking(b, StakingABI.unstake, [.uint(99)]),
+            try chain.staking(b, StakingABI.createStake, [.string("ok"), .uint(1), .bool(false)], value: Self.mote * 100),
+            try chain.staking(a, StakingABI.candidateCount, []),
         ], allowFailure: true).map { $0.failureReason ?? "ok" }
         #expect(reasons[0].contains("candidate names are 1 to 20"))
         #expect(reasons[1].contains("below the minimum"))
@@ -203,7 +204,7 @@ import Testing
         let fee = Self.mote * 100
         let (a, b) = (Self.keys[0], Self.keys[1])
         try chain.block([
-            try chain.staking(a, StakingContract.registerCandidate, [.string("alpha"), .address(Self.keys[3].address), .address(a.address), .uint(0), .bool(false), .uint(1_000), Self.operatorProof(Self.keys[3].address, for: a)], value: fee + Self.mote * 1_000),
+            try chain.staking(a, StakingABI.registerCandidate, [.string("alpha"), .address(Self.keys[3].address), .address(a.address), .uint(0), .bool(false), .uint(1_000), Self.operatorProof(Self.keys[3].address, for: a)], value: fee + Self.mote * 1_000),
         ])
         try chain.finishEpoch()
         // One candidate qualifies: it takes the first seat, a genesis delegate the other.
@@ -216,12 +217,12 @@ import Testing
 
         // A second candidate with more votes ranks first; the genesis delegates are out.
         try chain.block([
-            try chain.staking(b, StakingContract.registerCandidate, [.string("beta"), .address(Self.keys[4].address), .address(b.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(Self.keys[4].address, for: b)], value: fee + Self.mote * 3_000),
+            try chain.staking(b, StakingABI.registerCandidate, [.string("beta"), .address(Self.keys[4].address), .address(b.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(Self.keys[4].address, for: b)], value: fee + Self.mote * 3_000),
         ], producer: try ledger.producers(ofEpoch: 2)[0])
         try chain.finishEpoch(producer: try ledger.producers(ofEpoch: 2)[0])
         let third = try ledger.delegates(ofEpoch: 3)
         #expect(third.map(\.operatorAddress) == [Self.keys[4].address, Self.keys[3].address])
-        #expect(try chain.read(StakingContract.address, StakingContract.delegatesOf, [.uint(3)])[0]
+        #expect(try chain.read(StakingABI.address, StakingABI.delegatesOf, [.uint(3)])[0]
             == .array([.address(Self.keys[4].address), .address(Self.keys[3].address)]))
     }
 
@@ -232,19 +233,19 @@ import Testing
         let producer = Self.genesisOperators[0].address
         try chain.finishEpoch(producer: producer)  // 4 blocks by one producer: the other is unproductive
         let p = ledger.genesis.parameters
-        let rewards = try chain.read(RewardingContract.address, RewardingContract.epochRewards, [.uint(1), .address(Self.genesisRewards[0])])
+        let rewards = try chain.read(RewardingABI.address, RewardingABI.epochRewards, [.uint(1), .address(Self.genesisRewards[0])])
         #expect(rewards == [.uint(p.blockReward.value * 4), .uint(p.epochReward.value / 2), .uint(p.foundationBonus.value)])
         // The other delegate made no block: no epoch reward, on probation until epoch 1 + 2.
-        let idle = try chain.read(RewardingContract.address, RewardingContract.epochRewards, [.uint(1), .address(Self.genesisRewards[1])])
+        let idle = try chain.read(RewardingABI.address, RewardingABI.epochRewards, [.uint(1), .address(Self.genesisRewards[1])])
         #expect(idle == [.uint(0), .uint(0), .uint(0)])
         let owed = p.blockReward.value * 4 + p.epochReward.value / 2 + p.foundationBonus.value
-        #expect(try chain.read(RewardingContract.address, RewardingContract.unclaimed, [.address(Self.genesisRewards[0])]) == [.uint(owed)])
-        #expect(try chain.read(RewardingContract.address, RewardingContract.fund, []) == [.uint(Self.fund - owed)])
+        #expect(try chain.read(RewardingABI.address, RewardingABI.unclaimed, [.address(Self.genesisRewards[0])]) == [.uint(owed)])
+        #expect(try chain.read(RewardingABI.address, RewardingABI.fund, []) == [.uint(Self.fund - owed)])
         _ = chain
 
         // Anyone may claim for a reward address; the MOTE goes to the reward address.
         let claimer = Self.keys[5]
-        let receipts = try chain.block([try chain.call(claimer, RewardingContract.address, RewardingContract.claimFor, [.address(Self.genesisRewards[0]), .uint(0)])])
+        let receipts = try chain.block([try chain.call(claimer, RewardingABI.address, RewardingABI.claimFor, [.address(Self.genesisRewards[0]), .uint(0)])])
         #expect(receipts[0].logs.count == 1)
         #expect(try chain.balance(Self.genesisRewards[0]) == owed)
         // Supply: only base fees were burned; rewards moved, nothing was minted.
@@ -262,8 +263,8 @@ import Testing
         let (a, b) = (Self.keys[0], Self.keys[1])
         let (opA, opB) = (Self.keys[2], Self.keys[3])
         try chain.block([
-            try chain.staking(a, StakingContract.registerCandidate, [.string("alpha"), .address(opA.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(opA.address, for: a)], value: fee + Self.mote * 5_000),
-            try chain.staking(b, StakingContract.registerCandidate, [.string("beta"), .address(opB.address), .address(b.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(opB.address, for: b)], value: fee + Self.mote * 2_000),
+            try chain.staking(a, StakingABI.registerCandidate, [.string("alpha"), .address(opA.address), .address(a.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(opA.address, for: a)], value: fee + Self.mote * 5_000),
+            try chain.staking(b, StakingABI.registerCandidate, [.string("beta"), .address(opB.address), .address(b.address), .uint(0), .bool(false), .uint(0), Self.operatorProof(opB.address, for: b)], value: fee + Self.mote * 2_000),
         ])
         try chain.finishEpoch()
         #expect(try ledger.delegates(ofEpoch: 2).map(\.operatorAddress) == [opA.address, opB.address])
@@ -272,7 +273,7 @@ import Testing
         let third = try ledger.delegates(ofEpoch: 3)
         #expect(third.map(\.operatorAddress) == [opB.address, opA.address])
         #expect(third[1].votes == Self.mote * 5_300 / 10)
-        let alpha = try chain.read(StakingContract.address, StakingContract.candidateByName, [.string("alpha")])
+        let alpha = try chain.read(StakingABI.address, StakingABI.candidateByName, [.string("alpha")])
         #expect(alpha[8] == .uint(4))
 
         // Double signing by alpha's operator at a height of epoch 3: 10 % of its self-stake,
@@ -283,13 +284,13 @@ import Testing
         let evidence = try DoubleSignEvidence(v1, v2).encoded()
         let reporter = Self.keys[5]
         let before = try chain.balance(reporter.address)
-        let receipts = try chain.block([try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes(evidence)])], producer: opB.address)
+        let receipts = try chain.block([try chain.staking(reporter, StakingABI.reportDoubleSign, [.bytes(evidence)])], producer: opB.address)
         #expect(receipts[0].logs.count == 1)
         let slashed = Self.mote * 500
         #expect(try chain.balance(reporter.address) + UInt256(receipts[0].gasUsed) * receipts[0].effectiveGasPrice == before + slashed / 2)
-        #expect(Self.uint(try chain.read(StakingContract.address, StakingContract.candidateByName, [.string("alpha")])[5]) == Self.mote * 4_500)
+        #expect(Self.uint(try chain.read(StakingABI.address, StakingABI.candidateByName, [.string("alpha")])[5]) == Self.mote * 4_500)
         // The same offence counts once.
-        let again = try chain.block([try chain.staking(reporter, StakingContract.reportDoubleSign, [.bytes(evidence)])], producer: opB.address, allowFailure: true)
+        let again = try chain.block([try chain.staking(reporter, StakingABI.reportDoubleSign, [.bytes(evidence)])], producer: opB.address, allowFailure: true)
         #expect(again[0].failureReason == "\(opA.address.checksummed) was already slashed for height \(height)")
     }
 
@@ -300,11 +301,11 @@ import Testing
         let (owner, v1, v2) = (Self.keys[0], Self.keys[1], Self.keys[2])
         let op = Self.keys[3]
         try chain.block([
-            try chain.staking(owner, StakingContract.registerCandidate, [.string("alpha"), .address(op.address), .address(owner.address), .uint(0), .bool(false), .uint(4_000), Self.operatorProof(op.address, for: owner)], value: fee + Self.mote * 1_000),
+            try chain.staking(owner, StakingABI.registerCandidate, [.string("alpha"), .address(op.address), .address(owner.address), .uint(0), .bool(false), .uint(4_000), Self.operatorProof(op.address, for: owner)], value: fee + Self.mote * 1_000),
         ])
         try chain.block([
-            try chain.staking(v1, StakingContract.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 300),
-            try chain.staking(v2, StakingContract.createStake, [.string("alpha"), .uint(30), .bool(true)], value: Self.mote * 100),
+            try chain.staking(v1, StakingABI.createStake, [.string("alpha"), .uint(0), .bool(false)], value: Self.mote * 300),
+            try chain.staking(v2, StakingABI.createStake, [.string("alpha"), .uint(30), .bool(true)], value: Self.mote * 100),
         ])
         try chain.finishEpoch()
         try chain.finishEpoch(producer: op.address)
@@ -317,7 +318,7 @@ import Testing
         let report = try VoterPayouts.report(
             entries: entries, candidate: owner.address, selfStakeBucket: 0, voterShareBps: 4_000, epochs: 2...2,
             rewards: { epoch in
-                let r = try chain.read(RewardingContract.address, RewardingContract.epochRewards, [.uint(UInt256(epoch)), .address(owner.address)])
+                let r = try chain.read(RewardingABI.address, RewardingABI.epochRewards, [.uint(UInt256(epoch)), .address(owner.address)])
                 return Self.uint(r[0]) + Self.uint(r[1]) + Self.uint(r[2])
             }, parameters: ledger.genesis.parameters)
         let epoch = try #require(report.first)

@@ -1,5 +1,6 @@
 import Foundation
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
@@ -16,9 +17,9 @@ import Testing
     typealias Chain = StakingTests.Chain
     static let mote = ProtocolParameters.mote
     static let keys = StakingTests.keys
-    static let pool = WitnessPoolContract.address
-    static let registry = DeviceRegistryContract.address
-    static let nodes = SystemContracts.reservedAddress(1)
+    static let pool = WitnessPoolABI.address
+    static let registry = DeviceRegistryABI.address
+    static let nodes = SystemAddresses.reserved(1)
     static let reward = mote / 100
     static let fund = mote * 1_000
 
@@ -73,12 +74,12 @@ import Testing
         let devices = [deviceKey(1), deviceKey(2)]
         var txs: [SignedTransaction] = []
         for (owner, device) in zip(owners, devices) {
-            txs.append(try chain.call(owner, registry, DeviceRegistryContract.registerDevice,
+            txs.append(try chain.call(owner, registry, DeviceRegistryABI.registerDevice,
                                       [.uint(1), .bytes(device.publicKey.bytes), .string("meter"), .string("Acme"),
                                        registration(chain, device, owner)], value: mote / 10))
         }
         txs.append(try stakeNode(chain, keys[2]))
-        txs.append(try chain.call(keys[2], nodes, NodeRegistryContract.register, [.string("node"), .string("http://127.0.0.1:1")]))
+        txs.append(try chain.call(keys[2], nodes, NodeRegistryABI.register, [.string("node"), .string("http://127.0.0.1:1")]))
         try chain.block(txs)
         let ids = devices.map(\.publicKey.deviceID)
         let witnessKeys = (1...3).map(witnessKey)
@@ -96,7 +97,7 @@ import Testing
                            proofOwner: Address? = nil, proofKey: ECVRF.SecretKey? = nil) throws -> SignedTransaction {
         let proof = WitnessPoolContract.possessionProof(
             key: proofKey ?? key, chainID: chain.ledger.chainID, witnessID: id, owner: proofOwner ?? owner.address)
-        return try chain.call(owner, pool, WitnessPoolContract.joinAsDevice, [.address(id), .fixedBytes(key.publicKey.bytes), .bytes(proof)])
+        return try chain.call(owner, pool, WitnessPoolABI.joinAsDevice, [.address(id), .fixedBytes(key.publicKey.bytes), .bytes(proof)])
     }
 
     static let nodeReward = Address(suffixOf: Keccak256.hash(utf8: "witness node reward"))
@@ -104,14 +105,14 @@ import Testing
     /// `node` registers a candidate of its own, operator itself, with `minSelfStake`.
     static func stakeNode(_ chain: Chain, _ node: Secp256k1.PrivateKey, name: String = "node") throws -> SignedTransaction {
         let p = chain.ledger.genesis.parameters
-        return try chain.staking(node, StakingContract.registerCandidate, [
+        return try chain.staking(node, StakingABI.registerCandidate, [
             .string(name), .address(node.address), .address(nodeReward), .uint(0), .bool(false), .uint(0), .bytes([]),
         ], value: p.registrationFee.value + p.minSelfStake.value)
     }
 
     static func joinNode(_ chain: Chain, _ node: Secp256k1.PrivateKey, _ key: ECVRF.SecretKey) throws -> SignedTransaction {
         let proof = WitnessPoolContract.possessionProof(key: key, chainID: chain.ledger.chainID, witnessID: node.address, owner: node.address)
-        return try chain.call(node, pool, WitnessPoolContract.joinAsNode, [.fixedBytes(key.publicKey.bytes), .bytes(proof)])
+        return try chain.call(node, pool, WitnessPoolABI.joinAsNode, [.fixedBytes(key.publicKey.bytes), .bytes(proof)])
     }
 
     /// An honest attestation of the canonical block at `height` by `key` (or of `hash`).
@@ -126,7 +127,7 @@ import Testing
     /// Submits attestations (by keys[3], a bystander) in one block; returns the receipt.
     @discardableResult
     static func submit(_ chain: Chain, _ attestations: [[UInt8]]) throws -> Receipt {
-        let tx = try chain.call(keys[3], pool, WitnessPoolContract.submitAttestations, [.array(attestations.map { .bytes($0) })])
+        let tx = try chain.call(keys[3], pool, WitnessPoolABI.submitAttestations, [.array(attestations.map { .bytes($0) })])
         return try chain.block([tx])[0]
     }
 
@@ -149,14 +150,14 @@ import Testing
     }
 
     static func rejections(_ receipt: Receipt) -> [String] {
-        logs(receipt, WitnessPoolContract.attestationRejected).compactMap { values in
+        logs(receipt, WitnessPoolABI.attestationRejected).compactMap { values in
             if case .string(let reason)? = values.last { return reason }
             return nil
         }
     }
 
     static func witness(_ chain: Chain, _ id: Address) throws -> [ABIValue] {
-        try chain.read(pool, WitnessPoolContract.witness, [.address(id)])
+        try chain.read(pool, WitnessPoolABI.witness, [.address(id)])
     }
 
     static func uint(_ value: ABIValue) -> UInt64 { StakingTests.uint(value).l0 }
@@ -175,7 +176,7 @@ import Testing
         let (owner, other) = (Self.keys[0], Self.keys[1])
         let device = Self.deviceKey(7)
         let id = device.publicKey.deviceID
-        try chain.block([try chain.call(owner, Self.registry, DeviceRegistryContract.registerDevice,
+        try chain.block([try chain.call(owner, Self.registry, DeviceRegistryABI.registerDevice,
                                         [.uint(1), .bytes(device.publicKey.bytes), .string("m"), .string("Acme"),
                                          Self.registration(chain, device, owner)], value: Self.mote / 10)])
         let key = Self.witnessKey(7)
@@ -184,7 +185,7 @@ import Testing
             try Self.joinDevice(chain, owner, id, key, proofOwner: other.address),  // proof names another owner
             try Self.joinDevice(chain, owner, id, key, proofKey: Self.witnessKey(8)),  // proof by another key
             try Self.joinNode(chain, other, Self.witnessKey(9)),  // not a registered node
-            try chain.call(owner, Self.pool, WitnessPoolContract.joinAsDevice, [.address(id), .fixedBytes([UInt8](repeating: 0, count: 32)), .bytes([UInt8](repeating: 0, count: 64))]),
+            try chain.call(owner, Self.pool, WitnessPoolABI.joinAsDevice, [.address(id), .fixedBytes([UInt8](repeating: 0, count: 32)), .bytes([UInt8](repeating: 0, count: 64))]),
         ], allowFailure: true)
         #expect(receipts.map(\.succeeded) == [false, false, false, false, false])
         #expect(receipts[0].failureReason?.contains("belongs to") == true)
@@ -192,40 +193,40 @@ import Testing
         #expect(receipts[2].failureReason?.contains("possession") == true)
         #expect(receipts[3].failureReason?.contains("NodeRegistry") == true)
         #expect(receipts[4].failureReason?.contains("not a valid Ed25519 public key") == true)
-        #expect(try chain.read(Self.pool, WitnessPoolContract.witnessCount, []) == [.uint(0)])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.witnessCount, []) == [.uint(0)])
 
         let joined = try chain.block([try Self.joinDevice(chain, owner, id, key)])
-        #expect(Self.logs(joined[0], WitnessPoolContract.witnessJoined).count == 1)
+        #expect(Self.logs(joined[0], WitnessPoolABI.witnessJoined).count == 1)
         let view = try Self.witness(chain, id)
         #expect(view == [.uint(1), .fixedBytes(key.publicKey.bytes), .address(owner.address), .uint(100), .uint(0),
                          .uint(UInt256(chain.ledger.head.height)), .uint(0), .uint(0), .uint(0), .bool(true)])
-        #expect(try chain.read(Self.pool, WitnessPoolContract.witnessByKey, [.fixedBytes(key.publicKey.bytes)]) == [.address(id)])
-        #expect(try chain.read(Self.pool, WitnessPoolContract.witnessCount, []) == [.uint(1)])
-        #expect(try chain.read(Self.pool, WitnessPoolContract.witnessAt, [.uint(0)]) == [.address(id)])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.witnessByKey, [.fixedBytes(key.publicKey.bytes)]) == [.address(id)])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.witnessCount, []) == [.uint(1)])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.witnessAt, [.uint(0)]) == [.address(id)])
 
         // Twice, or a used key for another witness: refused. Leaving is the owner's; a rejoin needs a new key.
         let device2 = Self.deviceKey(8)
-        try chain.block([try chain.call(owner, Self.registry, DeviceRegistryContract.registerDevice,
+        try chain.block([try chain.call(owner, Self.registry, DeviceRegistryABI.registerDevice,
                                         [.uint(1), .bytes(device2.publicKey.bytes), .string("m"), .string("Acme"),
                                          Self.registration(chain, device2, owner)], value: Self.mote / 10)])
         let again = try chain.block([
             try Self.joinDevice(chain, owner, id, Self.witnessKey(10)),
             try Self.joinDevice(chain, owner, device2.publicKey.deviceID, key),
-            try chain.call(other, Self.pool, WitnessPoolContract.leavePool, [.address(id)]),
+            try chain.call(other, Self.pool, WitnessPoolABI.leavePool, [.address(id)]),
         ], allowFailure: true)
         #expect(again.map(\.succeeded) == [false, false, false])
         #expect(again[0].failureReason?.contains("already in the pool") == true)
         #expect(again[1].failureReason?.contains("already used") == true)
-        try chain.block([try chain.call(owner, Self.pool, WitnessPoolContract.leavePool, [.address(id)])])
+        try chain.block([try chain.call(owner, Self.pool, WitnessPoolABI.leavePool, [.address(id)])])
         #expect(try Self.witness(chain, id).last == .bool(false))
         let rejoin = try chain.block([try Self.joinDevice(chain, owner, id, key)], allowFailure: true)
         #expect(rejoin[0].failureReason?.contains("already used") == true, "a key is never reused")
         try chain.block([try Self.joinDevice(chain, owner, id, Self.witnessKey(11))])
         #expect(try Self.witness(chain, id)[1] == .fixedBytes(Self.witnessKey(11).publicKey.bytes))
-        #expect(try chain.read(Self.pool, WitnessPoolContract.witnessCount, []) == [.uint(1)], "a rejoin keeps its index")
+        #expect(try chain.read(Self.pool, WitnessPoolABI.witnessCount, []) == [.uint(1)], "a rejoin keeps its index")
 
         // A suspended device cannot join.
-        try chain.block([try chain.call(owner, Self.registry, DeviceRegistryContract.suspendDevice, [.address(device2.publicKey.deviceID)])])
+        try chain.block([try chain.call(owner, Self.registry, DeviceRegistryABI.suspendDevice, [.address(device2.publicKey.deviceID)])])
         let suspended = try chain.block([try Self.joinDevice(chain, owner, device2.publicKey.deviceID, Self.witnessKey(12))], allowFailure: true)
         #expect(suspended[0].failureReason?.contains("suspended") == true)
     }
@@ -235,19 +236,19 @@ import Testing
         let chain = p.chain
         #expect(chain.ledger.head.height == 2)
         func weights(_ epoch: UInt64, _ id: Address) throws -> [ABIValue] {
-            try chain.read(Self.pool, WitnessPoolContract.epochWeights, [.uint(UInt256(epoch)), .address(id)])
+            try chain.read(Self.pool, WitnessPoolABI.epochWeights, [.uint(UInt256(epoch)), .address(id)])
         }
         #expect(try weights(1, p.ids[0]) == [.uint(0), .uint(0)], "joins count from the next epoch")
         try chain.finishEpoch()
         for id in p.ids { #expect(try weights(2, id) == [.uint(100), .uint(300)]) }
         // The node leaves during epoch 2: it keeps its weight for epoch 2, has none in epoch 3.
-        try chain.block([try chain.call(Self.keys[2], Self.pool, WitnessPoolContract.leavePool, [.address(p.node)])])
+        try chain.block([try chain.call(Self.keys[2], Self.pool, WitnessPoolABI.leavePool, [.address(p.node)])])
         #expect(try weights(2, p.node) == [.uint(100), .uint(300)])
         try chain.finishEpoch()
         #expect(try weights(3, p.node) == [.uint(0), .uint(200)])
         #expect(try weights(3, p.deviceIDs[0]) == [.uint(100), .uint(200)])
         // A suspended device weighs nothing from the next epoch.
-        try chain.block([try chain.call(Self.keys[0], Self.registry, DeviceRegistryContract.suspendDevice, [.address(p.deviceIDs[0])])])
+        try chain.block([try chain.call(Self.keys[0], Self.registry, DeviceRegistryABI.suspendDevice, [.address(p.deviceIDs[0])])])
         try chain.finishEpoch()
         #expect(try weights(4, p.deviceIDs[0]) == [.uint(0), .uint(100)])
     }
@@ -266,12 +267,12 @@ import Testing
         let receipt = try Self.submit(chain, try p.witnessKeys.map { try Self.attest(chain, $0, height: height).binary })
         #expect(receipt.succeeded)
         #expect(Self.rejections(receipt).isEmpty)
-        let accepted = Self.logs(receipt, WitnessPoolContract.attestationAccepted)
+        let accepted = Self.logs(receipt, WitnessPoolABI.attestationAccepted)
         #expect(accepted.count == 3)
         #expect(accepted.first == [.address(p.deviceIDs[0]), .uint(UInt256(height)), .fixedBytes(canonical.bytes), .uint(Self.reward)])
-        let witnessed = Self.logs(receipt, WitnessPoolContract.blockWitnessed)
+        let witnessed = Self.logs(receipt, WitnessPoolABI.blockWitnessed)
         #expect(witnessed == [[.uint(UInt256(height)), .fixedBytes(canonical.bytes), .uint(3)]])
-        #expect(try chain.read(Self.pool, WitnessPoolContract.heightStatus, [.uint(UInt256(height))])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.heightStatus, [.uint(UInt256(height))])
                 == [.uint(3), .bool(true), .fixedBytes(canonical.bytes)])
         // keys[3] paid the gas (no tip): owners get exactly the reward.
         let after = try [Self.keys[0].address, Self.keys[1].address, Self.keys[2].address].map { try chain.balance($0) }
@@ -284,11 +285,11 @@ import Testing
         // Reputation is capped at maxReputation (101).
         try chain.block()
         let receipt2 = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: height + 2).binary])
-        #expect(Self.logs(receipt2, WitnessPoolContract.attestationAccepted).count == 1)
+        #expect(Self.logs(receipt2, WitnessPoolABI.attestationAccepted).count == 1)
         #expect(try Self.witness(chain, p.deviceIDs[0])[3] == .uint(101))
         // A transfer ends the old owner's witnessing (it holds the witness key): nobody is paid
         // until the new owner leaves and rejoins with its own key, which counts from the next epoch.
-        try chain.block([try chain.call(Self.keys[0], Self.registry, DeviceRegistryContract.transferDevice,
+        try chain.block([try chain.call(Self.keys[0], Self.registry, DeviceRegistryABI.transferDevice,
                                         [.address(p.deviceIDs[0]), .address(Self.keys[4].address)])])
         let (oldOwner, newOwner) = (try chain.balance(Self.keys[0].address), try chain.balance(Self.keys[4].address))
         let transferred = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: chain.ledger.head.height).binary])
@@ -296,7 +297,7 @@ import Testing
         #expect(try chain.balance(Self.keys[0].address) == oldOwner && chain.balance(Self.keys[4].address) == newOwner)
         #expect(try Self.witness(chain, p.deviceIDs[0])[2] == .address(Self.keys[4].address))
         try chain.block([
-            try chain.call(Self.keys[4], Self.pool, WitnessPoolContract.leavePool, [.address(p.deviceIDs[0])]),
+            try chain.call(Self.keys[4], Self.pool, WitnessPoolABI.leavePool, [.address(p.deviceIDs[0])]),
             try Self.joinDevice(chain, Self.keys[4], p.deviceIDs[0], Self.witnessKey(40)),
         ])
         try chain.finishEpoch()
@@ -313,7 +314,7 @@ import Testing
         try chain.block()
         let attestation = try Self.attest(chain, p.witnessKeys[0], height: chain.ledger.head.height).binary
         let first = try Self.submit(chain, [attestation, attestation])
-        #expect(Self.logs(first, WitnessPoolContract.attestationAccepted).count == 1)
+        #expect(Self.logs(first, WitnessPoolABI.attestationAccepted).count == 1)
         #expect(Self.rejections(first) == ["duplicate"])
         let replay = try Self.submit(chain, [attestation])
         #expect(Self.rejections(replay) == ["duplicate"])
@@ -347,7 +348,7 @@ import Testing
         let outsider = try Self.attest(chain, Self.witnessKey(99), height: h)
         let receipt = try Self.submit(chain, [moved.binary, stolen.binary, flipped.binary, random.binary, outsider.binary])
         #expect(Self.rejections(receipt) == ["invalid VRF proof", "invalid VRF proof", "invalid VRF proof", "invalid VRF proof", "unknown witness key"])
-        #expect(Self.logs(receipt, WitnessPoolContract.attestationAccepted).isEmpty)
+        #expect(Self.logs(receipt, WitnessPoolABI.attestationAccepted).isEmpty)
         #expect(try Self.witness(chain, p.deviceIDs[0])[7] == .uint(0), "a forgery is not incoherence")
     }
 
@@ -374,9 +375,9 @@ import Testing
         #expect(reasons[4].hasPrefix("malformed") && reasons[5].hasPrefix("malformed"))
         // The oldest height still in the window is accepted.
         let oldest = try Self.submit(chain, [try Self.attest(chain, key, height: chain.ledger.head.height - 5).binary])
-        #expect(Self.logs(oldest, WitnessPoolContract.attestationAccepted).count == 1)
+        #expect(Self.logs(oldest, WitnessPoolABI.attestationAccepted).count == 1)
         // An empty list reverts (nothing to do); so do too many.
-        let empty = try chain.block([try chain.call(Self.keys[3], Self.pool, WitnessPoolContract.submitAttestations, [.array([])])], allowFailure: true)
+        let empty = try chain.block([try chain.call(Self.keys[3], Self.pool, WitnessPoolABI.submitAttestations, [.array([])])], allowFailure: true)
         #expect(!empty[0].succeeded)
     }
 
@@ -395,8 +396,8 @@ import Testing
         let attestations = try (heights + assigned).map { try Self.attest(chain, key, height: $0).binary }
         let receipt = try Self.submit(chain, attestations)
         #expect(Self.rejections(receipt) == heights.map { "not assigned to height \($0)" })
-        #expect(Self.logs(receipt, WitnessPoolContract.attestationAccepted).count == assigned.count)
-        #expect(Self.logs(receipt, WitnessPoolContract.blockWitnessed).count == assigned.count, "t = 1")
+        #expect(Self.logs(receipt, WitnessPoolABI.attestationAccepted).count == assigned.count)
+        #expect(Self.logs(receipt, WitnessPoolABI.blockWitnessed).count == assigned.count, "t = 1")
     }
 
     @Test func incoherentWitnessesAreBlacklistedAndLoseWeight() throws {
@@ -407,8 +408,8 @@ import Testing
         let wrong = Keccak256.hash(utf8: "not the block")
         let receipt = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: h, hash: wrong).binary])
         let now = chain.ledger.head.height
-        #expect(Self.logs(receipt, WitnessPoolContract.witnessBlacklisted) == [[.address(p.deviceIDs[0]), .uint(UInt256(now + 10)), .uint(50)]])
-        #expect(Self.logs(receipt, WitnessPoolContract.attestationAccepted).isEmpty)
+        #expect(Self.logs(receipt, WitnessPoolABI.witnessBlacklisted) == [[.address(p.deviceIDs[0]), .uint(UInt256(now + 10)), .uint(50)]])
+        #expect(Self.logs(receipt, WitnessPoolABI.attestationAccepted).isEmpty)
         let view = try Self.witness(chain, p.deviceIDs[0])
         #expect(view[3] == .uint(50) && view[4] == .uint(UInt256(now + 10)) && view[7] == .uint(1) && view[8] == .uint(0))
         // While blacklisted, even a correct attestation is refused.
@@ -416,12 +417,12 @@ import Testing
         #expect(Self.rejections(later).first?.contains("blacklisted") == true)
         // The next epoch starts inside the blacklisting: weight 0.
         try chain.finishEpoch()
-        #expect(try chain.read(Self.pool, WitnessPoolContract.epochWeights, [.uint(3), .address(p.deviceIDs[0])]) == [.uint(0), .uint(200)])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.epochWeights, [.uint(3), .address(p.deviceIDs[0])]) == [.uint(0), .uint(200)])
         // After the period, it weighs its cut reputation again (from the epoch after).
         while chain.ledger.head.height < now + 10 { try chain.block() }
         try chain.finishEpoch()
         let epoch = EpochTransition.epoch(ofHeight: chain.ledger.head.height + 1, chain.ledger.genesis.parameters)
-        #expect(try chain.read(Self.pool, WitnessPoolContract.epochWeights, [.uint(UInt256(epoch)), .address(p.deviceIDs[0])]) == [.uint(50), .uint(250)])
+        #expect(try chain.read(Self.pool, WitnessPoolABI.epochWeights, [.uint(UInt256(epoch)), .address(p.deviceIDs[0])]) == [.uint(50), .uint(250)])
         try Self.expectSupplyConserved(chain)
     }
 
@@ -434,7 +435,7 @@ import Testing
         try Self.submit(chain, [try Self.attest(chain, key, height: h).binary])
         #expect(try Self.witness(chain, p.node)[6] == .uint(1))
         let second = try Self.submit(chain, [try Self.attest(chain, key, height: h, hash: Keccak256.hash(utf8: "fork")).binary])
-        #expect(Self.logs(second, WitnessPoolContract.witnessBlacklisted).count == 1)
+        #expect(Self.logs(second, WitnessPoolABI.witnessBlacklisted).count == 1)
         #expect(try Self.witness(chain, p.node)[7] == .uint(1))
         #expect(try Self.witness(chain, p.node)[3] == .uint(51))
     }
@@ -446,16 +447,16 @@ import Testing
         let h = chain.ledger.head.height
         let owner = try chain.balance(Self.keys[0].address)
         let receipt = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[0], height: h).binary])
-        #expect(Self.logs(receipt, WitnessPoolContract.attestationAccepted).first?.last == .uint(0))
+        #expect(Self.logs(receipt, WitnessPoolABI.attestationAccepted).first?.last == .uint(0))
         #expect(try chain.balance(Self.keys[0].address) == owner)
         #expect(try Self.witness(chain, p.deviceIDs[0])[3] == .uint(101), "reputation still grows")
         // Anyone can refill it.
-        let funded = try chain.block([try chain.call(Self.keys[4], Self.pool, WitnessPoolContract.fundPool, [], value: Self.mote)])
+        let funded = try chain.block([try chain.call(Self.keys[4], Self.pool, WitnessPoolABI.fundPool, [], value: Self.mote)])
         #expect(funded[0].succeeded)
         #expect(try chain.balance(Self.pool) == Self.mote)
         let paid = try Self.submit(chain, [try Self.attest(chain, p.witnessKeys[1], height: h).binary])
-        #expect(Self.logs(paid, WitnessPoolContract.attestationAccepted).first?.last == .uint(Self.reward))
-        #expect(try chain.read(Self.pool, WitnessPoolContract.witnessParameters, [])
+        #expect(Self.logs(paid, WitnessPoolABI.attestationAccepted).first?.last == .uint(Self.reward))
+        #expect(try chain.read(Self.pool, WitnessPoolABI.witnessParameters, [])
                 == [.uint(8), .uint(3), .uint(Self.reward), .uint(10), .uint(6)])
         try Self.expectSupplyConserved(chain)
     }
@@ -477,7 +478,7 @@ import Testing
         #expect(chain.ledger.head.stateRoot == root)
         #expect(try Self.witness(chain, p.deviceIDs[1])[7] == .uint(0))
         // Estimating the gas of a submission sees the chain as the block will.
-        let data = try WitnessPoolContract.submitAttestations.abi.encodeCall([.array([.bytes(honest.binary)])])
+        let data = try WitnessPoolABI.submitAttestations.abi.encodeCall([.array([.bytes(honest.binary)])])
         let estimate = try chain.ledger.simulate(from: Self.keys[3].address, to: Self.pool, value: .zero, data: data, gasLimit: 2_000_000)
         #expect(estimate.revert == nil)
         #expect(estimate.gasUsed > WitnessPoolContract.vrfVerifyGas + 60_000)

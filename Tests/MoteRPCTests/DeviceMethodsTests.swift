@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -14,7 +15,7 @@ import Testing
               _ args: [ABIValue], value: UInt256 = .zero) async throws -> Hash32 {
         let tx = Transaction.dynamicFee(
             chainID: TestChain.chainID, nonce: nonce, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 2_000_000,
-            to: DeviceRegistryContract.address, value: value, data: try function.abi.encodeCall(args)
+            to: DeviceRegistryABI.address, value: value, data: try function.abi.encodeCall(args)
         ).signed(with: key)
         _ = try await rpc.result("eth_sendRawTransaction", [.data(tx.rawBytes)])
         return tx.hash
@@ -28,11 +29,11 @@ import Testing
         let p256 = try DevicePrivateKey(curve: .p256, secret: Keccak256.hash(utf8: "rpc device 1").bytes)
         let ed = try DevicePrivateKey(curve: .ed25519, secret: Keccak256.hash(utf8: "rpc device 2").bytes)
         let uncompressed = try P256Signing.PrivateKey(rawRepresentation: p256.secret).publicKey.uncompressed
-        let registered = try await send(chain, rpc, owner, nonce: 0, DeviceRegistryContract.registerDevice,
+        let registered = try await send(chain, rpc, owner, nonce: 0, DeviceRegistryABI.registerDevice,
                                         [.uint(1), .bytes(uncompressed), .string("meter"), .string("Acme"),
                                          .bytes(DeviceClaim.proof(.register, by: p256, chainID: TestChain.chainID, claimant: owner.address))],
                                         value: fee)
-        let preRegistered = try await send(chain, rpc, maker, nonce: 0, DeviceRegistryContract.preRegisterDevice,
+        let preRegistered = try await send(chain, rpc, maker, nonce: 0, DeviceRegistryABI.preRegisterDevice,
                                            [.uint(3), .bytes(ed.publicKey.bytes), .string("tag"),
                                             .bytes(DeviceClaim.proof(.preRegister, by: ed, chainID: TestChain.chainID, claimant: maker.address))])
         try chain.produce()
@@ -72,7 +73,7 @@ import Testing
 
         // A claim makes the unclaimed device its claimant's.
         let proof = DeviceClaim.proof(.claim, by: ed, chainID: TestChain.chainID, claimant: owner.address)
-        let claim = try await send(chain, rpc, owner, nonce: 1, DeviceRegistryContract.claimDevice,
+        let claim = try await send(chain, rpc, owner, nonce: 1, DeviceRegistryABI.claimDevice,
                                    [.address(ed.publicKey.deviceID), .bytes(proof)], value: fee)
         try chain.produce()
         #expect(try await rpc.result("eth_getTransactionReceipt", [.hash(claim)])["status"] == .s("0x1"))

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -43,25 +44,25 @@ import Testing
         let sender = Sender()
         let (sponsor, owner, op) = (TestChain.keys[0], TestChain.keys[1], TestChain.keys[2])
         let mote = ProtocolParameters.mote
-        let registry = ProjectRegistryContract.address
+        let registry = ProjectRegistryABI.address
         let device = try DevicePrivateKey(curve: .ed25519, secret: Keccak256.hash(utf8: "rpc project device").bytes)
         let id = device.publicKey.deviceID
         var sent = [
-            try await sender.send(chain, rpc, sponsor, registry, ProjectRegistryContract.createProject, [
+            try await sender.send(chain, rpc, sponsor, registry, ProjectRegistryABI.createProject, [
                 .bytes(Self.applet), .bytes([]), .string("count"), .uint(mote * 2), .uint(1), .uint(1),
             ], value: mote * 3),
-            try await sender.send(chain, rpc, owner, DeviceRegistryContract.address, DeviceRegistryContract.registerDevice, [
+            try await sender.send(chain, rpc, owner, DeviceRegistryABI.address, DeviceRegistryABI.registerDevice, [
                 .uint(3), .bytes(device.publicKey.bytes), .string("tracker"), .string(""),
                 .bytes(DeviceClaim.proof(.register, by: device, chainID: TestChain.chainID, claimant: owner.address)),
             ], value: mote),
-            try await sender.send(chain, rpc, op, registry, ProjectRegistryContract.depositBond, [], value: mote * 100),
+            try await sender.send(chain, rpc, op, registry, ProjectRegistryABI.depositBond, [], value: mote * 100),
         ]
         try chain.produce()
-        sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryContract.joinProject, [.uint(1), .address(id)]))
-        sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryContract.setPoster, [.uint(1), .address(id), .address(op.address)]))
+        sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryABI.joinProject, [.uint(1), .address(id)]))
+        sent.append(try await sender.send(chain, rpc, owner, registry, ProjectRegistryABI.setPoster, [.uint(1), .address(id), .address(op.address)]))
         try chain.produce()
         // Block time is 1000 + height: the device joined at 1002 and window 1002 (1 s) has closed.
-        sent.append(try await sender.send(chain, rpc, op, registry, ProjectRegistryContract.postResult, [
+        sent.append(try await sender.send(chain, rpc, op, registry, ProjectRegistryABI.postResult, [
             .uint(1), .address(id), .uint(1_002), .bytes([2]), .uint(0), .fixedBytes(Hash32.zero.bytes),
         ]))
         try chain.produce()

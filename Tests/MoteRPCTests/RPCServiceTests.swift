@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -196,7 +197,7 @@ import Testing
         let blockFilter = try #require(try await rpc.result("eth_newBlockFilter").stringValue)
         let pendingFilter = try #require(try await rpc.result("eth_newPendingTransactionFilter").stringValue)
         let logFilter = try #require(try await rpc.result("eth_newFilter", [.object(["address": .address(registry.address)])]).stringValue)
-        let calldata = try NodeRegistryContract.register.abi.encodeCall([.string("node-a"), .string("tcp://10.0.0.1:7000")])
+        let calldata = try NodeRegistryABI.register.abi.encodeCall([.string("node-a"), .string("tcp://10.0.0.1:7000")])
         let from = TestChain.keys[3]
         // The estimate is exactly what the transaction then uses.
         let callObject: JSON = .object(["from": .address(from.address), "to": .address(registry.address), "data": .data(calldata)])
@@ -215,7 +216,7 @@ import Testing
         #expect(receipt["gasUsed"] == .s(estimate))
         let logs = try #require(receipt["logs"]?.arrayValue)
         #expect(logs.count == 1)
-        let topic0 = NodeRegistryContract.registered.abi.topic0
+        let topic0 = NodeRegistryABI.registered.abi.topic0
         #expect(logs[0]["topics"]?.arrayValue?.first == .hash(topic0))
         #expect(logs[0]["logIndex"] == .s("0x0"))
 
@@ -249,8 +250,8 @@ import Testing
         #expect(try await rpc.error("eth_getFilterChanges", [.s(logFilter)]).message == "filter not found")
 
         // Read-only calls; a revert carries Error(string) data.
-        let count = try await rpc.result("eth_call", [.object(["to": .address(registry.address), "data": .data(NodeRegistryContract.nodeCount.abi.selector)])])
-        #expect(count == .data(try NodeRegistryContract.nodeCount.abi.encodeOutput([.uint(1)])))
+        let count = try await rpc.result("eth_call", [.object(["to": .address(registry.address), "data": .data(NodeRegistryABI.nodeCount.abi.selector)])])
+        #expect(count == .data(try NodeRegistryABI.nodeCount.abi.encodeOutput([.uint(1)])))
         let reverted = try await rpc.request("eth_call", [.object(["to": .address(registry.address), "data": .s("0xdeadbeef")])])
         #expect(reverted["error"]?["code"] == .int(3))
         #expect(reverted["error"]?["data"]?.stringValue?.hasPrefix("0x08c379a0") == true)
@@ -292,8 +293,8 @@ import Testing
         let fee = TestChain.ether * 100
         let register = Transaction.dynamicFee(
             chainID: TestChain.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 2_000_000,
-            to: StakingContract.address, value: fee + TestChain.ether * 20_000,
-            data: try StakingContract.registerCandidate.abi.encodeCall([
+            to: StakingABI.address, value: fee + TestChain.ether * 20_000,
+            data: try StakingABI.registerCandidate.abi.encodeCall([
                 .string("alpha"), .address(operatorKey.address), .address(owner.address), .uint(30), .bool(true), .uint(2_500),
                 .bytes(OperatorProof.proof(by: operatorKey, chainID: TestChain.chainID, owner: owner.address)),
             ])

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MoteLedger
 import MotePrimitives
@@ -27,13 +28,13 @@ import Testing
         let key = try ECVRF.SecretKey(seed: Keccak256.hash(utf8: "rpc witness").bytes)
         // A node witness answers with stake: its own candidacy, with the minimum self-stake.
         let p = ProtocolParameters()
-        let staked = try await send(rpc, node, nonce: 0, to: StakingContract.address, StakingContract.registerCandidate,
+        let staked = try await send(rpc, node, nonce: 0, to: StakingABI.address, StakingABI.registerCandidate,
                                     [.string("n0"), .address(node.address), .address(node.address), .uint(0), .bool(false), .uint(0), .bytes([])],
                                     value: p.registrationFee.value + p.minSelfStake.value)
-        let registered = try await send(rpc, node, nonce: 1, to: NodeRegistryContract.address, NodeRegistryContract.register,
+        let registered = try await send(rpc, node, nonce: 1, to: NodeRegistryABI.address, NodeRegistryABI.register,
                                         [.string("n0"), .string("http://127.0.0.1:1")])
         let proof = WitnessPoolContract.possessionProof(key: key, chainID: TestChain.chainID, witnessID: node.address, owner: node.address)
-        let joined = try await send(rpc, node, nonce: 2, to: WitnessPoolContract.address, WitnessPoolContract.joinAsNode,
+        let joined = try await send(rpc, node, nonce: 2, to: WitnessPoolABI.address, WitnessPoolABI.joinAsNode,
                                     [.fixedBytes(key.publicKey.bytes), .bytes(proof)])
         try chain.produce()
         for hash in [staked, registered, joined] {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MoteContracts
 import MotePrimitives
 import MoteStream
 import MoteTelemetry
@@ -21,12 +22,10 @@ import Testing
             if let key = [active, edKey].first(where: { $0.deviceID.hex == asked }) {
                 answer = .object([
                     "jsonrpc": .string("2.0"), "id": body["id"] ?? .null,
-                    "result": .object([
-                        "deviceId": .string(key.deviceID.hex), "curve": .string(key.curve.description), "publicKey": .string(Hex.encode(key.bytes)),
-                        "owner": .string(Address.zero.hex), "manufacturer": .string("Acme"), "model": .string("T1"),
-                        "status": .string(key == active ? "active" : "suspended"), "registeredAt": .string("0x10"),
-                        "retentionDays": .string("0x1e"), "stake": .string("0x0"),
-                    ]),
+                    "result": DeviceInfo(
+                        deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: nil, manufacturerName: "Acme",
+                        model: "T1", status: key == active ? .active : .suspended, registeredAt: 0x10, retentionDays: 30, stake: .zero
+                    ).json,
                 ])
             } else {
                 answer = .object([

@@ -1,7 +1,9 @@
 import Foundation
 import MoteApplet
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
+import MoteRPCClient
 import MoteStream
 import MoteStreamStore
 import MoteTelemetry
@@ -37,46 +39,46 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
 
     static func key(_ project: UInt64, _ device: Address, _ window: UInt64) -> String { "\(project)/\(device.hex)/\(window)" }
 
-    func latestTimestamp() throws(ChainRPCError) -> UInt64 { state.withLockedValue { $0.time } }
-    func projectCount() throws(ChainRPCError) -> UInt64 { state.withLockedValue { UInt64($0.projects.count) } }
-    func project(_ id: UInt64) throws(ChainRPCError) -> ChainProject {
-        guard let entry = state.withLockedValue({ $0.projects[id] }) else { throw ChainRPCError(.refused(code: 3), "no project \(id)") }
+    func latestTimestamp() throws(RPCClientError) -> UInt64 { state.withLockedValue { $0.time } }
+    func projectCount() throws(RPCClientError) -> UInt64 { state.withLockedValue { UInt64($0.projects.count) } }
+    func project(_ id: UInt64) throws(RPCClientError) -> ChainProject {
+        guard let entry = state.withLockedValue({ $0.projects[id] }) else { throw RPCClientError(.refused(code: 3, message: "no project \(id)"), "no project \(id)") }
         return entry.project
     }
-    func appletCode(of project: UInt64) throws(ChainRPCError) -> [UInt8] { state.withLockedValue { $0.projects[project]?.code ?? [] } }
-    func devices(of project: UInt64) throws(ChainRPCError) -> [Address] { state.withLockedValue { $0.projects[project]?.devices ?? [] } }
+    func appletCode(of project: UInt64) throws(RPCClientError) -> [UInt8] { state.withLockedValue { $0.projects[project]?.code ?? [] } }
+    func devices(of project: UInt64) throws(RPCClientError) -> [Address] { state.withLockedValue { $0.projects[project]?.devices ?? [] } }
     /// Joined devices count from 0 unless `since` says otherwise.
-    func memberSince(project: UInt64, device: Address) throws(ChainRPCError) -> UInt64? {
+    func memberSince(project: UInt64, device: Address) throws(RPCClientError) -> UInt64? {
         state.withLockedValue { state in
             state.projects[project]?.devices.contains(device) == true ? state.since[Self.key(project, device, 0)] ?? 0 : nil
         }
     }
     /// Joined devices chose this operator unless `otherPoster` says otherwise.
-    func mayPost(project: UInt64, device: Address) throws(ChainRPCError) -> Bool {
+    func mayPost(project: UInt64, device: Address) throws(RPCClientError) -> Bool {
         state.withLockedValue { state in
             state.projects[project]?.devices.contains(device) == true && !state.otherPoster.contains(Self.key(project, device, 0))
         }
     }
-    func resultID(project: UInt64, device: Address, window: UInt64) throws(ChainRPCError) -> UInt64 {
+    func resultID(project: UInt64, device: Address, window: UInt64) throws(RPCClientError) -> UInt64 {
         state.withLockedValue { $0.results[Self.key(project, device, window)] ?? 0 }
     }
-    func resultStatus(_ id: UInt64) throws(ChainRPCError) -> UInt8 { state.withLockedValue { $0.reverted.contains(id) ? 4 : 0 } }
-    func bond() throws(ChainRPCError) -> (total: UInt256, locked: UInt256) { state.withLockedValue { ($0.bondTotal, $0.bondLocked) } }
-    func minimumOperatorBond() throws(ChainRPCError) -> UInt256 { state.withLockedValue { $0.minimum } }
+    func resultStatus(_ id: UInt64) throws(RPCClientError) -> ResultStatus? { state.withLockedValue { $0.reverted.contains(id) ? .reverted : .pending } }
+    func bond() throws(RPCClientError) -> (total: UInt256, locked: UInt256) { state.withLockedValue { ($0.bondTotal, $0.bondLocked) } }
+    func minimumOperatorBond() throws(RPCClientError) -> UInt256 { state.withLockedValue { $0.minimum } }
 
-    func postResult(_ claim: ResultClaim) throws(ChainRPCError) -> Hash32 {
-        let outcome: Result<Hash32, ChainRPCError> = state.withLockedValue { state in
-            guard let entry = state.projects[claim.projectID] else { return .failure(ChainRPCError(.refused(code: 3), "no such project")) }
-            guard state.time >= (claim.window + 1) * entry.project.windowSeconds else { return .failure(ChainRPCError(.refused(code: 3), "the window is not closed")) }
-            guard entry.devices.contains(claim.deviceID) else { return .failure(ChainRPCError(.refused(code: 3), "the device has not joined")) }
+    func postResult(_ claim: ResultClaim) throws(RPCClientError) -> Hash32 {
+        let outcome: Result<Hash32, RPCClientError> = state.withLockedValue { state in
+            guard let entry = state.projects[claim.projectID] else { return .failure(RPCClientError(.refused(code: 3, message: "no such project"), "no such project")) }
+            guard state.time >= (claim.window + 1) * entry.project.windowSeconds else { return .failure(RPCClientError(.refused(code: 3, message: "the window is not closed"), "the window is not closed")) }
+            guard entry.devices.contains(claim.deviceID) else { return .failure(RPCClientError(.refused(code: 3, message: "the device has not joined"), "the device has not joined")) }
             guard !state.otherPoster.contains(Self.key(claim.projectID, claim.deviceID, 0)) else {
-                return .failure(ChainRPCError(.refused(code: 3), "not the poster the device's owner chose"))
+                return .failure(RPCClientError(.refused(code: 3, message: "not the poster the device's owner chose"), "not the poster the device's owner chose"))
             }
             let key = Self.key(claim.projectID, claim.deviceID, claim.window)
             if let existing = state.results[key], !state.reverted.contains(existing) {
-                return .failure(ChainRPCError(.refused(code: 3), "already posted"))
+                return .failure(RPCClientError(.refused(code: 3, message: "already posted"), "already posted"))
             }
-            guard state.bondTotal - state.bondLocked >= state.minimum else { return .failure(ChainRPCError(.refused(code: 3), "bond too small")) }
+            guard state.bondTotal - state.bondLocked >= state.minimum else { return .failure(RPCClientError(.refused(code: 3, message: "bond too small"), "bond too small")) }
             state.posted.append(claim)
             let hash = Keccak256.hash(utf8: "post \(state.posted.count)")
             if state.mined {
@@ -89,7 +91,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         return try outcome.get()
     }
 
-    func depositBond(_ amount: UInt256) throws(ChainRPCError) -> Hash32 {
+    func depositBond(_ amount: UInt256) throws(RPCClientError) -> Hash32 {
         state.withLockedValue { state in
             state.deposits.append(amount)
             state.bondTotal = state.bondTotal + amount
@@ -99,7 +101,7 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         }
     }
 
-    func transactionSucceeded(_ hash: Hash32) throws(ChainRPCError) -> Bool? { state.withLockedValue { $0.receipts[hash] } }
+    func transactionSucceeded(_ hash: Hash32) throws(RPCClientError) -> Bool? { state.withLockedValue { $0.receipts[hash] } }
 }
 
 @Suite struct ResultPosterTests {
@@ -312,9 +314,9 @@ final class FakeProjectChain: ProjectChain, @unchecked Sendable {
         let claim = ResultClaim(
             projectID: 7, deviceID: Address(bytes: [UInt8](repeating: 0x11, count: 20))!, window: 20_000, result: [1, 2, 3], messageCount: 9,
             messagesRoot: Keccak256.hash(utf8: "root"))
-        let data = ProjectRegistryABI.postResultCall(claim)
+        let data = claim.calldata
         #expect(Array(data.prefix(4)) == Array(Keccak256.hash(utf8: "postResult(uint64,address,uint64,bytes,uint32,bytes32)").bytes.prefix(4)))
-        let values = try ProjectRegistryABI.postResult.decodeCall(data, canonical: true)
+        let values = try ProjectRegistryABI.postResult.abi.decodeCall(data, canonical: true)
         #expect(values == [.uint(7), .address(claim.deviceID), .uint(20_000), .bytes([1, 2, 3]), .uint(9), .fixedBytes(claim.messagesRoot.bytes)])
         #expect(ProjectRegistryABI.address.hex == "0x" + String(repeating: "0", count: 28) + "4d4f54450005")
     }

@@ -1,28 +1,9 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
 
-/// Where a device stands in the registry (its `uint8` in the ABI).
-public enum DeviceStatus: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-    /// Pre-registered by a manufacturer; nobody owns it until it is claimed.
-    case unclaimed = 0
-    /// Owned, and its telemetry is accepted.
-    case active = 1
-    /// Owned, its telemetry refused until the owner resumes it.
-    case suspended = 2
-    /// Retired for good: its key can never be registered again.
-    case revoked = 3
-
-    public var description: String {
-        switch self {
-        case .unclaimed: "unclaimed"
-        case .active: "active"
-        case .suspended: "suspended"
-        case .revoked: "revoked"
-        }
-    }
-}
 
 /// A device in the registry, keyed by its id (the address derived from its key).
 struct DeviceRecord: Equatable, Sendable {
@@ -94,7 +75,7 @@ struct DeviceRecord: Equatable, Sendable {
 struct DeviceBook {
     let storage: ContractStorage
 
-    init(_ context: SystemCallContext) { storage = ContractStorage(context: context, contract: DeviceRegistryContract.address) }
+    init(_ context: SystemCallContext) { storage = ContractStorage(context: context, contract: DeviceRegistryABI.address) }
 
     static func deviceSlot(_ id: Address) -> Hash32 { ContractStorage.slot("device", id.bytes) }
     static func devicesOfSlot(_ owner: Address) -> Hash32 { ContractStorage.slot("devicesOf", owner.bytes) }

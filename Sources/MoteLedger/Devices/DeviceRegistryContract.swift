@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
@@ -12,9 +13,8 @@ import MoteTelemetry
 /// `claimDevice`) carries the device key's possession proof (`DeviceClaim`) naming the caller,
 /// so nobody can take a key they only saw.
 public struct DeviceRegistryContract: SystemContract {
-    public static let address = SystemContracts.reservedAddress(4)
-    public var address: Address { Self.address }
-    public let name = "DeviceRegistry"
+    public var address: Address { DeviceRegistryABI.address }
+    public var name: String { DeviceRegistryABI.name }
     let genesis: Genesis
     var parameters: ProtocolParameters { genesis.parameters }
 
@@ -29,65 +29,12 @@ public struct DeviceRegistryContract: SystemContract {
 
     // MARK: ABI
 
-    public static let registerDevice = SystemFunction(
-        "registerDevice",
-        inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string"), ("manufacturer", "string"), ("proof", "bytes")],
-        outputs: [("deviceId", "address")], mutating: true, payable: true)
-    public static let preRegisterDevice = SystemFunction(
-        "preRegisterDevice", inputs: [("curve", "uint8"), ("publicKey", "bytes"), ("model", "string"), ("proof", "bytes")],
-        outputs: [("deviceId", "address")], mutating: true)
-    public static let claimDevice = SystemFunction(
-        "claimDevice", inputs: [("deviceId", "address"), ("proof", "bytes")], mutating: true, payable: true)
-    public static let transferDevice = SystemFunction(
-        "transferDevice", inputs: [("deviceId", "address"), ("newOwner", "address")], mutating: true)
-    public static let suspendDevice = SystemFunction("suspendDevice", inputs: [("deviceId", "address")], mutating: true)
-    public static let resumeDevice = SystemFunction("resumeDevice", inputs: [("deviceId", "address")], mutating: true)
-    public static let revokeDevice = SystemFunction("revokeDevice", inputs: [("deviceId", "address")], mutating: true)
-    public static let setRetention = SystemFunction(
-        "setRetention", inputs: [("deviceId", "address"), ("days", "uint32")], mutating: true)
 
-    public static let deviceOutputs: [(String, String)] = [
-        ("curve", "uint8"), ("publicKey", "bytes"), ("owner", "address"), ("manufacturer", "address"), ("model", "string"),
-        ("status", "uint8"), ("registeredAt", "uint64"), ("retentionDays", "uint32"), ("stake", "uint256"),
-        ("manufacturerName", "string"),
-    ]
-    public static let device = SystemFunction("device", inputs: [("deviceId", "address")], outputs: deviceOutputs, mutating: false)
-    public static let devicesOf = SystemFunction(
-        "devicesOf", inputs: [("owner", "address")], outputs: [("deviceIds", "address[]")], mutating: false)
-    public static let deviceCount = SystemFunction("deviceCount", outputs: [("count", "uint256")], mutating: false)
-    public static let deviceAt = SystemFunction("deviceAt", inputs: [("index", "uint256")], outputs: [("deviceId", "address")], mutating: false)
-    public static let deviceParameters = SystemFunction(
-        "deviceParameters",
-        outputs: [("activationFee", "uint256"), ("defaultRetentionDays", "uint32"), ("maxRetentionDays", "uint32")],
-        mutating: false)
 
-    public static let deviceRegistered = SystemEvent(
-        "DeviceRegistered",
-        [("deviceId", "address", true), ("owner", "address", true), ("curve", "uint8", false), ("model", "string", false),
-         ("manufacturer", "string", false)])
-    public static let devicePreRegistered = SystemEvent(
-        "DevicePreRegistered",
-        [("deviceId", "address", true), ("manufacturer", "address", true), ("curve", "uint8", false), ("model", "string", false)])
-    public static let deviceClaimed = SystemEvent(
-        "DeviceClaimed", [("deviceId", "address", true), ("owner", "address", true), ("stake", "uint256", false)])
-    public static let deviceTransferred = SystemEvent(
-        "DeviceTransferred", [("deviceId", "address", true), ("from", "address", true), ("to", "address", true)])
-    public static let deviceSuspended = SystemEvent("DeviceSuspended", [("deviceId", "address", true), ("owner", "address", true)])
-    public static let deviceResumed = SystemEvent("DeviceResumed", [("deviceId", "address", true), ("owner", "address", true)])
-    public static let deviceRevoked = SystemEvent(
-        "DeviceRevoked", [("deviceId", "address", true), ("owner", "address", true), ("refund", "uint256", false)])
-    public static let retentionSet = SystemEvent(
-        "RetentionSet", [("deviceId", "address", true), ("owner", "address", true), ("days", "uint32", false)])
 
-    public var functions: [SystemFunction] {
-        [Self.registerDevice, Self.preRegisterDevice, Self.claimDevice, Self.transferDevice, Self.suspendDevice, Self.resumeDevice,
-         Self.revokeDevice, Self.setRetention, Self.device, Self.devicesOf, Self.deviceCount, Self.deviceAt, Self.deviceParameters]
-    }
+    public var functions: [SystemFunction] { DeviceRegistryABI.functions }
 
-    public var events: [SystemEvent] {
-        [Self.deviceRegistered, Self.devicePreRegistered, Self.deviceClaimed, Self.deviceTransferred, Self.deviceSuspended,
-         Self.deviceResumed, Self.deviceRevoked, Self.retentionSet]
-    }
+    public var events: [SystemEvent] { DeviceRegistryABI.events }
 
     // MARK: Calls
 
@@ -108,7 +55,7 @@ public struct DeviceRegistryContract: SystemContract {
                 model: model, status: .active, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays,
                 stake: context.value)
             try book.add(device)
-            try context.emit(Self.deviceRegistered, [
+            try context.emit(DeviceRegistryABI.deviceRegistered, [
                 .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
                 .string(manufacturer),
             ])
@@ -122,7 +69,7 @@ public struct DeviceRegistryContract: SystemContract {
                 deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
                 status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
             try book.add(device)
-            try context.emit(Self.devicePreRegistered, [
+            try context.emit(DeviceRegistryABI.devicePreRegistered, [
                 .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
             ])
             return [.address(key.deviceID)]
@@ -139,7 +86,7 @@ public struct DeviceRegistryContract: SystemContract {
             var new = old
             (new.owner, new.status, new.stake) = (context.caller, .active, context.value)
             try book.update(old, to: new, genesis: genesis)
-            try context.emit(Self.deviceClaimed, [.address(id), .address(context.caller), .uint(context.value)])
+            try context.emit(DeviceRegistryABI.deviceClaimed, [.address(id), .address(context.caller), .uint(context.value)])
             return []
 
         case "transferDevice":
@@ -148,14 +95,14 @@ public struct DeviceRegistryContract: SystemContract {
             guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
             guard to != context.caller else { throw SystemContractRevert("device \(id.checksummed) already belongs to \(to.checksummed)") }
             // A system contract could never transfer it on: the device (and its stake) would be locked for good.
-            guard !SystemContracts.isReservedAddress(to) else {
+            guard !SystemAddresses.isReserved(to) else {
                 throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
             }
             var new = old
             new.owner = to
             try book.update(old, to: new, genesis: genesis)
             try ProjectRegistryContract.forgetPosters(id, context: context)
-            try context.emit(Self.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
+            try context.emit(DeviceRegistryABI.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
             return []
 
         case "suspendDevice":
@@ -165,7 +112,7 @@ public struct DeviceRegistryContract: SystemContract {
             var new = old
             new.status = .suspended
             try book.update(old, to: new, genesis: genesis)
-            try context.emit(Self.deviceSuspended, [.address(id), .address(context.caller)])
+            try context.emit(DeviceRegistryABI.deviceSuspended, [.address(id), .address(context.caller)])
             return []
 
         case "resumeDevice":
@@ -176,7 +123,7 @@ public struct DeviceRegistryContract: SystemContract {
             new.status = .active
             try book.update(old, to: new, genesis: genesis)
             try ProjectRegistryContract.restartResumed(id, context: context)
-            try context.emit(Self.deviceResumed, [.address(id), .address(context.caller)])
+            try context.emit(DeviceRegistryABI.deviceResumed, [.address(id), .address(context.caller)])
             return []
 
         case "revokeDevice":
@@ -187,7 +134,7 @@ public struct DeviceRegistryContract: SystemContract {
             try book.update(old, to: new, genesis: genesis)
             try ProjectRegistryContract.removeRevoked(id, context: context)
             if !old.stake.isZero { try context.transfer(to: context.caller, amount: old.stake) }
-            try context.emit(Self.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
+            try context.emit(DeviceRegistryABI.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
             return []
 
         case "setRetention":
@@ -198,7 +145,7 @@ public struct DeviceRegistryContract: SystemContract {
             var new = old
             new.retentionDays = days
             try book.update(old, to: new, genesis: genesis)
-            try context.emit(Self.retentionSet, [.address(id), .address(context.caller), .uint(UInt256(UInt64(days)))])
+            try context.emit(DeviceRegistryABI.retentionSet, [.address(id), .address(context.caller), .uint(UInt256(UInt64(days)))])
             return []
 
         case "device":

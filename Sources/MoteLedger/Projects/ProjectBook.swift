@@ -1,3 +1,4 @@
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -8,7 +9,7 @@ import MotePrimitives
 struct ProjectBook {
     let storage: ContractStorage
 
-    init(_ context: SystemCallContext) { storage = ContractStorage(context: context, contract: ProjectRegistryContract.address) }
+    init(_ context: SystemCallContext) { storage = ContractStorage(context: context, contract: ProjectRegistryABI.address) }
 
     static let projectCountSlot = ContractStorage.slot("projectCount")
     static func projectSlot(_ id: UInt64) -> Hash32 { ContractStorage.slot("project", id.bigEndianBytes8) }

@@ -1,39 +1,7 @@
+import MoteContracts
 import MotePrimitives
 
-/// Whether a project takes new results (its `uint8` in the ABI).
-public enum ProjectStatus: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-    case active = 0
-    /// Closed by its sponsor: no new devices, and results only for windows that ended by the
-    /// close (until `maxResultDelaySeconds` after it, when the free pool is refunded); pending
-    /// results still settle.
-    case closed = 1
 
-    public var description: String { self == .active ? "active" : "closed" }
-}
-
-/// Where a posted result stands (its `uint8` in the ABI).
-public enum ResultStatus: UInt8, Sendable, CaseIterable, CustomStringConvertible {
-    /// Posted; challengeable until `challengeEndsAt`, then settled.
-    case pending = 0
-    /// Settled: the rule was met and the device's owner was paid.
-    case paid = 1
-    /// Settled: the rule was met but the pool was dry.
-    case unpaid = 2
-    /// Settled: the rule was not met.
-    case noReward = 3
-    /// Proven false by a challenge; the poster's bond for it was slashed.
-    case reverted = 4
-
-    public var description: String {
-        switch self {
-        case .pending: "pending"
-        case .paid: "paid"
-        case .unpaid: "unpaid"
-        case .noReward: "noReward"
-        case .reverted: "reverted"
-        }
-    }
-}
 
 /// A sponsor's project: an applet, its parameters, a reward rule and a pool.
 struct ProjectRecord: Equatable, Sendable {

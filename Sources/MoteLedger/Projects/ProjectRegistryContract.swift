@@ -1,5 +1,6 @@
 import MoteApplet
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteTelemetry
@@ -14,9 +15,8 @@ import MoteTelemetry
 /// All MOTE of pools, bonds and challenge deposits is held in the contract's balance; the
 /// books say whose it is, and the contract's balance always equals the sum of pools and bonds.
 public struct ProjectRegistryContract: SystemContract {
-    public static let address = SystemContracts.reservedAddress(5)
-    public var address: Address { Self.address }
-    public let name = "ProjectRegistry"
+    public var address: Address { ProjectRegistryABI.address }
+    public var name: String { ProjectRegistryABI.name }
     let genesis: Genesis
     let runtime: any ProjectAppletRuntime
     var parameters: ProtocolParameters { genesis.parameters }
@@ -58,115 +58,12 @@ public struct ProjectRegistryContract: SystemContract {
 
     // MARK: ABI
 
-    public static let createProject = SystemFunction(
-        "createProject",
-        inputs: [("applet", "bytes"), ("params", "bytes"), ("name", "string"), ("rewardPerResult", "uint256"), ("windowSeconds", "uint64"),
-                 ("challengeSeconds", "uint64")],
-        outputs: [("projectId", "uint64")], mutating: true, payable: true)
-    public static let fundProject = SystemFunction("fundProject", inputs: [("projectId", "uint64")], mutating: true, payable: true)
-    /// The sponsor's first call closes (no new devices; results only for windows that ended by
-    /// then); the free pool is refunded at once if no device is left, else by a second call once
-    /// none of those windows can be posted any more.
-    public static let closeProject = SystemFunction("closeProject", inputs: [("projectId", "uint64")], mutating: true)
-    public static let joinProject = SystemFunction(
-        "joinProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
-    public static let leaveProject = SystemFunction(
-        "leaveProject", inputs: [("projectId", "uint64"), ("deviceId", "address")], mutating: true)
-    /// The device's owner names the one account besides itself that may post its results in
-    /// the project (the zero address: only the owner).
-    public static let setPoster = SystemFunction(
-        "setPoster", inputs: [("projectId", "uint64"), ("deviceId", "address"), ("poster", "address")], mutating: true)
-    public static let depositBond = SystemFunction("depositBond", mutating: true, payable: true)
-    public static let withdrawBond = SystemFunction("withdrawBond", inputs: [("amount", "uint256")], mutating: true)
-    public static let bondOf = SystemFunction(
-        "bondOf", inputs: [("operator", "address")], outputs: [("total", "uint256"), ("locked", "uint256")], mutating: false)
-    public static let postResult = SystemFunction(
-        "postResult",
-        inputs: [("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64"), ("result", "bytes"), ("messageCount", "uint32"),
-                 ("messagesRoot", "bytes32")],
-        outputs: [("resultId", "uint64")], mutating: true)
-    public static let challengeResult = SystemFunction(
-        "challengeResult", inputs: [("resultId", "uint64"), ("envelopes", "bytes[]")], mutating: true, payable: true)
-    public static let settleResult = SystemFunction("settleResult", inputs: [("resultId", "uint64")], mutating: true)
 
-    public static let projectOutputs: [(String, String)] = [
-        ("sponsor", "address"), ("name", "string"), ("appletHash", "bytes32"), ("params", "bytes"), ("rewardPerResult", "uint256"),
-        ("windowSeconds", "uint64"), ("challengeSeconds", "uint64"), ("pool", "uint256"), ("reserved", "uint256"), ("status", "uint8"),
-        ("deviceCount", "uint32"),
-    ]
-    public static let project = SystemFunction("project", inputs: [("projectId", "uint64")], outputs: projectOutputs, mutating: false)
-    public static let projectClosure = SystemFunction(
-        "projectClosure", inputs: [("projectId", "uint64")], outputs: [("closedAt", "uint64"), ("refunded", "bool")], mutating: false)
-    public static let projectCount = SystemFunction("projectCount", outputs: [("count", "uint64")], mutating: false)
-    public static let appletOf = SystemFunction("appletOf", inputs: [("projectId", "uint64")], outputs: [("applet", "bytes")], mutating: false)
-    public static let isJoined = SystemFunction(
-        "isJoined", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("joined", "bool")], mutating: false)
-    public static let projectDevices = SystemFunction(
-        "projectDevices", inputs: [("projectId", "uint64")], outputs: [("deviceIds", "address[]")], mutating: false)
-    public static let membership = SystemFunction(
-        "membership", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("joined", "bool"), ("since", "uint64")],
-        mutating: false)
-    public static let posterOf = SystemFunction(
-        "posterOf", inputs: [("projectId", "uint64"), ("deviceId", "address")], outputs: [("poster", "address")], mutating: false)
-    public static let mayPost = SystemFunction(
-        "mayPost", inputs: [("projectId", "uint64"), ("deviceId", "address"), ("poster", "address")], outputs: [("allowed", "bool")],
-        mutating: false)
-    public static let resultOutputs: [(String, String)] = [
-        ("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64"), ("result", "bytes"), ("messageCount", "uint32"),
-        ("messagesRoot", "bytes32"), ("poster", "address"), ("postedAt", "uint64"), ("challengeEndsAt", "uint64"), ("status", "uint8"),
-        ("paid", "uint256"),
-    ]
-    public static let result = SystemFunction("result", inputs: [("resultId", "uint64")], outputs: resultOutputs, mutating: false)
-    public static let resultOf = SystemFunction(
-        "resultOf", inputs: [("projectId", "uint64"), ("deviceId", "address"), ("window", "uint64")], outputs: [("resultId", "uint64")],
-        mutating: false)
-    public static let resultsOfDevice = SystemFunction(
-        "resultsOfDevice", inputs: [("deviceId", "address")], outputs: [("resultIds", "uint64[]")], mutating: false)
-    public static let resultsOfDevicePage = SystemFunction(
-        "resultsOfDevicePage", inputs: [("deviceId", "address"), ("offset", "uint64"), ("limit", "uint64")],
-        outputs: [("total", "uint64"), ("resultIds", "uint64[]")], mutating: false)
-    public static let projectParameters = SystemFunction(
-        "projectParameters",
-        outputs: [("minimumOperatorBond", "uint256"), ("challengeDeposit", "uint256"), ("challengerShare", "uint8"),
-                  ("minimumChallengeSeconds", "uint64")],
-        mutating: false)
 
-    public static let projectCreated = SystemEvent(
-        "ProjectCreated", [("projectId", "uint64", true), ("sponsor", "address", true), ("appletHash", "bytes32", false), ("name", "string", false)])
-    public static let projectFunded = SystemEvent(
-        "ProjectFunded", [("projectId", "uint64", true), ("from", "address", true), ("amount", "uint256", false)])
-    public static let projectClosed = SystemEvent(
-        "ProjectClosed", [("projectId", "uint64", true), ("sponsor", "address", true), ("refund", "uint256", false)])
-    public static let deviceJoined = SystemEvent(
-        "DeviceJoined", [("projectId", "uint64", true), ("deviceId", "address", true), ("owner", "address", true)])
-    public static let deviceLeft = SystemEvent(
-        "DeviceLeft", [("projectId", "uint64", true), ("deviceId", "address", true), ("owner", "address", true)])
-    public static let posterChosen = SystemEvent(
-        "PosterChosen", [("projectId", "uint64", true), ("deviceId", "address", true), ("poster", "address", true)])
-    public static let bondDeposited = SystemEvent("BondDeposited", [("operator", "address", true), ("amount", "uint256", false)])
-    public static let bondWithdrawn = SystemEvent("BondWithdrawn", [("operator", "address", true), ("amount", "uint256", false)])
-    public static let resultPosted = SystemEvent(
-        "ResultPosted",
-        [("resultId", "uint64", true), ("projectId", "uint64", true), ("deviceId", "address", true), ("window", "uint64", false),
-         ("result", "bytes", false)])
-    public static let resultChallenged = SystemEvent(
-        "ResultChallenged", [("resultId", "uint64", true), ("challenger", "address", true), ("upheld", "bool", false)])
-    public static let bondSlashed = SystemEvent(
-        "BondSlashed", [("operator", "address", true), ("resultId", "uint64", true), ("amount", "uint256", false)])
-    public static let resultSettled = SystemEvent(
-        "ResultSettled", [("resultId", "uint64", true), ("owner", "address", true), ("status", "uint8", false), ("amount", "uint256", false)])
 
-    public var functions: [SystemFunction] {
-        [Self.createProject, Self.fundProject, Self.closeProject, Self.joinProject, Self.leaveProject, Self.setPoster, Self.depositBond,
-         Self.withdrawBond, Self.bondOf, Self.postResult, Self.challengeResult, Self.settleResult, Self.project, Self.projectClosure, Self.projectCount,
-         Self.appletOf, Self.isJoined, Self.membership, Self.posterOf, Self.mayPost, Self.projectDevices, Self.result, Self.resultOf,
-         Self.resultsOfDevice, Self.resultsOfDevicePage, Self.projectParameters]
-    }
+    public var functions: [SystemFunction] { ProjectRegistryABI.functions }
 
-    public var events: [SystemEvent] {
-        [Self.projectCreated, Self.projectFunded, Self.projectClosed, Self.deviceJoined, Self.deviceLeft, Self.posterChosen, Self.bondDeposited,
-         Self.bondWithdrawn, Self.resultPosted, Self.resultChallenged, Self.bondSlashed, Self.resultSettled]
-    }
+    public var events: [SystemEvent] { ProjectRegistryABI.events }
 
     // MARK: Calls
 
@@ -182,7 +79,7 @@ public struct ProjectRegistryContract: SystemContract {
             guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to add to the pool") }
             project.pool += context.value
             try book.update(project)
-            try context.emit(Self.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
+            try context.emit(ProjectRegistryABI.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
             return []
 
         case "closeProject":
@@ -214,7 +111,7 @@ public struct ProjectRegistryContract: SystemContract {
             }
             try book.update(project)
             if !refund.isZero { try context.transfer(to: project.sponsor, amount: refund) }
-            try context.emit(Self.projectClosed, [.uint(UInt256(project.id)), .address(project.sponsor), .uint(refund)])
+            try context.emit(ProjectRegistryABI.projectClosed, [.uint(UInt256(project.id)), .address(project.sponsor), .uint(refund)])
             return []
 
         case "joinProject", "leaveProject":
@@ -240,7 +137,7 @@ public struct ProjectRegistryContract: SystemContract {
                 try book.leave(&project, deviceID)
             }
             try book.update(project)
-            try context.emit(joining ? Self.deviceJoined : Self.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
+            try context.emit(joining ? ProjectRegistryABI.deviceJoined : ProjectRegistryABI.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
             return []
 
         case "setPoster":
@@ -252,7 +149,7 @@ public struct ProjectRegistryContract: SystemContract {
             }
             member.poster = poster == .zero ? nil : poster
             try book.setMembership(id, deviceID, member)
-            try context.emit(Self.posterChosen, [.uint(UInt256(id)), .address(deviceID), .address(poster)])
+            try context.emit(ProjectRegistryABI.posterChosen, [.uint(UInt256(id)), .address(deviceID), .address(poster)])
             return []
 
         case "depositBond":
@@ -260,7 +157,7 @@ public struct ProjectRegistryContract: SystemContract {
             var bond = try book.bond(context.caller)
             bond.total += context.value
             try book.setBond(context.caller, bond)
-            try context.emit(Self.bondDeposited, [.address(context.caller), .uint(context.value)])
+            try context.emit(ProjectRegistryABI.bondDeposited, [.address(context.caller), .uint(context.value)])
             return []
 
         case "withdrawBond":
@@ -273,7 +170,7 @@ public struct ProjectRegistryContract: SystemContract {
             bond.total -= amount
             try book.setBond(context.caller, bond)
             try context.transfer(to: context.caller, amount: amount)
-            try context.emit(Self.bondWithdrawn, [.address(context.caller), .uint(amount)])
+            try context.emit(ProjectRegistryABI.bondWithdrawn, [.address(context.caller), .uint(amount)])
             return []
 
         case "postResult":
@@ -375,9 +272,9 @@ public struct ProjectRegistryContract: SystemContract {
                 id: id, sponsor: context.caller, name: name, appletHash: Keccak256.hash(code), params: params, rewardPerResult: reward,
                 windowSeconds: window, challengeSeconds: challenge, pool: context.value, createdAt: context.timestamp)
         }, applet: code)
-        try context.emit(Self.projectCreated, [.uint(UInt256(project.id)), .address(context.caller), .fixedBytes(project.appletHash.bytes), .string(name)])
+        try context.emit(ProjectRegistryABI.projectCreated, [.uint(UInt256(project.id)), .address(context.caller), .fixedBytes(project.appletHash.bytes), .string(name)])
         if !context.value.isZero {
-            try context.emit(Self.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
+            try context.emit(ProjectRegistryABI.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
         }
         return project
     }
@@ -430,7 +327,7 @@ public struct ProjectRegistryContract: SystemContract {
                 id: id, projectID: project.id, deviceID: deviceID, window: window, result: bytes, messageCount: count, messagesRoot: root,
                 poster: context.caller, postedAt: context.timestamp, challengeEndsAt: deadline, bond: minimum, reserved: reserve)
         }
-        try context.emit(Self.resultPosted, [
+        try context.emit(ProjectRegistryABI.resultPosted, [
             .uint(UInt256(result.id)), .uint(UInt256(project.id)), .address(deviceID), .uint(UInt256(window)), .bytes(bytes),
         ])
         return result
@@ -520,11 +417,11 @@ public struct ProjectRegistryContract: SystemContract {
             let share = slashed * UInt256(UInt64(parameters.challengerShare)) / 100
             try Self.creditPool(&project, slashed - share, book: book, context: context)
             try context.transfer(to: context.caller, amount: share + deposit)
-            try context.emit(Self.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(true)])
-            try context.emit(Self.bondSlashed, [.address(result.poster), .uint(UInt256(result.id)), .uint(slashed)])
+            try context.emit(ProjectRegistryABI.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(true)])
+            try context.emit(ProjectRegistryABI.bondSlashed, [.address(result.poster), .uint(UInt256(result.id)), .uint(slashed)])
         } else {
             try Self.creditPool(&project, deposit, book: book, context: context)
-            try context.emit(Self.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(false)])
+            try context.emit(ProjectRegistryABI.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(false)])
         }
     }
 

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MotePrimitives
 
 /// The settlement of results whose challenge period has ended: each pending result is paid
@@ -77,7 +78,7 @@ enum ProjectSettlement {
         var bond = try book.bond(result.poster)
         bond.locked -= result.bond
         try book.setBond(result.poster, bond)
-        try context.emit(ProjectRegistryContract.resultSettled, [
+        try context.emit(ProjectRegistryABI.resultSettled, [
             .uint(UInt256(result.id)), .address(owner ?? .zero), .uint(UInt256(UInt64(result.status.rawValue))), .uint(result.paid),
         ])
     }

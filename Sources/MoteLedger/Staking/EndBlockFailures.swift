@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -20,7 +21,7 @@ struct EndBlockFailures {
     let storage: ContractStorage
 
     init(_ context: SystemCallContext) {
-        storage = ContractStorage(context: context, contract: StakingContract.address)
+        storage = ContractStorage(context: context, contract: StakingABI.address)
     }
 
     static let countSlot = ContractStorage.slot("endBlockFailureCount")

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -66,7 +67,7 @@ enum EpochTransition {
         try stage(.settlement) { () throws(SystemContractRevert) in
             let projects = SystemCallContext(
                 caller: .zero, value: .zero, height: height, timestamp: context.timestamp, canWrite: true,
-                address: ProjectRegistryContract.address, state: context.state, gasLimit: .max)
+                address: ProjectRegistryABI.address, state: context.state, gasLimit: .max)
             try ProjectSettlement.settle(context: projects)
         }
         var delegates: [ElectedDelegate] = []

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
@@ -25,7 +26,7 @@ package final class EpochTransitionLoad {
             }
             return Genesis(
                 chainID: 4_689, timestamp: 1_000, gasLimit: 30_000_000, baseFee: 0,
-                allocations: [(RewardingContract.address, ProtocolParameters.mote * 1_000_000_000)], delegates: delegates)
+                allocations: [(RewardingABI.address, ProtocolParameters.mote * 1_000_000_000)], delegates: delegates)
         }()
         self.genesis = genesis
         ledger = try Ledger(store: InMemoryChainStore(), genesis: genesis)
@@ -67,17 +68,17 @@ package final class EpochTransitionLoad {
             let op = operatorKey.address
             let proof = OperatorProof.proof(by: operatorKey, chainID: genesis.chainID, owner: owner)
             let selfStake = p.minSelfStake.value * UInt256(1 + rng.next() % 10)
-            try call(staking, StakingContract.registerCandidate, [
+            try call(staking, StakingABI.registerCandidate, [
                 .string("c\(seed)-\(i)"), .address(op), .address(owner), .uint(UInt256(rng.next() % (UInt64(p.maxStakeDays) + 1))), .bool(rng.next() % 2 == 0),
                 .uint(UInt256(rng.next() % 10_001)), .bytes(proof),
             ], from: owner, value: p.registrationFee.value + selfStake)
             if votedEvery > 0, i % votedEvery == 0 {
                 let voter = Address(suffixOf: Keccak256.hash(utf8: "load voter \(seed) \(i)"))
-                try call(staking, StakingContract.createStake, [.string("c\(seed)-\(i)"), .uint(UInt256(rng.next() % (UInt64(p.maxStakeDays) + 1))), .bool(false)],
+                try call(staking, StakingABI.createStake, [.string("c\(seed)-\(i)"), .uint(UInt256(rng.next() % (UInt64(p.maxStakeDays) + 1))), .bool(false)],
                          from: voter, value: p.minStakeAmount.value * UInt256(1 + rng.next() % 1_000))
             }
             if i < onProbation {
-                let book = StakingBook(context(caller: .zero, contract: StakingContract.address), parameters: p)
+                let book = StakingBook(context(caller: .zero, contract: StakingABI.address), parameters: p)
                 do throws(SystemContractRevert) {
                     try book.storage.setUInt64(StakingBook.probationSlot(owner), 1 + p.probationEpochs)
                 } catch { throw LedgerError(.storage(error.reason)) }
@@ -95,12 +96,12 @@ package final class EpochTransitionLoad {
         var rng = LoadRandom(seed: seed &+ 0x5eed)
         for i in 0..<count {
             let id = Address(suffixOf: Keccak256.hash(utf8: "load witness \(seed) \(i)"))
-            try call(staking, StakingContract.registerCandidate, [
+            try call(staking, StakingABI.registerCandidate, [
                 .string("w\(seed)-\(i)"), .address(id), .address(id), .uint(0), .bool(false), .uint(0), .bytes([]),
             ], from: id, value: p.registrationFee.value + p.minSelfStake.value)
-            try call(nodes, NodeRegistryContract.register, [.string("w\(i)"), .string("http://10.0.0.1:\(i % 60_000 + 1)")], from: id)
+            try call(nodes, NodeRegistryABI.register, [.string("w\(i)"), .string("http://10.0.0.1:\(i % 60_000 + 1)")], from: id)
             let key = Keccak256.hash(utf8: "load witness key \(seed) \(i)").bytes
-            let book = WitnessBook(context(caller: id, contract: WitnessPoolContract.address), genesis: genesis)
+            let book = WitnessBook(context(caller: id, contract: WitnessPoolABI.address), genesis: genesis)
             do throws(SystemContractRevert) {
                 try book.add(WitnessRecord(
                     id: id, kind: .node, key: key, owner: id, reputation: 1 + rng.next() % p.maxReputation, blacklistedUntil: 0,
@@ -122,7 +123,7 @@ package final class EpochTransitionLoad {
             height += 1
             let context = SystemCallContext(
                 caller: .zero, value: .zero, height: height, timestamp: genesis.timestamp + height, canWrite: true,
-                address: StakingContract.address, state: state, gasLimit: .max)
+                address: StakingABI.address, state: state, gasLimit: .max)
             try EpochTransition.endBlock(
                 context: context, genesis: genesis, producer: producer ?? producers[Int(height % UInt64(producers.count))],
                 producers: producers)
@@ -143,7 +144,7 @@ package final class EpochTransitionLoad {
     /// bucket, votes and probation; every witness's index entry, record and node registration),
     /// without its writes: a lower bound of the old cost, for comparison. Returns the records read.
     package func readEveryCandidateAndWitness() throws(LedgerError) -> Int {
-        let context = context(caller: .zero, contract: StakingContract.address)
+        let context = context(caller: .zero, contract: StakingABI.address)
         let staking = StakingBook(context, parameters: genesis.parameters)
         let witnesses = WitnessBook(context, genesis: genesis)
         var read = 0
@@ -166,7 +167,7 @@ package final class EpochTransitionLoad {
     package func delegates(ofEpoch epoch: UInt64) throws(LedgerError) -> [ElectedDelegate] {
         do throws(SystemContractRevert) {
             return try EpochTransition.delegates(
-                ofEpoch: epoch, book: StakingBook(context(caller: .zero, contract: StakingContract.address), parameters: genesis.parameters),
+                ofEpoch: epoch, book: StakingBook(context(caller: .zero, contract: StakingABI.address), parameters: genesis.parameters),
                 genesis: genesis)
         } catch { throw LedgerError(.storage(error.reason)) }
     }

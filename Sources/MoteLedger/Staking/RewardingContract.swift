@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -8,43 +9,23 @@ import MotePrimitives
 /// by the reward address itself or by anyone on its behalf (`claimFor` pays the reward
 /// address, never the caller). Nothing is minted: the fund is what was put in.
 public struct RewardingContract: SystemContract {
-    public static let address = SystemContracts.reservedAddress(3)
-    public var address: Address { Self.address }
-    public let name = "Rewarding"
+    public var address: Address { RewardingABI.address }
+    public var name: String { RewardingABI.name }
     let genesis: Genesis
 
     public init(genesis: Genesis) { self.genesis = genesis }
 
-    public static let deposit = SystemFunction("deposit", mutating: true, payable: true)
-    public static let claim = SystemFunction("claim", inputs: [("amount", "uint256")], outputs: [("claimed", "uint256")], mutating: true)
-    public static let claimFor = SystemFunction(
-        "claimFor", inputs: [("account", "address"), ("amount", "uint256")], outputs: [("claimed", "uint256")], mutating: true)
-    public static let fund = SystemFunction("fund", outputs: [("amount", "uint256")], mutating: false)
-    public static let unclaimed = SystemFunction("unclaimed", inputs: [("account", "address")], outputs: [("amount", "uint256")], mutating: false)
-    public static let epochRewards = SystemFunction(
-        "epochRewards", inputs: [("epoch", "uint64"), ("rewardAddress", "address")],
-        outputs: [("blockRewards", "uint256"), ("epochReward", "uint256"), ("foundationBonus", "uint256")], mutating: false)
-    public static let parametersFunction = SystemFunction(
-        "rewardParameters",
-        outputs: [("blockReward", "uint256"), ("epochReward", "uint256"), ("foundationBonus", "uint256"),
-                  ("foundationBonusDelegates", "uint256"), ("productivityThresholdPercent", "uint256"), ("probationEpochs", "uint256")],
-        mutating: false)
 
-    public static let deposited = SystemEvent("Deposited", [("from", "address", true), ("amount", "uint256", false)])
-    public static let claimed = SystemEvent(
-        "Claimed", [("account", "address", true), ("by", "address", true), ("amount", "uint256", false)])
 
-    public var functions: [SystemFunction] {
-        [Self.deposit, Self.claim, Self.claimFor, Self.fund, Self.unclaimed, Self.epochRewards, Self.parametersFunction]
-    }
-    public var events: [SystemEvent] { [Self.deposited, Self.claimed] }
+    public var functions: [SystemFunction] { RewardingABI.functions }
+    public var events: [SystemEvent] { RewardingABI.events }
 
     public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         let book = RewardingBook(context)
         switch function.name {
         case "deposit":
             guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
-            try context.emit(Self.deposited, [.address(context.caller), .uint(context.value)])
+            try context.emit(RewardingABI.deposited, [.address(context.caller), .uint(context.value)])
             return []
         case "claim", "claimFor":
             let account = function.name == "claim" ? context.caller : try a[0].address()
@@ -56,7 +37,7 @@ public struct RewardingContract: SystemContract {
             try book.setUnclaimed(account, owed - amount)
             try book.storage.setUInt256(RewardingBook.totalUnclaimedSlot, try book.totalUnclaimed() - amount)
             try context.transfer(to: account, amount: amount)
-            try context.emit(Self.claimed, [.address(account), .address(context.caller), .uint(amount)])
+            try context.emit(RewardingABI.claimed, [.address(account), .address(context.caller), .uint(amount)])
             return [.uint(amount)]
         case "fund":
             return [.uint(try book.fund())]
@@ -83,7 +64,7 @@ struct RewardingBook {
 
     init(_ context: SystemCallContext) {
         self.context = context
-        storage = ContractStorage(context: context, contract: RewardingContract.address)
+        storage = ContractStorage(context: context, contract: RewardingABI.address)
     }
 
     static let totalUnclaimedSlot = ContractStorage.slot("totalUnclaimed")
@@ -98,7 +79,7 @@ struct RewardingBook {
 
     /// What the fund can still pay: the contract's balance less what is owed.
     func fund() throws(SystemContractRevert) -> UInt256 {
-        let balance = try context.balance(of: RewardingContract.address)
+        let balance = try context.balance(of: RewardingABI.address)
         let owed = try totalUnclaimed()
         return balance > owed ? balance - owed : .zero
     }

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -10,7 +11,7 @@ struct StakingBook {
     let parameters: ProtocolParameters
 
     init(_ context: SystemCallContext, parameters: ProtocolParameters) {
-        storage = ContractStorage(context: context, contract: StakingContract.address)
+        storage = ContractStorage(context: context, contract: StakingABI.address)
         self.parameters = parameters
     }
 

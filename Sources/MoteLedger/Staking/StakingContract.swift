@@ -1,14 +1,14 @@
 import MoteChain
 import MoteConsensus
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
 /// Staking at 0x…4d4f54450002: candidates for delegate, stake buckets that vote for them, the
 /// elected delegates of each epoch, productivity and double-sign slashing (docs/STAKING.md).
 public struct StakingContract: SystemContract {
-    public static let address = SystemContracts.reservedAddress(2)
-    public var address: Address { Self.address }
-    public let name = "Staking"
+    public var address: Address { StakingABI.address }
+    public var name: String { StakingABI.name }
     let genesis: Genesis
     var parameters: ProtocolParameters { genesis.parameters }
 
@@ -16,98 +16,12 @@ public struct StakingContract: SystemContract {
 
     // MARK: ABI
 
-    public static let registerCandidate = SystemFunction(
-        "registerCandidate",
-        inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("duration", "uint32"),
-                 ("autoStake", "bool"), ("voterShareBps", "uint16"), ("operatorProof", "bytes")],
-        outputs: [("selfStakeBucket", "uint64")], mutating: true, payable: true)
-    public static let updateCandidate = SystemFunction(
-        "updateCandidate",
-        inputs: [("name", "string"), ("operatorAddress", "address"), ("rewardAddress", "address"), ("voterShareBps", "uint16"),
-                 ("operatorProof", "bytes")],
-        mutating: true)
-    public static let createStake = SystemFunction(
-        "createStake", inputs: [("candidate", "string"), ("duration", "uint32"), ("autoStake", "bool")],
-        outputs: [("bucket", "uint64")], mutating: true, payable: true)
-    public static let depositToStake = SystemFunction("depositToStake", inputs: [("bucket", "uint64")], mutating: true, payable: true)
-    public static let restake = SystemFunction(
-        "restake", inputs: [("bucket", "uint64"), ("duration", "uint32"), ("autoStake", "bool")], mutating: true)
-    public static let changeCandidate = SystemFunction(
-        "changeCandidate", inputs: [("bucket", "uint64"), ("candidate", "string")], mutating: true)
-    public static let transferStake = SystemFunction(
-        "transferStake", inputs: [("bucket", "uint64"), ("newOwner", "address")], mutating: true)
-    public static let unstake = SystemFunction("unstake", inputs: [("bucket", "uint64")], mutating: true)
-    public static let withdrawStake = SystemFunction("withdrawStake", inputs: [("bucket", "uint64")], mutating: true)
-    public static let reportDoubleSign = SystemFunction(
-        "reportDoubleSign", inputs: [("evidence", "bytes")], outputs: [("slashed", "uint256")], mutating: true)
 
-    public static let candidateCount = SystemFunction("candidateCount", outputs: [("count", "uint256")], mutating: false)
-    public static let candidateOutputs: [(String, String)] = [
-        ("name", "string"), ("owner", "address"), ("operatorAddress", "address"), ("rewardAddress", "address"),
-        ("selfStakeBucket", "uint64"), ("selfStake", "uint256"), ("votes", "uint256"), ("voterShareBps", "uint16"),
-        ("probationUntilEpoch", "uint64"),
-    ]
-    public static let candidateAt = SystemFunction(
-        "candidateAt", inputs: [("index", "uint256")], outputs: candidateOutputs, mutating: false)
-    public static let candidateByName = SystemFunction(
-        "candidateByName", inputs: [("name", "string")], outputs: candidateOutputs, mutating: false)
-    public static let bucketOutputs: [(String, String)] = [
-        ("owner", "address"), ("candidate", "string"), ("amount", "uint256"), ("duration", "uint32"), ("autoStake", "bool"),
-        ("stakeStart", "uint64"), ("unstakeTime", "uint64"), ("selfStake", "bool"), ("votes", "uint256"),
-    ]
-    public static let bucket = SystemFunction("bucket", inputs: [("id", "uint64")], outputs: bucketOutputs, mutating: false)
-    public static let bucketsOf = SystemFunction("bucketsOf", inputs: [("owner", "address")], outputs: [("ids", "uint64[]")], mutating: false)
-    public static let votersOf = SystemFunction("votersOf", inputs: [("candidate", "string")], outputs: [("ids", "uint64[]")], mutating: false)
-    public static let delegatesOf = SystemFunction(
-        "delegatesOf", inputs: [("epoch", "uint64")],
-        outputs: [("operators", "address[]"), ("rewardAddresses", "address[]"), ("owners", "address[]"), ("votes", "uint256[]")],
-        mutating: false)
-    public static let stakingParameters = SystemFunction(
-        "stakingParameters",
-        outputs: [("registrationFee", "uint256"), ("minSelfStake", "uint256"), ("minStakeAmount", "uint256"), ("maxStakeDays", "uint32"),
-                  ("secondsPerDay", "uint64"), ("withdrawWaitingDays", "uint32"), ("selfStakeBonusPercent", "uint64")],
-        mutating: false)
-    public static let endBlockFailureCount = SystemFunction(
-        "endBlockFailureCount", outputs: [("blocks", "uint64"), ("lastHeight", "uint64")], mutating: false)
-    public static let endBlockFailuresAt = SystemFunction(
-        "endBlockFailuresAt", inputs: [("height", "uint64")], outputs: [("stages", "string[]"), ("reasons", "string[]")], mutating: false)
-    public static let produced = SystemFunction(
-        "produced", inputs: [("epoch", "uint64"), ("operatorAddress", "address")], outputs: [("blocks", "uint64")], mutating: false)
 
-    public static let candidateRegistered = SystemEvent(
-        "CandidateRegistered",
-        [("owner", "address", true), ("name", "string", false), ("operatorAddress", "address", false),
-         ("rewardAddress", "address", false), ("selfStakeBucket", "uint64", false)])
-    public static let candidateUpdated = SystemEvent(
-        "CandidateUpdated",
-        [("owner", "address", true), ("name", "string", false), ("operatorAddress", "address", false),
-         ("rewardAddress", "address", false), ("voterShareBps", "uint16", false)])
-    public static let stakeCreated = SystemEvent(
-        "StakeCreated",
-        [("bucket", "uint64", true), ("owner", "address", true), ("candidate", "address", true), ("amount", "uint256", false),
-         ("duration", "uint32", false), ("autoStake", "bool", false)])
-    public static let stakeChanged = SystemEvent(
-        "StakeChanged",
-        [("bucket", "uint64", true), ("owner", "address", true), ("candidate", "address", true), ("amount", "uint256", false),
-         ("duration", "uint32", false), ("autoStake", "bool", false), ("stakeStart", "uint64", false)])
-    public static let unstaked = SystemEvent("Unstaked", [("bucket", "uint64", true), ("owner", "address", true)])
-    public static let withdrawn = SystemEvent(
-        "Withdrawn", [("bucket", "uint64", true), ("owner", "address", true), ("amount", "uint256", false)])
-    public static let slashed = SystemEvent(
-        "Slashed",
-        [("candidate", "address", true), ("reporter", "address", true), ("amount", "uint256", false),
-         ("reporterReward", "uint256", false), ("height", "uint64", false)])
 
-    public var functions: [SystemFunction] {
-        [Self.registerCandidate, Self.updateCandidate, Self.createStake, Self.depositToStake, Self.restake, Self.changeCandidate,
-         Self.transferStake, Self.unstake, Self.withdrawStake, Self.reportDoubleSign, Self.candidateCount, Self.candidateAt,
-         Self.candidateByName, Self.bucket, Self.bucketsOf, Self.votersOf, Self.delegatesOf, Self.produced, Self.stakingParameters,
-         Self.endBlockFailureCount, Self.endBlockFailuresAt]
-    }
+    public var functions: [SystemFunction] { StakingABI.functions }
 
-    public var events: [SystemEvent] {
-        [Self.candidateRegistered, Self.candidateUpdated, Self.stakeCreated, Self.stakeChanged, Self.unstaked, Self.withdrawn, Self.slashed]
-    }
+    public var events: [SystemEvent] { StakingABI.events }
 
     // MARK: Calls
 
@@ -128,14 +42,14 @@ public struct StakingContract: SystemContract {
             guard selfStake >= parameters.minSelfStake.value else {
                 throw SystemContractRevert("self-stake \(selfStake) wei is below the minimum \(parameters.minSelfStake.value)")
             }
-            if !fee.isZero { try context.transfer(to: RewardingContract.address, amount: fee) }
+            if !fee.isZero { try context.transfer(to: RewardingABI.address, amount: fee) }
             let bucket = try book.createBucket(
                 owner: context.caller, candidate: context.caller, amount: selfStake, days: days, autoStake: auto, now: now, selfStake: true)
             let candidate = Candidate(
                 owner: context.caller, name: name, operatorAddress: op, rewardAddress: reward, selfStakeBucket: bucket.id, voterShareBps: share)
             try book.put(candidate, replacing: nil)
             try recheckWitnesses(of: context.caller, book: book, context: context)
-            try context.emit(Self.candidateRegistered, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(bucket.id))])
+            try context.emit(StakingABI.candidateRegistered, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(bucket.id))])
             try emitCreated(bucket, context)
             return [.uint(UInt256(bucket.id))]
 
@@ -149,7 +63,7 @@ public struct StakingContract: SystemContract {
             (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
             try book.put(new, replacing: old)
             if op != old.operatorAddress { try recheckWitnesses(of: context.caller, also: old.operatorAddress, book: book, context: context) }
-            try context.emit(Self.candidateUpdated, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(UInt64(share)))])
+            try context.emit(StakingABI.candidateUpdated, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(UInt64(share)))])
             return []
 
         case "createStake":
@@ -209,7 +123,7 @@ public struct StakingContract: SystemContract {
             let to = try a[1].address()
             guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
             // A system contract could never unstake or withdraw it: the stake would be locked for good.
-            guard !SystemContracts.isReservedAddress(to) else {
+            guard !SystemAddresses.isReserved(to) else {
                 throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
             }
             var new = old
@@ -229,7 +143,7 @@ public struct StakingContract: SystemContract {
             new.unstakeTime = max(now, 1)
             try book.update(old, to: new)
             if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
-            try context.emit(Self.unstaked, [.uint(UInt256(old.id)), .address(old.owner)])
+            try context.emit(StakingABI.unstaked, [.uint(UInt256(old.id)), .address(old.owner)])
             return []
 
         case "withdrawStake":
@@ -239,7 +153,7 @@ public struct StakingContract: SystemContract {
             guard now >= ready else { throw SystemContractRevert("bucket \(bucket.id) can be withdrawn at block time \(ready); now \(now)") }
             try book.delete(bucket)
             try context.transfer(to: bucket.owner, amount: bucket.amount)
-            try context.emit(Self.withdrawn, [.uint(UInt256(bucket.id)), .address(bucket.owner), .uint(bucket.amount)])
+            try context.emit(StakingABI.withdrawn, [.uint(UInt256(bucket.id)), .address(bucket.owner), .uint(bucket.amount)])
             return []
 
         case "reportDoubleSign":
@@ -303,11 +217,11 @@ public struct StakingContract: SystemContract {
         guard voterShareBps <= 10_000 else { throw SystemContractRevert("voterShareBps is at most 10000") }
         guard reward != .zero else { throw SystemContractRevert("the reward address may not be zero") }
         // A system contract could never spend rewards claimed for it: they would be locked for good.
-        guard !SystemContracts.isReservedAddress(reward) else {
+        guard !SystemAddresses.isReserved(reward) else {
             throw SystemContractRevert("the reward address \(reward.checksummed) is a system contract's")
         }
         guard op != .zero else { throw SystemContractRevert("the operator address may not be zero") }
-        guard !SystemContracts.isReservedAddress(op) else {
+        guard !SystemAddresses.isReserved(op) else {
             throw SystemContractRevert("the operator address \(op.checksummed) is a system contract's")
         }
         if let holder = try book.candidate(operator: op), holder.owner != owner {
@@ -352,14 +266,14 @@ public struct StakingContract: SystemContract {
     }
 
     func emitCreated(_ bucket: StakeBucket, _ context: SystemCallContext) throws(SystemContractRevert) {
-        try context.emit(Self.stakeCreated, [
+        try context.emit(StakingABI.stakeCreated, [
             .uint(UInt256(bucket.id)), .address(bucket.owner), .address(bucket.candidate), .uint(bucket.amount),
             .uint(UInt256(UInt64(bucket.durationDays))), .bool(bucket.autoStake),
         ])
     }
 
     func emitChanged(_ bucket: StakeBucket, _ context: SystemCallContext) throws(SystemContractRevert) {
-        try context.emit(Self.stakeChanged, [
+        try context.emit(StakingABI.stakeChanged, [
             .uint(UInt256(bucket.id)), .address(bucket.owner), .address(bucket.candidate), .uint(bucket.amount),
             .uint(UInt256(UInt64(bucket.durationDays))), .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)),
         ])
@@ -417,9 +331,9 @@ public struct StakingContract: SystemContract {
         if !reporterReward.isZero { try context.transfer(to: context.caller, amount: reporterReward) }
         let toFund = amount - reporterReward
         if !toFund.isZero {
-            try context.transfer(to: RewardingContract.address, amount: toFund)
+            try context.transfer(to: RewardingABI.address, amount: toFund)
         }
-        try context.emit(Self.slashed, [.address(candidate.owner), .address(context.caller), .uint(amount), .uint(reporterReward), .uint(UInt256(evidence.height))])
+        try context.emit(StakingABI.slashed, [.address(candidate.owner), .address(context.caller), .uint(amount), .uint(reporterReward), .uint(UInt256(evidence.height))])
         return amount
     }
 }

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MotePrimitives
 
 /// What a delegate owes its voters, computed from chain data alone: the Staking contract's
@@ -54,20 +55,20 @@ public enum VoterPayouts {
         var buckets: [UInt64: Bucket] = [:]
         for entry in entries where entry.height <= height {
             let log = entry.log
-            guard log.address == StakingContract.address, let topic0 = log.topics.first, log.topics.count >= 2 else { continue }
+            guard log.address == StakingABI.address, let topic0 = log.topics.first, log.topics.count >= 2 else { continue }
             let id = UInt256(bigEndian: log.topics[1].bytes)?.l0 ?? 0
             func address(_ i: Int) -> Address? { i < log.topics.count ? Address(suffixOf: log.topics[i]) : nil }
             switch topic0 {
-            case StakingContract.stakeCreated.abi.topic0, StakingContract.stakeChanged.abi.topic0:
-                let types: [ABIType] = topic0 == StakingContract.stakeCreated.abi.topic0 ? [.uint(256), .uint(32), .bool] : [.uint(256), .uint(32), .bool, .uint(64)]
+            case StakingABI.stakeCreated.abi.topic0, StakingABI.stakeChanged.abi.topic0:
+                let types: [ABIType] = topic0 == StakingABI.stakeCreated.abi.topic0 ? [.uint(256), .uint(32), .bool] : [.uint(256), .uint(32), .bool, .uint(64)]
                 guard let owner = address(2), let candidate = address(3),
                     let values = try? ABI.decode(types, from: log.data), case .uint(let amount) = values[0],
                     case .uint(let days) = values[1], case .bool(let auto) = values[2]
                 else { continue }
                 buckets[id] = Bucket(owner: owner, candidate: candidate, amount: amount, durationDays: UInt32(truncatingIfNeeded: days.l0), autoStake: auto, unstaked: false)
-            case StakingContract.unstaked.abi.topic0:
+            case StakingABI.unstaked.abi.topic0:
                 buckets[id]?.unstaked = true
-            case StakingContract.withdrawn.abi.topic0:
+            case StakingABI.withdrawn.abi.topic0:
                 buckets[id] = nil
             default:
                 continue

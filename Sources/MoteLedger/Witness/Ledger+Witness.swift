@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MotePrimitives
 
 extension Ledger {
@@ -32,12 +33,12 @@ extension Ledger {
     /// head included it: accepted (with its reward), incoherent, or rejected with the reason.
     /// Runs on a copy of the head state; nothing changes. For nodes taking attestations in.
     public func checkAttestation(_ attestation: [UInt8]) -> WitnessPoolContract.Verdict {
-        guard let pool = executor.contracts.contract(at: WitnessPoolContract.address) as? WitnessPoolContract else {
+        guard let pool = executor.contracts.contract(at: WitnessPoolABI.address) as? WitnessPoolContract else {
             return .rejected("this chain has no witness pool")
         }
         let context = SystemCallContext(
             caller: .zero, value: .zero, height: head.height + 1, timestamp: headHeader.timestamp, canWrite: true,
-            address: WitnessPoolContract.address, state: headState(), gasLimit: .max, chain: history)
+            address: WitnessPoolABI.address, state: headState(), gasLimit: .max, chain: history)
         do throws(SystemContractRevert) {
             return try pool.process(attestation, context: context, book: WitnessBook(context, genesis: genesis))
         } catch {

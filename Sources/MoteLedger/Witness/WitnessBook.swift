@@ -1,17 +1,8 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
-/// What kind of witness (its `uint8` in the ABI).
-public enum WitnessKind: UInt8, Sendable, CustomStringConvertible {
-    /// A registered device; its rewards go to the device's owner.
-    case device = 1
-    /// A trusted node: registered in the NodeRegistry, and a genesis delegate's operator or the
-    /// operator or owner of a candidate with at least `minSelfStake` self-stake; its rewards go to itself.
-    case node = 2
-
-    public var description: String { self == .device ? "device" : "node" }
-}
 
 /// A witness in the pool, keyed by its id (the device id, or the node's operator address).
 struct WitnessRecord: Equatable, Sendable {
@@ -99,7 +90,7 @@ struct WitnessBook {
     }
 
     init(_ context: SystemCallContext, genesis: Genesis) {
-        storage = ContractStorage(context: context, contract: WitnessPoolContract.address)
+        storage = ContractStorage(context: context, contract: WitnessPoolABI.address)
         self.genesis = genesis
     }
 
@@ -208,7 +199,7 @@ struct WitnessBook {
     /// a candidate whose self-stake bucket holds at least `minSelfStake` and is not unstaked.
     /// (Free addresses would otherwise join by the thousand and outvote the trusted nodes.)
     func nodeProblem(_ id: Address) throws(SystemContractRevert) -> String? {
-        guard try storage.context.load(NodeRegistryContract.nodeSlot(id), of: NodeRegistryContract.address) != nil else {
+        guard try storage.context.load(NodeRegistryContract.nodeSlot(id), of: NodeRegistryABI.address) != nil else {
             return "\(id.checksummed) is not a node registered in the NodeRegistry"
         }
         if genesis.delegates.contains(where: { $0.operatorAddress == id }) { return nil }

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteWitness
@@ -14,9 +15,8 @@ import MoteWitness
 /// blacklists the witness for `blacklistBlocks` and cuts its reputation; anything else is
 /// skipped with `AttestationRejected`. Nothing makes the transaction revert but gas.
 public struct WitnessPoolContract: SystemContract {
-    public static let address = SystemContracts.reservedAddress(6)
-    public var address: Address { Self.address }
-    public let name = "WitnessPool"
+    public var address: Address { WitnessPoolABI.address }
+    public var name: String { WitnessPoolABI.name }
     let genesis: Genesis
     var parameters: ProtocolParameters { genesis.parameters }
 
@@ -33,59 +33,12 @@ public struct WitnessPoolContract: SystemContract {
 
     // MARK: ABI
 
-    public static let joinAsDevice = SystemFunction(
-        "joinAsDevice", inputs: [("deviceId", "address"), ("witnessKey", "bytes32"), ("possession", "bytes")], mutating: true)
-    public static let joinAsNode = SystemFunction(
-        "joinAsNode", inputs: [("witnessKey", "bytes32"), ("possession", "bytes")], mutating: true)
-    public static let leavePool = SystemFunction("leavePool", inputs: [("witnessId", "address")], mutating: true)
-    public static let submitAttestations = SystemFunction(
-        "submitAttestations", inputs: [("attestations", "bytes[]")], mutating: true)
-    public static let fundPool = SystemFunction("fundPool", mutating: true, payable: true)
 
-    public static let witnessOutputs: [(String, String)] = [
-        ("kind", "uint8"), ("witnessKey", "bytes32"), ("owner", "address"), ("reputation", "uint64"), ("blacklistedUntil", "uint64"),
-        ("joinedAt", "uint64"), ("accepted", "uint64"), ("incoherent", "uint64"), ("earned", "uint256"), ("active", "bool"),
-    ]
-    public static let witness = SystemFunction("witness", inputs: [("id", "address")], outputs: witnessOutputs, mutating: false)
-    public static let witnessByKey = SystemFunction(
-        "witnessByKey", inputs: [("witnessKey", "bytes32")], outputs: [("id", "address")], mutating: false)
-    public static let witnessCount = SystemFunction("witnessCount", outputs: [("count", "uint256")], mutating: false)
-    public static let witnessAt = SystemFunction("witnessAt", inputs: [("index", "uint256")], outputs: [("id", "address")], mutating: false)
-    public static let epochWeights = SystemFunction(
-        "epochWeights", inputs: [("epoch", "uint64"), ("id", "address")], outputs: [("weight", "uint64"), ("totalWeight", "uint64")],
-        mutating: false)
-    public static let heightStatus = SystemFunction(
-        "heightStatus", inputs: [("height", "uint64")],
-        outputs: [("accepted", "uint32"), ("witnessed", "bool"), ("blockHash", "bytes32")], mutating: false)
-    public static let witnessParameters = SystemFunction(
-        "witnessParameters",
-        outputs: [("expectedWitnesses", "uint64"), ("threshold", "uint64"), ("attestationReward", "uint256"),
-                  ("blacklistBlocks", "uint64"), ("attestationWindow", "uint64")],
-        mutating: false)
 
-    public static let witnessJoined = SystemEvent(
-        "WitnessJoined", [("witnessId", "address", true), ("owner", "address", true), ("kind", "uint8", false), ("witnessKey", "bytes32", false)])
-    public static let witnessLeft = SystemEvent("WitnessLeft", [("witnessId", "address", true), ("owner", "address", true)])
-    public static let poolFunded = SystemEvent("PoolFunded", [("from", "address", true), ("amount", "uint256", false)])
-    public static let attestationAccepted = SystemEvent(
-        "AttestationAccepted",
-        [("witnessId", "address", true), ("height", "uint64", true), ("blockHash", "bytes32", false), ("reward", "uint256", false)])
-    public static let attestationRejected = SystemEvent(
-        "AttestationRejected", [("witnessKey", "bytes32", true), ("height", "uint64", false), ("reason", "string", false)])
-    public static let witnessBlacklisted = SystemEvent(
-        "WitnessBlacklisted", [("witnessId", "address", true), ("untilHeight", "uint64", false), ("reputation", "uint64", false)])
-    public static let blockWitnessed = SystemEvent(
-        "BlockWitnessed", [("height", "uint64", true), ("blockHash", "bytes32", false), ("attestations", "uint32", false)])
 
-    public var functions: [SystemFunction] {
-        [Self.joinAsDevice, Self.joinAsNode, Self.leavePool, Self.submitAttestations, Self.fundPool, Self.witness, Self.witnessByKey,
-         Self.witnessCount, Self.witnessAt, Self.epochWeights, Self.heightStatus, Self.witnessParameters]
-    }
+    public var functions: [SystemFunction] { WitnessPoolABI.functions }
 
-    public var events: [SystemEvent] {
-        [Self.witnessJoined, Self.witnessLeft, Self.poolFunded, Self.attestationAccepted, Self.attestationRejected,
-         Self.witnessBlacklisted, Self.blockWitnessed]
-    }
+    public var events: [SystemEvent] { WitnessPoolABI.events }
 
     // MARK: Calls
 
@@ -112,12 +65,12 @@ public struct WitnessPoolContract: SystemContract {
             guard owner == context.caller else { throw SystemContractRevert("witness \(id.checksummed) belongs to \(owner.checksummed)") }
             witness.active = false
             try book.save(witness)
-            try context.emit(Self.witnessLeft, [.address(id), .address(context.caller)])
+            try context.emit(WitnessPoolABI.witnessLeft, [.address(id), .address(context.caller)])
             return []
 
         case "fundPool":
             guard !context.value.isZero else { throw SystemContractRevert("send MOTE to fund the pool") }
-            try context.emit(Self.poolFunded, [.address(context.caller), .uint(context.value)])
+            try context.emit(WitnessPoolABI.poolFunded, [.address(context.caller), .uint(context.value)])
             return []
 
         case "submitAttestations":
@@ -132,7 +85,7 @@ public struct WitnessPoolContract: SystemContract {
                 if case .rejected(let reason) = verdict {
                     let key = bytes.count == WitnessAttestation.binaryLength ? Array(bytes[40..<72]) : [UInt8](repeating: 0, count: 32)
                     let height = bytes.count >= 8 ? bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
-                    try context.emit(Self.attestationRejected, [.fixedBytes(key), .uint(UInt256(height)), .string(reason)])
+                    try context.emit(WitnessPoolABI.attestationRejected, [.fixedBytes(key), .uint(UInt256(height)), .string(reason)])
                 }
             }
             return []
@@ -208,7 +161,7 @@ public struct WitnessPoolContract: SystemContract {
                 joinedAt: context.height, accepted: 0, incoherent: 0, earned: .zero, active: true))
         }
         try book.bind(key: key, to: id)
-        try context.emit(Self.witnessJoined, [.address(id), .address(context.caller), .uint(UInt256(UInt64(kind.rawValue))), .fixedBytes(key)])
+        try context.emit(WitnessPoolABI.witnessJoined, [.address(id), .address(context.caller), .uint(UInt256(UInt64(kind.rawValue))), .fixedBytes(key)])
     }
 
     /// Where a witness's rewards go: a device's current owner, or the node itself.
@@ -280,12 +233,12 @@ public struct WitnessPoolContract: SystemContract {
             witness.incoherent += 1
             try book.save(witness)
             if previous == nil { try book.setAttested(id, height: h, attestation.blockHash) }
-            try context.emit(Self.witnessBlacklisted, [.address(id), .uint(UInt256(witness.blacklistedUntil)), .uint(UInt256(witness.reputation))])
+            try context.emit(WitnessPoolABI.witnessBlacklisted, [.address(id), .uint(UInt256(witness.blacklistedUntil)), .uint(UInt256(witness.reputation))])
             return .incoherent
         }
 
         let owner = try currentOwner(of: witness, context: context)
-        let reward = try context.balance(of: Self.address) >= p.attestationReward.value ? p.attestationReward.value : .zero
+        let reward = try context.balance(of: WitnessPoolABI.address) >= p.attestationReward.value ? p.attestationReward.value : .zero
         if !reward.isZero { try context.transfer(to: owner, amount: reward) }
         witness.accepted += 1
         witness.earned += reward
@@ -296,8 +249,8 @@ public struct WitnessPoolContract: SystemContract {
         let accepted = status.accepted + 1
         let reached = !status.witnessed && UInt64(accepted) >= p.witnessThreshold
         try book.setHeightStatus(h, accepted: accepted, witnessed: status.witnessed || reached, blockHash: canonical)
-        try context.emit(Self.attestationAccepted, [.address(id), .uint(UInt256(h)), .fixedBytes(canonical.bytes), .uint(reward)])
-        if reached { try context.emit(Self.blockWitnessed, [.uint(UInt256(h)), .fixedBytes(canonical.bytes), .uint(UInt256(UInt64(accepted)))]) }
+        try context.emit(WitnessPoolABI.attestationAccepted, [.address(id), .uint(UInt256(h)), .fixedBytes(canonical.bytes), .uint(reward)])
+        if reached { try context.emit(WitnessPoolABI.blockWitnessed, [.uint(UInt256(h)), .fixedBytes(canonical.bytes), .uint(UInt256(UInt64(accepted)))]) }
         return .accepted(reward: reward)
     }
 }

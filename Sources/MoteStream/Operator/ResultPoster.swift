@@ -2,7 +2,9 @@ import Dispatch
 import Foundation
 import Logging
 import MoteApplet
+import MoteContracts
 import MotePrimitives
+import MoteRPCClient
 import MoteStreamStore
 import MoteTelemetry
 import NIOConcurrencyHelpers
@@ -103,7 +105,7 @@ public actor ResultPoster {
     public func pollOnce() async -> PollReport {
         var report = PollReport()
         count { $0.polls += 1 }
-        do throws(ChainRPCError) {
+        do throws(RPCClientError) {
             try await poll(into: &report)
         } catch {
             count { $0.pollFailures += 1 }
@@ -118,7 +120,7 @@ public actor ResultPoster {
         return report
     }
 
-    private func poll(into report: inout PollReport) async throws(ChainRPCError) {
+    private func poll(into report: inout PollReport) async throws(RPCClientError) {
         try await settlePending()
         let now = try await chain.latestTimestamp()
         let minimum = try await chain.minimumOperatorBond()
@@ -136,7 +138,7 @@ public actor ResultPoster {
         }
         for id in ids {
             let project: ChainProject
-            do throws(ChainRPCError) { project = try await chain.project(id) } catch {
+            do throws(RPCClientError) { project = try await chain.project(id) } catch {
                 report.failures.append("project \(id): \(error)")
                 continue
             }
@@ -162,13 +164,13 @@ public actor ResultPoster {
                     guard pending[key] == nil else { continue }
                     // No live result: none yet, or one proven false by a challenge (which may be re-posted).
                     let existing = try await chain.resultID(project: id, device: device, window: window)
-                    if existing != 0, try await chain.resultStatus(existing) != ProjectRegistryABI.revertedStatus { continue }
+                    if existing != 0, try await chain.resultStatus(existing) != .reverted { continue }
                     guard let claim = await claim(for: key, project: project, applet: applet, report: &report) else { continue }
                     if free < minimum {
                         try await topUpBond(minimum: minimum, report: &report)
                         return
                     }
-                    do throws(ChainRPCError) {
+                    do throws(RPCClientError) {
                         let hash = try await chain.postResult(claim)
                         pending[key] = (hash, 0)
                         free = free - minimum
@@ -259,7 +261,7 @@ public actor ResultPoster {
         let code = try await chain.appletCode(of: project.id)
         let applet = try Applet(code: code, maxCodeBytes: max(code.count, 1))
         guard applet.hash == project.appletHash else {
-            throw ChainRPCError(.malformed, "appletOf(\(project.id)) does not hash to the project's applet hash")
+            throw RPCClientError(.badResponse, "appletOf(\(project.id)) does not hash to the project's applet hash")
         }
         if applets.count >= 64 { applets.removeAll() }
         applets[project.appletHash] = applet
@@ -267,14 +269,14 @@ public actor ResultPoster {
     }
 
     /// Deposits more bond when the free part cannot cover another result (once at a time).
-    private func topUpBond(minimum: UInt256, report: inout PollReport) async throws(ChainRPCError) {
+    private func topUpBond(minimum: UInt256, report: inout PollReport) async throws(RPCClientError) {
         guard pendingDeposit == nil else { return }
         let amount = settings.bond ?? minimum.multipliedReportingOverflow(by: 10).partialValue
         guard amount >= minimum, amount > .zero else {
             report.failures.append("bond: the configured bond \(amount) is below the minimum \(minimum)")
             return
         }
-        do throws(ChainRPCError) {
+        do throws(RPCClientError) {
             let hash = try await chain.depositBond(amount)
             pendingDeposit = (hash, 0)
             report.depositedBond = amount
@@ -288,7 +290,7 @@ public actor ResultPoster {
     }
 
     /// Forgets sent transactions that have a receipt (or have waited too long).
-    private func settlePending() async throws(ChainRPCError) {
+    private func settlePending() async throws(RPCClientError) {
         for (key, entry) in pending {
             switch try await chain.transactionSucceeded(entry.hash) {
             case nil:
