@@ -231,7 +231,7 @@ let package = Package(
         .testTarget(
             name: "MoteRPCTests",
             dependencies: [
-                "MotePrimitives", "MoteContracts", "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
+                "MotePrimitives", "MoteContracts", "MoteRPCClient", "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
                 "MoteTrie", "MoteTelemetry", "MoteWitness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -259,6 +259,7 @@ let package = Package(
                 "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteChain", "MoteConsensus",
                 "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
+        .testTarget(name: "MoteContractsTests", dependencies: ["MoteContracts", "MoteCrypto", "MotePrimitives", "MoteTelemetry"]),
         .testTarget(name: "MoteMempoolTests", dependencies: ["MoteTransactions", "MotePrimitives", "MoteCrypto", "MoteChain", "MoteMempool", "MoteTestSupport"]),
         .testTarget(name: "MoteFuzzTests", dependencies: ["MoteFuzz"]),
     ],
