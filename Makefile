@@ -35,7 +35,7 @@ devnet: run
 ## The CPU-heavy suites (seeded simulations, sweeps, fuzzing) and the timing-sensitive p2p
 ## suites (pings, floods, partitions) run in phases of their own, so that on a 2-core
 ## machine neither starves the deadlines of the other tests.
-HEAVY_TESTS := ConsensusSimulationTests|VoteWALTests|RPCExtremeValueTests|DecoderFuzzTests|TelemetryStoreCrashTests
+HEAVY_TESTS := ConsensusSimulationTests|InProcessNetworkTests|VoteWALTests|RPCExtremeValueTests|DecoderFuzzTests|TelemetryStoreCrashTests
 P2P_TESTS := MoteP2PTests
 
 test: deps
