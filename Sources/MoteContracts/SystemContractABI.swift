@@ -129,3 +129,12 @@ extension SystemContractABI {
     /// The event named `name`.
     public static func event(named name: String) -> SystemEvent? { events.first { $0.abi.name == name } }
 }
+
+extension SystemAddresses {
+    /// What `eth_getCode` answers for a system contract: INVALID (0xfe), so that an EVM running
+    /// it halts, then "MOTE" and the contract's index. Tools that treat code-less addresses as
+    /// plain accounts see a contract.
+    public static func codeMarker(_ address: Address) -> [UInt8] {
+        [0xfe] + Array(address.bytes[14..<20])
+    }
+}

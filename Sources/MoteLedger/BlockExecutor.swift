@@ -29,13 +29,17 @@ public struct BlockContext: Sendable {
 /// left out with a `TransactionFailure`; one that runs but fails (a system contract revert) is
 /// included with status 0, its effects undone and its gas still paid.
 public struct BlockExecutor: Sendable {
-    public let contracts: SystemContracts
+    /// Decides what each call runs (system contract, account code, plain transfer).
+    public let router: CallRouter
     public let rules: TransactionRules
 
-    public init(contracts: SystemContracts, rules: TransactionRules) {
-        self.contracts = contracts
+    public init(contracts: SystemContracts, rules: TransactionRules, codeRunner: (any AccountCodeRunner)? = nil) {
+        router = CallRouter(contracts: contracts, codeRunner: codeRunner)
         self.rules = rules
     }
+
+    /// The chain's system contracts.
+    public var contracts: SystemContracts { router.contracts }
 
     /// The outcome of one included transaction.
     public struct Applied: Sendable {
@@ -96,7 +100,7 @@ public struct BlockExecutor: Sendable {
 
         // A plain transfer cannot fail once paid for and uses exactly its intrinsic gas:
         // charge gas and value in one step (the same result as the general path below).
-        if contracts.contract(at: recipient) == nil {
+        if case .plainAccount = try router.target(of: recipient, state: state) {
             try state.modify(signed.sender) { account throws(LedgerError) in
                 account.balance -= UInt256(intrinsicGas) * price + tx.value
                 account.nonce += 1
@@ -139,39 +143,24 @@ public struct BlockExecutor: Sendable {
         return .success(Applied(receipt: receipt, burned: UInt256(gasUsed) * context.baseFee))
     }
 
-    /// Moves the value and runs the system contract, if the recipient is one.
+    /// Moves the value and runs the recipient (`CallRouter`).
     private func run(
         _ signed: SignedTransaction, recipient: Address, state: WorldState, block: BlockContext, gasLimit: UInt64,
         chain: any ChainHistory
     ) -> (gas: UInt64, logs: [Log], failure: String?) {
         let tx = signed.transaction
-        do throws(SystemContractRevert) {
-            try transferValue(tx.value, from: signed.sender, to: recipient, state: state)
-        } catch {
-            return (0, [], error.reason)
-        }
-        guard let contract = contracts.contract(at: recipient) else { return (0, [], nil) }
-        let context = SystemCallContext(
-            caller: signed.sender, value: tx.value, height: block.height, timestamp: block.timestamp,
-            canWrite: true, address: recipient, state: state, gasLimit: gasLimit, chain: chain)
-        do throws(SystemContractRevert) {
-            _ = try Self.run(contract, calldata: tx.data, context: context)
-        } catch {
-            return (context.gasUsed, [], error.reason)
-        }
-        return (context.gasUsed, context.logs, nil)
+        let message = CallMessage(caller: signed.sender, to: recipient, value: tx.value, data: tx.data, gasLimit: gasLimit)
+        let outcome = router.call(message, state: state, block: block, chain: chain)
+        return (outcome.gasUsed, outcome.revert == nil ? outcome.logs : [], outcome.revert)
     }
+}
 
-    private func transferValue(_ value: UInt256, from: Address, to: Address, state: WorldState) throws(SystemContractRevert) {
-        guard !value.isZero else { return }
-        do {
-            try state.modify(from) { $0.balance -= value }
-            try state.modify(to) { $0.balance += value }
-        } catch { throw SystemContractRevert("\(error)") }
-    }
-
+/// Runs one call of a system contract: the function found by its selector, refused if it
+/// writes in a read-only call or takes value it is not payable for, its arguments decoded
+/// strictly, its outputs encoded.
+public enum SystemCallDispatch {
     /// Decodes `calldata` for `contract` and runs it; returns the ABI-encoded output.
-    static func run(_ contract: any SystemContract, calldata: [UInt8], context: SystemCallContext) throws(SystemContractRevert) -> [UInt8] {
+    public static func run(_ contract: any SystemContract, calldata: [UInt8], context: SystemCallContext) throws(SystemContractRevert) -> [UInt8] {
         guard let function = contract.function(forCalldata: calldata) else {
             let selector = calldata.count >= 4 ? Hex.encode(calldata.prefix(4)) : "(none)"
             throw SystemContractRevert("\(contract.name): no function with selector \(selector)")

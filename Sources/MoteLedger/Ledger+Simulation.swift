@@ -30,25 +30,10 @@ extension Ledger {
             return Simulation(gasUsed: intrinsic, output: [], revert: "intrinsic gas \(intrinsic) exceeds the gas limit \(gasLimit)")
         }
         let state = headState()
-        let balance = try state.account(from).balance
-        guard balance >= value else {
-            return Simulation(gasUsed: intrinsic, output: [], revert: "insufficient funds for transfer: balance \(balance), value \(value)")
-        }
-        if !value.isZero {
-            try state.modify(from) { $0.balance -= value }
-            try state.modify(to) { $0.balance += value }
-        }
-        guard let contract = executor.contracts.contract(at: to) else {
-            return Simulation(gasUsed: intrinsic, output: [], revert: nil)
-        }
-        let context = SystemCallContext(
-            caller: from, value: value, height: head.height + 1, timestamp: headHeader.timestamp, canWrite: true, address: to,
-            state: state, gasLimit: gasLimit - intrinsic, chain: history)
-        do throws(SystemContractRevert) {
-            let output = try BlockExecutor.run(contract, calldata: data, context: context)
-            return Simulation(gasUsed: intrinsic + context.gasUsed, output: output, revert: nil)
-        } catch {
-            return Simulation(gasUsed: intrinsic + context.gasUsed, output: [], revert: error.reason)
-        }
+        let block = BlockContext(height: head.height + 1, timestamp: headHeader.timestamp, feeRecipient: .zero, baseFee: .zero, gasLimit: gasLimit)
+        let message = CallMessage(caller: from, to: to, value: value, data: data, gasLimit: gasLimit - intrinsic)
+        let outcome = executor.router.call(message, state: state, block: block, chain: history)
+        if let fault = state.fault { throw fault }
+        return Simulation(gasUsed: intrinsic + outcome.gasUsed, output: outcome.output, revert: outcome.revert)
     }
 }

@@ -480,13 +480,16 @@ public final class Ledger {
     /// as Ethereum's dry runs expect, and its changes are thrown away); other addresses return
     /// empty output.
     public func call(from: Address, to: Address, data: [UInt8], gasLimit: UInt64 = 10_000_000) throws(LedgerError) -> Result<[UInt8], SystemContractRevert> {
-        guard let contract = executor.contracts.contract(at: to) else { return .success([]) }
         let state = headState()
-        let context = SystemCallContext(
-            caller: from, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: true, address: to,
-            state: state, gasLimit: gasLimit, chain: history)
-        do { return .success(try BlockExecutor.run(contract, calldata: data, context: context)) } catch { return .failure(error) }
+        let block = BlockContext(height: head.height, timestamp: headHeader.timestamp, feeRecipient: .zero, baseFee: .zero, gasLimit: gasLimit)
+        let outcome = executor.router.call(CallMessage(caller: from, to: to, data: data, gasLimit: gasLimit), state: state, block: block, chain: history)
+        if let fault = state.fault { throw fault }
+        if let revert = outcome.revert { return .failure(SystemContractRevert(revert)) }
+        return .success(outcome.output)
     }
+
+    /// The code `eth_getCode` shows for `address` (`CallRouter.code(at:)`).
+    public func code(at address: Address) -> [UInt8] { executor.router.code(at: address) }
 }
 
 /// Results computed on another thread while the state root is computed.

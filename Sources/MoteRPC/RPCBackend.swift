@@ -44,11 +44,17 @@ public protocol RPCBackend: Sendable {
     /// When this node last saw a block finalized and how often blocks are due, for `/health`
     /// ("stalled"); nil when the backend cannot tell (no stall check).
     func liveness() async -> RPCLiveness?
+    /// The code at `address` at the head (`eth_getCode`).
+    func code(at address: Address) async -> [UInt8]
 }
 
 extension RPCBackend {
     /// No stall check unless the backend reports its liveness.
     public func liveness() async -> RPCLiveness? { nil }
+
+    /// The code at `address` (`eth_getCode`): the chain's call router decides, so a system
+    /// contract shows its marker.
+    public func code(at address: Address) async -> [UInt8] { CallRouter(contracts: .standard(genesis)).code(at: address) }
 }
 
 /// Whether blocks are still being finalized, for `/health`. Not part of consensus: wall clock.

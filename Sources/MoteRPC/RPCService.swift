@@ -204,9 +204,9 @@ public final class RPCService: Sendable {
             return .quantity(try account(address).nonce)
         case "eth_getCode":
             try params.expect(1...2)
-            _ = try params.address(0)
+            let address = try params.address(0)
             try requireLatestState(try params.blockTag(1))
-            return .data([UInt8]())
+            return .data(await backend.code(at: address))
         case "eth_getStorageAt": return try storageAt(params)
         case "eth_call": return try await call(params)
         case "eth_estimateGas": return try await estimateGas(params)

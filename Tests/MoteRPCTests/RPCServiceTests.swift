@@ -278,6 +278,8 @@ import Testing
         #expect(try await rpc.result("eth_getStorageAt", [.address(TestChain.producer), .s("0x0"), .s("latest")])
             == .data([UInt8](repeating: 0, count: 32)))
         #expect(try await rpc.result("eth_getCode", [.address(TestChain.producer), .s("latest")]) == .s("0x"))
+        // A system contract shows its marker: INVALID, "MOTE", its index.
+        #expect(try await rpc.result("eth_getCode", [.address(StakingABI.address), .s("latest")]) == .s("0xfe4d4f54450002"))
         #expect(try await rpc.result("eth_syncing") == .bool(false))
         #expect(try await rpc.result("mote_poolStatus")["pending"] == .s("0x0"))
         // Quantities are strict: no leading zeros, a 0x prefix, at most 64 bits for numbers.
