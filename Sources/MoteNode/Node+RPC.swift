@@ -91,7 +91,7 @@ extension Node {
     public static let version = "0.1.0"
 
     func rpcCall(from: Address, to: Address, data: [UInt8], gasLimit: UInt64) throws(LedgerError) -> Result<[UInt8], SystemContractRevert> {
-        try ledger.call(from: from, to: to, data: data, gasLimit: gasLimit)
+        try application.query(from: from, to: to, data: data, gasLimit: gasLimit)
     }
 
     func rpcSimulate(from: Address, to: Address?, value: UInt256, data: [UInt8], gasLimit: UInt64) throws(LedgerError) -> Ledger.Simulation {

@@ -43,6 +43,9 @@ public actor Node: Service {
     let vrfKey: ECVRF.SecretKey?
     /// The block-validity rules (with the delegates' ECVRF public keys).
     let validator: BlockValidator
+    /// The application seam consensus drives (prepare and process proposals, finalize,
+    /// commit): the ledger with `validator`.
+    let application: any ConsensusApplication
     /// Where double-signing evidence is appended.
     let evidenceLog: EvidenceLog
     /// The clock of the consensus timers and the catch-up polls.
@@ -132,6 +135,7 @@ public actor Node: Service {
             throw NodeConfigError("vrf_key_file does not match the VRF key the genesis registers for this delegate")
         }
         evidenceLog = storage.evidence
+        application = LedgerApplication(ledger: ledger, validator: validator)
         schedule = ledger.schedule
         consensusConfig = ConsensusConfig(
             chainID: genesis.chainID, propose: .milliseconds(Int(config.proposeTimeoutMs)),
@@ -158,9 +162,9 @@ public actor Node: Service {
             let certificate = try CommitCertificate(decoding: decision.certificate)
             let body = try pendingBlocks.bodies(atHeight: decision.height).first { $0.hash == decision.blockHash }
             if let body, let block = try? Block(storageEncoding: body.bytes), block.hash == decision.blockHash {
-                var commit = try ledger.execute(block)
+                var commit = try application.finalizeBlock(block)
                 commit.certificate = decision.certificate
-                try ledger.commit(commit)
+                try application.commit(commit)
                 certificates[decision.height] = certificate
                 newestCertificate.set(certificate)
                 output("committed block \(decision.height) \(decision.blockHash.hex), decided before the last stop")
@@ -463,7 +467,7 @@ public actor Node: Service {
                 let vrfProof = vrfKey.map {
                     ECVRF.prove(secretKey: $0, alpha: EpochSchedule.vrfInput(seed: seed, height: height), suite: .tai).bytes
                 } ?? []
-                let built = try ledger.buildBlock(
+                let built = try application.prepareProposal(
                     candidates: candidates, producer: key.address, timestamp: UInt64(Date().timeIntervalSince1970),
                     epoch: epoch, parentCommit: certificates[height - 1]?.encoded() ?? [], vrfProof: vrfProof)
                 blocks[built.block.hash] = built.block
@@ -512,7 +516,7 @@ public actor Node: Service {
     /// for the commit.
     func validate(_ block: Block) -> Bool {
         if checked[block.hash] != nil { return true }
-        guard let commit = try? validator.check(block, on: ledger) else { return false }
+        guard let commit = try? application.processProposal(block) else { return false }
         checked[block.hash] = commit
         return true
     }
@@ -520,7 +524,7 @@ public actor Node: Service {
     func decide(height: UInt64, blockHash: Hash32, certificate: CommitCertificate) -> [ConsensusStateMachine.Action] {
         guard height == ledger.head.height + 1 else { return [] }
         var commit = checked[blockHash]
-        if commit == nil, let block = blocks[blockHash] { commit = try? ledger.execute(block) }
+        if commit == nil, let block = blocks[blockHash] { commit = try? application.finalizeBlock(block) }
         guard var commit else {
             output("decided block \(blockHash) at \(height) is unknown here; fetching it from peers")
             pendingDecision = (height, blockHash, certificate)
@@ -533,7 +537,7 @@ public actor Node: Service {
         do {
             try pendingBlocks.saveBody(height: height, hash: blockHash, bytes: commit.block.storageEncoding)
             try pendingBlocks.saveDecision(PendingDecision(height: height, blockHash: blockHash, certificate: commit.certificate))
-            try ledger.commit(commit)
+            try application.commit(commit)
         } catch {
             fail("commit of block \(height) failed: \(error) (it resumes from the stored decision once restarted)")
             return []
