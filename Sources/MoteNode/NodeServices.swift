@@ -20,7 +20,11 @@ public enum NodeServices {
         let rpc = NodeRPCService(node: node, server: server, output: output)
         guard config.streamEnabled else { return [node, rpc] }
         let stream = StreamService {
-            guard let ports = await rpc.listening.wait() else { throw CancellationError() }
+            guard let ports = await rpc.listening.wait() else {
+                // The RPC servers could not start: their error stops the group, not this one.
+                try? await gracefulShutdown()
+                throw CancellationError()
+            }
             return try await embeddedStreamNode(node: node, rpcPort: ports.http)
         } failure: { error in
             error is NodeConfigError ? error : NodeConfigError("cannot start the stream node on \(config.streamListen): \(error)")

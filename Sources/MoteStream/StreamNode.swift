@@ -3,8 +3,10 @@ import MoteCrypto
 import MoteMQTT
 import MotePrimitives
 import MoteRPCClient
+import Logging
 import MoteStreamStore
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// Opens the telemetry store a config names: in memory, an SQLite file, or a PostgreSQL
 /// database (whose connection pool then runs for the life of the process, and whose schema is
@@ -29,7 +31,8 @@ public enum TelemetryStoreOpener {
 }
 
 /// A stream node: the ingestion pipeline behind its HTTP API and, if configured, an MQTT
-/// broker, with the retention job beside them.
+/// broker, with the retention job beside them. The jobs (retention, the MQTT bridge, the
+/// result poster) run as services of one `ServiceGroup` while the node runs.
 public final class StreamNode: Sendable {
     public let config: StreamConfig
     public let pipeline: IngestPipeline
@@ -38,7 +41,8 @@ public final class StreamNode: Sendable {
     public let retention: RetentionJob
     /// The MachineFi result poster, when the config has `[operator]`.
     public let poster: ResultPoster?
-    private let tasks = NIOLockedValueBox([Task<Void, Never>]())
+    /// The group running the jobs, while they run.
+    private let jobs = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     /// A node with an explicit store and directory (tests, benchmarks, embedding).
     public init(
@@ -82,21 +86,26 @@ public final class StreamNode: Sendable {
     /// the HTTP port.
     public func start() async throws -> Int {
         let port = try await http.start()
-        var started: [Task<Void, Never>] = [Task { [retention] in await retention.run() }]
-        if let bridge { started.append(Task { await bridge.run() }) }
-        if let poster { started.append(Task { await poster.run() }) }
-        tasks.withLockedValue { $0 += started }
+        var services: [StreamJob] = [StreamJob { [retention] in await retention.run() }]
+        if let bridge { services.append(StreamJob { await bridge.run() }) }
+        if let poster { services.append(StreamJob { await poster.run() }) }
+        // Each job runs until cancelled; one that ends leaves the others running.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore) },
+                logger: Logger(label: "mote.stream.jobs", factory: { _ in SwiftLogNoOpLogHandler() })))
+        jobs.withLockedValue { $0 = Task { try? await group.run() } }
         return port
     }
 
-    /// Stops everything.
+    /// Stops the jobs (cancelled), then the HTTP server.
     public func shutdown() async {
-        let running = tasks.withLockedValue { tasks in
-            defer { tasks = [] }
-            return tasks
+        let running = jobs.withLockedValue { task in
+            defer { task = nil }
+            return task
         }
-        for task in running { task.cancel() }
-        for task in running { await task.value }
+        running?.cancel()
+        await running?.value
         await http.shutdown()
     }
 }
@@ -134,4 +143,13 @@ public enum AckKeyFile {
 private func both<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }
     return (a, b)
+}
+
+/// One of the stream node's long-running jobs as a service: it runs until cancelled.
+struct StreamJob: Service {
+    let body: @Sendable () async -> Void
+
+    init(_ body: @escaping @Sendable () async -> Void) { self.body = body }
+
+    func run() async throws { await body() }
 }

@@ -7,6 +7,7 @@ import MoteLedger
 import MoteMQTT
 import MoteNode
 import MotePrimitives
+import ServiceLifecycle
 
 /// `mote node --config FILE`: runs a trusted node until SIGINT or SIGTERM.
 struct NodeCommand: ParsableCommand {
@@ -197,26 +198,16 @@ struct DevnetCommand: ParsableCommand {
                 try supervisor.adopt(process, name: "mqtt broker (mosquitto)", port: mqttPort)
             }
         }
-        // Signal sources only now: on Linux they block SIGINT and SIGTERM in this thread, and a
-        // child started after that would inherit the mask (mosquitto would never see SIGTERM).
-        let signals = [SIGINT, SIGTERM].map { signal -> DispatchSourceSignal in
-            Foundation.signal(signal, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signal, queue: .main)
-            source.setEventHandler {
-                supervisor.stopAll()
-                print("devnet stopped")
-                Foundation.exit(0)
-            }
-            source.resume()
-            return source
-        }
         let answering = ports.map(String.init).joined(separator: ", ")
         supervisor.waitUntilReady {
             print("devnet running: \(count) node\(count == 1 ? "" : "s") answering (ports \(answering))"
                 + (stream ? ", stream node on \(streamPort)" : "") + "; Ctrl-C stops it")
             fflush(nil)
         }
-        withExtendedLifetime(signals) { dispatchMain() }
+        // Signal handlers only now (the group installs them): on Linux they block SIGINT and
+        // SIGTERM in this thread, and a child started after that would inherit the mask
+        // (mosquitto would never see SIGTERM).
+        ServiceRunner.runUntilStopped({ [DevnetProcesses(supervisor: supervisor)] }, failure: { "devnet: \($0)" }, stopped: "devnet stopped")
     }
 
     /// A mosquitto broker (when installed) and a `mote stream` node reading devices from node 0,
@@ -264,6 +255,22 @@ struct DevnetCommand: ParsableCommand {
     private func writeSecret(_ text: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ValidationError("cannot write \(path)")
+        }
+    }
+}
+
+/// The devnet's processes as one service: graceful shutdown (SIGINT, SIGTERM) stops them all.
+private struct DevnetProcesses: ServiceLifecycle.Service {
+    let supervisor: DevnetSupervisor
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        // Up to 10 s of waiting for the processes to exit: off the concurrency pool.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                supervisor.stopAll()
+                done.resume()
+            }
         }
     }
 }
