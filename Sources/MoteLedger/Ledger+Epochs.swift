@@ -83,15 +83,17 @@ extension Ledger {
         return order
     }
 
-    /// The protocol's work after the transactions of a block (see `EpochTransition`); a stage
-    /// that reverts is recorded and skipped (`endBlockFailures(at:)`), never fatal to the block.
+    /// The protocol's work after the transactions of a block: each system contract's hook
+    /// (`EndBlockRunner`); a stage that reverts is recorded and skipped (`endBlockFailures(at:)`),
+    /// never fatal to the block.
     func endBlock(state: WorldState, context: BlockContext, producer: Address) throws(LedgerError) {
-        let epoch = EpochTransition.epoch(ofHeight: context.height, genesis.parameters)
-        let producers = context.height % genesis.parameters.epochLength == 0 ? try self.producers(ofEpoch: epoch) : []
-        let call = SystemCallContext(
-            caller: .zero, value: .zero, height: context.height, timestamp: context.timestamp, canWrite: true,
-            address: StakingABI.address, state: state, gasLimit: .max)
-        try EpochTransition.endBlock(context: call, genesis: genesis, producer: producer, producers: producers)
+        let p = genesis.parameters
+        let epoch = EpochTransition.epoch(ofHeight: context.height, p)
+        let last = context.height % p.epochLength == 0
+        let info = EndBlockInfo(
+            height: context.height, timestamp: context.timestamp, epoch: epoch, isLastOfEpoch: last, producer: producer,
+            producers: last ? try self.producers(ofEpoch: epoch) : [])
+        try EndBlockRunner.run(executor.contracts, info, state: state, chain: NoChainHistory())
         state.discardJournal()
     }
 

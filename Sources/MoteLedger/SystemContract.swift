@@ -20,6 +20,11 @@ public protocol SystemContract: Sendable {
     var events: [SystemEvent] { get }
     /// Runs `function` with decoded `arguments`; returns the output values.
     func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue]
+    /// When its end-of-block hook runs; nil for a contract without one.
+    var endBlockPhase: EndBlockPhase? { get }
+    /// Its work after the transactions of every block, as stages run by `stages` (each undone
+    /// and recorded if it reverts). `context` is this contract's, with unlimited gas.
+    func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError)
 }
 
 /// A system call that failed: everything it did is undone, with this reason in the receipt.
@@ -177,6 +182,9 @@ public struct SystemContracts: Sendable {
 }
 
 extension SystemContract {
+    public var endBlockPhase: EndBlockPhase? { nil }
+    public func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError) {}
+
     /// The function whose selector starts `calldata`.
     public func function(forCalldata calldata: [UInt8]) -> SystemFunction? {
         guard calldata.count >= 4 else { return nil }

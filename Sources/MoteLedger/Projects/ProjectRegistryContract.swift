@@ -65,6 +65,15 @@ public struct ProjectRegistryContract: SystemContract {
 
     public var events: [SystemEvent] { ProjectRegistryABI.events }
 
+    // MARK: End of block
+
+    /// Results whose challenge period ended are settled (`ProjectSettlement`), first of all.
+    public var endBlockPhase: EndBlockPhase? { .settlement }
+
+    public func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError) {
+        try stages.run(.settlement) { () throws(SystemContractRevert) in try ProjectSettlement.settle(context: context) }
+    }
+
     // MARK: Calls
 
     public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {

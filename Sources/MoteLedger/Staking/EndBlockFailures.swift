@@ -7,10 +7,20 @@ import MotePrimitives
 /// Staking contract's storage: per height, which stages failed and why, plus a count and the
 /// last height, so operators and the fuzzer can see that the chain went on without them.
 /// Nothing should ever be recorded here; an entry is a bug to fix, not a normal state.
-struct EndBlockFailures {
-    /// A stage of the end-of-block work.
-    enum Stage: String, Sendable {
-        case settlement, delegates, blockReward, epochRewards, election, electionFallback, witnessSnapshot
+public struct EndBlockFailures {
+    /// A stage of the end-of-block work, by name (a contract's hook names its own stages).
+    public struct Stage: RawRepresentable, Equatable, Sendable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public init(_ name: String) { rawValue = name }
+
+        static let settlement = Stage("settlement")
+        static let delegates = Stage("delegates")
+        static let blockReward = Stage("blockReward")
+        static let epochRewards = Stage("epochRewards")
+        static let election = Stage("election")
+        static let electionFallback = Stage("electionFallback")
+        static let witnessSnapshot = Stage("witnessSnapshot")
     }
 
     struct Failure: Equatable, Sendable {

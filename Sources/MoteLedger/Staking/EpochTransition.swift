@@ -3,17 +3,16 @@ import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
-/// What the protocol itself does after the transactions of every block (no transaction
-/// asks for it; every node does it the same way):
+/// Staking's share of what the protocol does after the transactions of every block (no
+/// transaction asks for it; every node does it the same way; see `EndBlockRunner` for the
+/// whole, with MachineFi settlement before and the witness snapshot after):
 ///
-/// - MachineFi results whose challenge period has ended are settled (`ProjectSettlement`);
 /// - the block reward goes to the producer's reward address, and the producer's block count
 ///   for the epoch goes up;
 /// - after the last block of an epoch: every producer below the productivity threshold goes
 ///   on probation and gets no epoch reward; the epoch reward is split by votes among the
 ///   other consensus delegates, the top `foundationBonusDelegates` get the foundation bonus;
-///   then the next epoch's delegates are elected and stored, and the witness pool's weights
-///   for the next epoch are fixed (`WitnessEpochs`).
+///   then the next epoch's delegates are elected and stored.
 ///
 /// Rewards are paid from the fund (the Rewarding contract's balance) while it lasts.
 enum EpochTransition {
@@ -35,73 +34,34 @@ enum EpochTransition {
         try book.delegates(ofEpoch: epoch) ?? genesisDelegates(genesis)
     }
 
-    /// Runs after the transactions of the block at `context.height` produced by `producer`;
-    /// `producers` are the epoch's block producers.
-    ///
-    /// Each stage runs on its own: one that reverts is undone, recorded (`EndBlockFailures`)
-    /// and skipped, and the block goes on, so no state a user can shape stops the chain. A
-    /// failed election keeps the current delegates for the next epoch. A failed read of the
-    /// store is this node's fault, not the chain's, and is thrown.
-    static func endBlock(context: SystemCallContext, genesis: Genesis, producer: Address, producers: [Address]) throws(LedgerError) {
+    /// Staking's end-of-block hook: the producer's block reward and block count; after the
+    /// last block of an epoch the epoch rewards and the next epoch's election. A failed
+    /// election keeps the current delegates for the next epoch.
+    static func endBlock(_ info: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages, genesis: Genesis) throws(LedgerError) {
         let p = genesis.parameters
-        let height = context.height
-        let epoch = Self.epoch(ofHeight: height, p)
+        let epoch = info.epoch
         let book = StakingBook(context, parameters: p)
-        var failures: [EndBlockFailures.Failure] = []
-
-        /// Runs `body`; whether it succeeded (else it was undone and recorded).
-        @discardableResult
-        func stage(_ name: EndBlockFailures.Stage, _ body: () throws(SystemContractRevert) -> Void) throws(LedgerError) -> Bool {
-            let checkpoint = context.state.checkpoint
-            do throws(SystemContractRevert) {
-                try body()
-                return true
-            } catch {
-                if let fault = context.state.fault { throw fault }
-                context.state.revert(to: checkpoint)
-                failures.append(EndBlockFailures.Failure(stage: name, reason: error.reason))
-                return false
-            }
-        }
-
-        try stage(.settlement) { () throws(SystemContractRevert) in
-            let projects = SystemCallContext(
-                caller: .zero, value: .zero, height: height, timestamp: context.timestamp, canWrite: true,
-                address: ProjectRegistryABI.address, state: context.state, gasLimit: .max)
-            try ProjectSettlement.settle(context: projects)
-        }
         var delegates: [ElectedDelegate] = []
-        try stage(.delegates) { () throws(SystemContractRevert) in delegates = try Self.delegates(ofEpoch: epoch, book: book, genesis: genesis) }
-        try stage(.blockReward) { () throws(SystemContractRevert) in
-            if let me = delegates.first(where: { $0.operatorAddress == producer }) {
+        try stages.run(.delegates) { () throws(SystemContractRevert) in delegates = try Self.delegates(ofEpoch: epoch, book: book, genesis: genesis) }
+        try stages.run(.blockReward) { () throws(SystemContractRevert) in
+            if let me = delegates.first(where: { $0.operatorAddress == info.producer }) {
                 try RewardingBook(context).credit(me.rewardAddress, p.blockReward.value, kind: .block, epoch: epoch)
             }
-            let producedSlot = StakingBook.producedSlot(epoch, producer)
+            let producedSlot = StakingBook.producedSlot(epoch, info.producer)
             try book.storage.setUInt64(producedSlot, try book.storage.uint64(producedSlot) + 1)
         }
-        if height % p.epochLength == 0 {
-            try stage(.epochRewards) { () throws(SystemContractRevert) in
-                try payEpoch(epoch, delegates: delegates, producers: producers, book: book, context: context, parameters: p)
-            }
-            let elected = try stage(.election) { () throws(SystemContractRevert) in
-                try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
-            }
-            // Else keep the seats as they are: the next epoch must have delegates.
-            if !elected, try !stage(.electionFallback, { () throws(SystemContractRevert) in
-                try book.setDelegates(delegates.isEmpty ? genesisDelegates(genesis) : delegates, epoch: epoch + 1)
-            }) {
-                throw LedgerError(.storage("end of block \(height): no delegates could be stored for epoch \(epoch + 1)"))
-            }
-            try stage(.witnessSnapshot) { () throws(SystemContractRevert) in
-                try WitnessEpochs.snapshot(context: context, epoch: epoch + 1, genesis: genesis)
-            }
+        guard info.isLastOfEpoch else { return }
+        try stages.run(.epochRewards) { () throws(SystemContractRevert) in
+            try payEpoch(epoch, delegates: delegates, producers: info.producers, book: book, context: context, parameters: p)
         }
-        guard !failures.isEmpty else { return }
-        do throws(SystemContractRevert) {
-            try EndBlockFailures(context).record(failures, height: height)
-        } catch {
-            if let fault = context.state.fault { throw fault }
-            throw LedgerError(.storage("end of block \(height): recording its failures: \(error.reason)"))
+        let elected = try stages.run(.election) { () throws(SystemContractRevert) in
+            try book.setDelegates(try elect(book: book, genesis: genesis, epoch: epoch + 1), epoch: epoch + 1)
+        }
+        // Else keep the seats as they are: the next epoch must have delegates.
+        if !elected, try !stages.run(.electionFallback, { () throws(SystemContractRevert) in
+            try book.setDelegates(delegates.isEmpty ? genesisDelegates(genesis) : delegates, epoch: epoch + 1)
+        }) {
+            throw LedgerError(.storage("end of block \(info.height): no delegates could be stored for epoch \(epoch + 1)"))
         }
     }
 

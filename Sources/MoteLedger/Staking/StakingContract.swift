@@ -23,6 +23,14 @@ public struct StakingContract: SystemContract {
 
     public var events: [SystemEvent] { StakingABI.events }
 
+    // MARK: End of block
+
+    public var endBlockPhase: EndBlockPhase? { .rewards }
+
+    public func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError) {
+        try EpochTransition.endBlock(block, context: context, stages: stages, genesis: genesis)
+    }
+
     // MARK: Calls
 
     public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {

@@ -40,6 +40,18 @@ public struct WitnessPoolContract: SystemContract {
 
     public var events: [SystemEvent] { WitnessPoolABI.events }
 
+    // MARK: End of block
+
+    /// After the last block of an epoch, once the election ran: the next epoch's weights are fixed (`WitnessEpochs`).
+    public var endBlockPhase: EndBlockPhase? { .snapshots }
+
+    public func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError) {
+        guard block.isLastOfEpoch else { return }
+        try stages.run(.witnessSnapshot) { () throws(SystemContractRevert) in
+            try WitnessEpochs.snapshot(context: context, epoch: block.epoch + 1, genesis: genesis)
+        }
+    }
+
     // MARK: Calls
 
     public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
