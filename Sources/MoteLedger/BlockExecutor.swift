@@ -155,29 +155,6 @@ public struct BlockExecutor: Sendable {
     }
 }
 
-/// Runs one call of a system contract: the function found by its selector, refused if it
-/// writes in a read-only call or takes value it is not payable for, its arguments decoded
-/// strictly, its outputs encoded.
-public enum SystemCallDispatch {
-    /// Decodes `calldata` for `contract` and runs it; returns the ABI-encoded output.
-    public static func run(_ contract: any SystemContract, calldata: [UInt8], context: SystemCallContext) throws(SystemContractRevert) -> [UInt8] {
-        guard let function = contract.function(forCalldata: calldata) else {
-            let selector = calldata.count >= 4 ? Hex.encode(calldata.prefix(4)) : "(none)"
-            throw SystemContractRevert("\(contract.name): no function with selector \(selector)")
-        }
-        if function.mutating, !context.canWrite { throw SystemContractRevert("\(function.name) changes state; send a transaction") }
-        if !function.payable, !context.value.isZero { throw SystemContractRevert("\(function.name) is not payable") }
-        let arguments: [ABIValue]
-        do { arguments = try function.abi.decodeCall(calldata) } catch {
-            throw SystemContractRevert("\(contract.name).\(function.name): bad arguments: \(error)")
-        }
-        let outputs = try contract.call(function, arguments: arguments, context: context)
-        do { return try function.abi.encodeOutput(outputs) } catch {
-            throw SystemContractRevert("\(contract.name).\(function.name): bad output: \(error)")
-        }
-    }
-}
-
 /// The EIP-1559 base fee.
 public enum FeeMarket {
     /// The base fee of the block after `parent`: up by at most 1/denominator when the parent

@@ -103,7 +103,7 @@ public struct CallRouter: Sendable {
                 caller: message.caller, value: message.value, height: block.height, timestamp: block.timestamp, canWrite: message.canWrite,
                 address: message.to, state: state, gasLimit: message.gasLimit, chain: chain)
             do throws(SystemContractRevert) {
-                let output = try SystemCallDispatch.run(contract, calldata: message.data, context: context)
+                let output = try contract.run(calldata: message.data, context: context)
                 return .success(gas: context.gasUsed, output: output, logs: context.logs)
             } catch {
                 return .failure(gas: context.gasUsed, error.reason)

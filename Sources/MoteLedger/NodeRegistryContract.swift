@@ -15,8 +15,6 @@ public struct NodeRegistryContract: SystemContract {
     /// For the witness pool's books, which a node's registration changes (`WitnessEpochs.recheck`).
     let genesis: Genesis
 
-
-
     /// Longest name and endpoint, in bytes.
     public static let maxNameLength = 64
     public static let maxEndpointLength = 256
@@ -26,41 +24,56 @@ public struct NodeRegistryContract: SystemContract {
     public var functions: [SystemFunction] { NodeRegistryABI.functions }
     public var events: [SystemEvent] { NodeRegistryABI.events }
 
-    public func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        switch function.name {
-        case NodeRegistryABI.register.name, NodeRegistryABI.update.name:
-            let (name, endpoint) = try Self.validated(arguments)
-            let existing = try context.load(Self.nodeSlot(context.caller))
-            let isRegister = function.name == NodeRegistryABI.register.name
-            if isRegister, existing != nil { throw SystemContractRevert("already registered; call update") }
-            if !isRegister, existing == nil { throw SystemContractRevert("not registered") }
-            let since = isRegister ? context.height : try Self.decode(existing!).since
-            try context.store(Self.nodeSlot(context.caller), RLP.encode(.list([.bytes(Array(name.utf8)), .bytes(Array(endpoint.utf8)), .uint(since)])))
-            if isRegister {
-                try setCount(try count(context) + 1, context)
-                try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness may weigh again
-            }
-            try context.emit(isRegister ? NodeRegistryABI.registered : NodeRegistryABI.updated, [.address(context.caller), .string(name), .string(endpoint)])
-            return []
-        case NodeRegistryABI.unregister.name:
-            guard try context.load(Self.nodeSlot(context.caller)) != nil else { throw SystemContractRevert("not registered") }
-            try context.store(Self.nodeSlot(context.caller), nil)
-            try setCount(try count(context) - 1, context)
-            try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness no longer weighs
-            try context.emit(NodeRegistryABI.unregistered, [.address(context.caller)])
-            return []
-        case NodeRegistryABI.nodeOf.name:
-            guard case .address(let operatorAddress) = arguments.first else { throw SystemContractRevert("bad arguments") }
-            guard let stored = try context.load(Self.nodeSlot(operatorAddress)) else {
-                return [.bool(false), .string(""), .string(""), .uint(0)]
-            }
-            let record = try Self.decode(stored)
-            return [.bool(true), .string(record.name), .string(record.endpoint), .uint(UInt256(record.since))]
-        case NodeRegistryABI.nodeCount.name:
-            return [.uint(UInt256(try count(context)))]
-        default:
-            throw SystemContractRevert("unknown function")
+    /// The handler of each function, keyed by selector.
+    public static let handlers = SystemHandlers<NodeRegistryContract>(NodeRegistryABI.self, [
+        (NodeRegistryABI.register, NodeRegistryContract.register), (NodeRegistryABI.update, NodeRegistryContract.update),
+        (NodeRegistryABI.unregister, NodeRegistryContract.unregister), (NodeRegistryABI.nodeOf, NodeRegistryContract.nodeOf),
+        (NodeRegistryABI.nodeCount, NodeRegistryContract.nodeCount),
+    ])
+
+    func register(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        try write(a, context: context, registering: true)
+    }
+
+    func update(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        try write(a, context: context, registering: false)
+    }
+
+    /// `register` and `update`: the same arguments; one creates the entry, the other changes it.
+    private func write(_ a: CallArguments, context: SystemCallContext, registering: Bool) throws(SystemContractRevert) -> [ABIValue] {
+        let (name, endpoint) = try Self.validated(name: try a.string("name"), endpoint: try a.string("endpoint"))
+        let existing = try context.load(Self.nodeSlot(context.caller))
+        if registering, existing != nil { throw SystemContractRevert("already registered; call update") }
+        if !registering, existing == nil { throw SystemContractRevert("not registered") }
+        let since = registering ? context.height : try Self.decode(existing!).since
+        try context.store(Self.nodeSlot(context.caller), RLP.encode(.list([.bytes(Array(name.utf8)), .bytes(Array(endpoint.utf8)), .uint(since)])))
+        if registering {
+            try setCount(try count(context) + 1, context)
+            try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness may weigh again
         }
+        try context.emit(registering ? NodeRegistryABI.registered : NodeRegistryABI.updated, [.address(context.caller), .string(name), .string(endpoint)])
+        return []
+    }
+
+    func unregister(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        guard try context.load(Self.nodeSlot(context.caller)) != nil else { throw SystemContractRevert("not registered") }
+        try context.store(Self.nodeSlot(context.caller), nil)
+        try setCount(try count(context) - 1, context)
+        try WitnessEpochs.recheck(context.caller, context: context, genesis: genesis)  // its witness no longer weighs
+        try context.emit(NodeRegistryABI.unregistered, [.address(context.caller)])
+        return []
+    }
+
+    func nodeOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        guard let stored = try context.load(Self.nodeSlot(try a.address("operator"))) else {
+            return [.bool(false), .string(""), .string(""), .uint(0)]
+        }
+        let record = try Self.decode(stored)
+        return [.bool(true), .string(record.name), .string(record.endpoint), .uint(UInt256(record.since))]
+    }
+
+    func nodeCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        [.uint(UInt256(try count(context)))]
     }
 
     static func nodeSlot(_ operatorAddress: Address) -> Hash32 {
@@ -78,10 +91,7 @@ public struct NodeRegistryContract: SystemContract {
         try context.store(Self.countSlot, value == 0 ? nil : value.minimalBigEndianBytes)
     }
 
-    private static func validated(_ arguments: [ABIValue]) throws(SystemContractRevert) -> (String, String) {
-        guard arguments.count == 2, case .string(let name) = arguments[0], case .string(let endpoint) = arguments[1] else {
-            throw SystemContractRevert("bad arguments")
-        }
+    private static func validated(name: String, endpoint: String) throws(SystemContractRevert) -> (String, String) {
         guard !name.isEmpty, name.utf8.count <= maxNameLength else {
             throw SystemContractRevert("name must be 1 to \(maxNameLength) bytes")
         }

@@ -18,8 +18,8 @@ public protocol SystemContract: Sendable {
     var functions: [SystemFunction] { get }
     /// The events it emits.
     var events: [SystemEvent] { get }
-    /// Runs `function` with decoded `arguments`; returns the output values.
-    func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue]
+    /// Its functions' handlers, keyed by selector (checked complete against its ABI).
+    static var handlers: SystemHandlers<Self> { get }
     /// When its end-of-block hook runs; nil for a contract without one.
     var endBlockPhase: EndBlockPhase? { get }
     /// Its work after the transactions of every block, as stages run by `stages` (each undone
@@ -182,6 +182,32 @@ public struct SystemContracts: Sendable {
 }
 
 extension SystemContract {
+    /// Runs `function` with decoded `arguments` (its handler); returns the output values.
+    public func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        guard let entry = Self.handlers.entry(forCalldata: function.selector) else { throw SystemContractRevert("\(name): no function \(function.name)") }
+        return try entry.handler(self)(CallArguments(function: function, values: arguments), context)
+    }
+
+    /// Runs the call in `calldata`: the function found by its selector, refused if it writes in
+    /// a read-only call or takes value it is not payable for, its arguments decoded strictly,
+    /// its outputs encoded.
+    public func run(calldata: [UInt8], context: SystemCallContext) throws(SystemContractRevert) -> [UInt8] {
+        guard let (function, handler) = Self.handlers.entry(forCalldata: calldata) else {
+            let selector = calldata.count >= 4 ? Hex.encode(calldata.prefix(4)) : "(none)"
+            throw SystemContractRevert("\(name): no function with selector \(selector)")
+        }
+        if function.mutating, !context.canWrite { throw SystemContractRevert("\(function.name) changes state; send a transaction") }
+        if !function.payable, !context.value.isZero { throw SystemContractRevert("\(function.name) is not payable") }
+        let arguments: [ABIValue]
+        do { arguments = try function.abi.decodeCall(calldata) } catch {
+            throw SystemContractRevert("\(name).\(function.name): bad arguments: \(error)")
+        }
+        let outputs = try handler(self)(CallArguments(function: function, values: arguments), context)
+        do { return try function.abi.encodeOutput(outputs) } catch {
+            throw SystemContractRevert("\(name).\(function.name): bad output: \(error)")
+        }
+    }
+
     public var endBlockPhase: EndBlockPhase? { nil }
     public func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError) {}
 
@@ -190,5 +216,68 @@ extension SystemContract {
         guard calldata.count >= 4 else { return nil }
         let selector = Array(calldata[0..<4])
         return functions.first { $0.abi.selector == selector }
+    }
+}
+
+/// A call's decoded arguments, read by the names its function declares in the ABI (never by
+/// position). The values were decoded strictly against the function's input types, so a
+/// typed read fails only if a handler asks for the wrong type (a bug, reverted).
+public struct CallArguments {
+    public let function: SystemFunction
+    public let values: [ABIValue]
+
+    public init(function: SystemFunction, values: [ABIValue]) {
+        self.function = function
+        self.values = values
+    }
+
+    /// The argument named `name`; asking for a name the function does not declare is a
+    /// programming error.
+    public subscript(_ name: String) -> ABIValue {
+        guard let index = function.inputNames.firstIndex(of: name), index < values.count else {
+            preconditionFailure("\(function.name) has no argument named \(name)")
+        }
+        return values[index]
+    }
+
+    public func address(_ name: String) throws(SystemContractRevert) -> Address { try self[name].address() }
+    public func string(_ name: String) throws(SystemContractRevert) -> String { try self[name].string() }
+    public func bool(_ name: String) throws(SystemContractRevert) -> Bool { try self[name].bool() }
+    public func bytes(_ name: String) throws(SystemContractRevert) -> [UInt8] { try self[name].bytes() }
+    public func fixedBytes(_ name: String) throws(SystemContractRevert) -> [UInt8] { try self[name].fixedBytes() }
+    public func uint256(_ name: String) throws(SystemContractRevert) -> UInt256 { try self[name].uint256() }
+    public func uint64(_ name: String) throws(SystemContractRevert) -> UInt64 { try self[name].uint64() }
+    public func uint32(_ name: String) throws(SystemContractRevert) -> UInt32 { try self[name].uint32() }
+    public func uint16(_ name: String) throws(SystemContractRevert) -> UInt16 { try self[name].uint16() }
+    public func array(_ name: String) throws(SystemContractRevert) -> [ABIValue] { try self[name].arrayValue() }
+}
+
+/// A function's handler: a method of the contract, taking its arguments and the call's context.
+public typealias SystemHandler<Contract> = (Contract) -> (CallArguments, SystemCallContext) throws(SystemContractRevert) -> [ABIValue]
+
+/// A contract's handlers keyed by selector. Built once, and checked then: every function of
+/// the contract's ABI has exactly one handler, and no handler is for a function outside it.
+///
+/// `@unchecked Sendable`: immutable after init; the handlers are unapplied methods.
+public struct SystemHandlers<Contract>: @unchecked Sendable {
+    private let table: [UInt32: (function: SystemFunction, handler: SystemHandler<Contract>)]
+
+    public init(_ abi: any SystemContractABI.Type, _ entries: [(SystemFunction, SystemHandler<Contract>)]) {
+        var table: [UInt32: (function: SystemFunction, handler: SystemHandler<Contract>)] = [:]
+        for (function, handler) in entries {
+            precondition(abi.functions.contains { $0.selector == function.selector }, "\(function.name) is not in \(abi.name)'s ABI")
+            precondition(table[Self.key(function.selector)] == nil, "two handlers for \(abi.name).\(function.name)")
+            table[Self.key(function.selector)] = (function, handler)
+        }
+        for function in abi.functions { precondition(table[Self.key(function.selector)] != nil, "no handler for \(abi.name).\(function.name)") }
+        self.table = table
+    }
+
+    private static func key(_ selector: some Collection<UInt8>) -> UInt32 { selector.prefix(4).reduce(0) { $0 << 8 | UInt32($1) } }
+
+    /// The function and handler whose selector starts `calldata`.
+    public func entry(forCalldata calldata: [UInt8]) -> (function: SystemFunction, handler: SystemHandler<Contract>)? {
+        guard calldata.count >= 4 else { return nil }
+        return table[Self.key(calldata.prefix(4))]
     }
 }

@@ -14,7 +14,7 @@ import Testing
     func serve(_ chain: TestChain, maxResponseBytes: Int = 1 << 20) async throws -> (RPCServer, JSONRPCClient) {
         let server = RPCServer(service: RPCService(backend: chain), httpHost: "127.0.0.1", httpPort: 0, wsHost: "127.0.0.1", wsPort: nil)
         let ports = try await server.start()
-        return (server, JSONRPCClient(url: URL(string: "http://127.0.0.1:\(ports.http)")!, timeout: 10, maxResponseBytes: maxResponseBytes))
+        return (server, JSONRPCClient(url: URL(string: "http://127.0.0.1:\(ports.http)")!, timeout: 30, maxResponseBytes: maxResponseBytes))
     }
 
     @Test func callsRefusalsBatchesAndBounds() async throws {
@@ -38,7 +38,7 @@ import Testing
         #expect(try answers[2].get() == .string("0x0"))
 
         // An answer over the bound is cut off: a bad response, not a crash or a huge buffer.
-        let small = JSONRPCClient(url: client.url, timeout: 10, maxResponseBytes: 64)
+        let small = JSONRPCClient(url: client.url, timeout: 30, maxResponseBytes: 64)
         await #expect { try await small.call("eth_getBlockByNumber", [.string("latest"), .bool(true)]) } throws: { error in
             (error as? RPCClientError)?.kind == .badResponse && "\(error)".contains("over 64 bytes")
         }

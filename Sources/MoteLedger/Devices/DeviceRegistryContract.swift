@@ -29,148 +29,184 @@ public struct DeviceRegistryContract: SystemContract {
 
     // MARK: ABI
 
-
-
-
     public var functions: [SystemFunction] { DeviceRegistryABI.functions }
 
     public var events: [SystemEvent] { DeviceRegistryABI.events }
 
     // MARK: Calls
 
-    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+    /// The handler of each function, keyed by selector.
+    public static let handlers = SystemHandlers<DeviceRegistryContract>(DeviceRegistryABI.self, [
+        (DeviceRegistryABI.registerDevice, DeviceRegistryContract.registerDevice),
+        (DeviceRegistryABI.preRegisterDevice, DeviceRegistryContract.preRegisterDevice),
+        (DeviceRegistryABI.claimDevice, DeviceRegistryContract.claimDevice),
+        (DeviceRegistryABI.transferDevice, DeviceRegistryContract.transferDevice),
+        (DeviceRegistryABI.suspendDevice, DeviceRegistryContract.suspendDevice),
+        (DeviceRegistryABI.resumeDevice, DeviceRegistryContract.resumeDevice),
+        (DeviceRegistryABI.revokeDevice, DeviceRegistryContract.revokeDevice),
+        (DeviceRegistryABI.setRetention, DeviceRegistryContract.setRetention),
+        (DeviceRegistryABI.device, DeviceRegistryContract.device),
+        (DeviceRegistryABI.devicesOf, DeviceRegistryContract.devicesOf),
+        (DeviceRegistryABI.deviceCount, DeviceRegistryContract.deviceCount),
+        (DeviceRegistryABI.deviceAt, DeviceRegistryContract.deviceAt),
+        (DeviceRegistryABI.deviceParameters, DeviceRegistryContract.deviceParameters),
+    ])
+
+    func registerDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         let book = DeviceBook(context)
-        switch function.name {
-        case "registerDevice":
-            let key = try newKey(curve: try a[0].uint64(), bytes: try a[1].bytes(), book: book)
-            let model = try modelName(try a[2].string())
-            let manufacturer = try a[3].string()
-            guard manufacturer.utf8.count <= Self.maxNameBytes else {
-                throw SystemContractRevert("manufacturer is at most \(Self.maxNameBytes) bytes")
-            }
-            try checkProof(try a[4].bytes(), .register, key: key, context: context)
-            try checkFee(context)
-            let device = DeviceRecord(
-                deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
-                model: model, status: .active, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays,
-                stake: context.value)
-            try book.add(device)
-            try context.emit(DeviceRegistryABI.deviceRegistered, [
-                .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
-                .string(manufacturer),
-            ])
-            return [.address(key.deviceID)]
-
-        case "preRegisterDevice":
-            let key = try newKey(curve: try a[0].uint64(), bytes: try a[1].bytes(), book: book)
-            let model = try modelName(try a[2].string())
-            try checkProof(try a[3].bytes(), .preRegister, key: key, context: context)
-            let device = DeviceRecord(
-                deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
-                status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
-            try book.add(device)
-            try context.emit(DeviceRegistryABI.devicePreRegistered, [
-                .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
-            ])
-            return [.address(key.deviceID)]
-
-        case "claimDevice":
-            let id = try a[0].address()
-            let old = try book.existing(id)
-            guard old.status == .unclaimed else {
-                throw SystemContractRevert(
-                    old.status == .revoked ? "device \(id.checksummed) is revoked" : "device \(id.checksummed) is already claimed")
-            }
-            try checkProof(try a[1].bytes(), .claim, key: try old.key(), context: context)
-            try checkFee(context)
-            var new = old
-            (new.owner, new.status, new.stake) = (context.caller, .active, context.value)
-            try book.update(old, to: new, genesis: genesis)
-            try context.emit(DeviceRegistryABI.deviceClaimed, [.address(id), .address(context.caller), .uint(context.value)])
-            return []
-
-        case "transferDevice":
-            let id = try a[0].address(), to = try a[1].address()
-            let old = try book.owned(id, by: context.caller)
-            guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
-            guard to != context.caller else { throw SystemContractRevert("device \(id.checksummed) already belongs to \(to.checksummed)") }
-            // A system contract could never transfer it on: the device (and its stake) would be locked for good.
-            guard !SystemAddresses.isReserved(to) else {
-                throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
-            }
-            var new = old
-            new.owner = to
-            try book.update(old, to: new, genesis: genesis)
-            try ProjectRegistryContract.forgetPosters(id, context: context)
-            try context.emit(DeviceRegistryABI.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
-            return []
-
-        case "suspendDevice":
-            let id = try a[0].address()
-            let old = try book.owned(id, by: context.caller)
-            guard old.status == .active else { throw SystemContractRevert("device \(id.checksummed) is already suspended") }
-            var new = old
-            new.status = .suspended
-            try book.update(old, to: new, genesis: genesis)
-            try context.emit(DeviceRegistryABI.deviceSuspended, [.address(id), .address(context.caller)])
-            return []
-
-        case "resumeDevice":
-            let id = try a[0].address()
-            let old = try book.owned(id, by: context.caller)
-            guard old.status == .suspended else { throw SystemContractRevert("device \(id.checksummed) is not suspended") }
-            var new = old
-            new.status = .active
-            try book.update(old, to: new, genesis: genesis)
-            try ProjectRegistryContract.restartResumed(id, context: context)
-            try context.emit(DeviceRegistryABI.deviceResumed, [.address(id), .address(context.caller)])
-            return []
-
-        case "revokeDevice":
-            let id = try a[0].address()
-            let old = try book.owned(id, by: context.caller)
-            var new = old
-            (new.status, new.stake) = (.revoked, .zero)
-            try book.update(old, to: new, genesis: genesis)
-            try ProjectRegistryContract.removeRevoked(id, context: context)
-            if !old.stake.isZero { try context.transfer(to: context.caller, amount: old.stake) }
-            try context.emit(DeviceRegistryABI.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
-            return []
-
-        case "setRetention":
-            let id = try a[0].address(), days = try a[1].uint32()
-            let old = try book.owned(id, by: context.caller)
-            let limit = ProtocolParameters.maxRetentionDays
-            guard (1...limit).contains(days) else { throw SystemContractRevert("retention is 1 to \(limit) days; got \(days)") }
-            var new = old
-            new.retentionDays = days
-            try book.update(old, to: new, genesis: genesis)
-            try context.emit(DeviceRegistryABI.retentionSet, [.address(id), .address(context.caller), .uint(UInt256(UInt64(days)))])
-            return []
-
-        case "device":
-            let d = try book.existing(try a[0].address())
-            return [
-                .uint(UInt256(UInt64(d.curve.rawValue))), .bytes(d.publicKey), .address(d.owner ?? .zero), .address(d.manufacturer ?? .zero),
-                .string(d.model), .uint(UInt256(UInt64(d.status.rawValue))), .uint(UInt256(d.registeredAt)),
-                .uint(UInt256(UInt64(d.retentionDays))), .uint(d.stake), .string(d.manufacturerName),
-            ]
-        case "devicesOf":
-            return [.array(try book.devices(of: try a[0].address()).map { .address($0) })]
-        case "deviceCount":
-            return [.uint(UInt256(try book.count()))]
-        case "deviceAt":
-            let index = try a[0].uint256()
-            guard index <= UInt256(UInt64.max), let id = try book.device(at: index.l0) else {
-                throw SystemContractRevert("no device at index \(index)")
-            }
-            return [.address(id)]
-        case "deviceParameters":
-            return [.uint(parameters.deviceActivationFee.value), .uint(UInt256(UInt64(parameters.defaultRetentionDays))),
-                    .uint(UInt256(UInt64(ProtocolParameters.maxRetentionDays)))]
-        default:
-            throw SystemContractRevert("\(name): no function \(function.name)")
+        let key = try newKey(curve: try a.uint64("curve"), bytes: try a.bytes("publicKey"), book: book)
+        let model = try modelName(try a.string("model"))
+        let manufacturer = try a.string("manufacturer")
+        guard manufacturer.utf8.count <= Self.maxNameBytes else {
+            throw SystemContractRevert("manufacturer is at most \(Self.maxNameBytes) bytes")
         }
+        try checkProof(try a.bytes("proof"), .register, key: key, context: context)
+        try checkFee(context)
+        let device = DeviceRecord(
+            deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
+            model: model, status: .active, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays,
+            stake: context.value)
+        try book.add(device)
+        try context.emit(DeviceRegistryABI.deviceRegistered, [
+            .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
+            .string(manufacturer),
+        ])
+        return [.address(key.deviceID)]
+    }
+
+    func preRegisterDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let key = try newKey(curve: try a.uint64("curve"), bytes: try a.bytes("publicKey"), book: book)
+        let model = try modelName(try a.string("model"))
+        try checkProof(try a.bytes("proof"), .preRegister, key: key, context: context)
+        let device = DeviceRecord(
+            deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
+            status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
+        try book.add(device)
+        try context.emit(DeviceRegistryABI.devicePreRegistered, [
+            .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
+        ])
+        return [.address(key.deviceID)]
+    }
+
+    func claimDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let id = try a.address("deviceId")
+        let old = try book.existing(id)
+        guard old.status == .unclaimed else {
+            throw SystemContractRevert(
+                old.status == .revoked ? "device \(id.checksummed) is revoked" : "device \(id.checksummed) is already claimed")
+        }
+        try checkProof(try a.bytes("proof"), .claim, key: try old.key(), context: context)
+        try checkFee(context)
+        var new = old
+        (new.owner, new.status, new.stake) = (context.caller, .active, context.value)
+        try book.update(old, to: new, genesis: genesis)
+        try context.emit(DeviceRegistryABI.deviceClaimed, [.address(id), .address(context.caller), .uint(context.value)])
+        return []
+    }
+
+    func transferDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let id = try a.address("deviceId"), to = try a.address("newOwner")
+        let old = try book.owned(id, by: context.caller)
+        guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
+        guard to != context.caller else { throw SystemContractRevert("device \(id.checksummed) already belongs to \(to.checksummed)") }
+        // A system contract could never transfer it on: the device (and its stake) would be locked for good.
+        guard !SystemAddresses.isReserved(to) else {
+            throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
+        }
+        var new = old
+        new.owner = to
+        try book.update(old, to: new, genesis: genesis)
+        try ProjectRegistryContract.forgetPosters(id, context: context)
+        try context.emit(DeviceRegistryABI.deviceTransferred, [.address(id), .address(context.caller), .address(to)])
+        return []
+    }
+
+    func suspendDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let id = try a.address("deviceId")
+        let old = try book.owned(id, by: context.caller)
+        guard old.status == .active else { throw SystemContractRevert("device \(id.checksummed) is already suspended") }
+        var new = old
+        new.status = .suspended
+        try book.update(old, to: new, genesis: genesis)
+        try context.emit(DeviceRegistryABI.deviceSuspended, [.address(id), .address(context.caller)])
+        return []
+    }
+
+    func resumeDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let id = try a.address("deviceId")
+        let old = try book.owned(id, by: context.caller)
+        guard old.status == .suspended else { throw SystemContractRevert("device \(id.checksummed) is not suspended") }
+        var new = old
+        new.status = .active
+        try book.update(old, to: new, genesis: genesis)
+        try ProjectRegistryContract.restartResumed(id, context: context)
+        try context.emit(DeviceRegistryABI.deviceResumed, [.address(id), .address(context.caller)])
+        return []
+    }
+
+    func revokeDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let id = try a.address("deviceId")
+        let old = try book.owned(id, by: context.caller)
+        var new = old
+        (new.status, new.stake) = (.revoked, .zero)
+        try book.update(old, to: new, genesis: genesis)
+        try ProjectRegistryContract.removeRevoked(id, context: context)
+        if !old.stake.isZero { try context.transfer(to: context.caller, amount: old.stake) }
+        try context.emit(DeviceRegistryABI.deviceRevoked, [.address(id), .address(context.caller), .uint(old.stake)])
+        return []
+    }
+
+    func setRetention(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let id = try a.address("deviceId"), days = try a.uint32("days")
+        let old = try book.owned(id, by: context.caller)
+        let limit = ProtocolParameters.maxRetentionDays
+        guard (1...limit).contains(days) else { throw SystemContractRevert("retention is 1 to \(limit) days; got \(days)") }
+        var new = old
+        new.retentionDays = days
+        try book.update(old, to: new, genesis: genesis)
+        try context.emit(DeviceRegistryABI.retentionSet, [.address(id), .address(context.caller), .uint(UInt256(UInt64(days)))])
+        return []
+    }
+
+    func device(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let d = try book.existing(try a.address("deviceId"))
+        return [
+            .uint(UInt256(UInt64(d.curve.rawValue))), .bytes(d.publicKey), .address(d.owner ?? .zero), .address(d.manufacturer ?? .zero),
+            .string(d.model), .uint(UInt256(UInt64(d.status.rawValue))), .uint(UInt256(d.registeredAt)),
+            .uint(UInt256(UInt64(d.retentionDays))), .uint(d.stake), .string(d.manufacturerName),
+        ]
+    }
+
+    func devicesOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        return [.array(try book.devices(of: try a.address("owner")).map { .address($0) })]
+    }
+
+    func deviceCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        return [.uint(UInt256(try book.count()))]
+    }
+
+    func deviceAt(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = DeviceBook(context)
+        let index = try a.uint256("index")
+        guard index <= UInt256(UInt64.max), let id = try book.device(at: index.l0) else {
+            throw SystemContractRevert("no device at index \(index)")
+        }
+        return [.address(id)]
+    }
+
+    func deviceParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        return [.uint(parameters.deviceActivationFee.value), .uint(UInt256(UInt64(parameters.defaultRetentionDays))),
+                .uint(UInt256(UInt64(ProtocolParameters.maxRetentionDays)))]
     }
 
     /// A valid key of a known curve that has never been registered.

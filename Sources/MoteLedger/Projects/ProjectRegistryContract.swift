@@ -58,9 +58,6 @@ public struct ProjectRegistryContract: SystemContract {
 
     // MARK: ABI
 
-
-
-
     public var functions: [SystemFunction] { ProjectRegistryABI.functions }
 
     public var events: [SystemEvent] { ProjectRegistryABI.events }
@@ -76,193 +73,287 @@ public struct ProjectRegistryContract: SystemContract {
 
     // MARK: Calls
 
-    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+    /// The handler of each function, keyed by selector.
+    public static let handlers = SystemHandlers<ProjectRegistryContract>(ProjectRegistryABI.self, [
+        (ProjectRegistryABI.joinProject, ProjectRegistryContract.joinProject), (ProjectRegistryABI.leaveProject, ProjectRegistryContract.leaveProject),
+        (ProjectRegistryABI.createProject, ProjectRegistryContract.createProject),
+        (ProjectRegistryABI.fundProject, ProjectRegistryContract.fundProject),
+        (ProjectRegistryABI.closeProject, ProjectRegistryContract.closeProject),
+        (ProjectRegistryABI.setPoster, ProjectRegistryContract.setPoster),
+        (ProjectRegistryABI.depositBond, ProjectRegistryContract.depositBond),
+        (ProjectRegistryABI.withdrawBond, ProjectRegistryContract.withdrawBond),
+        (ProjectRegistryABI.postResult, ProjectRegistryContract.postResult),
+        (ProjectRegistryABI.challengeResult, ProjectRegistryContract.challengeResult),
+        (ProjectRegistryABI.settleResult, ProjectRegistryContract.settleResult),
+        (ProjectRegistryABI.project, ProjectRegistryContract.project),
+        (ProjectRegistryABI.projectClosure, ProjectRegistryContract.projectClosure),
+        (ProjectRegistryABI.projectCount, ProjectRegistryContract.projectCount),
+        (ProjectRegistryABI.appletOf, ProjectRegistryContract.appletOf),
+        (ProjectRegistryABI.isJoined, ProjectRegistryContract.isJoined),
+        (ProjectRegistryABI.membership, ProjectRegistryContract.membership),
+        (ProjectRegistryABI.posterOf, ProjectRegistryContract.posterOf),
+        (ProjectRegistryABI.mayPost, ProjectRegistryContract.mayPost),
+        (ProjectRegistryABI.projectDevices, ProjectRegistryContract.projectDevices),
+        (ProjectRegistryABI.result, ProjectRegistryContract.result),
+        (ProjectRegistryABI.resultOf, ProjectRegistryContract.resultOf),
+        (ProjectRegistryABI.resultsOfDevice, ProjectRegistryContract.resultsOfDevice),
+        (ProjectRegistryABI.resultsOfDevicePage, ProjectRegistryContract.resultsOfDevicePage),
+        (ProjectRegistryABI.bondOf, ProjectRegistryContract.bondOf),
+        (ProjectRegistryABI.projectParameters, ProjectRegistryContract.projectParameters),
+    ])
+
+    func createProject(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         let book = ProjectBook(context)
-        switch function.name {
-        case "createProject":
-            return [.uint(UInt256(try create(a, book: book, context: context).id))]
-
-        case "fundProject":
-            var project = try book.existingProject(try a[0].uint64())
-            guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
-            guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to add to the pool") }
-            project.pool += context.value
-            try book.update(project)
-            try context.emit(ProjectRegistryABI.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
-            return []
-
-        case "closeProject":
-            var project = try book.existingProject(try a[0].uint64())
-            guard project.sponsor == context.caller else {
-                throw SystemContractRevert("project \(project.id) belongs to \(project.sponsor.checksummed)")
-            }
-            if project.status == .active {
-                project.status = .closed
-                project.closedAt = context.timestamp
-            } else {
-                guard !project.refunded else { throw SystemContractRevert("project \(project.id) is already closed") }
-                let last = Self.lastPostingTime(closedAt: project.closedAt)
-                guard context.timestamp > last || project.deviceCount == 0 else {
-                    throw SystemContractRevert(
-                        "project \(project.id) takes results for windows that ended by its close at \(project.closedAt) until \(last); its pool is refunded after that")
-                }
-            }
-            // A project without devices can owe nothing more; otherwise its members' windows that
-            // ended by the close may be posted until `lastPostingTime`, so the sponsor's second
-            // call after that refunds.
-            let refund: UInt256
-            if project.deviceCount == 0 || context.timestamp > Self.lastPostingTime(closedAt: project.closedAt) {
-                refund = project.freePool
-                project.pool = project.reserved
-                project.refunded = true
-            } else {
-                refund = .zero
-            }
-            try book.update(project)
-            if !refund.isZero { try context.transfer(to: project.sponsor, amount: refund) }
-            try context.emit(ProjectRegistryABI.projectClosed, [.uint(UInt256(project.id)), .address(project.sponsor), .uint(refund)])
-            return []
-
-        case "joinProject", "leaveProject":
-            let joining = function.name == "joinProject"
-            var project = try book.existingProject(try a[0].uint64())
-            let deviceID = try a[1].address()
-            let device = try DeviceBook(context).owned(deviceID, by: context.caller)
-            let joined = try book.isJoined(project.id, deviceID)
-            if joining {
-                guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
-                guard device.status == .active else { throw SystemContractRevert("device \(deviceID.checksummed) is \(device.status)") }
-                guard !joined else { throw SystemContractRevert("device \(deviceID.checksummed) already joined project \(project.id)") }
-                guard project.deviceCount < Self.maxDevicesPerProject else {
-                    throw SystemContractRevert("project \(project.id) has the most devices a project may have (\(Self.maxDevicesPerProject))")
-                }
-                guard try book.projects(ofDevice: deviceID).count < Self.maxProjectsPerDevice else {
-                    throw SystemContractRevert(
-                        "device \(deviceID.checksummed) is in the most projects a device may join (\(Self.maxProjectsPerDevice))")
-                }
-                try book.join(&project, deviceID, since: context.timestamp)
-            } else {
-                guard joined else { throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)") }
-                try book.leave(&project, deviceID)
-            }
-            try book.update(project)
-            try context.emit(joining ? ProjectRegistryABI.deviceJoined : ProjectRegistryABI.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
-            return []
-
-        case "setPoster":
-            let id = try a[0].uint64(), deviceID = try a[1].address(), poster = try a[2].address()
-            _ = try book.existingProject(id)
-            _ = try DeviceBook(context).owned(deviceID, by: context.caller)
-            guard var member = try book.membership(id, deviceID) else {
-                throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(id)")
-            }
-            member.poster = poster == .zero ? nil : poster
-            try book.setMembership(id, deviceID, member)
-            try context.emit(ProjectRegistryABI.posterChosen, [.uint(UInt256(id)), .address(deviceID), .address(poster)])
-            return []
-
-        case "depositBond":
-            guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to bond") }
-            var bond = try book.bond(context.caller)
-            bond.total += context.value
-            try book.setBond(context.caller, bond)
-            try context.emit(ProjectRegistryABI.bondDeposited, [.address(context.caller), .uint(context.value)])
-            return []
-
-        case "withdrawBond":
-            let amount = try a[0].uint256()
-            var bond = try book.bond(context.caller)
-            guard !amount.isZero else { throw SystemContractRevert("amount must be positive") }
-            guard amount <= bond.free else {
-                throw SystemContractRevert("only \(bond.free) wei of the bond is free (\(bond.locked) locked by unsettled results)")
-            }
-            bond.total -= amount
-            try book.setBond(context.caller, bond)
-            try context.transfer(to: context.caller, amount: amount)
-            try context.emit(ProjectRegistryABI.bondWithdrawn, [.address(context.caller), .uint(amount)])
-            return []
-
-        case "postResult":
-            return [.uint(UInt256(try post(a, book: book, context: context).id))]
-
-        case "challengeResult":
-            try challenge(a, book: book, context: context)
-            return []
-
-        case "settleResult":
-            let result = try book.existingResult(try a[0].uint64())
-            guard result.status == .pending else { throw SystemContractRevert("result \(result.id) is \(result.status), not pending") }
-            guard result.challengeEndsAt <= context.timestamp else {
-                throw SystemContractRevert("result \(result.id) is not due: its challenge period ends at \(result.challengeEndsAt)")
-            }
-            // Its queue entry stays; end-of-block settlement drops it when it reaches it.
-            try ProjectSettlement.settle(result, book: book, context: context)
-            return []
-
-        case "project":
-            let p = try book.existingProject(try a[0].uint64())
-            return [
-                .address(p.sponsor), .string(p.name), .fixedBytes(p.appletHash.bytes), .bytes(p.params), .uint(p.rewardPerResult),
-                .uint(UInt256(p.windowSeconds)), .uint(UInt256(p.challengeSeconds)), .uint(p.pool), .uint(p.reserved),
-                .uint(UInt256(UInt64(p.status.rawValue))), .uint(UInt256(UInt64(p.deviceCount))),
-            ]
-        case "projectClosure":
-            let p = try book.existingProject(try a[0].uint64())
-            return [.uint(UInt256(p.closedAt)), .bool(p.refunded)]
-        case "projectCount":
-            return [.uint(UInt256(try book.projectCount()))]
-        case "appletOf":
-            let id = try a[0].uint64()
-            _ = try book.existingProject(id)
-            return [.bytes(try book.applet(id))]
-        case "isJoined":
-            return [.bool(try book.isJoined(try a[0].uint64(), try a[1].address()))]
-        case "membership":
-            let member = try book.membership(try a[0].uint64(), try a[1].address())
-            return [.bool(member != nil), .uint(UInt256(member?.since ?? 0))]
-        case "posterOf":
-            return [.address(try book.membership(try a[0].uint64(), try a[1].address())?.poster ?? .zero)]
-        case "mayPost":
-            let id = try a[0].uint64(), deviceID = try a[1].address(), poster = try a[2].address()
-            guard let member = try book.membership(id, deviceID), let device = try DeviceBook(context).device(deviceID) else { return [.bool(false)] }
-            return [.bool(Self.authorizes(member, owner: device.owner, poster: poster))]
-        case "projectDevices":
-            let project = try book.existingProject(try a[0].uint64())
-            return [.array(try book.devices(project).map { .address($0) })]
-        case "result":
-            let r = try book.existingResult(try a[0].uint64())
-            return [
-                .uint(UInt256(r.projectID)), .address(r.deviceID), .uint(UInt256(r.window)), .bytes(r.result),
-                .uint(UInt256(UInt64(r.messageCount))), .fixedBytes(r.messagesRoot.bytes), .address(r.poster), .uint(UInt256(r.postedAt)),
-                .uint(UInt256(r.challengeEndsAt)), .uint(UInt256(UInt64(r.status.rawValue))), .uint(r.paid),
-            ]
-        case "resultOf":
-            return [.uint(UInt256(try book.resultID(project: try a[0].uint64(), device: try a[1].address(), window: try a[2].uint64())))]
-        case "resultsOfDevice":
-            // The newest `maxResultsPerPage` (all of them with `resultsOfDevicePage`).
-            let deviceID = try a[0].address()
-            let count = try book.resultCount(ofDevice: deviceID)
-            let newest = try book.results(
-                ofDevice: deviceID, offset: count - min(count, Self.maxResultsPerPage), limit: Self.maxResultsPerPage)
-            return [.array(newest.map { .uint(UInt256($0)) })]
-        case "resultsOfDevicePage":
-            let deviceID = try a[0].address()
-            let page = try book.results(ofDevice: deviceID, offset: try a[1].uint64(), limit: min(try a[2].uint64(), Self.maxResultsPerPage))
-            return [.uint(UInt256(try book.resultCount(ofDevice: deviceID))), .array(page.map { .uint(UInt256($0)) })]
-        case "bondOf":
-            let bond = try book.bond(try a[0].address())
-            return [.uint(bond.total), .uint(bond.locked)]
-        case "projectParameters":
-            return [.uint(parameters.minimumOperatorBond.value), .uint(parameters.challengeDeposit.value),
-                    .uint(UInt256(UInt64(parameters.challengerShare))), .uint(UInt256(parameters.minimumChallengeSeconds))]
-        default:
-            throw SystemContractRevert("\(name): no function \(function.name)")
-        }
+        return [.uint(UInt256(try create(a, book: book, context: context).id))]
     }
 
-    func create(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ProjectRecord {
-        let code = try a[0].bytes(), params = try a[1].bytes(), name = try a[2].string()
-        let reward = try a[3].uint256(), window = try a[4].uint64(), challenge = try a[5].uint64()
+    func fundProject(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        var project = try book.existingProject(try a.uint64("projectId"))
+        guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
+        guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to add to the pool") }
+        project.pool += context.value
+        try book.update(project)
+        try context.emit(ProjectRegistryABI.projectFunded, [.uint(UInt256(project.id)), .address(context.caller), .uint(context.value)])
+        return []
+    }
+
+    func closeProject(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        var project = try book.existingProject(try a.uint64("projectId"))
+        guard project.sponsor == context.caller else {
+            throw SystemContractRevert("project \(project.id) belongs to \(project.sponsor.checksummed)")
+        }
+        if project.status == .active {
+            project.status = .closed
+            project.closedAt = context.timestamp
+        } else {
+            guard !project.refunded else { throw SystemContractRevert("project \(project.id) is already closed") }
+            let last = Self.lastPostingTime(closedAt: project.closedAt)
+            guard context.timestamp > last || project.deviceCount == 0 else {
+                throw SystemContractRevert(
+                    "project \(project.id) takes results for windows that ended by its close at \(project.closedAt) until \(last); its pool is refunded after that")
+            }
+        }
+        // A project without devices can owe nothing more; otherwise its members' windows that
+        // ended by the close may be posted until `lastPostingTime`, so the sponsor's second
+        // call after that refunds.
+        let refund: UInt256
+        if project.deviceCount == 0 || context.timestamp > Self.lastPostingTime(closedAt: project.closedAt) {
+            refund = project.freePool
+            project.pool = project.reserved
+            project.refunded = true
+        } else {
+            refund = .zero
+        }
+        try book.update(project)
+        if !refund.isZero { try context.transfer(to: project.sponsor, amount: refund) }
+        try context.emit(ProjectRegistryABI.projectClosed, [.uint(UInt256(project.id)), .address(project.sponsor), .uint(refund)])
+        return []
+    }
+
+    func joinProject(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        try changeMembership(a, context: context, joining: true)
+    }
+
+    func leaveProject(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        try changeMembership(a, context: context, joining: false)
+    }
+
+    /// Joins a device to a project, or takes it out (`joinProject`, `leaveProject`: the same arguments).
+    private func changeMembership(_ a: CallArguments, context: SystemCallContext, joining: Bool) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        var project = try book.existingProject(try a.uint64("projectId"))
+        let deviceID = try a.address("deviceId")
+        let device = try DeviceBook(context).owned(deviceID, by: context.caller)
+        let joined = try book.isJoined(project.id, deviceID)
+        if joining {
+            guard project.status == .active else { throw SystemContractRevert("project \(project.id) is closed") }
+            guard device.status == .active else { throw SystemContractRevert("device \(deviceID.checksummed) is \(device.status)") }
+            guard !joined else { throw SystemContractRevert("device \(deviceID.checksummed) already joined project \(project.id)") }
+            guard project.deviceCount < Self.maxDevicesPerProject else {
+                throw SystemContractRevert("project \(project.id) has the most devices a project may have (\(Self.maxDevicesPerProject))")
+            }
+            guard try book.projects(ofDevice: deviceID).count < Self.maxProjectsPerDevice else {
+                throw SystemContractRevert(
+                    "device \(deviceID.checksummed) is in the most projects a device may join (\(Self.maxProjectsPerDevice))")
+            }
+            try book.join(&project, deviceID, since: context.timestamp)
+        } else {
+            guard joined else { throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(project.id)") }
+            try book.leave(&project, deviceID)
+        }
+        try book.update(project)
+        try context.emit(
+            joining ? ProjectRegistryABI.deviceJoined : ProjectRegistryABI.deviceLeft, [.uint(UInt256(project.id)), .address(deviceID), .address(context.caller)])
+        return []
+    }
+
+    func setPoster(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let id = try a.uint64("projectId"), deviceID = try a.address("deviceId"), poster = try a.address("poster")
+        _ = try book.existingProject(id)
+        _ = try DeviceBook(context).owned(deviceID, by: context.caller)
+        guard var member = try book.membership(id, deviceID) else {
+            throw SystemContractRevert("device \(deviceID.checksummed) has not joined project \(id)")
+        }
+        member.poster = poster == .zero ? nil : poster
+        try book.setMembership(id, deviceID, member)
+        try context.emit(ProjectRegistryABI.posterChosen, [.uint(UInt256(id)), .address(deviceID), .address(poster)])
+        return []
+    }
+
+    func depositBond(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        guard !context.value.isZero else { throw SystemContractRevert("send the MOTE to bond") }
+        var bond = try book.bond(context.caller)
+        bond.total += context.value
+        try book.setBond(context.caller, bond)
+        try context.emit(ProjectRegistryABI.bondDeposited, [.address(context.caller), .uint(context.value)])
+        return []
+    }
+
+    func withdrawBond(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let amount = try a.uint256("amount")
+        var bond = try book.bond(context.caller)
+        guard !amount.isZero else { throw SystemContractRevert("amount must be positive") }
+        guard amount <= bond.free else {
+            throw SystemContractRevert("only \(bond.free) wei of the bond is free (\(bond.locked) locked by unsettled results)")
+        }
+        bond.total -= amount
+        try book.setBond(context.caller, bond)
+        try context.transfer(to: context.caller, amount: amount)
+        try context.emit(ProjectRegistryABI.bondWithdrawn, [.address(context.caller), .uint(amount)])
+        return []
+    }
+
+    func postResult(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        return [.uint(UInt256(try post(a, book: book, context: context).id))]
+    }
+
+    func challengeResult(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        try challenge(a, book: book, context: context)
+        return []
+    }
+
+    func settleResult(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let result = try book.existingResult(try a.uint64("resultId"))
+        guard result.status == .pending else { throw SystemContractRevert("result \(result.id) is \(result.status), not pending") }
+        guard result.challengeEndsAt <= context.timestamp else {
+            throw SystemContractRevert("result \(result.id) is not due: its challenge period ends at \(result.challengeEndsAt)")
+        }
+        // Its queue entry stays; end-of-block settlement drops it when it reaches it.
+        try ProjectSettlement.settle(result, book: book, context: context)
+        return []
+    }
+
+    func project(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let p = try book.existingProject(try a.uint64("projectId"))
+        return [
+            .address(p.sponsor), .string(p.name), .fixedBytes(p.appletHash.bytes), .bytes(p.params), .uint(p.rewardPerResult),
+            .uint(UInt256(p.windowSeconds)), .uint(UInt256(p.challengeSeconds)), .uint(p.pool), .uint(p.reserved),
+            .uint(UInt256(UInt64(p.status.rawValue))), .uint(UInt256(UInt64(p.deviceCount))),
+        ]
+    }
+
+    func projectClosure(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let p = try book.existingProject(try a.uint64("projectId"))
+        return [.uint(UInt256(p.closedAt)), .bool(p.refunded)]
+    }
+
+    func projectCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        return [.uint(UInt256(try book.projectCount()))]
+    }
+
+    func appletOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let id = try a.uint64("projectId")
+        _ = try book.existingProject(id)
+        return [.bytes(try book.applet(id))]
+    }
+
+    func isJoined(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        return [.bool(try book.isJoined(try a.uint64("projectId"), try a.address("deviceId")))]
+    }
+
+    func membership(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let member = try book.membership(try a.uint64("projectId"), try a.address("deviceId"))
+        return [.bool(member != nil), .uint(UInt256(member?.since ?? 0))]
+    }
+
+    func posterOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        return [.address(try book.membership(try a.uint64("projectId"), try a.address("deviceId"))?.poster ?? .zero)]
+    }
+
+    func mayPost(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let id = try a.uint64("projectId"), deviceID = try a.address("deviceId"), poster = try a.address("poster")
+        guard let member = try book.membership(id, deviceID), let device = try DeviceBook(context).device(deviceID) else { return [.bool(false)] }
+        return [.bool(Self.authorizes(member, owner: device.owner, poster: poster))]
+    }
+
+    func projectDevices(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let project = try book.existingProject(try a.uint64("projectId"))
+        return [.array(try book.devices(project).map { .address($0) })]
+    }
+
+    func result(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let r = try book.existingResult(try a.uint64("resultId"))
+        return [
+            .uint(UInt256(r.projectID)), .address(r.deviceID), .uint(UInt256(r.window)), .bytes(r.result),
+            .uint(UInt256(UInt64(r.messageCount))), .fixedBytes(r.messagesRoot.bytes), .address(r.poster), .uint(UInt256(r.postedAt)),
+            .uint(UInt256(r.challengeEndsAt)), .uint(UInt256(UInt64(r.status.rawValue))), .uint(r.paid),
+        ]
+    }
+
+    func resultOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        return [.uint(UInt256(try book.resultID(project: try a.uint64("projectId"), device: try a.address("deviceId"), window: try a.uint64("window"))))]
+    }
+
+    func resultsOfDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        // The newest `maxResultsPerPage` (all of them with `resultsOfDevicePage`).
+        let deviceID = try a.address("deviceId")
+        let count = try book.resultCount(ofDevice: deviceID)
+        let newest = try book.results(
+            ofDevice: deviceID, offset: count - min(count, Self.maxResultsPerPage), limit: Self.maxResultsPerPage)
+        return [.array(newest.map { .uint(UInt256($0)) })]
+    }
+
+    func resultsOfDevicePage(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let deviceID = try a.address("deviceId")
+        let page = try book.results(ofDevice: deviceID, offset: try a.uint64("offset"), limit: min(try a.uint64("limit"), Self.maxResultsPerPage))
+        return [.uint(UInt256(try book.resultCount(ofDevice: deviceID))), .array(page.map { .uint(UInt256($0)) })]
+    }
+
+    func bondOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = ProjectBook(context)
+        let bond = try book.bond(try a.address("operator"))
+        return [.uint(bond.total), .uint(bond.locked)]
+    }
+
+    func projectParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        return [.uint(parameters.minimumOperatorBond.value), .uint(parameters.challengeDeposit.value),
+                .uint(UInt256(UInt64(parameters.challengerShare))), .uint(UInt256(parameters.minimumChallengeSeconds))]
+    }
+
+    func create(_ a: CallArguments, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ProjectRecord {
+        let code = try a.bytes("applet"), params = try a.bytes("params"), name = try a.string("name")
+        let reward = try a.uint256("rewardPerResult"), window = try a.uint64("windowSeconds"), challenge = try a.uint64("challengeSeconds")
         guard (1...Self.maxNameBytes).contains(name.utf8.count) else { throw SystemContractRevert("name is 1 to \(Self.maxNameBytes) bytes") }
         guard params.count <= Self.maxParamsBytes else { throw SystemContractRevert("params are at most \(Self.maxParamsBytes) bytes") }
         guard code.count <= Self.maxAppletBytes else { throw SystemContractRevert("the applet is at most \(Self.maxAppletBytes) bytes") }
@@ -288,10 +379,10 @@ public struct ProjectRegistryContract: SystemContract {
         return project
     }
 
-    func post(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ResultRecord {
-        var project = try book.existingProject(try a[0].uint64())
-        let deviceID = try a[1].address(), window = try a[2].uint64(), bytes = try a[3].bytes(), count = try a[4].uint32()
-        guard case .fixedBytes(let rootBytes) = a[5], let root = Hash32(bytes: rootBytes) else {
+    func post(_ a: CallArguments, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ResultRecord {
+        var project = try book.existingProject(try a.uint64("projectId"))
+        let deviceID = try a.address("deviceId"), window = try a.uint64("window"), bytes = try a.bytes("result"), count = try a.uint32("messageCount")
+        guard case .fixedBytes(let rootBytes) = a["messagesRoot"], let root = Hash32(bytes: rootBytes) else {
             throw SystemContractRevert("messagesRoot must be 32 bytes")
         }
         if project.status == .closed {
@@ -384,9 +475,9 @@ public struct ProjectRegistryContract: SystemContract {
         }
     }
 
-    func challenge(_ a: [ABIValue], book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
-        var result = try book.existingResult(try a[0].uint64())
-        guard case .array(let values) = a[1] else { throw SystemContractRevert("envelopes must be bytes[]") }
+    func challenge(_ a: CallArguments, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
+        var result = try book.existingResult(try a.uint64("resultId"))
+        guard case .array(let values) = a["envelopes"] else { throw SystemContractRevert("envelopes must be bytes[]") }
         let deposit = parameters.challengeDeposit.value
         guard context.value == deposit else { throw SystemContractRevert("the challenge deposit is \(deposit) wei; sent \(context.value)") }
         guard result.status == .pending else { throw SystemContractRevert("result \(result.id) is \(result.status), not pending") }

@@ -15,45 +15,68 @@ public struct RewardingContract: SystemContract {
 
     public init(genesis: Genesis) { self.genesis = genesis }
 
-
-
     public var functions: [SystemFunction] { RewardingABI.functions }
     public var events: [SystemEvent] { RewardingABI.events }
 
-    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+    /// The handler of each function, keyed by selector.
+    public static let handlers = SystemHandlers<RewardingContract>(RewardingABI.self, [
+        (RewardingABI.claim, RewardingContract.claim), (RewardingABI.claimFor, RewardingContract.claimFor),
+        (RewardingABI.deposit, RewardingContract.deposit),
+        (RewardingABI.fund, RewardingContract.fundCall),
+        (RewardingABI.unclaimed, RewardingContract.unclaimedCall),
+        (RewardingABI.epochRewards, RewardingContract.epochRewards),
+        (RewardingABI.parametersFunction, RewardingContract.rewardParameters),
+    ])
+
+    func deposit(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
+        try context.emit(RewardingABI.deposited, [.address(context.caller), .uint(context.value)])
+        return []
+    }
+
+    func claim(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        try pay(context.caller, requested: try a.uint256("amount"), context: context)
+    }
+
+    func claimFor(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        try pay(try a.address("account"), requested: try a.uint256("amount"), context: context)
+    }
+
+    /// Pays `account` what it is owed (all of it when `requested` is zero), from the fund.
+    private func pay(_ account: Address, requested: UInt256, context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         let book = RewardingBook(context)
-        switch function.name {
-        case "deposit":
-            guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
-            try context.emit(RewardingABI.deposited, [.address(context.caller), .uint(context.value)])
-            return []
-        case "claim", "claimFor":
-            let account = function.name == "claim" ? context.caller : try a[0].address()
-            let requested = try a[function.name == "claim" ? 0 : 1].uint256()
-            let owed = try book.unclaimed(account)
-            let amount = requested.isZero ? owed : requested
-            guard !amount.isZero else { throw SystemContractRevert("nothing to claim for \(account.checksummed)") }
-            guard amount <= owed else { throw SystemContractRevert("claim of \(amount) wei exceeds the \(owed) wei owed to \(account.checksummed)") }
-            try book.setUnclaimed(account, owed - amount)
-            try book.storage.setUInt256(RewardingBook.totalUnclaimedSlot, try book.totalUnclaimed() - amount)
-            try context.transfer(to: account, amount: amount)
-            try context.emit(RewardingABI.claimed, [.address(account), .address(context.caller), .uint(amount)])
-            return [.uint(amount)]
-        case "fund":
-            return [.uint(try book.fund())]
-        case "unclaimed":
-            return [.uint(try book.unclaimed(try a[0].address()))]
-        case "epochRewards":
-            let record = try book.epochRecord(epoch: try a[0].uint64(), rewardAddress: try a[1].address())
-            return [.uint(record.block), .uint(record.epoch), .uint(record.bonus)]
-        case "rewardParameters":
-            let p = genesis.parameters
-            return [.uint(p.blockReward.value), .uint(p.epochReward.value), .uint(p.foundationBonus.value),
-                    .uint(UInt256(UInt64(max(p.foundationBonusDelegates, 0)))), .uint(UInt256(p.productivityThresholdPercent)),
-                    .uint(UInt256(p.probationEpochs))]
-        default:
-            throw SystemContractRevert("\(name): no function \(function.name)")
-        }
+        let owed = try book.unclaimed(account)
+        let amount = requested.isZero ? owed : requested
+        guard !amount.isZero else { throw SystemContractRevert("nothing to claim for \(account.checksummed)") }
+        guard amount <= owed else { throw SystemContractRevert("claim of \(amount) wei exceeds the \(owed) wei owed to \(account.checksummed)") }
+        try book.setUnclaimed(account, owed - amount)
+        try book.storage.setUInt256(RewardingBook.totalUnclaimedSlot, try book.totalUnclaimed() - amount)
+        try context.transfer(to: account, amount: amount)
+        try context.emit(RewardingABI.claimed, [.address(account), .address(context.caller), .uint(amount)])
+        return [.uint(amount)]
+    }
+
+    func fundCall(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = RewardingBook(context)
+        return [.uint(try book.fund())]
+    }
+
+    func unclaimedCall(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = RewardingBook(context)
+        return [.uint(try book.unclaimed(try a.address("account")))]
+    }
+
+    func epochRewards(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = RewardingBook(context)
+        let record = try book.epochRecord(epoch: try a.uint64("epoch"), rewardAddress: try a.address("rewardAddress"))
+        return [.uint(record.block), .uint(record.epoch), .uint(record.bonus)]
+    }
+
+    func rewardParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let p = genesis.parameters
+        return [.uint(p.blockReward.value), .uint(p.epochReward.value), .uint(p.foundationBonus.value),
+                .uint(UInt256(UInt64(max(p.foundationBonusDelegates, 0)))), .uint(UInt256(p.productivityThresholdPercent)),
+                .uint(UInt256(p.probationEpochs))]
     }
 }
 

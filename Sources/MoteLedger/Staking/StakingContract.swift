@@ -16,9 +16,6 @@ public struct StakingContract: SystemContract {
 
     // MARK: ABI
 
-
-
-
     public var functions: [SystemFunction] { StakingABI.functions }
 
     public var events: [SystemEvent] { StakingABI.events }
@@ -33,182 +30,253 @@ public struct StakingContract: SystemContract {
 
     // MARK: Calls
 
-    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+    /// The handler of each function, keyed by selector.
+    public static let handlers = SystemHandlers<StakingContract>(StakingABI.self, [
+        (StakingABI.registerCandidate, StakingContract.registerCandidate),
+        (StakingABI.updateCandidate, StakingContract.updateCandidate),
+        (StakingABI.createStake, StakingContract.createStake),
+        (StakingABI.depositToStake, StakingContract.depositToStake),
+        (StakingABI.restake, StakingContract.restake),
+        (StakingABI.changeCandidate, StakingContract.changeCandidate),
+        (StakingABI.transferStake, StakingContract.transferStake),
+        (StakingABI.unstake, StakingContract.unstake),
+        (StakingABI.withdrawStake, StakingContract.withdrawStake),
+        (StakingABI.reportDoubleSign, StakingContract.reportDoubleSign),
+        (StakingABI.candidateCount, StakingContract.candidateCount),
+        (StakingABI.candidateAt, StakingContract.candidateAt),
+        (StakingABI.candidateByName, StakingContract.candidateByName),
+        (StakingABI.bucket, StakingContract.bucket),
+        (StakingABI.bucketsOf, StakingContract.bucketsOf),
+        (StakingABI.votersOf, StakingContract.votersOf),
+        (StakingABI.delegatesOf, StakingContract.delegatesOf),
+        (StakingABI.stakingParameters, StakingContract.stakingParameters),
+        (StakingABI.endBlockFailureCount, StakingContract.endBlockFailureCount),
+        (StakingABI.endBlockFailuresAt, StakingContract.endBlockFailuresAt),
+        (StakingABI.produced, StakingContract.produced),
+    ])
+
+    func registerCandidate(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         let book = StakingBook(context, parameters: parameters)
         let now = context.timestamp
-        switch function.name {
-        case "registerCandidate":
-            let (name, op, reward) = (try a[0].string(), try a[1].address(), try a[2].address())
-            let days = try a[3].uint32(), auto = try a[4].bool(), share = try a[5].uint16()
-            guard try book.candidate(context.caller) == nil else { throw SystemContractRevert("the sender already has a candidate") }
-            try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
-            try checkOperatorProof(try a[6].bytes(), operator: op, context: context)
-            try checkDuration(days)
-            let fee = parameters.registrationFee.value
-            guard context.value >= fee else { throw SystemContractRevert("the registration fee is \(fee) wei; sent \(context.value)") }
-            let selfStake = context.value - fee
-            guard selfStake >= parameters.minSelfStake.value else {
-                throw SystemContractRevert("self-stake \(selfStake) wei is below the minimum \(parameters.minSelfStake.value)")
-            }
-            if !fee.isZero { try context.transfer(to: RewardingABI.address, amount: fee) }
-            let bucket = try book.createBucket(
-                owner: context.caller, candidate: context.caller, amount: selfStake, days: days, autoStake: auto, now: now, selfStake: true)
-            let candidate = Candidate(
-                owner: context.caller, name: name, operatorAddress: op, rewardAddress: reward, selfStakeBucket: bucket.id, voterShareBps: share)
-            try book.put(candidate, replacing: nil)
-            try recheckWitnesses(of: context.caller, book: book, context: context)
-            try context.emit(StakingABI.candidateRegistered, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(bucket.id))])
-            try emitCreated(bucket, context)
-            return [.uint(UInt256(bucket.id))]
-
-        case "updateCandidate":
-            guard let old = try book.candidate(context.caller) else { throw SystemContractRevert("the sender has no candidate") }
-            let (name, op, reward, share) = (try a[0].string(), try a[1].address(), try a[2].address(), try a[3].uint16())
-            try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
-            // The operator this candidate already has proved itself (or is the owner): only a new one must.
-            if op != old.operatorAddress { try checkOperatorProof(try a[4].bytes(), operator: op, context: context) }
-            var new = old
-            (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
-            try book.put(new, replacing: old)
-            if op != old.operatorAddress { try recheckWitnesses(of: context.caller, also: old.operatorAddress, book: book, context: context) }
-            try context.emit(StakingABI.candidateUpdated, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(UInt64(share)))])
-            return []
-
-        case "createStake":
-            guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
-            let days = try a[1].uint32(), auto = try a[2].bool()
-            try checkDuration(days)
-            guard context.value >= parameters.minStakeAmount.value else {
-                throw SystemContractRevert("a stake is at least \(parameters.minStakeAmount.value) wei; sent \(context.value)")
-            }
-            let bucket = try book.createBucket(
-                owner: context.caller, candidate: candidate.owner, amount: context.value, days: days, autoStake: auto, now: now, selfStake: false)
-            try emitCreated(bucket, context)
-            return [.uint(UInt256(bucket.id))]
-
-        case "depositToStake":
-            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
-            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
-            guard old.autoStake else { throw SystemContractRevert("deposits go only to auto-stake buckets") }
-            guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
-            var new = old
-            new.amount += context.value
-            try book.update(old, to: new)
-            if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
-            try emitChanged(new, context)
-            return []
-
-        case "restake":
-            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
-            let days = try a[1].uint32(), auto = try a[2].bool()
-            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
-            try checkDuration(days)
-            // The lock may not end sooner than it would have.
-            let remaining = old.maturity(parameters).map { $0 > now ? ($0 - now) : 0 } ?? UInt64(old.durationDays) * parameters.secondsPerDay
-            guard UInt64(days) * parameters.secondsPerDay >= remaining else {
-                throw SystemContractRevert("the new duration ends before the current one")
-            }
-            var new = old
-            (new.durationDays, new.autoStake, new.stakeStart) = (days, auto, now)
-            try book.update(old, to: new)
-            try emitChanged(new, context)
-            return []
-
-        case "changeCandidate":
-            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
-            guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
-            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
-            guard let candidate = try book.candidate(named: try a[1].string()) else { throw SystemContractRevert("no candidate named \(try a[1].string())") }
-            var new = old
-            new.candidate = candidate.owner
-            try book.update(old, to: new)
-            try emitChanged(new, context)
-            return []
-
-        case "transferStake":
-            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
-            guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
-            let to = try a[1].address()
-            guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
-            // A system contract could never unstake or withdraw it: the stake would be locked for good.
-            guard !SystemAddresses.isReserved(to) else {
-                throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
-            }
-            var new = old
-            new.owner = to
-            try book.update(old, to: new)
-            try emitChanged(new, context)
-            return []
-
-        case "unstake":
-            let old = try book.ownedBucket(try a[0].uint64(), by: context.caller)
-            guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is already unstaked") }
-            guard let maturity = old.maturity(parameters) else {
-                throw SystemContractRevert("an auto-stake bucket never matures: restake it without auto-stake first")
-            }
-            guard now >= maturity else { throw SystemContractRevert("bucket \(old.id) matures at block time \(maturity); now \(now)") }
-            var new = old
-            new.unstakeTime = max(now, 1)
-            try book.update(old, to: new)
-            if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
-            try context.emit(StakingABI.unstaked, [.uint(UInt256(old.id)), .address(old.owner)])
-            return []
-
-        case "withdrawStake":
-            let bucket = try book.ownedBucket(try a[0].uint64(), by: context.caller)
-            guard bucket.isUnstaked else { throw SystemContractRevert("unstake bucket \(bucket.id) first") }
-            let ready = bucket.unstakeTime + UInt64(parameters.withdrawWaitingDays) * parameters.secondsPerDay
-            guard now >= ready else { throw SystemContractRevert("bucket \(bucket.id) can be withdrawn at block time \(ready); now \(now)") }
-            try book.delete(bucket)
-            try context.transfer(to: bucket.owner, amount: bucket.amount)
-            try context.emit(StakingABI.withdrawn, [.uint(UInt256(bucket.id)), .address(bucket.owner), .uint(bucket.amount)])
-            return []
-
-        case "reportDoubleSign":
-            return [.uint(try slash(evidence: try a[0].bytes(), book: book, context: context))]
-
-        case "candidateCount":
-            return [.uint(UInt256(try book.candidateCount()))]
-        case "candidateAt":
-            let index = try a[0].uint256()
-            guard index < UInt256(try book.candidateCount()), let owner = try book.candidateOwner(at: index.l0),
-                let candidate = try book.candidate(owner)
-            else { throw SystemContractRevert("no candidate at index \(index)") }
-            return try describe(candidate, book)
-        case "candidateByName":
-            guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
-            return try describe(candidate, book)
-        case "bucket":
-            guard let bucket = try book.bucket(try a[0].uint64()) else { throw SystemContractRevert("no bucket \(try a[0].uint64())") }
-            let candidateName = try book.candidate(bucket.candidate)?.name ?? ""
-            return [.address(bucket.owner), .string(candidateName), .uint(bucket.amount), .uint(UInt256(UInt64(bucket.durationDays))),
-                    .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)), .uint(UInt256(bucket.unstakeTime)),
-                    .bool(bucket.isSelfStake), .uint(bucket.votes(parameters))]
-        case "bucketsOf":
-            return [.array(try book.bucketsOf(try a[0].address()).all().map { .uint(UInt256($0)) })]
-        case "votersOf":
-            guard let candidate = try book.candidate(named: try a[0].string()) else { throw SystemContractRevert("no candidate named \(try a[0].string())") }
-            return [.array(try book.votersOf(candidate.owner).all().map { .uint(UInt256($0)) })]
-        case "delegatesOf":
-            let delegates = try EpochTransition.delegates(ofEpoch: try a[0].uint64(), book: book, genesis: genesis)
-            return [.array(delegates.map { .address($0.operatorAddress) }), .array(delegates.map { .address($0.rewardAddress) }),
-                    .array(delegates.map { .address($0.owner) }), .array(delegates.map { .uint($0.votes) })]
-        case "stakingParameters":
-            let p = parameters
-            return [.uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value),
-                    .uint(UInt256(UInt64(p.maxStakeDays))), .uint(UInt256(p.secondsPerDay)), .uint(UInt256(UInt64(p.withdrawWaitingDays))),
-                    .uint(UInt256(p.selfStakeBonusPercent))]
-        case "endBlockFailureCount":
-            let summary = try EndBlockFailures(context).summary()
-            return [.uint(UInt256(summary.count)), .uint(UInt256(summary.lastHeight))]
-        case "endBlockFailuresAt":
-            let failures = try EndBlockFailures(context).failures(at: try a[0].uint64())
-            return [.array(failures.map { .string($0.stage) }), .array(failures.map { .string($0.reason) })]
-        case "produced":
-            return [.uint(UInt256(try book.produced(epoch: try a[0].uint64(), by: try a[1].address())))]
-        default:
-            throw SystemContractRevert("\(name): no function \(function.name)")
+        let (name, op, reward) = (try a.string("name"), try a.address("operatorAddress"), try a.address("rewardAddress"))
+        let days = try a.uint32("duration"), auto = try a.bool("autoStake"), share = try a.uint16("voterShareBps")
+        guard try book.candidate(context.caller) == nil else { throw SystemContractRevert("the sender already has a candidate") }
+        try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
+        try checkOperatorProof(try a.bytes("operatorProof"), operator: op, context: context)
+        try checkDuration(days)
+        let fee = parameters.registrationFee.value
+        guard context.value >= fee else { throw SystemContractRevert("the registration fee is \(fee) wei; sent \(context.value)") }
+        let selfStake = context.value - fee
+        guard selfStake >= parameters.minSelfStake.value else {
+            throw SystemContractRevert("self-stake \(selfStake) wei is below the minimum \(parameters.minSelfStake.value)")
         }
+        if !fee.isZero { try context.transfer(to: RewardingABI.address, amount: fee) }
+        let bucket = try book.createBucket(
+            owner: context.caller, candidate: context.caller, amount: selfStake, days: days, autoStake: auto, now: now, selfStake: true)
+        let candidate = Candidate(
+            owner: context.caller, name: name, operatorAddress: op, rewardAddress: reward, selfStakeBucket: bucket.id, voterShareBps: share)
+        try book.put(candidate, replacing: nil)
+        try recheckWitnesses(of: context.caller, book: book, context: context)
+        try context.emit(StakingABI.candidateRegistered, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(bucket.id))])
+        try emitCreated(bucket, context)
+        return [.uint(UInt256(bucket.id))]
+    }
+
+    func updateCandidate(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        guard let old = try book.candidate(context.caller) else { throw SystemContractRevert("the sender has no candidate") }
+        let (name, op, reward, share) = (try a.string("name"), try a.address("operatorAddress"), try a.address("rewardAddress"), try a.uint16("voterShareBps"))
+        try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
+        // The operator this candidate already has proved itself (or is the owner): only a new one must.
+        if op != old.operatorAddress { try checkOperatorProof(try a.bytes("operatorProof"), operator: op, context: context) }
+        var new = old
+        (new.name, new.operatorAddress, new.rewardAddress, new.voterShareBps) = (name, op, reward, share)
+        try book.put(new, replacing: old)
+        if op != old.operatorAddress { try recheckWitnesses(of: context.caller, also: old.operatorAddress, book: book, context: context) }
+        try context.emit(StakingABI.candidateUpdated, [.address(context.caller), .string(name), .address(op), .address(reward), .uint(UInt256(UInt64(share)))])
+        return []
+    }
+
+    func createStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let now = context.timestamp
+        guard let candidate = try book.candidate(named: try a.string("candidate")) else { throw SystemContractRevert("no candidate named \(try a.string("candidate"))") }
+        let days = try a.uint32("duration"), auto = try a.bool("autoStake")
+        try checkDuration(days)
+        guard context.value >= parameters.minStakeAmount.value else {
+            throw SystemContractRevert("a stake is at least \(parameters.minStakeAmount.value) wei; sent \(context.value)")
+        }
+        let bucket = try book.createBucket(
+            owner: context.caller, candidate: candidate.owner, amount: context.value, days: days, autoStake: auto, now: now, selfStake: false)
+        try emitCreated(bucket, context)
+        return [.uint(UInt256(bucket.id))]
+    }
+
+    func depositToStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
+        guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
+        guard old.autoStake else { throw SystemContractRevert("deposits go only to auto-stake buckets") }
+        guard !context.value.isZero else { throw SystemContractRevert("send the amount to deposit") }
+        var new = old
+        new.amount += context.value
+        try book.update(old, to: new)
+        if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
+        try emitChanged(new, context)
+        return []
+    }
+
+    func restake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let now = context.timestamp
+        let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
+        let days = try a.uint32("duration"), auto = try a.bool("autoStake")
+        guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
+        try checkDuration(days)
+        // The lock may not end sooner than it would have.
+        let remaining = old.maturity(parameters).map { $0 > now ? ($0 - now) : 0 } ?? UInt64(old.durationDays) * parameters.secondsPerDay
+        guard UInt64(days) * parameters.secondsPerDay >= remaining else {
+            throw SystemContractRevert("the new duration ends before the current one")
+        }
+        var new = old
+        (new.durationDays, new.autoStake, new.stakeStart) = (days, auto, now)
+        try book.update(old, to: new)
+        try emitChanged(new, context)
+        return []
+    }
+
+    func changeCandidate(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
+        guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
+        guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
+        guard let candidate = try book.candidate(named: try a.string("candidate")) else { throw SystemContractRevert("no candidate named \(try a.string("candidate"))") }
+        var new = old
+        new.candidate = candidate.owner
+        try book.update(old, to: new)
+        try emitChanged(new, context)
+        return []
+    }
+
+    func transferStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
+        guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
+        let to = try a.address("newOwner")
+        guard to != .zero else { throw SystemContractRevert("cannot transfer to the zero address") }
+        // A system contract could never unstake or withdraw it: the stake would be locked for good.
+        guard !SystemAddresses.isReserved(to) else {
+            throw SystemContractRevert("cannot transfer to \(to.checksummed): it is a system contract's address")
+        }
+        var new = old
+        new.owner = to
+        try book.update(old, to: new)
+        try emitChanged(new, context)
+        return []
+    }
+
+    func unstake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let now = context.timestamp
+        let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
+        guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is already unstaked") }
+        guard let maturity = old.maturity(parameters) else {
+            throw SystemContractRevert("an auto-stake bucket never matures: restake it without auto-stake first")
+        }
+        guard now >= maturity else { throw SystemContractRevert("bucket \(old.id) matures at block time \(maturity); now \(now)") }
+        var new = old
+        new.unstakeTime = max(now, 1)
+        try book.update(old, to: new)
+        if new.isSelfStake { try recheckWitnesses(of: new.candidate, book: book, context: context) }
+        try context.emit(StakingABI.unstaked, [.uint(UInt256(old.id)), .address(old.owner)])
+        return []
+    }
+
+    func withdrawStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let now = context.timestamp
+        let bucket = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
+        guard bucket.isUnstaked else { throw SystemContractRevert("unstake bucket \(bucket.id) first") }
+        let ready = bucket.unstakeTime + UInt64(parameters.withdrawWaitingDays) * parameters.secondsPerDay
+        guard now >= ready else { throw SystemContractRevert("bucket \(bucket.id) can be withdrawn at block time \(ready); now \(now)") }
+        try book.delete(bucket)
+        try context.transfer(to: bucket.owner, amount: bucket.amount)
+        try context.emit(StakingABI.withdrawn, [.uint(UInt256(bucket.id)), .address(bucket.owner), .uint(bucket.amount)])
+        return []
+    }
+
+    func reportDoubleSign(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        return [.uint(try slash(evidence: try a.bytes("evidence"), book: book, context: context))]
+    }
+
+    func candidateCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        return [.uint(UInt256(try book.candidateCount()))]
+    }
+
+    func candidateAt(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let index = try a.uint256("index")
+        guard index < UInt256(try book.candidateCount()), let owner = try book.candidateOwner(at: index.l0),
+            let candidate = try book.candidate(owner)
+        else { throw SystemContractRevert("no candidate at index \(index)") }
+        return try describe(candidate, book)
+    }
+
+    func candidateByName(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        guard let candidate = try book.candidate(named: try a.string("name")) else { throw SystemContractRevert("no candidate named \(try a.string("name"))") }
+        return try describe(candidate, book)
+    }
+
+    func bucket(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        guard let bucket = try book.bucket(try a.uint64("id")) else { throw SystemContractRevert("no bucket \(try a.uint64("id"))") }
+        let candidateName = try book.candidate(bucket.candidate)?.name ?? ""
+        return [.address(bucket.owner), .string(candidateName), .uint(bucket.amount), .uint(UInt256(UInt64(bucket.durationDays))),
+                .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)), .uint(UInt256(bucket.unstakeTime)),
+                .bool(bucket.isSelfStake), .uint(bucket.votes(parameters))]
+    }
+
+    func bucketsOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        return [.array(try book.bucketsOf(try a.address("owner")).all().map { .uint(UInt256($0)) })]
+    }
+
+    func votersOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        guard let candidate = try book.candidate(named: try a.string("candidate")) else { throw SystemContractRevert("no candidate named \(try a.string("candidate"))") }
+        return [.array(try book.votersOf(candidate.owner).all().map { .uint(UInt256($0)) })]
+    }
+
+    func delegatesOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        let delegates = try EpochTransition.delegates(ofEpoch: try a.uint64("epoch"), book: book, genesis: genesis)
+        return [.array(delegates.map { .address($0.operatorAddress) }), .array(delegates.map { .address($0.rewardAddress) }),
+                .array(delegates.map { .address($0.owner) }), .array(delegates.map { .uint($0.votes) })]
+    }
+
+    func stakingParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let p = parameters
+        return [.uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value),
+                .uint(UInt256(UInt64(p.maxStakeDays))), .uint(UInt256(p.secondsPerDay)), .uint(UInt256(UInt64(p.withdrawWaitingDays))),
+                .uint(UInt256(p.selfStakeBonusPercent))]
+    }
+
+    func endBlockFailureCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let summary = try EndBlockFailures(context).summary()
+        return [.uint(UInt256(summary.count)), .uint(UInt256(summary.lastHeight))]
+    }
+
+    func endBlockFailuresAt(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let failures = try EndBlockFailures(context).failures(at: try a.uint64("height"))
+        return [.array(failures.map { .string($0.stage) }), .array(failures.map { .string($0.reason) })]
+    }
+
+    func produced(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = StakingBook(context, parameters: parameters)
+        return [.uint(UInt256(try book.produced(epoch: try a.uint64("epoch"), by: try a.address("operatorAddress"))))]
     }
 
     /// The one check of a candidate's fields, for registering and for every update: a valid

@@ -33,9 +33,6 @@ public struct WitnessPoolContract: SystemContract {
 
     // MARK: ABI
 
-
-
-
     public var functions: [SystemFunction] { WitnessPoolABI.functions }
 
     public var events: [SystemEvent] { WitnessPoolABI.events }
@@ -54,84 +51,121 @@ public struct WitnessPoolContract: SystemContract {
 
     // MARK: Calls
 
-    public func call(_ function: SystemFunction, arguments a: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+    /// The handler of each function, keyed by selector.
+    public static let handlers = SystemHandlers<WitnessPoolContract>(WitnessPoolABI.self, [
+        (WitnessPoolABI.joinAsDevice, WitnessPoolContract.joinAsDevice),
+        (WitnessPoolABI.joinAsNode, WitnessPoolContract.joinAsNode),
+        (WitnessPoolABI.leavePool, WitnessPoolContract.leavePool),
+        (WitnessPoolABI.fundPool, WitnessPoolContract.fundPool),
+        (WitnessPoolABI.submitAttestations, WitnessPoolContract.submitAttestations),
+        (WitnessPoolABI.witness, WitnessPoolContract.witness),
+        (WitnessPoolABI.witnessByKey, WitnessPoolContract.witnessByKey),
+        (WitnessPoolABI.witnessCount, WitnessPoolContract.witnessCount),
+        (WitnessPoolABI.witnessAt, WitnessPoolContract.witnessAt),
+        (WitnessPoolABI.epochWeights, WitnessPoolContract.epochWeights),
+        (WitnessPoolABI.heightStatus, WitnessPoolContract.heightStatus),
+        (WitnessPoolABI.witnessParameters, WitnessPoolContract.witnessParameters),
+    ])
+
+    func joinAsDevice(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         let book = WitnessBook(context, genesis: genesis)
-        switch function.name {
-        case "joinAsDevice":
-            let id = try a[0].address()
-            let device = try DeviceBook(context).owned(id, by: context.caller)
-            guard device.status == .active else { throw SystemContractRevert("device \(id.checksummed) is \(device.status)") }
-            try join(id: id, kind: .device, key: try a[1].fixedBytes(), possession: try a[2].bytes(), context: context, book: book)
-            return []
+        let id = try a.address("deviceId")
+        let device = try DeviceBook(context).owned(id, by: context.caller)
+        guard device.status == .active else { throw SystemContractRevert("device \(id.checksummed) is \(device.status)") }
+        try join(id: id, kind: .device, key: try a.fixedBytes("witnessKey"), possession: try a.bytes("possession"), context: context, book: book)
+        return []
+    }
 
-        case "joinAsNode":
-            if let problem = try book.nodeProblem(context.caller) { throw SystemContractRevert(problem) }
-            try join(id: context.caller, kind: .node, key: try a[0].fixedBytes(), possession: try a[1].bytes(), context: context, book: book)
-            return []
+    func joinAsNode(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        if let problem = try book.nodeProblem(context.caller) { throw SystemContractRevert(problem) }
+        try join(id: context.caller, kind: .node, key: try a.fixedBytes("witnessKey"), possession: try a.bytes("possession"), context: context, book: book)
+        return []
+    }
 
-        case "leavePool":
-            let id = try a[0].address()
-            var witness = try book.existing(id)
-            guard witness.active else { throw SystemContractRevert("witness \(id.checksummed) is not in the pool") }
-            let owner = try currentOwner(of: witness, context: context)
-            guard owner == context.caller else { throw SystemContractRevert("witness \(id.checksummed) belongs to \(owner.checksummed)") }
-            witness.active = false
-            try book.save(witness)
-            try context.emit(WitnessPoolABI.witnessLeft, [.address(id), .address(context.caller)])
-            return []
+    func leavePool(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        let id = try a.address("witnessId")
+        var witness = try book.existing(id)
+        guard witness.active else { throw SystemContractRevert("witness \(id.checksummed) is not in the pool") }
+        let owner = try currentOwner(of: witness, context: context)
+        guard owner == context.caller else { throw SystemContractRevert("witness \(id.checksummed) belongs to \(owner.checksummed)") }
+        witness.active = false
+        try book.save(witness)
+        try context.emit(WitnessPoolABI.witnessLeft, [.address(id), .address(context.caller)])
+        return []
+    }
 
-        case "fundPool":
-            guard !context.value.isZero else { throw SystemContractRevert("send MOTE to fund the pool") }
-            try context.emit(WitnessPoolABI.poolFunded, [.address(context.caller), .uint(context.value)])
-            return []
+    func fundPool(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        guard !context.value.isZero else { throw SystemContractRevert("send MOTE to fund the pool") }
+        try context.emit(WitnessPoolABI.poolFunded, [.address(context.caller), .uint(context.value)])
+        return []
+    }
 
-        case "submitAttestations":
-            let items = try a[0].arrayValue()
-            guard !items.isEmpty else { throw SystemContractRevert("no attestations") }
-            guard items.count <= Self.maxAttestationsPerCall else {
-                throw SystemContractRevert("at most \(Self.maxAttestationsPerCall) attestations per call; got \(items.count)")
-            }
-            for item in items {
-                let bytes = try item.bytes()
-                let verdict = try process(bytes, context: context, book: book)
-                if case .rejected(let reason) = verdict {
-                    let key = bytes.count == WitnessAttestation.binaryLength ? Array(bytes[40..<72]) : [UInt8](repeating: 0, count: 32)
-                    let height = bytes.count >= 8 ? bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
-                    try context.emit(WitnessPoolABI.attestationRejected, [.fixedBytes(key), .uint(UInt256(height)), .string(reason)])
-                }
-            }
-            return []
-
-        case "witness":
-            let w = try book.existing(try a[0].address())
-            return [
-                .uint(UInt256(UInt64(w.kind.rawValue))), .fixedBytes(w.key), .address(try currentOwner(of: w, context: context)),
-                .uint(UInt256(w.reputation)), .uint(UInt256(w.blacklistedUntil)), .uint(UInt256(w.joinedAt)), .uint(UInt256(w.accepted)),
-                .uint(UInt256(w.incoherent)), .uint(w.earned), .bool(w.active),
-            ]
-        case "witnessByKey":
-            return [.address(try book.witness(byKey: try a[0].fixedBytes()) ?? .zero)]
-        case "witnessCount":
-            return [.uint(UInt256(try book.count()))]
-        case "witnessAt":
-            let index = try a[0].uint256()
-            guard index <= UInt256(UInt64.max), let id = try book.witness(at: index.l0) else {
-                throw SystemContractRevert("no witness at index \(index)")
-            }
-            return [.address(id)]
-        case "epochWeights":
-            let epoch = try a[0].uint64(), id = try a[1].address()
-            return [.uint(UInt256(try book.weight(epoch: epoch, id))), .uint(UInt256(try book.totalWeight(epoch: epoch)))]
-        case "heightStatus":
-            let status = try book.heightStatus(try a[0].uint64())
-            return [.uint(UInt256(UInt64(status.accepted))), .bool(status.witnessed), .fixedBytes(status.blockHash.bytes)]
-        case "witnessParameters":
-            let p = parameters
-            return [.uint(UInt256(p.expectedWitnesses)), .uint(UInt256(p.witnessThreshold)), .uint(p.attestationReward.value),
-                    .uint(UInt256(p.blacklistBlocks)), .uint(UInt256(p.attestationWindow))]
-        default:
-            throw SystemContractRevert("\(name): no function \(function.name)")
+    func submitAttestations(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        let items = try a.array("attestations")
+        guard !items.isEmpty else { throw SystemContractRevert("no attestations") }
+        guard items.count <= Self.maxAttestationsPerCall else {
+            throw SystemContractRevert("at most \(Self.maxAttestationsPerCall) attestations per call; got \(items.count)")
         }
+        for item in items {
+            let bytes = try item.bytes()
+            let verdict = try process(bytes, context: context, book: book)
+            if case .rejected(let reason) = verdict {
+                let key = bytes.count == WitnessAttestation.binaryLength ? Array(bytes[40..<72]) : [UInt8](repeating: 0, count: 32)
+                let height = bytes.count >= 8 ? bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : 0
+                try context.emit(WitnessPoolABI.attestationRejected, [.fixedBytes(key), .uint(UInt256(height)), .string(reason)])
+            }
+        }
+        return []
+    }
+
+    func witness(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        let w = try book.existing(try a.address("id"))
+        return [
+            .uint(UInt256(UInt64(w.kind.rawValue))), .fixedBytes(w.key), .address(try currentOwner(of: w, context: context)),
+            .uint(UInt256(w.reputation)), .uint(UInt256(w.blacklistedUntil)), .uint(UInt256(w.joinedAt)), .uint(UInt256(w.accepted)),
+            .uint(UInt256(w.incoherent)), .uint(w.earned), .bool(w.active),
+        ]
+    }
+
+    func witnessByKey(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        return [.address(try book.witness(byKey: try a.fixedBytes("witnessKey")) ?? .zero)]
+    }
+
+    func witnessCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        return [.uint(UInt256(try book.count()))]
+    }
+
+    func witnessAt(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        let index = try a.uint256("index")
+        guard index <= UInt256(UInt64.max), let id = try book.witness(at: index.l0) else {
+            throw SystemContractRevert("no witness at index \(index)")
+        }
+        return [.address(id)]
+    }
+
+    func epochWeights(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        let epoch = try a.uint64("epoch"), id = try a.address("id")
+        return [.uint(UInt256(try book.weight(epoch: epoch, id))), .uint(UInt256(try book.totalWeight(epoch: epoch)))]
+    }
+
+    func heightStatus(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let book = WitnessBook(context, genesis: genesis)
+        let status = try book.heightStatus(try a.uint64("height"))
+        return [.uint(UInt256(UInt64(status.accepted))), .bool(status.witnessed), .fixedBytes(status.blockHash.bytes)]
+    }
+
+    func witnessParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
+        let p = parameters
+        return [.uint(UInt256(p.expectedWitnesses)), .uint(UInt256(p.witnessThreshold)), .uint(p.attestationReward.value),
+                .uint(UInt256(p.blacklistBlocks)), .uint(UInt256(p.attestationWindow))]
     }
 
     /// The bytes a possession proof signs: tag ‖ chainId (8 BE) ‖ witness id ‖ owner.
