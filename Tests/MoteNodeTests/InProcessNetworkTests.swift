@@ -16,19 +16,15 @@ import Testing
 /// loaded two-core machine may slow them down, never make them wrong.
 @Suite(.serialized) struct InProcessNetworkTests {
     @Test func fourNodesFinalizeTheSameBlocks() async throws {
-        let network = try InProcessNetwork()
+        let network = try await InProcessNetwork.started(finalizing: 3)
         defer { network.removeFiles() }
-        for i in 0..<4 { try network.start(i) }
-        try await network.waitUntil("every node finalizes block 3") { await network.heights().allSatisfy { $0 >= 3 } }
         try await network.expectSameChain(upTo: 3)
         await network.stopAll()
     }
 
     @Test func aCrashedNodeRestartsFromItsDataDirectoryAndCatchesUp() async throws {
-        let network = try InProcessNetwork()
+        let network = try await InProcessNetwork.started(finalizing: 2)
         defer { network.removeFiles() }
-        for i in 0..<4 { try network.start(i) }
-        try await network.waitUntil("every node finalizes block 2") { await network.heights().allSatisfy { $0 >= 2 } }
         // Node 3 stops (its task cancelled mid-consensus): three of four still finalize.
         await network.stop(3)
         let stoppedAt = try network.storedHeight(3)
@@ -38,18 +34,14 @@ import Testing
         // Restarted from the same data directory, it resumes at its stored head and catches up.
         try network.start(3)
         let target = (await network.heights(of: [0, 1, 2])).max()! + 1
-        try await network.waitUntil("the restarted node catches up to block \(target)") {
-            await network.heights().allSatisfy { $0 >= target }
-        }
+        try await network.waitUntilEveryNode(finalizes: target)
         try await network.expectSameChain(upTo: target)
         await network.stopAll()
     }
 
     @Test func aTwoTwoPartitionHaltsFinalityAndHealingResumesIt() async throws {
-        let network = try InProcessNetwork()
+        let network = try await InProcessNetwork.started(finalizing: 2)
         defer { network.removeFiles() }
-        for i in 0..<4 { try network.start(i) }
-        try await network.waitUntil("every node finalizes block 2") { await network.heights().allSatisfy { $0 >= 2 } }
         network.hub.partition([[network.id(0), network.id(1)], [network.id(2), network.id(3)]])
         // A decision already under way may still land; then no half has the 3 votes of 4 it needs
         // (a node may still catch up within its half, to the newest block there).
@@ -58,19 +50,14 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         #expect((await network.heights()).max()! == halted, "no side of a 2|2 partition finalizes")
         network.hub.heal()
-        let target = halted + 2
-        try await network.waitUntil("after healing every node finalizes block \(target)") {
-            await network.heights().allSatisfy { $0 >= target }
-        }
-        try await network.expectSameChain(upTo: target)
+        try await network.waitUntilEveryNode(finalizes: halted + 2)
+        try await network.expectSameChain(upTo: halted + 2)
         await network.stopAll()
     }
 
     @Test func aSubmittedTransferIsFinalizedOnEveryNode() async throws {
-        let network = try InProcessNetwork()
+        let network = try await InProcessNetwork.started(finalizing: 1)
         defer { network.removeFiles() }
-        for i in 0..<4 { try network.start(i) }
-        try await network.waitUntil("every node finalizes block 1") { await network.heights().allSatisfy { $0 >= 1 } }
         let recipient = Address(suffixOf: Keccak256.hash(utf8: "in-process recipient"))
         let transfer = Transaction.dynamicFee(
             chainID: InProcessNetwork.chainID, nonce: 0, maxPriorityFeePerGas: 1_000_000_000, maxFeePerGas: 100_000_000_000,
@@ -127,6 +114,19 @@ final class InProcessNetwork {
 
     deinit {
         for task in tasks { task?.cancel() }
+    }
+
+    /// Four nodes started, once every one has finalized block `height`.
+    static func started(finalizing height: UInt64) async throws -> InProcessNetwork {
+        let network = try InProcessNetwork()
+        for i in 0..<4 { try network.start(i) }
+        try await network.waitUntilEveryNode(finalizes: height)
+        return network
+    }
+
+    /// Waits until every running node has finalized block `height`.
+    func waitUntilEveryNode(finalizes height: UInt64) async throws {
+        try await waitUntil("every node finalizes block \(height)") { await heights().allSatisfy { $0 >= height } }
     }
 
     func id(_ i: Int) -> Address { operators[i].address }
