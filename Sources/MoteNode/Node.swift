@@ -271,6 +271,9 @@ public actor Node: Service {
         stopContinuation.finish()
     }
 
+    /// Whether a fatal error stopped the node (`run()` throws it).
+    var failed: Bool { fatal != nil }
+
     /// The pool of attestations devices send to this delegate (nil for a follower), made once.
     func attestationIntake() -> AttestationPool? {
         guard key != nil else { return nil }

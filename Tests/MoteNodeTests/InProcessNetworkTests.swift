@@ -1,5 +1,6 @@
 import Foundation
 import MoteChain
+import MoteConsensus
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
@@ -71,6 +72,55 @@ import Testing
         }
         await network.stopAll()
     }
+
+    @Test func aFailedDurableWriteStopsTheNodeAndRunThrowsIt() async throws {
+        let network = try InProcessNetwork()
+        defer { network.removeFiles() }
+        let disk = FailingWALStorage()
+        for i in 0..<3 { try network.start(i) }
+        try network.start(3, walStorage: disk)
+        try await network.waitUntilEveryNode(finalizes: 2)
+        // Node 3's disk fills up: its next vote cannot be made durable, so it is never sent.
+        disk.fail()
+        let failure = try #require(await network.exit(of: 3, within: .seconds(30)))
+        #expect("\(failure)".contains("vote WAL write failed"), "run() threw \(failure)")
+        // The other three go on without it.
+        let stoppedAt = try network.storedHeight(3)
+        try await network.waitUntil("the other three finalize 2 blocks more") {
+            await network.heights(of: [0, 1, 2]).allSatisfy { $0 >= stoppedAt + 2 }
+        }
+        await network.stopAll()
+    }
+}
+
+/// A WAL store in memory that fails every write once told to (a full disk).
+///
+/// `@unchecked Sendable`: `failing` is read and written under `lock`.
+final class FailingWALStorage: WALStorage, @unchecked Sendable {
+    private let lock = NSLock()
+    private var failing = false
+    private let memory = InMemoryWALStorage()
+
+    func fail() { lock.withLock { failing = true } }
+
+    private func check() throws(WALError) {
+        if lock.withLock({ failing }) { throw WALError.injected("no space left on device") }
+    }
+
+    func readAll() throws(WALError) -> [UInt8] { try memory.readAll() }
+    func append(_ bytes: [UInt8]) throws(WALError) {
+        try check()
+        try memory.append(bytes)
+    }
+    func sync() throws(WALError) { try check() }
+    func truncate(to length: Int) throws(WALError) {
+        try check()
+        try memory.truncate(to: length)
+    }
+    func replaceAll(with bytes: [UInt8]) throws(WALError) {
+        try check()
+        try memory.replaceAll(with: bytes)
+    }
 }
 
 /// Four delegates of one genesis, their data directories, and the nodes running now.
@@ -133,8 +183,9 @@ final class InProcessNetwork {
 
     func node(_ i: Int) -> Node { nodes[i]! }
 
-    /// Starts delegate `i` on its data directory (created on the first start).
-    func start(_ i: Int) throws {
+    /// Starts delegate `i` on its data directory (created on the first start), with its vote
+    /// WAL on `walStorage` if given.
+    func start(_ i: Int, walStorage: FailingWALStorage? = nil) throws {
         precondition(nodes[i] == nil)
         var config = NodeConfig()
         config.name = "node-\(i)"
@@ -146,8 +197,10 @@ final class InProcessNetwork {
         config.roundTimeoutDeltaMs = 250
         try FileManager.default.createDirectory(atPath: config.datadir, withIntermediateDirectories: true)
         let chain = try LMDBChainStore(dataDirectory: config.datadir)
+        var storage = try NodeStorage(chain: chain, datadir: config.datadir, delegate: true)
+        if let walStorage { storage.wal = try VoteWAL(storage: walStorage) }
         let node = try Node(
-            config: config, genesis: genesis, storage: try NodeStorage(chain: chain, datadir: config.datadir, delegate: true),
+            config: config, genesis: genesis, storage: storage,
             keys: NodeKeys(operatorKey: operators[i], vrfKey: vrfKeys[i]), network: hub.factory, output: { _ in })
         stores[i] = Weak(chain)
         nodes[i] = node
@@ -164,11 +217,25 @@ final class InProcessNetwork {
         task.cancel()
         let failure = await task.value
         #expect(failure == nil, "node \(i) stopped with \(String(describing: failure))")
+        await released(i)
+    }
+
+    /// Forgets node `i` (stopped) and waits until its chain store is closed.
+    private func released(_ i: Int) async {
         tasks[i] = nil
         nodes[i] = nil
         let deadline = ContinuousClock.now + .seconds(10)
         while stores[i]?.object != nil, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         #expect(stores[i]?.object == nil, "node \(i)'s chain store is still open after it stopped")
+    }
+
+    /// Waits up to `timeout` for node `i` to stop by itself; returns what `run()` threw.
+    func exit(of i: Int, within timeout: Duration) async throws -> (any Error)? {
+        guard let task = tasks[i] else { return nil }
+        try await waitUntil("node \(i) stops", timeout: timeout) { await node(i).failed }
+        let failure = await task.value
+        await released(i)
+        return failure
     }
 
     func stopAll() async {
