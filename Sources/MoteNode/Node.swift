@@ -93,6 +93,11 @@ public actor Node: Service {
     var attestationPool: AttestationPool?
     /// The WitnessPool's parameters, read once (genesis parameters).
     var witnessParametersCache: WitnessParameters?
+    /// The start of the network, shared by everyone who needs it started.
+    var networkStart: Task<Int, any Error>?
+    var networkAnnounced = false
+    /// Whether a `NetworkService` stops the network (else `run()` does, when it ends).
+    var networkIsService = false
     /// The RPC ports bound (HTTP, WebSocket), once the RPC service listens.
     public private(set) var rpcPorts: (http: Int, ws: Int?)?
 
@@ -216,12 +221,7 @@ public actor Node: Service {
     /// network. Throws what stopped it otherwise: a network that cannot start, or a fatal
     /// error (`fail(_:)`).
     public func run() async throws {
-        let port: Int
-        do { port = try await p2p.start() } catch {
-            throw NodeConfigError("cannot listen for peers on \(config.p2pListen.host):\(config.p2pListen.port): \(error)")
-        }
-        output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
-            + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
+        try await startNetwork()
         metrics.height.record(Int64(ledger.head.height))
         _ = attestationIntake()
         let events = p2p.events
@@ -252,7 +252,7 @@ public actor Node: Service {
         syncer.cancel()
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
-        await p2p.shutdown()
+        if !networkIsService { await p2p.shutdown() }
         _ = await listener.result
         _ = await syncer.result
         attestationPool = nil  // its chain view holds the node
@@ -270,6 +270,32 @@ public actor Node: Service {
         timers.removeAll()
         stopContinuation.finish()
     }
+
+    /// Starts the network once, however many callers ask (`run()` and `NetworkService`).
+    func startNetwork() async throws {
+        if networkStart == nil {
+            let p2p = self.p2p
+            networkStart = Task { try await p2p.start() }
+        }
+        let port: Int
+        do { port = try await networkStart!.value } catch {
+            throw NodeConfigError("cannot listen for peers on \(config.p2pListen.host):\(config.p2pListen.port): \(error)")
+        }
+        guard !networkAnnounced else { return }
+        networkAnnounced = true
+        output("node \(config.name): p2p on \(config.p2pListen.host):\(port), head \(ledger.head.height), "
+            + (key.map { "delegate \($0.address.checksummed)" } ?? "follower"))
+    }
+
+    /// The node's p2p network as a service of its own, for a group that lists it before the
+    /// node: started with the node, and stopped only after it (the node no longer stops it).
+    public func makeNetworkService() -> NetworkService {
+        networkIsService = true
+        return NetworkService(node: self)
+    }
+
+    /// Leaves the network.
+    func stopNetwork() async { await p2p.shutdown() }
 
     /// Whether a fatal error stopped the node (`run()` throws it).
     var failed: Bool { fatal != nil }

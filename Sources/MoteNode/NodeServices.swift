@@ -4,21 +4,22 @@ import MoteRPC
 import MoteStream
 import ServiceLifecycle
 
-/// The services of one node process, for a `ServiceGroup`: the node (consensus, then its p2p
-/// network), the stream node (`[stream] enabled`) and the RPC servers (`[rpc] enabled`), in
+/// The services of one node process, for a `ServiceGroup`: the p2p network, the node
+/// (consensus), the stream node (`[stream] enabled`) and the RPC servers (`[rpc] enabled`), in
 /// that order. A group shuts services down in reverse order, so on SIGINT or SIGTERM the node
-/// first stops taking RPC requests, then stops the stream node, then consensus and the p2p
-/// network; the stores close once the node is released.
+/// first stops taking RPC requests, then stops the stream node, then consensus, then leaves
+/// the p2p network.
 public enum NodeServices {
     /// The services running `node`, in start order. `output` gets their start-up lines.
     public static func make(node: Node, output: @escaping @Sendable (String) -> Void) async throws -> [any Service] {
         let config = node.config
+        let network = await node.makeNetworkService()
         guard let server = await node.makeRPCServer() else {
             if config.streamEnabled { throw NodeConfigError("[stream] needs [rpc] enabled: devices are looked up through it") }
-            return [node]
+            return [network, node]
         }
         let rpc = NodeRPCService(node: node, server: server, output: output)
-        guard config.streamEnabled else { return [node, rpc] }
+        guard config.streamEnabled else { return [network, node, rpc] }
         let stream = StreamService {
             guard let ports = await rpc.listening.wait() else {
                 // The RPC servers could not start: their error stops the group, not this one.
@@ -32,7 +33,7 @@ public enum NodeServices {
             output("node \(config.name): stream http://\(config.streamListen.host):\(port)/v1/telemetry"
                 + (config.streamMQTTBroker.map { ", MQTT broker \($0)" } ?? ""))
         }
-        return [node, stream, rpc]
+        return [network, node, stream, rpc]
     }
 
     /// Runs `services` in a group until SIGINT or SIGTERM (then shuts them down gracefully, in
@@ -65,6 +66,18 @@ public enum NodeServices {
         do { return try await StreamNode.open(config: stream) } catch {
             throw NodeConfigError("cannot start the stream node on \(config.streamListen): \(error)")
         }
+    }
+}
+
+/// A node's p2p network as a service: started (with the node, whichever asks first) when the
+/// group starts, left on graceful shutdown or cancellation, after the node has stopped.
+public struct NetworkService: Service {
+    let node: Node
+
+    public func run() async throws {
+        try await node.startNetwork()
+        try? await gracefulShutdown()
+        await node.stopNetwork()
     }
 }
 
