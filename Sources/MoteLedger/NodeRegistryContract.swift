@@ -76,11 +76,9 @@ public struct NodeRegistryContract: SystemContract {
         [.uint(UInt256(try count(context)))]
     }
 
-    static func nodeSlot(_ operatorAddress: Address) -> Hash32 {
-        Keccak256.hash(Array("NodeRegistry.node".utf8) + operatorAddress.bytes)
-    }
+    static func nodeSlot(_ operatorAddress: Address) -> Hash32 { StorageLayout.slot("node", operatorAddress.bytes) }
 
-    static let countSlot = Keccak256.hash(utf8: "NodeRegistry.count")
+    static let countSlot = StorageLayout.slot("nodeCount")
 
     private func count(_ context: SystemCallContext) throws(SystemContractRevert) -> UInt64 {
         guard let bytes = try context.load(Self.countSlot) else { return 0 }

@@ -112,14 +112,15 @@ public final class SystemCallContext {
     /// Writes (or with nil, clears) a storage slot of this contract.
     public func store(_ slot: Hash32, _ value: [UInt8]?) throws(SystemContractRevert) { try store(slot, value, of: address) }
 
-    /// Reads a slot of `contract`'s storage: system contracts of one protocol (staking and
-    /// rewarding) keep each other's books.
+    /// Reads a value of `contract`'s storage: system contracts of one protocol (staking and
+    /// rewarding) keep each other's books. Metered as one read whatever its length (the world
+    /// state keeps it as 32-byte words, `StorageLayout`).
     func load(_ slot: Hash32, of contract: Address) throws(SystemContractRevert) -> [UInt8]? {
         try charge(Gas.storageRead)
         do { return try state.storageValue(contract, slot) } catch { throw SystemContractRevert("storage: \(error)") }
     }
 
-    /// Writes a slot of `contract`'s storage.
+    /// Writes (or with nil, clears) a value of `contract`'s storage.
     func store(_ slot: Hash32, _ value: [UInt8]?, of contract: Address) throws(SystemContractRevert) {
         guard canWrite else { throw SystemContractRevert("state change in a read-only call") }
         let previous: [UInt8]?

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
@@ -24,8 +25,11 @@ public final class WorldState {
     /// Accounts read or written; nil = does not exist.
     private var accounts: [Address: Account?] = [:]
     private var dirtyAccounts: Set<Address> = []
-    /// Storage slots read or written, per contract; nil = empty slot.
+    /// Storage values read or written, per contract and slot; nil = empty. A value is kept
+    /// whole here and laid out as 32-byte words (`StorageLayout`) only at `commit()`.
     private var storage: [Address: [Hash32: [UInt8]?]] = [:]
+    /// The committed value of each slot read or written, to write only the words that change.
+    private var committed: [Address: [Hash32: [UInt8]?]] = [:]
     private var dirtyStorage: [Address: Set<Hash32>] = [:]
     private var journal: [JournalEntry] = []
     /// The first read of the store that failed, if any: a fault of this node (a disk error),
@@ -96,13 +100,42 @@ public final class WorldState {
 
     // MARK: Storage (system contracts)
 
-    /// The value in `slot` of `address`'s storage, or nil if empty.
+    /// The value at `slot` of `address`'s storage, or nil if empty: a Solidity `bytes` over
+    /// 32-byte words in the store (`StorageLayout`), read whole.
     public func storageValue(_ address: Address, _ slot: Hash32) throws(LedgerError) -> [UInt8]? {
         if let cached = storage[address]?[slot] { return cached }
-        let loaded: [UInt8]?
-        do { loaded = try store.storageValue(address, slot: slot) } catch { throw noteFault(error) }
+        let loaded = try committedValue(address, slot)
         storage[address, default: [:]][slot] = .some(loaded)
+        committed[address, default: [:]][slot] = .some(loaded)
         return loaded
+    }
+
+    /// The value at `slot` in the store, assembled from its words.
+    private func committedValue(_ address: Address, _ slot: Hash32) throws(LedgerError) -> [UInt8]? {
+        switch try StorageLayout.head(word(address, slot)) {
+        case .empty?: return nil
+        case .short(let bytes)?: return bytes
+        case .long(let length)?:
+            var value: [UInt8] = []
+            value.reserveCapacity(StorageLayout.wordCount(length) * 32)
+            for index in 0..<StorageLayout.wordCount(length) {
+                value += try word(address, StorageLayout.dataSlot(slot, index)).bigEndianBytes
+            }
+            return Array(value.prefix(length))
+        case nil:
+            throw noteFault(StorageError(.corrupt, "storage of \(address.hex) at \(slot.hex) is not a value's head word"))
+        }
+    }
+
+    /// The 32-byte word at `slot` in the store (zero when empty).
+    private func word(_ address: Address, _ slot: Hash32) throws(LedgerError) -> UInt256 {
+        let bytes: [UInt8]?
+        do { bytes = try store.storageValue(address, slot: slot) } catch { throw noteFault(error) }
+        guard let bytes else { return .zero }
+        guard let word = UInt256(bigEndian: bytes) else {
+            throw noteFault(StorageError(.corrupt, "storage of \(address.hex) at \(slot.hex) holds \(bytes.count) bytes, not a word"))
+        }
+        return word
     }
 
     /// Sets `slot` of `address`'s storage; nil or empty clears it.
@@ -154,6 +187,14 @@ public final class WorldState {
         public var storageTries: [Address: SecureTrie]
     }
 
+    /// The words `value` occupies at `slot` (none for no value).
+    private static func words(of value: [UInt8]?, at slot: Hash32) -> [Hash32: UInt256] {
+        guard let value, !value.isEmpty else { return [:] }
+        var words = [slot: StorageLayout.headWord(value)]
+        for (index, word) in StorageLayout.dataWords(value).enumerated() { words[StorageLayout.dataSlot(slot, index)] = word }
+        return words
+    }
+
     /// Applies every change to the tries (in address and slot order) and returns the result.
     /// The state object should not be used afterwards.
     public func commit() throws(LedgerError) -> Changes {
@@ -166,11 +207,20 @@ public final class WorldState {
             guard !slots.isEmpty else { continue }
             var account = try account(address)
             var trie = try storageTrie(address)
-            var pairs: [(key: [UInt8], value: [UInt8])] = []
+            var words: [Hash32: UInt256] = [:]
             for slot in slots {
-                let value = storage[address]![slot]!
-                pairs.append((slot.bytes, value.map { RLP.encode(.bytes($0)) } ?? []))
-                storageChanges.append((address, slot, value))
+                let before = Self.words(of: committed[address]?[slot] ?? nil, at: slot)
+                let after = Self.words(of: storage[address]![slot]!, at: slot)
+                for (wordSlot, word) in after where before[wordSlot] != word { words[wordSlot] = word }
+                for wordSlot in before.keys where after[wordSlot] == nil { words[wordSlot] = .zero }
+            }
+            var pairs: [(key: [UInt8], value: [UInt8])] = []
+            for wordSlot in words.keys.sorted() {
+                let word = words[wordSlot]!
+                // Kept as Ethereum keeps a storage word: its minimal big-endian bytes, RLP in the trie.
+                let value = word.isZero ? nil : word.minimalBigEndianBytes
+                pairs.append((wordSlot.bytes, value.map { RLP.encode(.bytes($0)) } ?? []))
+                storageChanges.append((address, wordSlot, value))
             }
             do { try trie.update(pairs) } catch { throw LedgerError(.storage("storage trie of \(address): \(error)")) }
             account.storageRoot = trie.rootHash

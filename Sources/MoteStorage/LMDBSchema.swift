@@ -9,7 +9,8 @@ import MotePrimitives
 /// bumps `version`; a store of another version is refused at open.
 enum LMDBSchema {
     /// The schema version, written when a store is created and checked at every open.
-    static let version: UInt32 = 1
+    /// 2: system-contract storage holds 32-byte words (`StorageLayout`), no longer whole values.
+    static let version: UInt32 = 2
 
     /// Every table of the schema.
     enum Table: String, CaseIterable {

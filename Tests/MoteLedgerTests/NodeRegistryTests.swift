@@ -101,6 +101,43 @@ import Testing
         #expect(try read(ledger, NodeRegistryABI.nodeCount, []) == [.uint(0)])
     }
 
+    /// Values are kept as 32-byte words, as Solidity lays out `bytes`: a long record's head word
+    /// holds 2 × length + 1 and its data the words at keccak256(slot) + i; replacing it with a
+    /// short one leaves no stale words.
+    @Test func storageIsWordsAtSolidityCompatibleSlots() throws {
+        let ledger = try Fixture.ledger()
+        let me = Fixture.keys[0].address
+        let slot = NodeRegistryContract.nodeSlot(me)
+        #expect(slot == Keccak256.hash(Array("node".utf8) + [0] + me.bytes))
+        let endpoint = "tcp://" + String(repeating: "a", count: 90)
+        var block = try ledger.buildBlock(
+            candidates: [try call(0, NodeRegistryABI.register, [.string("node-a"), .string(endpoint)], nonce: 0)],
+            producer: Fixture.producer, timestamp: 1_001, epoch: 0)
+        try ledger.commit(block.commit)
+        let record = RLP.encode(.list([.bytes(Array("node-a".utf8)), .bytes(Array(endpoint.utf8)), .uint(UInt64(1))]))
+        func word(_ slot: Hash32) throws -> UInt256 {
+            UInt256(bigEndian: try ledger.store.storageValue(registry.address, slot: slot) ?? [])!
+        }
+        #expect(try word(slot) == UInt256(UInt64(record.count) * 2 + 1))
+        var data: [UInt8] = []
+        for index in 0..<StorageLayout.wordCount(record.count) { data += try word(StorageLayout.dataSlot(slot, index)).bigEndianBytes }
+        #expect(Array(data.prefix(record.count)) == record)
+        #expect(data.dropFirst(record.count).allSatisfy { $0 == 0 })
+        // Every slot holds at most one word.
+        try ledger.store.forEachStorageSlot(of: registry.address) { _, value in #expect(value.count <= 32) }
+
+        block = try ledger.buildBlock(
+            candidates: [try call(0, NodeRegistryABI.update, [.string("b"), .string("")], nonce: 1)],
+            producer: Fixture.producer, timestamp: 1_002, epoch: 0)
+        try ledger.commit(block.commit)
+        let short = RLP.encode(.list([.bytes(Array("b".utf8)), .bytes([]), .uint(UInt64(1))]))
+        #expect(try word(slot) == StorageLayout.headWord(short))
+        for index in 0..<StorageLayout.wordCount(record.count) {
+            #expect(try ledger.store.storageValue(registry.address, slot: StorageLayout.dataSlot(slot, index)) == nil)
+        }
+        #expect(try read(ledger, NodeRegistryABI.nodeOf, [.address(me)]) == [.bool(true), .string("b"), .string(""), .uint(1)])
+    }
+
     @Test(arguments: SystemContractABIs.all.map { $0.name })
     func publishedABIMatchesTheContract(name: String) throws {
         let contract = try #require(SystemContractABIs.named(name))

@@ -1,4 +1,5 @@
 import MoteChain
+import MoteContracts
 import MoteCrypto
 import MotePrimitives
 
@@ -141,12 +142,8 @@ struct ContractStorage {
     /// Whose storage.
     let contract: Address
 
-    static func slot(_ kind: String, _ parts: [UInt8]...) -> Hash32 {
-        var bytes = Array(kind.utf8)
-        bytes.append(0)
-        for part in parts { bytes += part }
-        return Keccak256.hash(bytes)
-    }
+    /// The slot of the value `kind` under `parts` (`StorageLayout.slot`).
+    static func slot(_ kind: String, _ parts: [UInt8]...) -> Hash32 { StorageLayout.slot(kind, keys: parts) }
 
     func item(_ slot: Hash32) throws(SystemContractRevert) -> RLPItem? {
         guard let bytes = try context.load(slot, of: contract) else { return nil }
