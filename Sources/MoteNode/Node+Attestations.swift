@@ -25,11 +25,11 @@ extension Node {
     /// operator account, unless the previous one is still pending. Runs off the consensus path
     /// (a task); witnessing never holds up a block.
     func includeAttestations(after height: UInt64) {
-        guard let key, let attestationPool, attestationPool.count > 0 else { return }
+        guard let operatorAccount, let attestationPool, attestationPool.count > 0 else { return }
         guard let parameters = witnessParametersCached() else { return }
         // One transaction in flight at a time: the pool's nonce is ahead of the state's while one waits.
-        let stateNonce = ((try? ledger.account(key.address)) ?? Account()).nonce
-        guard pool.nonce(for: key.address) == stateNonce else { return }
+        let stateNonce = ((try? ledger.account(operatorAccount.address)) ?? Account()).nonce
+        guard pool.nonce(for: operatorAccount.address) == stateNonce else { return }
         // At most half a block's gas, so that the transaction always fits.
         let gasBudget = genesis.gasLimit / 2
         guard gasBudget > Self.attestationTransactionGas + Self.gasPerAttestation else { return }
@@ -40,13 +40,8 @@ extension Node {
             let calldata = try? WitnessPoolABI.submitAttestations.abi.encodeCall([.array(batch.map { .bytes($0.binary) })])
         else { return }
         let gas = Self.attestationTransactionGas + Self.gasPerAttestation * UInt64(batch.count)
-        let tip = FeePolicy.defaultTip
-        guard let maxFee = FeePolicy.maxFee(baseFee: ledger.nextBaseFee, tip: tip) else { return }
-        let tx = Transaction.dynamicFee(
-            chainID: genesis.chainID, nonce: stateNonce, maxPriorityFeePerGas: tip, maxFeePerGas: maxFee,
-            gasLimit: gas, to: WitnessPoolABI.address, value: .zero, data: calldata
-        ).signed(with: key)
-        let raw = tx.rawBytes
+        guard let raw = operatorAccount.call(WitnessPoolABI.address, data: calldata, gas: gas, nonce: stateNonce, nextBaseFee: ledger.nextBaseFee)
+        else { return }
         let count = batch.count
         Task { [weak self] in
             guard let self else { return }

@@ -41,6 +41,8 @@ public actor Node: Service {
     let key: Secp256k1.PrivateKey?
     /// This delegate's ECVRF key, for the proof in the headers it proposes.
     let vrfKey: ECVRF.SecretKey?
+    /// The sender of this delegate's own transactions (its operator key).
+    let operatorAccount: OperatorAccount?
     /// The block-validity rules (with the delegates' ECVRF public keys).
     let validator: BlockValidator
     /// The application seam consensus drives (prepare and process proposals, finalize,
@@ -134,6 +136,7 @@ public actor Node: Service {
         ledger = try Ledger(store: store, genesis: genesis)
         key = keys.operatorKey
         vrfKey = keys.vrfKey
+        operatorAccount = keys.operatorKey.map { OperatorAccount(key: $0, chainID: genesis.chainID) }
         guard !genesis.delegates.isEmpty else { throw NodeConfigError("the genesis has no delegates") }
         validator = try BlockValidator(genesis: genesis)
         if let key, let vrfKey, let registered = validator.vrfKeys[key.address], registered != vrfKey.publicKey {
@@ -624,14 +627,11 @@ public actor Node: Service {
     /// A delegate reports double signing to the Staking contract in a transaction of its own
     /// (paying the gas, earning the reporter's share of the slash).
     func reportOnChain(_ evidence: DoubleSignEvidence) {
-        guard let key, let calldata = try? StakingABI.reportDoubleSign.abi.encodeCall([.bytes(evidence.encoded())]) else { return }
-        let tip = FeePolicy.defaultTip
-        guard let maxFee = FeePolicy.maxFee(baseFee: ledger.nextBaseFee, tip: tip) else { return }
-        let tx = Transaction.dynamicFee(
-            chainID: genesis.chainID, nonce: pool.nonce(for: key.address), maxPriorityFeePerGas: tip,
-            maxFeePerGas: maxFee, gasLimit: 1_000_000, to: StakingABI.address, value: .zero, data: calldata
-        ).signed(with: key)
-        let raw = tx.rawBytes
+        guard let operatorAccount, let calldata = try? StakingABI.reportDoubleSign.abi.encodeCall([.bytes(evidence.encoded())]),
+            let raw = operatorAccount.call(
+                StakingABI.address, data: calldata, gas: 1_000_000, nonce: pool.nonce(for: operatorAccount.address),
+                nextBaseFee: ledger.nextBaseFee)
+        else { return }
         Task { [weak self] in
             guard let self else { return }
             if case .failure(let error) = await self.submit([raw], fromClient: false)[0] { self.output("evidence report not sent: \(error)") }
