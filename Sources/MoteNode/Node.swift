@@ -50,8 +50,9 @@ public actor Node: Service {
     let application: any ConsensusApplication
     /// Where double-signing evidence is appended.
     let evidenceLog: EvidenceLog
-    /// The clock of the consensus timers and the catch-up polls.
-    let clock: any Clock<Duration>
+    /// The clock of the consensus timers and catch-up polls, and the wall clock of block
+    /// timestamps and pool arrivals.
+    let clock: NodeClock
     let schedule: EpochSchedule
     let consensusConfig: ConsensusConfig
     var machine: ConsensusStateMachine
@@ -107,7 +108,7 @@ public actor Node: Service {
     /// for a delegate the vote WAL and the bodies it signed for), reads the key files, and
     /// prepares every part on the network `network` makes; `run()` starts them.
     public init(
-        config: NodeConfig, network: NetworkFactory = .p2p, clock: any Clock<Duration> = ContinuousClock(),
+        config: NodeConfig, network: NetworkFactory = .p2p, clock: NodeClock = .system,
         output: @escaping @Sendable (String) -> Void = { print($0) }
     ) throws {
         let genesisPath = config.datadir + "/genesis.json"
@@ -126,7 +127,7 @@ public actor Node: Service {
     /// pool sizes, p2p settings and name; its file paths are not read here.
     public init(
         config: NodeConfig, genesis: Genesis, storage: NodeStorage, keys: NodeKeys, network: NetworkFactory,
-        clock: any Clock<Duration> = ContinuousClock(), output: @escaping @Sendable (String) -> Void = { print($0) }
+        clock: NodeClock = .system, output: @escaping @Sendable (String) -> Void = { print($0) }
     ) throws {
         self.config = config
         self.genesis = genesis
@@ -234,10 +235,10 @@ public actor Node: Service {
                 await self.handle(event)
             }
         }
-        let clock = self.clock
+        let pollClock = clock.timers
         let syncer = Task { [weak self] in
             while !Task.isCancelled {
-                try? await clock.sleep(for: .seconds(2))
+                try? await pollClock.sleep(for: .seconds(2))
                 await self?.catchUp()
             }
         }
@@ -350,7 +351,7 @@ public actor Node: Service {
             case .block(let bytes): receiveFinalized(bytes)
             case .transactions(let raws):
                 let batch = Array(raws.prefix(10_000))
-                let results = pool.add(rawTransactions: batch, now: UInt64(Date().timeIntervalSince1970))
+                let results = pool.add(rawTransactions: batch, now: clock.unixTime())
                 let added = results.compactMap { try? $0.get() }
                 if !added.isEmpty {
                     events.publish(.pendingTransactions(added))
@@ -500,7 +501,7 @@ public actor Node: Service {
                     ECVRF.prove(secretKey: $0, alpha: EpochSchedule.vrfInput(seed: seed, height: height), suite: .tai).bytes
                 } ?? []
                 let built = try application.prepareProposal(
-                    candidates: candidates, producer: key.address, timestamp: UInt64(Date().timeIntervalSince1970),
+                    candidates: candidates, producer: key.address, timestamp: clock.unixTime(),
                     epoch: epoch, parentCommit: certificates[height - 1]?.encoded() ?? [], vrfProof: vrfProof)
                 blocks[built.block.hash] = built.block
                 checked[built.block.hash] = built.commit
@@ -515,7 +516,7 @@ public actor Node: Service {
             return machine.handle(.blockValidated(height: height, blockHash: blockHash, isValid: validate(block)))
         case .scheduleTimeout(let timeout, let delay):
             timers[timeout]?.cancel()
-            let clock = self.clock
+            let clock = self.clock.timers
             timers[timeout] = Task { [weak self] in
                 try? await clock.sleep(for: delay)
                 guard !Task.isCancelled else { return }
@@ -654,7 +655,7 @@ public actor Node: Service {
 
     private func admit(_ raws: [[UInt8]]) async -> [Result<Hash32, PoolError>] {
         guard !raws.isEmpty else { return [] }
-        let results = pool.add(rawTransactions: raws, now: UInt64(Date().timeIntervalSince1970))
+        let results = pool.add(rawTransactions: raws, now: clock.unixTime())
         let accepted = zip(raws, results).compactMap { raw, result in (try? result.get()).map { _ in raw } }
         if !accepted.isEmpty {
             events.publish(.pendingTransactions(results.compactMap { try? $0.get() }))
