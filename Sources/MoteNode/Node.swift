@@ -24,10 +24,11 @@ import ServiceLifecycle
 /// finalized blocks with their certificates from peers, checks them and catches up.
 ///
 /// Its seams are injected: the stores (`NodeStorage`), the keys (`NodeKeys`), the network
-/// (`NetworkFactory`: `P2PNode`, or `InMemoryNetwork` in tests) and the clock of its timers;
-/// block validity is `BlockValidator`'s, beside the ledger. It is a `Service`: `run()` returns
-/// on graceful shutdown or cancellation, and throws the fatal error that stopped it. The RPC
-/// servers and the stream node run beside it as sibling services (`NodeServices`).
+/// (`NetworkFactory`: `P2PNode`, or `InMemoryNetwork` in tests) and the clocks (`NodeClock`);
+/// blocks are built, judged, executed and committed through `ConsensusApplication`, validity
+/// being `BlockValidator`'s, beside the ledger. It is a `Service`: `run()` returns on graceful
+/// shutdown or cancellation, and throws the fatal error that stopped it. The p2p network, the
+/// RPC servers and the stream node run beside it as sibling services (`NodeServices`).
 public actor Node: Service {
     public let config: NodeConfig
     public let genesis: Genesis
