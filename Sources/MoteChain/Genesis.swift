@@ -76,151 +76,6 @@ public struct Genesis: Hashable, Sendable {
     }
 }
 
-/// The protocol's tunable numbers, fixed at genesis.
-public struct ProtocolParameters: Hashable, Sendable, Codable {
-    /// Blocks per epoch.
-    public var epochLength: UInt64 = 720
-    /// Target time between blocks, in milliseconds.
-    public var blockIntervalMs: UInt64 = 5_000
-    /// Block producers per epoch.
-    public var numDelegates: Int = 24
-    /// Consensus delegates per epoch (the top candidates by votes).
-    public var numCandidateDelegates: Int = 36
-    /// The base fee never drops below this (wei per gas).
-    public var minBaseFee: UInt256Text = UInt256Text(0)
-    /// EIP-1559: the gas target is gasLimit / elasticity.
-    public var elasticityMultiplier: UInt64 = 2
-    /// EIP-1559: the base fee changes by at most 1/denominator per block.
-    public var baseFeeChangeDenominator: UInt64 = 8
-
-    // Staking (docs/STAKING.md). Amounts in wei.
-    /// Paid (into the reward fund) to register a candidate.
-    public var registrationFee: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
-    /// The least self-stake a candidate registers with, and keeps to stay eligible.
-    public var minSelfStake: UInt256Text = UInt256Text(UInt256(10_000) * ProtocolParameters.mote)
-    /// The least amount of a stake bucket.
-    public var minStakeAmount: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
-    /// The longest stake duration, in days.
-    public var maxStakeDays: UInt32 = 1_050
-    /// The length of a staking "day" in seconds of block time (86400; shorter on test networks).
-    public var secondsPerDay: UInt64 = 86_400
-    /// Days between unstaking and withdrawing.
-    public var withdrawWaitingDays: UInt32 = 3
-    /// Extra weight of a candidate's self-stake bucket, in percent.
-    public var selfStakeBonusPercent: UInt64 = 6
-
-    // Rewards, paid from the reward fund (the Rewarding contract's balance).
-    /// To the producer of every block.
-    public var blockReward: UInt256Text = UInt256Text(UInt256(16) * ProtocolParameters.mote)
-    /// Per epoch, split by votes among the epoch's consensus delegates.
-    public var epochReward: UInt256Text = UInt256Text(UInt256(12_500) * ProtocolParameters.mote)
-    /// Per epoch, to each of the top `foundationBonusDelegates` delegates.
-    public var foundationBonus: UInt256Text = UInt256Text(UInt256(80) * ProtocolParameters.mote)
-    public var foundationBonusDelegates: Int = 36
-
-    // Accountability.
-    /// A producer with fewer blocks than this share of its expected blocks gets no epoch
-    /// reward and goes on probation.
-    public var productivityThresholdPercent: UInt64 = 85
-    /// Epochs of probation.
-    public var probationEpochs: UInt64 = 2
-    /// How much of a candidate's votes probation takes away, in percent.
-    public var probationVoteDiscountPercent: UInt64 = 90
-    /// The share of the self-stake a proven double-signer loses, in percent.
-    public var slashPercent: UInt64 = 10
-    /// The share of the slashed amount paid to whoever reported the evidence, in percent.
-    public var reporterSharePercent: UInt64 = 50
-
-    // Devices (docs/DEVICES.md).
-    /// Staked (held by the DeviceRegistry contract, refunded on revocation) to register or claim a device.
-    public var deviceActivationFee: UInt256Text = UInt256Text(ProtocolParameters.mote)
-    /// A new device's telemetry retention, in days (1 to `maxRetentionDays`).
-    public var defaultRetentionDays: UInt32 = 30
-    /// The longest retention a device owner may set.
-    public static let maxRetentionDays: UInt32 = 3_650
-
-    // MachineFi projects (docs/MACHINEFI.md).
-    /// The bond a stream operator locks per result it posts (slashed if the result is proven false).
-    public var minimumOperatorBond: UInt256Text = UInt256Text(UInt256(100) * ProtocolParameters.mote)
-    /// Sent with a challenge; returned if the challenge proves the result false, else given to the project's pool.
-    public var challengeDeposit: UInt256Text = UInt256Text(UInt256(10) * ProtocolParameters.mote)
-    /// The share of a slashed bond paid to the challenger, in percent (the rest goes to the project's pool).
-    public var challengerShare: UInt8 = 50
-    /// The shortest challenge period a project may choose, in seconds (watchers need time to
-    /// fetch a window's messages and challenge; short only on test networks).
-    public var minimumChallengeSeconds: UInt64 = 3_600
-    /// The longest challenge period a project may choose (30 days).
-    public static let maxChallengeSeconds: UInt64 = 30 * 86_400
-
-    // Proof of Assignment: block witnesses (docs/WITNESSING.md).
-    /// Witnesses expected to be assigned per block (w).
-    public var expectedWitnesses: UInt64 = 16
-    /// Accepted attestations of one hash that make a block witnessed (t).
-    public var witnessThreshold: UInt64 = 10
-    /// Paid to a witness's owner per accepted attestation, from the WitnessPool's balance.
-    public var attestationReward: UInt256Text = UInt256Text(UInt256(10_000_000_000_000_000))
-    /// Blocks an incoherent witness stays out of the pool.
-    public var blacklistBlocks: UInt64 = 17_280
-    /// A new witness's reputation (its weight in the sortition).
-    public var reputationStart: UInt64 = 100
-    /// Reputation gained per accepted attestation.
-    public var reputationGain: UInt64 = 1
-    /// Reputation lost per incoherent attestation (never below 1).
-    public var reputationPenalty: UInt64 = 50
-    /// The highest reputation.
-    public var maxReputation: UInt64 = 1_000
-    /// How many blocks back an attestation may be included: heights [h − window, h − 1] in block h.
-    public var attestationWindow: UInt64 = 120
-
-    /// 10^18 wei.
-    public static let mote = UInt256(1_000_000_000_000_000_000)
-
-    public init() {}
-
-    /// Reads the fields present; absent ones keep their defaults.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        epochLength = try c.decodeIfPresent(UInt64.self, forKey: .epochLength) ?? epochLength
-        blockIntervalMs = try c.decodeIfPresent(UInt64.self, forKey: .blockIntervalMs) ?? blockIntervalMs
-        numDelegates = try c.decodeIfPresent(Int.self, forKey: .numDelegates) ?? numDelegates
-        numCandidateDelegates = try c.decodeIfPresent(Int.self, forKey: .numCandidateDelegates) ?? numCandidateDelegates
-        minBaseFee = try c.decodeIfPresent(UInt256Text.self, forKey: .minBaseFee) ?? minBaseFee
-        elasticityMultiplier = try c.decodeIfPresent(UInt64.self, forKey: .elasticityMultiplier) ?? elasticityMultiplier
-        baseFeeChangeDenominator = try c.decodeIfPresent(UInt64.self, forKey: .baseFeeChangeDenominator) ?? baseFeeChangeDenominator
-        registrationFee = try c.decodeIfPresent(UInt256Text.self, forKey: .registrationFee) ?? registrationFee
-        minSelfStake = try c.decodeIfPresent(UInt256Text.self, forKey: .minSelfStake) ?? minSelfStake
-        minStakeAmount = try c.decodeIfPresent(UInt256Text.self, forKey: .minStakeAmount) ?? minStakeAmount
-        maxStakeDays = try c.decodeIfPresent(UInt32.self, forKey: .maxStakeDays) ?? maxStakeDays
-        secondsPerDay = try c.decodeIfPresent(UInt64.self, forKey: .secondsPerDay) ?? secondsPerDay
-        withdrawWaitingDays = try c.decodeIfPresent(UInt32.self, forKey: .withdrawWaitingDays) ?? withdrawWaitingDays
-        selfStakeBonusPercent = try c.decodeIfPresent(UInt64.self, forKey: .selfStakeBonusPercent) ?? selfStakeBonusPercent
-        blockReward = try c.decodeIfPresent(UInt256Text.self, forKey: .blockReward) ?? blockReward
-        epochReward = try c.decodeIfPresent(UInt256Text.self, forKey: .epochReward) ?? epochReward
-        foundationBonus = try c.decodeIfPresent(UInt256Text.self, forKey: .foundationBonus) ?? foundationBonus
-        foundationBonusDelegates = try c.decodeIfPresent(Int.self, forKey: .foundationBonusDelegates) ?? foundationBonusDelegates
-        productivityThresholdPercent = try c.decodeIfPresent(UInt64.self, forKey: .productivityThresholdPercent) ?? productivityThresholdPercent
-        probationEpochs = try c.decodeIfPresent(UInt64.self, forKey: .probationEpochs) ?? probationEpochs
-        probationVoteDiscountPercent = try c.decodeIfPresent(UInt64.self, forKey: .probationVoteDiscountPercent) ?? probationVoteDiscountPercent
-        slashPercent = try c.decodeIfPresent(UInt64.self, forKey: .slashPercent) ?? slashPercent
-        reporterSharePercent = try c.decodeIfPresent(UInt64.self, forKey: .reporterSharePercent) ?? reporterSharePercent
-        deviceActivationFee = try c.decodeIfPresent(UInt256Text.self, forKey: .deviceActivationFee) ?? deviceActivationFee
-        defaultRetentionDays = try c.decodeIfPresent(UInt32.self, forKey: .defaultRetentionDays) ?? defaultRetentionDays
-        expectedWitnesses = try c.decodeIfPresent(UInt64.self, forKey: .expectedWitnesses) ?? expectedWitnesses
-        witnessThreshold = try c.decodeIfPresent(UInt64.self, forKey: .witnessThreshold) ?? witnessThreshold
-        attestationReward = try c.decodeIfPresent(UInt256Text.self, forKey: .attestationReward) ?? attestationReward
-        blacklistBlocks = try c.decodeIfPresent(UInt64.self, forKey: .blacklistBlocks) ?? blacklistBlocks
-        reputationStart = try c.decodeIfPresent(UInt64.self, forKey: .reputationStart) ?? reputationStart
-        reputationGain = try c.decodeIfPresent(UInt64.self, forKey: .reputationGain) ?? reputationGain
-        reputationPenalty = try c.decodeIfPresent(UInt64.self, forKey: .reputationPenalty) ?? reputationPenalty
-        maxReputation = try c.decodeIfPresent(UInt64.self, forKey: .maxReputation) ?? maxReputation
-        attestationWindow = try c.decodeIfPresent(UInt64.self, forKey: .attestationWindow) ?? attestationWindow
-        minimumOperatorBond = try c.decodeIfPresent(UInt256Text.self, forKey: .minimumOperatorBond) ?? minimumOperatorBond
-        challengeDeposit = try c.decodeIfPresent(UInt256Text.self, forKey: .challengeDeposit) ?? challengeDeposit
-        challengerShare = try c.decodeIfPresent(UInt8.self, forKey: .challengerShare) ?? challengerShare
-        minimumChallengeSeconds = try c.decodeIfPresent(UInt64.self, forKey: .minimumChallengeSeconds) ?? minimumChallengeSeconds
-    }
-}
-
 /// A `UInt256` written in JSON as a decimal or 0x-hex string (or a small integer).
 public struct UInt256Text: Hashable, Sendable, Codable {
     public var value: UInt256
@@ -286,21 +141,10 @@ extension Genesis {
             throw ChainDecodingError("genesis: delegates must have distinct operator addresses")
         }
         let parameters = file.parameters ?? ProtocolParameters()
-        guard parameters.epochLength >= 1, parameters.blockIntervalMs >= 100,
-            parameters.numDelegates >= 1, parameters.numCandidateDelegates >= parameters.numDelegates,
-            parameters.elasticityMultiplier >= 1, parameters.baseFeeChangeDenominator >= 1,
-            parameters.secondsPerDay >= 1, parameters.maxStakeDays <= 36_500, parameters.selfStakeBonusPercent <= 1_000,
-            parameters.foundationBonusDelegates >= 0, parameters.productivityThresholdPercent <= 100,
-            parameters.probationVoteDiscountPercent <= 100, parameters.slashPercent <= 100, parameters.reporterSharePercent <= 100,
-            parameters.probationEpochs <= 1_000_000,
-            (1...ProtocolParameters.maxRetentionDays).contains(parameters.defaultRetentionDays),
-            (1...1_000).contains(parameters.expectedWitnesses), (1...1_000).contains(parameters.witnessThreshold),
-            parameters.blacklistBlocks <= 100_000_000, (1...1_000_000).contains(parameters.maxReputation),
-            (1...parameters.maxReputation).contains(parameters.reputationStart), parameters.reputationGain <= parameters.maxReputation,
-            parameters.reputationPenalty <= parameters.maxReputation, (1...100_000).contains(parameters.attestationWindow),
-            !parameters.minimumOperatorBond.value.isZero, parameters.challengerShare <= 100,
-            (1...ProtocolParameters.maxChallengeSeconds).contains(parameters.minimumChallengeSeconds)
-        else { throw ChainDecodingError("genesis: parameters out of range (see docs/GENESIS.md)") }
+        let problems = parameters.problems
+        guard problems.isEmpty else {
+            throw ChainDecodingError("genesis: parameters out of range: \(problems.joined(separator: ", ")) (see docs/GENESIS.md)")
+        }
         guard file.gasLimit ?? 30_000_000 >= 21_000 else { throw ChainDecodingError("genesis: gasLimit below 21000") }
         self.init(
             chainID: file.chainId, timestamp: file.timestamp ?? 0, gasLimit: file.gasLimit ?? 30_000_000,

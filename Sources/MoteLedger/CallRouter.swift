@@ -99,9 +99,11 @@ public struct CallRouter: Sendable {
         case .plainAccount:
             return .success()
         case .systemContract(let contract):
+            let parameters: ProtocolParameters
+            do { parameters = try contracts.parameterSource.parameters(state) } catch { return .failure(gas: 0, "\(error)") }
             let context = SystemCallContext(
                 caller: message.caller, value: message.value, height: block.height, timestamp: block.timestamp, canWrite: message.canWrite,
-                address: message.to, state: state, gasLimit: message.gasLimit, chain: chain)
+                address: message.to, state: state, gasLimit: message.gasLimit, parameters: parameters, chain: chain)
             do throws(SystemContractRevert) {
                 let output = try contract.run(calldata: message.data, context: context)
                 return .success(gas: context.gasUsed, output: output, logs: context.logs)

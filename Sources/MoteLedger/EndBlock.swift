@@ -64,20 +64,21 @@ enum EndBlockRunner {
     @discardableResult
     static func run(_ contracts: SystemContracts, _ info: EndBlockInfo, state: WorldState, chain: any ChainHistory) throws(LedgerError) -> [Address: UInt64] {
         let stages = EndBlockStages(state: state)
+        let parameters = try contracts.parameterSource.parameters(state)
         var gas: [Address: UInt64] = [:]
         let hooked = contracts.all.compactMap { contract in contract.endBlockPhase.map { (phase: $0, contract: contract) } }
             .sorted { ($0.phase, $0.contract.address) < ($1.phase, $1.contract.address) }
         for (_, contract) in hooked {
             let context = SystemCallContext(
                 caller: .zero, value: .zero, height: info.height, timestamp: info.timestamp, canWrite: true, address: contract.address,
-                state: state, gasLimit: .max, chain: chain)
+                state: state, gasLimit: .max, parameters: parameters, chain: chain)
             try contract.endBlock(info, context: context, stages: stages)
             gas[contract.address] = context.gasUsed
         }
         guard !stages.failures.isEmpty else { return gas }
         let context = SystemCallContext(
             caller: .zero, value: .zero, height: info.height, timestamp: info.timestamp, canWrite: true, address: StakingABI.address,
-            state: state, gasLimit: .max, chain: chain)
+            state: state, gasLimit: .max, parameters: parameters, chain: chain)
         do throws(SystemContractRevert) {
             try EndBlockFailures(context).record(stages.failures, height: info.height)
         } catch {

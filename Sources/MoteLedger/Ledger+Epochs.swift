@@ -22,9 +22,10 @@ extension Ledger {
 
     /// A read-only context over the head state, for reading the staking books.
     func headContext() -> SystemCallContext {
-        SystemCallContext(
+        let state = headState()
+        return SystemCallContext(
             caller: .zero, value: .zero, height: head.height, timestamp: headHeader.timestamp, canWrite: false,
-            address: StakingABI.address, state: headState(), gasLimit: .max)
+            address: StakingABI.address, state: state, gasLimit: .max, parameters: (try? executor.contracts.parameterSource.parameters(state)) ?? genesis.parameters)
     }
 
     /// The consensus delegates of `epoch` (elected at the end of the previous epoch; the

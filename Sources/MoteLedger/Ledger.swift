@@ -258,27 +258,8 @@ public final class Ledger {
             .list(genesis.delegates.map {
                 .list([.bytes(Array($0.name.utf8)), .address($0.operatorAddress), .address($0.rewardAddress), .bytes($0.vrfPublicKey)])
             }),
-            .list([
-                .uint(p.epochLength), .uint(p.blockIntervalMs), .uint(UInt64(p.numDelegates)), .uint(UInt64(p.numCandidateDelegates)),
-                .uint(p.minBaseFee.value), .uint(p.elasticityMultiplier), .uint(p.baseFeeChangeDenominator),
-            ]),
-            .list([
-                .uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value), .uint(UInt64(p.maxStakeDays)),
-                .uint(p.secondsPerDay), .uint(UInt64(p.withdrawWaitingDays)), .uint(p.selfStakeBonusPercent), .uint(p.blockReward.value),
-                .uint(p.epochReward.value), .uint(p.foundationBonus.value), .uint(UInt64(p.foundationBonusDelegates)),
-                .uint(p.productivityThresholdPercent), .uint(p.probationEpochs), .uint(p.probationVoteDiscountPercent),
-                .uint(p.slashPercent), .uint(p.reporterSharePercent),
-            ]),
-            .list([.uint(p.deviceActivationFee.value), .uint(UInt64(p.defaultRetentionDays))]),
-            .list([
-                .uint(p.expectedWitnesses), .uint(p.witnessThreshold), .uint(p.attestationReward.value), .uint(p.blacklistBlocks),
-                .uint(p.reputationStart), .uint(p.reputationGain), .uint(p.reputationPenalty), .uint(p.maxReputation),
-                .uint(p.attestationWindow),
-            ]),
-            .list([
-                .uint(p.minimumOperatorBond.value), .uint(p.challengeDeposit.value), .uint(UInt64(p.challengerShare)),
-                .uint(p.minimumChallengeSeconds),
-            ]),
+            // Each area in its RLP form (epochs and fees in one list, as before the areas).
+            .list(p.epochs.rlpFields + p.fees.rlpFields), p.staking.rlp, p.devices.rlp, p.witnesses.rlp, p.projects.rlp,
         ])
         return Keccak256.hash(RLP.encode(item))
     }

@@ -65,6 +65,9 @@ public final class SystemCallContext {
     public let address: Address
     /// The committed chain before this block (read-only, deterministic).
     public let chain: any ChainHistory
+    /// The protocol's parameters in force (genesis values unless the state overrides an area;
+    /// `ParameterSource`). Contracts read them here, never from the genesis.
+    public let parameters: ProtocolParameters
 
     let state: WorldState
     private(set) var gasUsed: UInt64 = 0
@@ -84,8 +87,9 @@ public final class SystemCallContext {
     }
 
     init(caller: Address, value: UInt256, height: UInt64, timestamp: UInt64, canWrite: Bool, address: Address,
-         state: WorldState, gasLimit: UInt64, chain: any ChainHistory = NoChainHistory()) {
+         state: WorldState, gasLimit: UInt64, parameters: ProtocolParameters, chain: any ChainHistory = NoChainHistory()) {
         self.caller = caller
+        self.parameters = parameters
         self.chain = chain
         self.value = value
         self.height = height
@@ -163,17 +167,23 @@ public final class SystemCallContext {
 /// The system contracts of a chain, by address.
 public struct SystemContracts: Sendable {
     public let all: [any SystemContract]
+    /// Where the contracts read the protocol's parameters.
+    public let parameterSource: any ParameterSource
 
-    public init(_ contracts: [any SystemContract]) { all = contracts }
+    public init(_ contracts: [any SystemContract], parameters: any ParameterSource) {
+        all = contracts
+        parameterSource = parameters
+    }
 
     /// The contracts every Mote chain has: the node registry, staking, rewarding, the device registry, the witness pool
     /// and the MachineFi project registry. `appletRuntime` runs MachineFi applets (tests may pass their own).
     public static func standard(_ genesis: Genesis, appletRuntime: any ProjectAppletRuntime = WasmAppletRuntime()) -> SystemContracts {
-        SystemContracts([
-            NodeRegistryContract(genesis: genesis), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
-            DeviceRegistryContract(genesis: genesis), WitnessPoolContract(genesis: genesis),
-            ProjectRegistryContract(genesis: genesis, runtime: appletRuntime),
-        ])
+        SystemContracts(
+            [
+                NodeRegistryContract(genesis: genesis), StakingContract(genesis: genesis), RewardingContract(genesis: genesis),
+                DeviceRegistryContract(genesis: genesis), WitnessPoolContract(genesis: genesis),
+                ProjectRegistryContract(genesis: genesis, runtime: appletRuntime),
+            ], parameters: StateParameterSource(defaults: genesis.parameters))
     }
 
     /// The contract at `address`, if any.

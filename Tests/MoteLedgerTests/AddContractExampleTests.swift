@@ -61,7 +61,8 @@ public struct CounterContract: SystemContract {
     @Test func anAddedContractIsCalledLikeTheOthers() throws {
         let genesis = Fixture.genesis()
         let ledger = try Ledger(
-            store: InMemoryChainStore(), genesis: genesis, contracts: SystemContracts(SystemContracts.standard(genesis).all + [CounterContract()]))
+            store: InMemoryChainStore(), genesis: genesis, contracts: SystemContracts(
+                SystemContracts.standard(genesis).all + [CounterContract()], parameters: StateParameterSource(defaults: genesis.parameters)))
         let bump = Transaction.dynamicFee(
             chainID: Fixture.chainID, nonce: 0, maxPriorityFeePerGas: 1, maxFeePerGas: 10_000_000_000, gasLimit: 200_000,
             to: CounterABI.address, value: .zero, data: try CounterABI.bump.abi.encodeCall([.uint(5)])

@@ -544,7 +544,7 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         let chain = try Chain()
         let context = SystemCallContext(
             caller: .zero, value: .zero, height: 1, timestamp: 0, canWrite: true, address: Self.registry, state: chain.ledger.headState(),
-            gasLimit: .max)
+            gasLimit: .max, parameters: chain.ledger.genesis.parameters)
         let book = ProjectBook(context)
         _ = try book.add({ id in
             ProjectRecord(id: id, sponsor: .zero, name: "p", appletHash: .zero, params: [], rewardPerResult: 1, windowSeconds: 1,
@@ -567,7 +567,8 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
 
         // At t = 450: 1, then 3…257 (256 settled in all); 2 is dropped unsettled; 303 is not due.
         let at450 = SystemCallContext(
-            caller: .zero, value: .zero, height: 2, timestamp: 450, canWrite: true, address: Self.registry, state: context.state, gasLimit: .max)
+            caller: .zero, value: .zero, height: 2, timestamp: 450, canWrite: true, address: Self.registry, state: context.state, gasLimit: .max,
+            parameters: context.parameters)
         try ProjectSettlement.settle(context: at450)
         #expect(try book.result(1)?.status == .noReward)
         #expect(try book.result(257)?.status == .noReward)
@@ -580,7 +581,8 @@ struct CountingAppletRuntime: ProjectAppletRuntime {
         #expect(try book.result(2)?.status == .reverted, "a reverted result is never settled")
         // At t = 500 the last one; an emptied project leaves the ring at its next turn.
         let at500 = SystemCallContext(
-            caller: .zero, value: .zero, height: 3, timestamp: 500, canWrite: true, address: Self.registry, state: context.state, gasLimit: .max)
+            caller: .zero, value: .zero, height: 3, timestamp: 500, canWrite: true, address: Self.registry, state: context.state, gasLimit: .max,
+            parameters: context.parameters)
         try ProjectSettlement.settle(context: at500)
         #expect(try book.result(303)?.status == .noReward)
         #expect(try book.queue(1).isEmpty)

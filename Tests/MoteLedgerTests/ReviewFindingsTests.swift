@@ -187,7 +187,8 @@ import Testing
         for i in 0..<changes {
             let id = Address(suffixOf: Keccak256.hash(utf8: "load witness 1 \(i)"))
             let context = SystemCallContext(caller: id, value: .zero, height: load.height + 1, timestamp: 0, canWrite: true,
-                                            address: NodeRegistryABI.address, state: load.state, gasLimit: .max)
+                                            address: NodeRegistryABI.address, state: load.state, gasLimit: .max,
+                                            parameters: genesis.parameters)
             _ = try nodes.call(NodeRegistryABI.unregister, arguments: [], context: context)
         }
         return try load.finishEpoch()

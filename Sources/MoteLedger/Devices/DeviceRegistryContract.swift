@@ -16,7 +16,6 @@ public struct DeviceRegistryContract: SystemContract {
     public var address: Address { DeviceRegistryABI.address }
     public var name: String { DeviceRegistryABI.name }
     let genesis: Genesis
-    var parameters: ProtocolParameters { genesis.parameters }
 
     /// The longest model or manufacturer name, in UTF-8 bytes.
     public static let maxNameBytes = 64
@@ -64,7 +63,7 @@ public struct DeviceRegistryContract: SystemContract {
         try checkFee(context)
         let device = DeviceRecord(
             deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: context.caller, manufacturer: nil, manufacturerName: manufacturer,
-            model: model, status: .active, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays,
+            model: model, status: .active, registeredAt: context.timestamp, retentionDays: context.parameters.defaultRetentionDays,
             stake: context.value)
         try book.add(device)
         try context.emit(DeviceRegistryABI.deviceRegistered, [
@@ -81,7 +80,7 @@ public struct DeviceRegistryContract: SystemContract {
         try checkProof(try a.bytes("proof"), .preRegister, key: key, context: context)
         let device = DeviceRecord(
             deviceID: key.deviceID, curve: key.curve, publicKey: key.bytes, owner: nil, manufacturer: context.caller, manufacturerName: "", model: model,
-            status: .unclaimed, registeredAt: context.timestamp, retentionDays: parameters.defaultRetentionDays, stake: .zero)
+            status: .unclaimed, registeredAt: context.timestamp, retentionDays: context.parameters.defaultRetentionDays, stake: .zero)
         try book.add(device)
         try context.emit(DeviceRegistryABI.devicePreRegistered, [
             .address(key.deviceID), .address(context.caller), .uint(UInt256(UInt64(key.curve.rawValue))), .string(model),
@@ -205,7 +204,7 @@ public struct DeviceRegistryContract: SystemContract {
     }
 
     func deviceParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        return [.uint(parameters.deviceActivationFee.value), .uint(UInt256(UInt64(parameters.defaultRetentionDays))),
+        return [.uint(context.parameters.deviceActivationFee.value), .uint(UInt256(UInt64(context.parameters.defaultRetentionDays))),
                 .uint(UInt256(UInt64(ProtocolParameters.maxRetentionDays)))]
     }
 
@@ -246,7 +245,7 @@ public struct DeviceRegistryContract: SystemContract {
 
     /// The value sent must be exactly the activation fee (it is staked with the device).
     func checkFee(_ context: SystemCallContext) throws(SystemContractRevert) {
-        let fee = parameters.deviceActivationFee.value
+        let fee = context.parameters.deviceActivationFee.value
         guard context.value == fee else { throw SystemContractRevert("the activation fee is \(fee) wei; sent \(context.value)") }
     }
 }

@@ -19,7 +19,6 @@ public struct ProjectRegistryContract: SystemContract {
     public var name: String { ProjectRegistryABI.name }
     let genesis: Genesis
     let runtime: any ProjectAppletRuntime
-    var parameters: ProtocolParameters { genesis.parameters }
 
     public static let maxNameBytes = 64
     public static let maxParamsBytes = 1_024
@@ -347,8 +346,8 @@ public struct ProjectRegistryContract: SystemContract {
     }
 
     func projectParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        return [.uint(parameters.minimumOperatorBond.value), .uint(parameters.challengeDeposit.value),
-                .uint(UInt256(UInt64(parameters.challengerShare))), .uint(UInt256(parameters.minimumChallengeSeconds))]
+        return [.uint(context.parameters.minimumOperatorBond.value), .uint(context.parameters.challengeDeposit.value),
+                .uint(UInt256(UInt64(context.parameters.challengerShare))), .uint(UInt256(context.parameters.minimumChallengeSeconds))]
     }
 
     func create(_ a: CallArguments, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) -> ProjectRecord {
@@ -361,8 +360,8 @@ public struct ProjectRegistryContract: SystemContract {
         guard (1...Self.maxWindowSeconds).contains(window) else {
             throw SystemContractRevert("windowSeconds is 1 to \(Self.maxWindowSeconds)")
         }
-        guard (parameters.minimumChallengeSeconds...Self.maxChallengeSeconds).contains(challenge) else {
-            throw SystemContractRevert("challengeSeconds is \(parameters.minimumChallengeSeconds) to \(Self.maxChallengeSeconds)")
+        guard (context.parameters.minimumChallengeSeconds...Self.maxChallengeSeconds).contains(challenge) else {
+            throw SystemContractRevert("challengeSeconds is \(context.parameters.minimumChallengeSeconds) to \(Self.maxChallengeSeconds)")
         }
         // Checking the code costs as much as hashing it.
         try context.charge(Self.leafGas + 6 * UInt64((code.count + 31) / 32))
@@ -408,7 +407,7 @@ public struct ProjectRegistryContract: SystemContract {
         if existing != 0, try book.existingResult(existing).status != .reverted {
             throw SystemContractRevert("result \(existing) is already posted for device \(deviceID.checksummed) in window \(window)")
         }
-        let minimum = parameters.minimumOperatorBond.value
+        let minimum = context.parameters.minimumOperatorBond.value
         var bond = try book.bond(context.caller)
         guard bond.free >= minimum else {
             throw SystemContractRevert("posting needs a free bond of \(minimum) wei; \(context.caller.checksummed) has \(bond.free)")
@@ -478,7 +477,7 @@ public struct ProjectRegistryContract: SystemContract {
     func challenge(_ a: CallArguments, book: ProjectBook, context: SystemCallContext) throws(SystemContractRevert) {
         var result = try book.existingResult(try a.uint64("resultId"))
         guard case .array(let values) = a["envelopes"] else { throw SystemContractRevert("envelopes must be bytes[]") }
-        let deposit = parameters.challengeDeposit.value
+        let deposit = context.parameters.challengeDeposit.value
         guard context.value == deposit else { throw SystemContractRevert("the challenge deposit is \(deposit) wei; sent \(context.value)") }
         guard result.status == .pending else { throw SystemContractRevert("result \(result.id) is \(result.status), not pending") }
         guard context.timestamp < result.challengeEndsAt else {
@@ -514,7 +513,7 @@ public struct ProjectRegistryContract: SystemContract {
             result.status = .reverted
             result.reserved = false
             try book.update(result)
-            let share = slashed * UInt256(UInt64(parameters.challengerShare)) / 100
+            let share = slashed * UInt256(UInt64(context.parameters.challengerShare)) / 100
             try Self.creditPool(&project, slashed - share, book: book, context: context)
             try context.transfer(to: context.caller, amount: share + deposit)
             try context.emit(ProjectRegistryABI.resultChallenged, [.uint(UInt256(result.id)), .address(context.caller), .bool(true)])

@@ -38,7 +38,7 @@ enum EpochTransition {
     /// last block of an epoch the epoch rewards and the next epoch's election. A failed
     /// election keeps the current delegates for the next epoch.
     static func endBlock(_ info: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages, genesis: Genesis) throws(LedgerError) {
-        let p = genesis.parameters
+        let p = context.parameters
         let epoch = info.epoch
         let book = StakingBook(context, parameters: p)
         var delegates: [ElectedDelegate] = []
@@ -100,7 +100,7 @@ enum EpochTransition {
     /// minimum) ranked by votes — discounted while on probation — ties by operator address;
     /// empty seats go to genesis delegates, those not on probation first.
     static func elect(book: StakingBook, genesis: Genesis, epoch: UInt64) throws(SystemContractRevert) -> [ElectedDelegate] {
-        let p = genesis.parameters
+        let p = book.parameters
         let seats = max(p.numCandidateDelegates, 0)
         // The ranking holds the qualified candidates by undiscounted votes, in election order.
         // A probation discount only lowers a candidate, so no entry after the next one can

@@ -36,7 +36,7 @@ package final class EpochTransitionLoad {
     private func context(caller: Address, value: UInt256 = .zero, contract: Address) -> SystemCallContext {
         SystemCallContext(
             caller: caller, value: value, height: height + 1, timestamp: genesis.timestamp + height + 1, canWrite: true,
-            address: contract, state: state, gasLimit: .max)
+            address: contract, state: state, gasLimit: .max, parameters: genesis.parameters)
     }
 
     private func call(

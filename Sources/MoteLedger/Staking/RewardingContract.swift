@@ -73,7 +73,7 @@ public struct RewardingContract: SystemContract {
     }
 
     func rewardParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let p = genesis.parameters
+        let p = context.parameters
         return [.uint(p.blockReward.value), .uint(p.epochReward.value), .uint(p.foundationBonus.value),
                 .uint(UInt256(UInt64(max(p.foundationBonusDelegates, 0)))), .uint(UInt256(p.productivityThresholdPercent)),
                 .uint(UInt256(p.probationEpochs))]

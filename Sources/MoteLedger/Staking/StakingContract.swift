@@ -10,7 +10,6 @@ public struct StakingContract: SystemContract {
     public var address: Address { StakingABI.address }
     public var name: String { StakingABI.name }
     let genesis: Genesis
-    var parameters: ProtocolParameters { genesis.parameters }
 
     public init(genesis: Genesis) { self.genesis = genesis }
 
@@ -56,19 +55,19 @@ public struct StakingContract: SystemContract {
     ])
 
     func registerCandidate(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let now = context.timestamp
         let (name, op, reward) = (try a.string("name"), try a.address("operatorAddress"), try a.address("rewardAddress"))
         let days = try a.uint32("duration"), auto = try a.bool("autoStake"), share = try a.uint16("voterShareBps")
         guard try book.candidate(context.caller) == nil else { throw SystemContractRevert("the sender already has a candidate") }
         try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
         try checkOperatorProof(try a.bytes("operatorProof"), operator: op, context: context)
-        try checkDuration(days)
-        let fee = parameters.registrationFee.value
+        try checkDuration(days, context.parameters)
+        let fee = context.parameters.registrationFee.value
         guard context.value >= fee else { throw SystemContractRevert("the registration fee is \(fee) wei; sent \(context.value)") }
         let selfStake = context.value - fee
-        guard selfStake >= parameters.minSelfStake.value else {
-            throw SystemContractRevert("self-stake \(selfStake) wei is below the minimum \(parameters.minSelfStake.value)")
+        guard selfStake >= context.parameters.minSelfStake.value else {
+            throw SystemContractRevert("self-stake \(selfStake) wei is below the minimum \(context.parameters.minSelfStake.value)")
         }
         if !fee.isZero { try context.transfer(to: RewardingABI.address, amount: fee) }
         let bucket = try book.createBucket(
@@ -83,7 +82,7 @@ public struct StakingContract: SystemContract {
     }
 
     func updateCandidate(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         guard let old = try book.candidate(context.caller) else { throw SystemContractRevert("the sender has no candidate") }
         let (name, op, reward, share) = (try a.string("name"), try a.address("operatorAddress"), try a.address("rewardAddress"), try a.uint16("voterShareBps"))
         try checkCandidateFields(name: name, operator: op, reward: reward, voterShareBps: share, owner: context.caller, book: book, context: context)
@@ -98,13 +97,13 @@ public struct StakingContract: SystemContract {
     }
 
     func createStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let now = context.timestamp
         guard let candidate = try book.candidate(named: try a.string("candidate")) else { throw SystemContractRevert("no candidate named \(try a.string("candidate"))") }
         let days = try a.uint32("duration"), auto = try a.bool("autoStake")
-        try checkDuration(days)
-        guard context.value >= parameters.minStakeAmount.value else {
-            throw SystemContractRevert("a stake is at least \(parameters.minStakeAmount.value) wei; sent \(context.value)")
+        try checkDuration(days, context.parameters)
+        guard context.value >= context.parameters.minStakeAmount.value else {
+            throw SystemContractRevert("a stake is at least \(context.parameters.minStakeAmount.value) wei; sent \(context.value)")
         }
         let bucket = try book.createBucket(
             owner: context.caller, candidate: candidate.owner, amount: context.value, days: days, autoStake: auto, now: now, selfStake: false)
@@ -113,7 +112,7 @@ public struct StakingContract: SystemContract {
     }
 
     func depositToStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
         guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
         guard old.autoStake else { throw SystemContractRevert("deposits go only to auto-stake buckets") }
@@ -127,15 +126,15 @@ public struct StakingContract: SystemContract {
     }
 
     func restake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let now = context.timestamp
         let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
         let days = try a.uint32("duration"), auto = try a.bool("autoStake")
         guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
-        try checkDuration(days)
+        try checkDuration(days, context.parameters)
         // The lock may not end sooner than it would have.
-        let remaining = old.maturity(parameters).map { $0 > now ? ($0 - now) : 0 } ?? UInt64(old.durationDays) * parameters.secondsPerDay
-        guard UInt64(days) * parameters.secondsPerDay >= remaining else {
+        let remaining = old.maturity(context.parameters).map { $0 > now ? ($0 - now) : 0 } ?? UInt64(old.durationDays) * context.parameters.secondsPerDay
+        guard UInt64(days) * context.parameters.secondsPerDay >= remaining else {
             throw SystemContractRevert("the new duration ends before the current one")
         }
         var new = old
@@ -146,7 +145,7 @@ public struct StakingContract: SystemContract {
     }
 
     func changeCandidate(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
         guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
         guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is unstaked") }
@@ -159,7 +158,7 @@ public struct StakingContract: SystemContract {
     }
 
     func transferStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
         guard !old.isSelfStake else { throw SystemContractRevert("a self-stake bucket stays with its candidate") }
         let to = try a.address("newOwner")
@@ -176,11 +175,11 @@ public struct StakingContract: SystemContract {
     }
 
     func unstake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let now = context.timestamp
         let old = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
         guard !old.isUnstaked else { throw SystemContractRevert("bucket \(old.id) is already unstaked") }
-        guard let maturity = old.maturity(parameters) else {
+        guard let maturity = old.maturity(context.parameters) else {
             throw SystemContractRevert("an auto-stake bucket never matures: restake it without auto-stake first")
         }
         guard now >= maturity else { throw SystemContractRevert("bucket \(old.id) matures at block time \(maturity); now \(now)") }
@@ -193,11 +192,11 @@ public struct StakingContract: SystemContract {
     }
 
     func withdrawStake(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let now = context.timestamp
         let bucket = try book.ownedBucket(try a.uint64("bucket"), by: context.caller)
         guard bucket.isUnstaked else { throw SystemContractRevert("unstake bucket \(bucket.id) first") }
-        let ready = bucket.unstakeTime + UInt64(parameters.withdrawWaitingDays) * parameters.secondsPerDay
+        let ready = bucket.unstakeTime + UInt64(context.parameters.withdrawWaitingDays) * context.parameters.secondsPerDay
         guard now >= ready else { throw SystemContractRevert("bucket \(bucket.id) can be withdrawn at block time \(ready); now \(now)") }
         try book.delete(bucket)
         try context.transfer(to: bucket.owner, amount: bucket.amount)
@@ -206,17 +205,17 @@ public struct StakingContract: SystemContract {
     }
 
     func reportDoubleSign(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         return [.uint(try slash(evidence: try a.bytes("evidence"), book: book, context: context))]
     }
 
     func candidateCount(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         return [.uint(UInt256(try book.candidateCount()))]
     }
 
     func candidateAt(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let index = try a.uint256("index")
         guard index < UInt256(try book.candidateCount()), let owner = try book.candidateOwner(at: index.l0),
             let candidate = try book.candidate(owner)
@@ -225,40 +224,40 @@ public struct StakingContract: SystemContract {
     }
 
     func candidateByName(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         guard let candidate = try book.candidate(named: try a.string("name")) else { throw SystemContractRevert("no candidate named \(try a.string("name"))") }
         return try describe(candidate, book)
     }
 
     func bucket(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         guard let bucket = try book.bucket(try a.uint64("id")) else { throw SystemContractRevert("no bucket \(try a.uint64("id"))") }
         let candidateName = try book.candidate(bucket.candidate)?.name ?? ""
         return [.address(bucket.owner), .string(candidateName), .uint(bucket.amount), .uint(UInt256(UInt64(bucket.durationDays))),
                 .bool(bucket.autoStake), .uint(UInt256(bucket.stakeStart)), .uint(UInt256(bucket.unstakeTime)),
-                .bool(bucket.isSelfStake), .uint(bucket.votes(parameters))]
+                .bool(bucket.isSelfStake), .uint(bucket.votes(context.parameters))]
     }
 
     func bucketsOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         return [.array(try book.bucketsOf(try a.address("owner")).all().map { .uint(UInt256($0)) })]
     }
 
     func votersOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         guard let candidate = try book.candidate(named: try a.string("candidate")) else { throw SystemContractRevert("no candidate named \(try a.string("candidate"))") }
         return [.array(try book.votersOf(candidate.owner).all().map { .uint(UInt256($0)) })]
     }
 
     func delegatesOf(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         let delegates = try EpochTransition.delegates(ofEpoch: try a.uint64("epoch"), book: book, genesis: genesis)
         return [.array(delegates.map { .address($0.operatorAddress) }), .array(delegates.map { .address($0.rewardAddress) }),
                 .array(delegates.map { .address($0.owner) }), .array(delegates.map { .uint($0.votes) })]
     }
 
     func stakingParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let p = parameters
+        let p = context.parameters
         return [.uint(p.registrationFee.value), .uint(p.minSelfStake.value), .uint(p.minStakeAmount.value),
                 .uint(UInt256(UInt64(p.maxStakeDays))), .uint(UInt256(p.secondsPerDay)), .uint(UInt256(UInt64(p.withdrawWaitingDays))),
                 .uint(UInt256(p.selfStakeBonusPercent))]
@@ -275,7 +274,7 @@ public struct StakingContract: SystemContract {
     }
 
     func produced(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let book = StakingBook(context, parameters: parameters)
+        let book = StakingBook(context, parameters: context.parameters)
         return [.uint(UInt256(try book.produced(epoch: try a.uint64("epoch"), by: try a.address("operatorAddress"))))]
     }
 
@@ -306,7 +305,7 @@ public struct StakingContract: SystemContract {
         if op != owner, genesis.delegates.contains(where: { $0.operatorAddress == op }) {
             throw SystemContractRevert("the operator address \(op.checksummed) is a genesis delegate's")
         }
-        let epoch = EpochTransition.epoch(ofHeight: context.height, parameters)
+        let epoch = EpochTransition.epoch(ofHeight: context.height, context.parameters)
         if try book.isSeated(op, otherThan: owner, aroundEpoch: epoch) {
             throw SystemContractRevert("the operator address \(op.checksummed) holds another owner's seat in epoch \(epoch) or \(epoch + 1)")
         }
@@ -337,7 +336,7 @@ public struct StakingContract: SystemContract {
         for id in ids { try WitnessEpochs.recheck(id, context: context, genesis: genesis) }
     }
 
-    func checkDuration(_ days: UInt32) throws(SystemContractRevert) {
+    func checkDuration(_ days: UInt32, _ parameters: ProtocolParameters) throws(SystemContractRevert) {
         guard days <= parameters.maxStakeDays else { throw SystemContractRevert("duration is at most \(parameters.maxStakeDays) days") }
     }
 
@@ -380,7 +379,7 @@ public struct StakingContract: SystemContract {
         guard evidence.height <= context.height else {
             throw SystemContractRevert("evidence at height \(evidence.height) is ahead of the chain (block \(context.height))")
         }
-        let epoch = EpochTransition.epoch(ofHeight: evidence.height, parameters)
+        let epoch = EpochTransition.epoch(ofHeight: evidence.height, context.parameters)
         let delegates: [ElectedDelegate]
         if let stored = try book.delegates(ofEpoch: epoch) {
             delegates = stored
@@ -397,13 +396,13 @@ public struct StakingContract: SystemContract {
         guard let candidate = try book.candidate(seat.owner), let old = try book.bucket(candidate.selfStakeBucket) else {
             return .zero  // a genesis delegate without a candidacy, or a self-stake already withdrawn: nothing to slash
         }
-        let amount = old.amount * UInt256(parameters.slashPercent) / 100
+        let amount = old.amount * UInt256(context.parameters.slashPercent) / 100
         guard !amount.isZero else { return .zero }
         var new = old
         new.amount -= amount
         try book.update(old, to: new)
         try recheckWitnesses(of: candidate.owner, book: book, context: context)
-        let reporterReward = amount * UInt256(parameters.reporterSharePercent) / 100
+        let reporterReward = amount * UInt256(context.parameters.reporterSharePercent) / 100
         if !reporterReward.isZero { try context.transfer(to: context.caller, amount: reporterReward) }
         let toFund = amount - reporterReward
         if !toFund.isZero {

@@ -36,9 +36,12 @@ extension Ledger {
         guard let pool = executor.contracts.contract(at: WitnessPoolABI.address) as? WitnessPoolContract else {
             return .rejected("this chain has no witness pool")
         }
+        let state = headState()
+        let parameters: ProtocolParameters
+        do { parameters = try executor.contracts.parameterSource.parameters(state) } catch { return .rejected("\(error)") }
         let context = SystemCallContext(
             caller: .zero, value: .zero, height: head.height + 1, timestamp: headHeader.timestamp, canWrite: true,
-            address: WitnessPoolABI.address, state: headState(), gasLimit: .max, chain: history)
+            address: WitnessPoolABI.address, state: state, gasLimit: .max, parameters: parameters, chain: history)
         do throws(SystemContractRevert) {
             return try pool.process(attestation, context: context, book: WitnessBook(context, genesis: genesis))
         } catch {

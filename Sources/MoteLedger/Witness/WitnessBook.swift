@@ -79,7 +79,6 @@ struct WitnessRecord: Equatable, Sendable {
 struct WitnessBook {
     let storage: ContractStorage
     let genesis: Genesis
-    var parameters: ProtocolParameters { genesis.parameters }
     /// Records and epoch totals as read or written through this book (one call's worth), so
     /// `save` does not read again what its caller just read.
     private let cache = Cache()
@@ -143,7 +142,7 @@ struct WitnessBook {
         let weight = new.active && new.standing ? new.reputation : 0
         let until = old?.blacklistedUntil ?? 0
         guard weight != new.weight || new.blacklistedUntil != until else { return try write(new) }
-        let epoch = EpochTransition.epoch(ofHeight: storage.context.height, parameters)
+        let epoch = EpochTransition.epoch(ofHeight: storage.context.height, storage.context.parameters)
         if old != nil, new.weightEpoch != epoch {
             try storage.set(Self.historySlot(new.id, epoch), .list([.uint(new.weight), .uint(until), .uint(new.weightEpoch)]))
         }
@@ -203,13 +202,13 @@ struct WitnessBook {
             return "\(id.checksummed) is not a node registered in the NodeRegistry"
         }
         if genesis.delegates.contains(where: { $0.operatorAddress == id }) { return nil }
-        let staking = StakingBook(storage.context, parameters: parameters)
+        let staking = StakingBook(storage.context, parameters: storage.context.parameters)
         var candidate = try staking.candidate(operator: id)
         if candidate == nil { candidate = try staking.candidate(id) }
         guard let candidate else {
             return "\(id.checksummed) is neither a genesis delegate's operator nor a staking candidate's operator or owner"
         }
-        let minimum = parameters.minSelfStake.value
+        let minimum = storage.context.parameters.minSelfStake.value
         guard let bucket = try staking.bucket(candidate.selfStakeBucket), !bucket.isUnstaked, bucket.amount >= minimum else {
             return "candidate \(candidate.name)'s self-stake is unstaked or below minSelfStake (\(minimum) wei)"
         }
@@ -218,7 +217,7 @@ struct WitnessBook {
 
     /// The first epoch whose first height is not blacklisted by `until`.
     func firstEpoch(notBlacklistedBy until: UInt64) -> UInt64 {
-        until <= 1 ? 1 : (until - 2) / parameters.epochLength + 2
+        until <= 1 ? 1 : (until - 2) / storage.context.parameters.epochLength + 2
     }
 
     /// Records a witness for the first time, giving it the next index.
@@ -252,7 +251,7 @@ struct WitnessBook {
                 (weight, until, changed) = (try f[0].uint64Value(), try f[1].uint64Value(), previous)
             } catch { throw SystemContractRevert("corrupt witness history") }
         }
-        return (epoch - 1) * parameters.epochLength + 1 >= until ? weight : 0
+        return (epoch - 1) * storage.context.parameters.epochLength + 1 >= until ? weight : 0
     }
 
     func totalWeight(epoch: UInt64) throws(SystemContractRevert) -> UInt64 {

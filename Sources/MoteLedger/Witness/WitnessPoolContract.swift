@@ -18,7 +18,6 @@ public struct WitnessPoolContract: SystemContract {
     public var address: Address { WitnessPoolABI.address }
     public var name: String { WitnessPoolABI.name }
     let genesis: Genesis
-    var parameters: ProtocolParameters { genesis.parameters }
 
     /// Gas per attestation for the ECVRF verification.
     public static let vrfVerifyGas: UInt64 = 25_000
@@ -163,7 +162,7 @@ public struct WitnessPoolContract: SystemContract {
     }
 
     func witnessParameters(_ a: CallArguments, _ context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
-        let p = parameters
+        let p = context.parameters
         return [.uint(UInt256(p.expectedWitnesses)), .uint(UInt256(p.witnessThreshold)), .uint(p.attestationReward.value),
                 .uint(UInt256(p.blacklistBlocks)), .uint(UInt256(p.attestationWindow))]
     }
@@ -203,7 +202,7 @@ public struct WitnessPoolContract: SystemContract {
             try book.save(old)
         } else {
             try book.add(WitnessRecord(
-                id: id, kind: kind, key: key, owner: context.caller, reputation: parameters.reputationStart, blacklistedUntil: 0,
+                id: id, kind: kind, key: key, owner: context.caller, reputation: context.parameters.reputationStart, blacklistedUntil: 0,
                 joinedAt: context.height, accepted: 0, incoherent: 0, earned: .zero, active: true))
         }
         try book.bind(key: key, to: id)
@@ -233,7 +232,7 @@ public struct WitnessPoolContract: SystemContract {
 
     /// Checks one attestation and applies its effect (see the type's comment).
     func process(_ bytes: [UInt8], context: SystemCallContext, book: WitnessBook) throws(SystemContractRevert) -> Verdict {
-        let p = parameters
+        let p = context.parameters
         let attestation: WitnessAttestation
         do { attestation = try WitnessAttestation(binary: bytes) } catch { return .rejected("malformed: \(error.message)") }
         let h = attestation.height, now = context.height
