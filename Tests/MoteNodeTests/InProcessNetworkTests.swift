@@ -82,7 +82,7 @@ import Testing
         try await network.waitUntilEveryNode(finalizes: 2)
         // Node 3's disk fills up: its next vote cannot be made durable, so it is never sent.
         disk.fail()
-        let failure = try #require(await network.exit(of: 3, within: .seconds(30)))
+        let failure = try #require(await network.exit(of: 3, within: .seconds(60)))
         #expect("\(failure)".contains("vote WAL write failed"), "run() threw \(failure)")
         // The other three go on without it.
         let stoppedAt = try network.storedHeight(3)
@@ -264,7 +264,7 @@ final class InProcessNetwork {
     }
 
     /// Polls `condition` every 50 ms until it holds, for at most `timeout`.
-    func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+    func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await condition() { return }
