@@ -92,7 +92,7 @@ let package = Package(
         // Chain data types: accounts, blocks, receipts, logs, genesis.
         .target(name: "MoteChain", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions"]),
         // Block, index and state storage: protocols, in-memory and LMDB implementations.
-        .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "CLMDB"]),
+        .target(name: "MoteStorage", dependencies: ["MotePrimitives", "MoteChain", "CLMDB"]),
         // BFT consensus: a pure state machine (events in, actions out), epoch schedule, vote WAL.
         .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The transaction pool: admission, pending/queued per account, selection for blocks.
@@ -170,6 +170,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Fixtures and local tooling for tests, benchmarks and devnets: synthetic chains and telemetry, a mosquitto launcher and its password files.
+        .target(
+            name: "MoteTestKit",
+            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteTelemetry", "MoteStreamStore", "MoteMQTT"]),
         // Seeded mutation fuzzing of the decoders (RLP, transactions, blocks, consensus, p2p, telemetry, JSON-RPC, MQTT).
         .target(
             name: "MoteFuzz",
@@ -181,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "mote",
             dependencies: [
-                "MoteP2P", "MoteRPCClient", "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
+                "MoteTestKit", "MoteP2P", "MoteRPCClient", "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
                 "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteFuzz",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -196,7 +200,7 @@ let package = Package(
             dependencies: ["MotePrimitives", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteTrieTests", dependencies: ["MotePrimitives", "MoteTrie", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteChainTests", dependencies: ["MoteTransactions", "MotePrimitives", "MoteCrypto", "MoteChain", "MoteTestSupport"]),
-        .testTarget(name: "MoteStorageTests", dependencies: ["MotePrimitives", "MoteCrypto", "MoteStorage", "MoteChain", "MoteTestSupport"]),
+        .testTarget(name: "MoteStorageTests", dependencies: ["MoteTestKit", "MotePrimitives", "MoteCrypto", "MoteStorage", "MoteChain", "MoteTestSupport"]),
         .testTarget(
             name: "MoteLedgerTests",
             dependencies: [
@@ -237,18 +241,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
-        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives", "MoteTelemetry"]),
+        .testTarget(name: "MoteCLITests", dependencies: ["MoteTestKit", "MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives", "MoteTelemetry"]),
         .testTarget(
             name: "MoteMQTTTests",
             dependencies: [
-                "MoteMQTT",
+                "MoteTestKit", "MoteMQTT",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "MoteStreamTests",
             dependencies: [
-                "MoteContracts", "MoteRPCClient", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
+                "MoteTestKit", "MoteContracts", "MoteRPCClient", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteTestSupport",
                 "MoteApplet", "MoteTransactions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -257,7 +261,7 @@ let package = Package(
         .testTarget(
             name: "MoteDeviceSDKTests",
             dependencies: [
-                "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteChain", "MoteConsensus",
+                "MoteTestKit", "MoteDeviceSDK", "MoteStream", "MoteStreamStore", "MoteTelemetry", "MoteMQTT", "MoteCrypto", "MotePrimitives", "MoteChain", "MoteConsensus",
                 "MoteWitness", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteContractsTests", dependencies: ["MoteContracts", "MoteCrypto", "MotePrimitives", "MoteTelemetry"]),

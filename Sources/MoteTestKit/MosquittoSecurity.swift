@@ -1,4 +1,5 @@
 import Foundation
+import MoteMQTT
 
 #if canImport(Glibc)
 import Glibc

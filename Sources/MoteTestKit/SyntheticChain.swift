@@ -1,6 +1,7 @@
 import MoteChain
 import MoteCrypto
 import MotePrimitives
+import MoteStorage
 import MoteTransactions
 
 /// Made-up blocks whose every byte is a pure function of the height, for exercising storage:

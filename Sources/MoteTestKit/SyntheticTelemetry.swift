@@ -1,4 +1,5 @@
 import MotePrimitives
+import MoteStreamStore
 import MoteTelemetry
 
 /// Made-up messages whose every byte is a pure function of (device index, sequence), for

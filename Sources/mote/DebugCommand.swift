@@ -5,6 +5,7 @@ import MoteCrypto
 import MoteLedger
 import MoteStorage
 import MoteStreamStore
+import MoteTestKit
 import MoteTransactions
 
 /// `mote debug …`: hidden developer tools that drive the storage layer directly.

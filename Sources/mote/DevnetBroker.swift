@@ -3,6 +3,7 @@ import MoteCrypto
 import MoteMQTT
 import MotePrimitives
 import MoteStream
+import MoteTestKit
 
 /// The devnet's mosquitto, locked down (docs/STREAM.md#securing-the-broker): no anonymous
 /// clients, a password file holding the stream node's user (`mote-stream`, a random password)

@@ -9,6 +9,7 @@ import MoteTelemetry
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import MoteTestKit
 #endif
 
 /// `mote bench ingest`: the stream node's ingestion against the machine's ceiling. For each

@@ -2,6 +2,7 @@ import Foundation
 import MoteCrypto
 import MoteMQTT
 import MotePrimitives
+import MoteTestKit
 
 /// How simulated devices reach a secured broker (docs/SDK.md#mqtt-credentials): each device
 /// logs in with its device id as user name and a password of its own, kept beside its key in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoteStreamStore
+import MoteTestKit
 
 /// `mote bench store`: how many small telemetry messages a store appends per second.
 struct StoreBench: ParsableCommand {

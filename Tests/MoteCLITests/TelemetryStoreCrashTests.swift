@@ -1,6 +1,7 @@
 import Foundation
 import MotePrimitives
 import MoteStreamStore
+import MoteTestKit
 import MoteTestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import MoteDeviceSDK
 import MoteMQTT
 import MotePrimitives
 import MoteStream
+import MoteTestKit
 import MoteWitness
 import NIOConcurrencyHelpers
 import Testing

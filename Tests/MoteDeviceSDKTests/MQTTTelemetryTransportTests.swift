@@ -5,6 +5,7 @@ import MoteMQTT
 import MotePrimitives
 import MoteStream
 import MoteTelemetry
+import MoteTestKit
 import Testing
 
 /// The SDK over MQTT through a real mosquitto and the stream node's MQTT bridge: messages

@@ -1,5 +1,6 @@
 import Foundation
 import MoteMQTT
+import MoteTestKit
 import NIOCore
 import NIOPosix
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import MoteChain
 import MotePrimitives
 import MoteStorage
+import MoteTestKit
 import MoteTestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import MoteChain
 import MoteCrypto
 import MotePrimitives
 import MoteStorage
+import MoteTestKit
 import MoteTestSupport
 import Testing
 

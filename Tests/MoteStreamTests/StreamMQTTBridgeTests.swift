@@ -3,6 +3,7 @@ import MoteMQTT
 import MotePrimitives
 import MoteStream
 import MoteTelemetry
+import MoteTestKit
 import Testing
 
 /// Ingestion over MQTT through a real mosquitto: envelopes published by a device, one ack per

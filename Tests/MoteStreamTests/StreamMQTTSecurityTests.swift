@@ -4,6 +4,7 @@ import MoteMQTT
 import MotePrimitives
 import MoteStream
 import MoteTelemetry
+import MoteTestKit
 import Testing
 
 /// The broker locked down as `mote devnet` does it (issue 14, item 7), with a real mosquitto:
