@@ -7,6 +7,7 @@ import MoteLedger
 import MoteMQTT
 import MoteNode
 import MotePrimitives
+import MoteTestKit
 import ServiceLifecycle
 
 /// `mote node --config FILE`: runs a trusted node until SIGINT or SIGTERM.
