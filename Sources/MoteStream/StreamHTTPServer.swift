@@ -28,12 +28,17 @@ public final class StreamHTTPServer: Sendable {
     /// The most envelope bytes one `GET …/envelopes` returns (before hex).
     public static let maxEnvelopeBytes = 16 << 20
 
+    /// Routes registered from outside (an explorer, a data market), after the stream node's own.
+    public typealias Routes = @Sendable (Router<StreamRequestContext>) -> Void
+    private let extraRoutes: [Routes]
+
     public init(
         pipeline: IngestPipeline, host: String, port: Int, mqttState: @escaping @Sendable () -> String = { "off" },
         operatorState: @escaping @Sendable () -> JSON? = { nil }, limits: StreamConnectionLimits = StreamConnectionLimits(),
-        ackKey: String? = nil
+        ackKey: String? = nil, routes: [Routes] = []
     ) {
         self.ackKey = ackKey
+        extraRoutes = routes
         connections = StreamConnectionCounter(limits: limits)
         self.pipeline = pipeline
         self.host = host
@@ -213,6 +218,7 @@ public final class StreamHTTPServer: Sendable {
             let object: JSON = .object(members)
             return Self.json(object, status: storeOK ? 200 : 503)
         }
+        for register in extraRoutes { register(router) }
         return router
     }
 
