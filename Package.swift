@@ -239,6 +239,7 @@ let package = Package(
                 "MotePrimitives", "MoteContracts", "MoteRPCClient", "MoteRPC", "MoteStorage", "MoteLedger", "MoteMempool", "MoteChain", "MoteTransactions", "MoteCrypto",
                 "MoteTrie", "MoteTelemetry", "MoteWitness",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         .testTarget(name: "MoteCLITests", dependencies: ["MoteTestKit", "MoteTestSupport", "mote", "MoteStreamStore", "MotePrimitives", "MoteTelemetry"]),

@@ -27,8 +27,14 @@ public final class RPCServer: Service, Sendable {
     let wsConnections: ClientCounter
     let httpConnections: ClientCounter
 
+    /// Routes registered from outside (an explorer, an Etherscan-style API), served on the HTTP
+    /// port after the node's own (`POST /`, `/health`, `/metrics`).
+    public typealias Routes = @Sendable (Router<RPCRequestContext>) -> Void
+    private let extraRoutes: [Routes]
+
     /// `wsPort` nil: no WebSocket server.
-    public init(service: RPCService, httpHost: String, httpPort: Int, wsHost: String, wsPort: Int?) {
+    public init(service: RPCService, httpHost: String, httpPort: Int, wsHost: String, wsPort: Int?, routes: [Routes] = []) {
+        extraRoutes = routes
         self.service = service
         self.httpHost = httpHost
         self.httpPort = httpPort
@@ -135,6 +141,7 @@ public final class RPCServer: Service, Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
+        for register in extraRoutes { register(router) }
         return router
     }
 

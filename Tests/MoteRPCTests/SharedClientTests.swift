@@ -5,6 +5,10 @@ import MotePrimitives
 import MoteRPC
 import MoteRPCClient
 import MoteTransactions
+import Hummingbird
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// The one JSON-RPC client (MoteRPCClient) against a real RPC server over a real ledger:
@@ -113,5 +117,22 @@ import Testing
         #expect(FeePolicy.maxFee(baseFee: UInt256.max / 2, tip: UInt256(2)) == nil)
         #expect(FeePolicy.callGasLimit(estimate: 100_000) == 125_000)
         #expect(FeePolicy.callGasLimit(estimate: .max) == .max)
+    }
+}
+
+/// Routes registered from outside the RPC server (the seam the explorer uses).
+@Suite struct RPCServerRoutesTests {
+    @Test func routesFromOutsideAreServedBesideJSONRPC() async throws {
+        let chain = try TestChain()
+        let server = RPCServer(
+            service: RPCService(backend: chain), httpHost: "127.0.0.1", httpPort: 0, wsHost: "127.0.0.1", wsPort: nil,
+            routes: [{ router in router.get("/explorer/hello") { _, _ in "hello" } }])
+        let ports = try await server.start()
+        defer { Task { await server.shutdown() } }
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(ports.http)/explorer/hello")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self) == "hello")
+        let client = JSONRPCClient(url: URL(string: "http://127.0.0.1:\(ports.http)")!, timeout: 30)
+        #expect(try await client.call("eth_chainId") == .string("0x1251"))
     }
 }
