@@ -120,9 +120,11 @@ def test_proof_of_an_absent_account(w3):
 
 
 def test_proof_with_storage_keys_of_the_registry(w3, account):
-    """The registry keeps its node count in a storage slot: after a registration, the proof of
-    that slot verifies against the registry account's storageHash, which the account proof
-    verifies against the state root."""
+    """The registry keeps its node count in a storage slot, keccak256("nodeCount" ‖ 0x00), as a
+    Solidity short `bytes` (the count's big-endian bytes, left-aligned, 2 × length in the lowest
+    byte; docs/SYSTEM_CONTRACTS.md): after a registration, the proof of that slot verifies
+    against the registry account's storageHash, which the account proof verifies against the
+    state root."""
     abi = json.loads(REGISTRY_ABI_PATH.read_text())
     registry = w3.eth.contract(address=Web3.to_checksum_address(REGISTRY_ADDRESS), abi=abi)
     tx = registry.functions.register("proof-node", "").build_transaction({
@@ -132,7 +134,7 @@ def test_proof_with_storage_keys_of_the_registry(w3, account):
     w3.eth.send_raw_transaction(signed.raw_transaction)
     assert w3.eth.wait_for_transaction_receipt(signed.hash, timeout=RECEIPT_TIMEOUT, poll_latency=0.1)["status"] == 1
 
-    slot = keccak(text="NodeRegistry.count")
+    slot = keccak(b"nodeCount" + b"\x00")
     for _ in range(20):
         with w3.batch_requests() as batch:
             batch.add(w3.eth.get_block("latest"))
@@ -144,15 +146,18 @@ def test_proof_with_storage_keys_of_the_registry(w3, account):
         if before["hash"] == after["hash"]:
             break
     assert count >= 1
-    assert int.from_bytes(word, "big") == count
+    word = bytes(word).rjust(32, b"\x00")
+    length = word[31] // 2
+    assert word[31] % 2 == 0 and 1 <= length <= 31 and word[length:31] == bytes(31 - length)
+    assert int.from_bytes(word[:length], "big") == count
     assert len(proof["storageProof"]) == 1
     entry = proof["storageProof"][0]
     assert HexBytes(entry["key"]) == HexBytes(slot)
-    assert int.from_bytes(entry["value"], "big") == count
+    assert bytes(entry["value"]).rjust(32, b"\x00") == word
 
     leaf = verify(before["stateRoot"], bytes.fromhex(REGISTRY_ADDRESS[2:]), [bytes(n) for n in proof["accountProof"]])
     assert leaf is not None
     assert rlp.decode(leaf)[2] == bytes(proof["storageHash"])
     stored = verify(proof["storageHash"], slot, [bytes(n) for n in entry["proof"]])
     assert stored is not None, "the storage proof shows the slot empty"
-    assert rlp.decode(stored) == big_endian(count)
+    assert rlp.decode(stored) == word.lstrip(b"\x00")
