@@ -10,8 +10,7 @@ import MotePrimitives
 /// Storage: `keccak("NodeRegistry.node" ‖ operator)` → `rlp([name, endpoint, sinceHeight])`;
 /// `keccak("NodeRegistry.count")` → the number of registered nodes (big-endian).
 public struct NodeRegistryContract: SystemContract {
-    public var address: Address { NodeRegistryABI.address }
-    public var name: String { NodeRegistryABI.name }
+    public typealias ABI = NodeRegistryABI
     /// For the witness pool's books, which a node's registration changes (`WitnessEpochs.recheck`).
     let genesis: Genesis
 
@@ -20,9 +19,6 @@ public struct NodeRegistryContract: SystemContract {
     public static let maxEndpointLength = 256
 
     public init(genesis: Genesis) { self.genesis = genesis }
-
-    public var functions: [SystemFunction] { NodeRegistryABI.functions }
-    public var events: [SystemEvent] { NodeRegistryABI.events }
 
     /// The handler of each function, keyed by selector.
     public static let handlers = SystemHandlers<NodeRegistryContract>(NodeRegistryABI.self, [

@@ -10,6 +10,8 @@ import MotePrimitives
 /// own storage, moves value only through the context, and is metered in gas. Throwing
 /// `SystemContractRevert` undoes everything the call did (the fee is still paid).
 public protocol SystemContract: Sendable {
+    /// Its interface (MoteContracts): address, name, functions, events.
+    associatedtype ABI: SystemContractABI
     /// The reserved address.
     var address: Address { get }
     /// A short name, e.g. "NodeRegistry".
@@ -193,6 +195,11 @@ public struct SystemContracts: Sendable {
 }
 
 extension SystemContract {
+    public var address: Address { ABI.address }
+    public var name: String { ABI.name }
+    public var functions: [SystemFunction] { ABI.functions }
+    public var events: [SystemEvent] { ABI.events }
+
     /// Runs `function` with decoded `arguments` (its handler); returns the output values.
     public func call(_ function: SystemFunction, arguments: [ABIValue], context: SystemCallContext) throws(SystemContractRevert) -> [ABIValue] {
         guard let entry = Self.handlers.entry(forCalldata: function.selector) else { throw SystemContractRevert("\(name): no function \(function.name)") }

@@ -27,10 +27,7 @@ public enum CounterABI: SystemContractABI {
 
 
 public struct CounterContract: SystemContract {
-    public var address: Address { CounterABI.address }
-    public var name: String { CounterABI.name }
-    public var functions: [SystemFunction] { CounterABI.functions }
-    public var events: [SystemEvent] { CounterABI.events }
+    public typealias ABI = CounterABI
 
     public static let handlers = SystemHandlers<CounterContract>(CounterABI.self, [
         (CounterABI.bump, CounterContract.bump), (CounterABI.value, CounterContract.value),

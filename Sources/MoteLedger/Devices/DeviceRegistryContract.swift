@@ -13,8 +13,7 @@ import MoteTelemetry
 /// `claimDevice`) carries the device key's possession proof (`DeviceClaim`) naming the caller,
 /// so nobody can take a key they only saw.
 public struct DeviceRegistryContract: SystemContract {
-    public var address: Address { DeviceRegistryABI.address }
-    public var name: String { DeviceRegistryABI.name }
+    public typealias ABI = DeviceRegistryABI
     let genesis: Genesis
 
     /// The longest model or manufacturer name, in UTF-8 bytes.
@@ -25,12 +24,6 @@ public struct DeviceRegistryContract: SystemContract {
     public static let proofCheckGas: UInt64 = 3_000
 
     public init(genesis: Genesis) { self.genesis = genesis }
-
-    // MARK: ABI
-
-    public var functions: [SystemFunction] { DeviceRegistryABI.functions }
-
-    public var events: [SystemEvent] { DeviceRegistryABI.events }
 
     // MARK: Calls
 

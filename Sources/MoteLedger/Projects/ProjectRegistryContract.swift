@@ -15,8 +15,7 @@ import MoteTelemetry
 /// All MOTE of pools, bonds and challenge deposits is held in the contract's balance; the
 /// books say whose it is, and the contract's balance always equals the sum of pools and bonds.
 public struct ProjectRegistryContract: SystemContract {
-    public var address: Address { ProjectRegistryABI.address }
-    public var name: String { ProjectRegistryABI.name }
+    public typealias ABI = ProjectRegistryABI
     let genesis: Genesis
     let runtime: any ProjectAppletRuntime
 
@@ -54,12 +53,6 @@ public struct ProjectRegistryContract: SystemContract {
         self.genesis = genesis
         self.runtime = runtime
     }
-
-    // MARK: ABI
-
-    public var functions: [SystemFunction] { ProjectRegistryABI.functions }
-
-    public var events: [SystemEvent] { ProjectRegistryABI.events }
 
     // MARK: End of block
 

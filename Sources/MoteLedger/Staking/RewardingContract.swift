@@ -9,14 +9,10 @@ import MotePrimitives
 /// by the reward address itself or by anyone on its behalf (`claimFor` pays the reward
 /// address, never the caller). Nothing is minted: the fund is what was put in.
 public struct RewardingContract: SystemContract {
-    public var address: Address { RewardingABI.address }
-    public var name: String { RewardingABI.name }
+    public typealias ABI = RewardingABI
     let genesis: Genesis
 
     public init(genesis: Genesis) { self.genesis = genesis }
-
-    public var functions: [SystemFunction] { RewardingABI.functions }
-    public var events: [SystemEvent] { RewardingABI.events }
 
     /// The handler of each function, keyed by selector.
     public static let handlers = SystemHandlers<RewardingContract>(RewardingABI.self, [

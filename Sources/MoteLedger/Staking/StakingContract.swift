@@ -7,17 +7,10 @@ import MotePrimitives
 /// Staking at 0x…4d4f54450002: candidates for delegate, stake buckets that vote for them, the
 /// elected delegates of each epoch, productivity and double-sign slashing (docs/STAKING.md).
 public struct StakingContract: SystemContract {
-    public var address: Address { StakingABI.address }
-    public var name: String { StakingABI.name }
+    public typealias ABI = StakingABI
     let genesis: Genesis
 
     public init(genesis: Genesis) { self.genesis = genesis }
-
-    // MARK: ABI
-
-    public var functions: [SystemFunction] { StakingABI.functions }
-
-    public var events: [SystemEvent] { StakingABI.events }
 
     // MARK: End of block
 

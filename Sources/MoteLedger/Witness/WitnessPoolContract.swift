@@ -15,8 +15,7 @@ import MoteWitness
 /// blacklists the witness for `blacklistBlocks` and cuts its reputation; anything else is
 /// skipped with `AttestationRejected`. Nothing makes the transaction revert but gas.
 public struct WitnessPoolContract: SystemContract {
-    public var address: Address { WitnessPoolABI.address }
-    public var name: String { WitnessPoolABI.name }
+    public typealias ABI = WitnessPoolABI
     let genesis: Genesis
 
     /// Gas per attestation for the ECVRF verification.
@@ -29,12 +28,6 @@ public struct WitnessPoolContract: SystemContract {
     public static let possessionTag = Array("MOTE-WITNESS-KEY-V1".utf8)
 
     public init(genesis: Genesis) { self.genesis = genesis }
-
-    // MARK: ABI
-
-    public var functions: [SystemFunction] { WitnessPoolABI.functions }
-
-    public var events: [SystemEvent] { WitnessPoolABI.events }
 
     // MARK: End of block
 
