@@ -66,13 +66,22 @@ public actor RPCDeviceDirectory: DeviceDirectory {
 
     /// One `mote_device` call.
     static func fetch(_ id: Address, client: JSONRPCClient) async -> Result<DeviceRecord?, DeviceDirectoryError> {
-        let result: JSON
-        do throws(RPCClientError) {
-            result = try await client.call("mote_device", [.address(id)])
-        } catch {
-            if error.code == unknownDeviceCode { return .success(nil) }
-            return .failure(DeviceDirectoryError(error.message))
+        let answer = await answer(id, client: client)
+        guard case .success(let result) = answer else {
+            if case .failure(let error) = answer, error.code != unknownDeviceCode { return .failure(DeviceDirectoryError(error.message)) }
+            return .success(nil)
         }
+        return check(result, id: id)
+    }
+
+    /// The node's answer to `mote_device(id)`.
+    @inline(never)
+    private static func answer(_ id: Address, client: JSONRPCClient) async -> Result<JSON, RPCClientError> {
+        do { return .success(try await client.call("mote_device", [.address(id)])) } catch { return .failure(error) }
+    }
+
+    /// The record in `result`, if it is one and is `id`'s.
+    private static func check(_ result: JSON, id: Address) -> Result<DeviceRecord?, DeviceDirectoryError> {
         if result == .null { return .success(nil) }
         do throws(DeviceDirectoryError) {
             let record = try parse(result)
