@@ -44,6 +44,10 @@ public enum SystemAddresses {
         return Address(bytes: bytes)!
     }
 
+    /// Where the chain keeps its parameter overrides (index 0: no functions; its storage holds
+    /// each area's override, docs/GENESIS.md).
+    public static let parameterStore = reserved(0)
+
     /// Whether `address` is in the reserved range (a system contract's, now or later).
     public static func isReserved(_ address: Address) -> Bool {
         address.bytes[0..<14].allSatisfy { $0 == 0 } && address.bytes[14..<18].elementsEqual([0x4d, 0x4f, 0x54, 0x45])

@@ -167,7 +167,7 @@ public final class ContractFuzzer {
         let (operators, rewards, actorAddresses) = (genesisOperatorKeys.map(\.address), genesisRewards, actors.map(\.address))
         genesis = Genesis(
             chainID: Self.chainID, timestamp: 1_700_000_000, gasLimit: 200_000_000, baseFee: 1_000_000_000,
-            allocations: actorAddresses.map { ($0, Self.mote * 1_000_000) } + [(SystemAddresses.reserved(3), fund)],
+            allocations: actorAddresses.map { ($0, Self.mote * 1_000_000) } + [(RewardingABI.address, fund)],
             delegates: (0..<2).map {
                 Genesis.Delegate(name: "genesis-\($0)", operatorAddress: operators[$0], rewardAddress: rewards[$0])
             },

@@ -22,7 +22,7 @@ public struct StateParameterSource: ParameterSource {
     public init(defaults: ProtocolParameters) { self.defaults = defaults }
 
     /// The reserved address whose storage holds the overrides.
-    public static let address = SystemAddresses.reserved(0)
+    public static let address = SystemAddresses.parameterStore
 
     /// The slot of `area`'s override.
     public static func slot<Area: ParameterArea>(_ area: Area.Type) -> Hash32 { StorageLayout.slot("parameters", Array(Area.name.utf8)) }
