@@ -217,8 +217,7 @@ let package = Package(
         .testTarget(
             name: "MoteNodeTests",
             dependencies: [
-                "MoteContracts", "MoteNode", "MoteTestSupport", "MoteRPC", "MoteWitness", "MoteCrypto", "MotePrimitives",
-                "MoteChain", "MoteTransactions", "MoteStorage", "MoteConsensus", "MoteP2P",
+                "MoteNode", "MoteRPC", "MoteWitness", "MoteCrypto", "MotePrimitives", "MoteChain", "MoteTransactions", "MoteStorage", "MoteConsensus", "MoteStream",
             ]),
         .testTarget(
             name: "MoteAppletTests",
