@@ -100,7 +100,13 @@ let package = Package(
         // typed views of their answers (ABI values or RPC JSON), for the ledger and every caller.
         .target(name: "MoteContracts", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTelemetry"]),
         // The one JSON-RPC client: bounded answers, typed errors, contract views (`ContractCaller`), signed transactions (`TransactionSender`).
-        .target(name: "MoteRPCClient", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteContracts"]),
+        .target(
+            name: "MoteRPCClient",
+            dependencies: [
+                "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteContracts",
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The deterministic state machine: world state, execution, fees, system contracts, blocks.
         .target(
             name: "MoteLedger",

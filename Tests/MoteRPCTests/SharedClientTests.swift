@@ -136,3 +136,33 @@ import Testing
         #expect(try await client.call("eth_chainId") == .string("0x1251"))
     }
 }
+
+/// The shared client over the node's WebSocket port: calls by id and `eth_subscribe` streams.
+@Suite struct WebSocketClientTests {
+    @Test func callsAndSubscriptionsOverOneWebSocket() async throws {
+        let chain = try TestChain()
+        let server = RPCServer(service: RPCService(backend: chain), httpHost: "127.0.0.1", httpPort: 0, wsHost: "127.0.0.1", wsPort: 0)
+        let ports = try await server.start()
+        defer { Task { await server.shutdown() } }
+        let client = try await JSONRPCWebSocketClient.connect(url: URL(string: "ws://127.0.0.1:\(try #require(ports.ws))")!, timeout: 30)
+        #expect(try await client.call("eth_chainId") == .string("0x1251"))
+        await #expect { try await client.call("eth_noSuchMethod") } throws: { error in
+            guard case .refused(code: -32601, _)? = (error as? RPCClientError)?.kind else { return false }
+            return true
+        }
+        // A new block arrives as a newHeads notification.
+        let (_, heads) = try await client.subscribe([.string("newHeads")])
+        try chain.produce()
+        var iterator = heads.makeAsyncIterator()
+        let head = try #require(await iterator.next())
+        #expect(head["number"] == .string("0x1"))
+        // Closed: calls fail, the stream ends.
+        await client.close()
+        await #expect(throws: RPCClientError.self) { try await client.call("eth_chainId") }
+        #expect(await iterator.next() == nil)
+        // Nobody listening: unreachable.
+        await #expect(throws: RPCClientError.self) {
+            try await JSONRPCWebSocketClient.connect(url: URL(string: "ws://127.0.0.1:1")!, timeout: 5)
+        }
+    }
+}
