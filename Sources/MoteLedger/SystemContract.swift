@@ -188,6 +188,12 @@ public struct SystemContracts: Sendable {
             ], parameters: StateParameterSource(defaults: genesis.parameters))
     }
 
+    /// The standard contracts with default parameters, for listing them and their ABIs.
+    public static let listed = SystemContracts.standard(Genesis(chainID: 1, timestamp: 0, gasLimit: 30_000_000, baseFee: 0, allocations: []))
+
+    /// The contract named `name` (case-insensitive).
+    public func contract(named name: String) -> (any SystemContract)? { all.first { $0.name.lowercased() == name.lowercased() } }
+
     /// The contract at `address`, if any.
     public func contract(at address: Address) -> (any SystemContract)? {
         all.first { $0.address == address }
@@ -197,6 +203,8 @@ public struct SystemContracts: Sendable {
 extension SystemContract {
     public var address: Address { ABI.address }
     public var name: String { ABI.name }
+    /// Its ABI JSON (as solc writes it), for web3 clients.
+    public var abiJSON: [[String: Any]] { ABI.abiJSON }
     public var functions: [SystemFunction] { ABI.functions }
     public var events: [SystemEvent] { ABI.events }
 

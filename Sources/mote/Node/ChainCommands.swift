@@ -117,7 +117,7 @@ struct ContractsCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the system contracts and their addresses.")
         func run() throws {
-            JSONOutput.print(SystemContractABIs.all.map { ["name": $0.name, "address": $0.address.checksummed] })
+            JSONOutput.print(SystemContracts.listed.all.map { ["name": $0.name, "address": $0.address.checksummed] })
         }
     }
 
@@ -125,7 +125,7 @@ struct ContractsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a system contract's ABI JSON (for web3 clients).")
         @Argument(help: "The contract's name, e.g. NodeRegistry.") var name: String
         func run() throws {
-            guard let contract = SystemContractABIs.named(name) else {
+            guard let contract = SystemContracts.listed.contract(named: name) else {
                 JSONOutput.fail("no system contract named \(name.prefix(64)); see mote contracts list")
             }
             JSONOutput.print(contract.abiJSON)
