@@ -29,10 +29,12 @@ import Darwin
         let served = try RawSocket(from: "127.0.0.1", port: port)
         try served.send("GET /health HTTP/1.1\r\nHost: stream\r\n\r\n")
         #expect(served.readStatus(timeout: 5) == 200)
+        // Closed by the server after the 2 s timeout; the bound is generous because the whole
+        // suite shares two cores (without the timeout they would stay open for good).
         let start = ContinuousClock.now
-        #expect(silent.closedByPeer(within: .seconds(5)))
-        #expect(served.closedByPeer(within: .seconds(5)))
-        #expect(ContinuousClock.now - start < .seconds(4))
+        #expect(silent.closedByPeer(within: .seconds(15)))
+        #expect(served.closedByPeer(within: .seconds(15)))
+        #expect(ContinuousClock.now - start < .seconds(15))
         for _ in 0..<50 where server.connections.current.total > 0 { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.connections.current.total == 0)
     }
