@@ -33,10 +33,10 @@ devnet: run
 ## All tests: unit, conformance (../shared/vectors) and CLI tests against the built binary,
 ## then the end-to-end suite (e2e).
 ## The CPU-heavy suites (seeded simulations, sweeps, fuzzing) and the timing-sensitive p2p
-## suites (pings, floods, partitions; the in-process node network) run in phases of their own, so that on a 2-core
+## suites (pings, floods, partitions; the in-process node network; connection limits and idle timeouts) run in phases of their own, so that on a 2-core
 ## machine neither starves the deadlines of the other tests.
 HEAVY_TESTS := ConsensusSimulationTests|VoteWALTests|RPCExtremeValueTests|DecoderFuzzTests|TelemetryStoreCrashTests
-P2P_TESTS := MoteP2PTests|InProcessNetworkTests
+P2P_TESTS := MoteP2PTests|InProcessNetworkTests|StreamConnectionLimitTests|RPCClientLimitTests
 
 test: deps
 	$(SWIFT) build --build-tests

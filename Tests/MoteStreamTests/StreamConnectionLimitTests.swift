@@ -56,7 +56,7 @@ import Darwin
         // … while 127.0.0.1 is served.
         let other = try RawSocket(from: "127.0.0.1", port: port)
         try other.send("GET /health HTTP/1.1\r\nHost: stream\r\nConnection: close\r\n\r\n")
-        #expect(other.readStatus(timeout: 5) == 200)
+        #expect(other.readStatus(timeout: 15) == 200)
         #expect(server.connections.current.total <= 5)
         _ = held
     }
