@@ -126,12 +126,6 @@ extension SystemContractABI {
         let selector = Array(calldata[0..<4])
         return functions.first { $0.abi.selector == selector }
     }
-
-    /// The function named `name`.
-    public static func function(named name: String) -> SystemFunction? { functions.first { $0.name == name } }
-
-    /// The event named `name`.
-    public static func event(named name: String) -> SystemEvent? { events.first { $0.abi.name == name } }
 }
 
 extension SystemAddresses {

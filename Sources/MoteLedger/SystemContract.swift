@@ -236,13 +236,6 @@ extension SystemContract {
 
     public var endBlockPhase: EndBlockPhase? { nil }
     public func endBlock(_ block: EndBlockInfo, context: SystemCallContext, stages: EndBlockStages) throws(LedgerError) {}
-
-    /// The function whose selector starts `calldata`.
-    public func function(forCalldata calldata: [UInt8]) -> SystemFunction? {
-        guard calldata.count >= 4 else { return nil }
-        let selector = Array(calldata[0..<4])
-        return functions.first { $0.abi.selector == selector }
-    }
 }
 
 /// A call's decoded arguments, read by the names its function declares in the ABI (never by

@@ -16,7 +16,6 @@ public actor JSONRPCWebSocketClient {
     private var pending: [Int: CheckedContinuation<Result<JSON, RPCClientError>, Never>] = [:]
     private var subscriptions: [String: AsyncStream<JSON>.Continuation] = [:]
     private var connection: Task<Void, Never>?
-    private var ready: [CheckedContinuation<Void, Never>] = []
 
     private init(url: URL, timeout: TimeInterval, maxMessageBytes: Int) {
         self.url = url
