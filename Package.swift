@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "MoteCrypto", targets: ["MoteCrypto"]),
         .library(name: "MoteTransactions", targets: ["MoteTransactions"]),
         .library(name: "MoteTrie", targets: ["MoteTrie"]),
+        .library(name: "MoteEVM", targets: ["MoteEVM"]),
         .library(name: "MoteChain", targets: ["MoteChain"]),
         .library(name: "MoteStorage", targets: ["MoteStorage"]),
         .library(name: "MoteContracts", targets: ["MoteContracts"]),
@@ -96,6 +97,13 @@ let package = Package(
         .target(name: "MoteConsensus", dependencies: ["MotePrimitives", "MoteCrypto"]),
         // The transaction pool: admission, pending/queued per account, selection for blocks.
         .target(name: "MoteMempool", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain"]),
+        // The Ethereum virtual machine (Cancun): a deterministic interpreter over a journaled state,
+        // precompiles, the transaction rules, and the ethereum/tests state-test runner. Optimized
+        // even in debug builds: the state tests and `mote evm` run thousands of contracts.
+        .target(
+            name: "MoteEVM",
+            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTrie"],
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The system contracts' interfaces: reserved addresses, functions, events, status enums and
         // typed views of their answers (ABI values or RPC JSON), for the ledger and every caller.
         .target(name: "MoteContracts", dependencies: ["MotePrimitives", "MoteCrypto", "MoteTelemetry"]),
@@ -190,7 +198,7 @@ let package = Package(
             name: "mote",
             dependencies: [
                 "MoteTestKit", "MoteP2P", "MoteRPCClient", "MoteContracts", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteChain", "MoteStorage", "MoteLedger", "MoteMempool", "MoteNode",
-                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteFuzz",
+                "MoteTelemetry", "MoteStreamStore", "MoteMQTT", "MoteStream", "MoteDeviceSDK", "MoteWitness", "MoteFuzz", "MoteEVM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -202,6 +210,7 @@ let package = Package(
         .testTarget(
             name: "MoteTransactionsTests",
             dependencies: ["MotePrimitives", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
+        .testTarget(name: "MoteEVMTests", dependencies: ["MoteEVM", "MotePrimitives", "MoteCrypto", "MoteTrie", "MoteTestSupport"]),
         .testTarget(name: "MoteTrieTests", dependencies: ["MotePrimitives", "MoteTrie", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteChainTests", dependencies: ["MoteTransactions", "MotePrimitives", "MoteCrypto", "MoteChain", "MoteTestSupport"]),
         .testTarget(name: "MoteStorageTests", dependencies: ["MoteTestKit", "MotePrimitives", "MoteCrypto", "MoteStorage", "MoteChain", "MoteTestSupport"]),

@@ -10,7 +10,7 @@ struct Mote: ParsableCommand {
         subcommands: [
             InitCommand.self, NodeCommand.self, DevnetCommand.self, StatusCommand.self, BalanceCommand.self, TransferCommand.self,
             BlockCommand.self, TxCommand.self, StakeCommand.self, CandidateCommand.self, DeviceCommand.self, ProjectCommand.self, RewardsCommand.self, KeysCommand.self, ContractsCommand.self, VRFCommand.self, WitnessCommand.self,
-            HashCommand.self, StreamCommand.self, SimulateCommand.self, BenchCommand.self, FuzzCommand.self, DebugCommand.self,
+            HashCommand.self, EVMCommand.self, StreamCommand.self, SimulateCommand.self, BenchCommand.self, FuzzCommand.self, DebugCommand.self,
         ]
     )
 }
