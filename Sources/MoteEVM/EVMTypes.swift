@@ -180,6 +180,7 @@ public struct InvalidTransaction: Error, Equatable, Sendable, CustomStringConver
         case invalidBlobVersion = "blob versioned hash has the wrong version"
         case blobFeeCapTooLow = "max fee per blob gas below the blob base fee"
         case typeNotSupported = "transaction type not supported by this fork"
+        case malformed = "a field does not fit its type"
     }
 
     public var kind: Kind

@@ -233,8 +233,10 @@ public enum StateTestRunner {
                 accessList.append((try Address(hex: entry["address"] as? String ?? ""), keys))
             }
         }
+        // A value wider than 256 bits cannot be encoded: the transaction is invalid, not the test.
+        guard let value = try? word(valueList[valueIndex]) else { return .failure(InvalidTransaction(.malformed)) }
         var tx = EVMTransaction(
-            type: 0, sender: sender, to: to, nonce: nonce, gasLimit: gasLimit, value: try word(valueList[valueIndex]),
+            type: 0, sender: sender, to: to, nonce: nonce, gasLimit: gasLimit, value: value,
             data: try bytes(dataList[dataIndex]), accessList: accessList)
         if let hashes = fields["blobVersionedHashes"] as? [String] {
             tx.type = 3

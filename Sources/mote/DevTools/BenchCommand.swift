@@ -8,7 +8,7 @@ import MoteTransactions
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Mote's speed.",
-        subcommands: [Crypto.self, LedgerBench.self, DevnetBench.self, IngestBench.self, StoreBench.self, VRFBench.self, EpochBench.self])
+        subcommands: [Crypto.self, LedgerBench.self, DevnetBench.self, IngestBench.self, StoreBench.self, VRFBench.self, EpochBench.self, EVMBench.self])
 
     struct Crypto: ParsableCommand {
         static let configuration = CommandConfiguration(
