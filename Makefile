@@ -35,7 +35,7 @@ devnet: run
 ## The CPU-heavy suites (seeded simulations, sweeps, fuzzing) and the timing-sensitive p2p
 ## suites (pings, floods, partitions; the in-process node network; connection limits and idle timeouts) run in phases of their own, so that on a 2-core
 ## machine neither starves the deadlines of the other tests.
-HEAVY_TESTS := ConsensusSimulationTests|VoteWALTests|RPCExtremeValueTests|DecoderFuzzTests|TelemetryStoreCrashTests
+HEAVY_TESTS := ConsensusSimulationTests|VoteWALTests|RPCExtremeValueTests|DecoderFuzzTests|TelemetryStoreCrashTests|StateTestSuiteTests
 P2P_TESTS := MoteP2PTests|InProcessNetworkTests|StreamConnectionLimitTests|RPCClientLimitTests
 
 test: deps

@@ -62,7 +62,10 @@ final class AccountObject {
     var touched = false
     var selfDestructed = false
 
-    init(account: EVMAccount?) {
+    let address: Address
+
+    init(address: Address, account: EVMAccount?) {
+        self.address = address
         nonce = account?.nonce ?? 0
         balance = account?.balance ?? .zero
         code = account?.code ?? []
@@ -101,6 +104,8 @@ public final class EVMState {
     var logs: [EVMLog] = []
     var refund: Int64 = 0
 
+    static let ripemd160Address = Address(bytes: [UInt8](repeating: 0, count: 19) + [3])!
+
     public init(reader: any EVMStateReader) {
         self.reader = reader
     }
@@ -113,7 +118,7 @@ public final class EVMState {
 
     @inline(__always) func account(_ address: Address) -> AccountObject {
         if let object = accounts[address] { return object }
-        let object = AccountObject(account: reader.account(address))
+        let object = AccountObject(address: address, account: reader.account(address))
         accounts[address] = object
         return object
     }
@@ -134,7 +139,10 @@ public final class EVMState {
                 a.createdInTransaction = wasCreated
             case .warmAccount(let a): a.isWarm = false
             case .warmSlot(let a, let key): a.warmSlots.remove(key)
-            case .touched(let a): a.touched = false
+            case .touched(let a):
+                // Mainnet block 2675119 left the RIPEMD-160 precompile touched after a failed call;
+                // clients keep that exception, so an empty account at 0x03 stays touched.
+                if a.address != Self.ripemd160Address { a.touched = false }
             case .selfDestructed(let a): a.selfDestructed = false
             case .refund(let v): refund = v
             }
