@@ -74,9 +74,9 @@ public struct StateTestResult: Sendable {
     /// The JSON line `mote evm statetest --json` prints (geth's shape).
     public var jsonLine: String {
         var object: [String: Any] = ["name": name, "fork": fork, "index": index, "pass": pass]
-        object["stateRoot"] = stateRoot?.hex ?? NSNull()
-        object["logsHash"] = logsHash?.hex ?? NSNull()
-        object["error"] = error ?? NSNull()
+        object["stateRoot"] = stateRoot.map { $0.hex as Any } ?? NSNull()
+        object["logsHash"] = logsHash.map { $0.hex as Any } ?? NSNull()
+        object["error"] = error.map { $0 as Any } ?? NSNull()
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

@@ -135,11 +135,11 @@ struct EVMBench: ParsableCommand {
             let sameResult = r.map { $0.output == m.output && $0.success == m.success }
             if json {
                 var object: [String: Any] = [
-                    "name": contract.name, "gasUsed": m.gasUsed, "moteMinMs": m.minMs, "moteMedianMs": m.medianMs,
+                    "name": contract.name, "gasUsed": Int(m.gasUsed), "moteMinMs": m.minMs, "moteMedianMs": m.medianMs,
                     "moteMgasPerSecond": Double(m.gasUsed) / m.minMs / 1000, "success": m.success,
                 ]
                 if let r {
-                    object["revmGasUsed"] = r.gasUsed
+                    object["revmGasUsed"] = Int(r.gasUsed)
                     object["revmMinMs"] = r.minMs
                     object["revmMedianMs"] = r.medianMs
                     object["revmMgasPerSecond"] = Double(r.gasUsed) / r.minMs / 1000

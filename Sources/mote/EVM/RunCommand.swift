@@ -35,10 +35,11 @@ struct RunCommand: ParsableCommand {
             Self.execute(code: codeBytes, create: create, input: inputBytes, gas: gas, repetitions: repetitions)
         }
         if json {
-            var object: [String: Any] = ["output": Hex.encode(result.output), "gasUsed": result.gasUsed]
-            object["minMs"] = result.times.isEmpty ? NSNull() : result.times.min()!
-            object["medianMs"] = result.times.isEmpty ? NSNull() : result.times.sorted()[result.times.count / 2]
-            object["error"] = result.error ?? NSNull()
+            var object: [String: Any] = ["output": Hex.encode(result.output), "gasUsed": Int(result.gasUsed)]
+            let sorted = result.times.sorted()
+            object["minMs"] = sorted.first.map { $0 as Any } ?? NSNull()
+            object["medianMs"] = sorted.isEmpty ? NSNull() : sorted[sorted.count / 2] as Any
+            if let error = result.error { object["error"] = error } else { object["error"] = NSNull() }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
