@@ -250,110 +250,131 @@ extension UInt256 {
     }
 }
 
-/// Division of up to 512-bit dividends by 256-bit divisors (Knuth's algorithm D on 32-bit digits).
+/// Division of up to 512-bit dividends by 256-bit divisors: Knuth's algorithm D on 64-bit limbs,
+/// in stack buffers (no heap allocation).
 enum WideDivision {
     static func divide(_ a: UInt256, _ b: UInt256) -> (quotient: UInt256, remainder: UInt256) {
-        let (q, r) = divide(dividend: [a.l0, a.l1, a.l2, a.l3], divisor: b)
-        return (UInt256(limbs: q[0], q[1], q[2], q[3]), r)
+        if let d = b.uint64 { return divide(a, small: d) }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { q in
+            let r = divide(dividend: (a.l0, a.l1, a.l2, a.l3, 0, 0, 0, 0), count: 4, divisor: b, quotient: q.baseAddress!)
+            return (UInt256(limbs: q[0], q[1], q[2], q[3]), r)
+        }
     }
 
     static func remainder(high: UInt256, low: UInt256, modulus: UInt256) -> UInt256 {
-        divide(dividend: [low.l0, low.l1, low.l2, low.l3, high.l0, high.l1, high.l2, high.l3], divisor: modulus).remainder
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { q in
+            divide(
+                dividend: (low.l0, low.l1, low.l2, low.l3, high.l0, high.l1, high.l2, high.l3), count: 8,
+                divisor: modulus, quotient: q.baseAddress!)
+        }
     }
 
-    /// Quotient limbs (as many as the dividend) and the remainder; `divisor` must not be 0.
-    static func divide(dividend: [UInt64], divisor: UInt256) -> (quotient: [UInt64], remainder: UInt256) {
-        // Digits of 32 bits, least significant first.
-        var u: [UInt32] = []
-        u.reserveCapacity(dividend.count * 2 + 1)
-        for limb in dividend { u.append(UInt32(truncatingIfNeeded: limb)); u.append(UInt32(truncatingIfNeeded: limb >> 32)) }
-        var v: [UInt32] = []
-        for limb in [divisor.l0, divisor.l1, divisor.l2, divisor.l3] {
-            v.append(UInt32(truncatingIfNeeded: limb)); v.append(UInt32(truncatingIfNeeded: limb >> 32))
-        }
-        while v.last == 0 { v.removeLast() }
-        while u.count > 1 && u.last == 0 { u.removeLast() }
-        let n = v.count
-        var quotient = [UInt32](repeating: 0, count: dividend.count * 2)
-        if u.count < n {
-            return (Array(repeating: 0, count: dividend.count), divisorSized(u))
-        }
-        if n == 1 {
-            var rem: UInt64 = 0
-            let d = UInt64(v[0])
-            for i in stride(from: u.count - 1, through: 0, by: -1) {
-                let cur = (rem << 32) | UInt64(u[i])
-                quotient[i] = UInt32(cur / d)
-                rem = cur % d
-            }
-            return (limbs(quotient, count: dividend.count), UInt256(rem))
-        }
-        // Normalize so the divisor's top digit has its high bit set.
-        let s = UInt32(v[n - 1].leadingZeroBitCount)
-        var vn = [UInt32](repeating: 0, count: n)
-        for i in stride(from: n - 1, to: 0, by: -1) {
-            vn[i] = (v[i] << s) | (s == 0 ? 0 : v[i - 1] >> (32 - s))
-        }
-        vn[0] = v[0] << s
-        let m = u.count
-        var un = [UInt32](repeating: 0, count: m + 1)
-        un[m] = s == 0 ? 0 : u[m - 1] >> (32 - s)
-        for i in stride(from: m - 1, to: 0, by: -1) {
-            un[i] = (u[i] << s) | (s == 0 ? 0 : u[i - 1] >> (32 - s))
-        }
-        un[0] = u[0] << s
-        let base: UInt64 = 1 << 32
-        for j in stride(from: m - n, through: 0, by: -1) {
-            let numerator = (UInt64(un[j + n]) << 32) | UInt64(un[j + n - 1])
-            var qhat = numerator / UInt64(vn[n - 1])
-            var rhat = numerator % UInt64(vn[n - 1])
-            while qhat >= base || qhat * UInt64(vn[n - 2]) > ((rhat << 32) | UInt64(un[j + n - 2])) {
-                qhat -= 1
-                rhat += UInt64(vn[n - 1])
-                if rhat >= base { break }
-            }
-            // Multiply and subtract.
-            var borrow: Int64 = 0
-            var carry: UInt64 = 0
-            for i in 0..<n {
-                let p = qhat * UInt64(vn[i]) + carry
-                carry = p >> 32
-                let t = Int64(un[i + j]) - borrow - Int64(p & 0xffff_ffff)
-                un[i + j] = UInt32(truncatingIfNeeded: t)
-                borrow = t < 0 ? 1 : 0
-            }
-            let t = Int64(un[j + n]) - borrow - Int64(carry)
-            un[j + n] = UInt32(truncatingIfNeeded: t)
-            if t < 0 {
-                qhat -= 1
-                var c: UInt64 = 0
-                for i in 0..<n {
-                    let sum = UInt64(un[i + j]) + UInt64(vn[i]) + c
-                    un[i + j] = UInt32(truncatingIfNeeded: sum)
-                    c = sum >> 32
+    /// Division by a single limb.
+    private static func divide(_ a: UInt256, small d: UInt64) -> (quotient: UInt256, remainder: UInt256) {
+        var rem: UInt64 = 0
+        let (q3, r3) = d.dividingFullWidth((rem, a.l3)); rem = r3
+        let (q2, r2) = d.dividingFullWidth((rem, a.l2)); rem = r2
+        let (q1, r1) = d.dividingFullWidth((rem, a.l1)); rem = r1
+        let (q0, r0) = d.dividingFullWidth((rem, a.l0)); rem = r0
+        return (UInt256(limbs: q0, q1, q2, q3), UInt256(rem))
+    }
+
+    /// Divides the first `count` limbs of `dividend` by `divisor` (not 0); writes `count` quotient
+    /// limbs and returns the remainder.
+    private static func divide(
+        dividend: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64), count: Int,
+        divisor: UInt256, quotient q: UnsafeMutablePointer<UInt64>
+    ) -> UInt256 {
+        // One stack buffer: u (8 limbs), v (4), un (9), vn (4).
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 25) { buffer in
+                let u = buffer.baseAddress!, v = u + 8, un = u + 12, vn = u + 21
+                (u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]) = dividend
+                (v[0], v[1], v[2], v[3]) = (divisor.l0, divisor.l1, divisor.l2, divisor.l3)
+                for i in 0..<count { q[i] = 0 }
+                var m = count
+                while m > 0 && u[m - 1] == 0 { m -= 1 }
+                var n = 4
+                while n > 0 && v[n - 1] == 0 { n -= 1 }
+                if m < n { return UInt256(limbs: u[0], u[1], u[2], u[3]) }
+                if n == 1 {
+                    var rem: UInt64 = 0
+                    for i in stride(from: m - 1, through: 0, by: -1) {
+                        let (qi, ri) = v[0].dividingFullWidth((rem, u[i]))
+                        q[i] = qi
+                        rem = ri
+                    }
+                    return UInt256(rem)
                 }
-                un[j + n] = UInt32(truncatingIfNeeded: UInt64(un[j + n]) + c)
-            }
-            quotient[j] = UInt32(truncatingIfNeeded: qhat)
+                // Normalize: the divisor's top limb gets its high bit set.
+                let s = UInt64(v[n - 1].leadingZeroBitCount)
+                for i in stride(from: n - 1, to: 0, by: -1) {
+                    vn[i] = s == 0 ? v[i] : (v[i] << s) | (v[i - 1] >> (64 - s))
+                }
+                vn[0] = v[0] << s
+                un[m] = s == 0 ? 0 : u[m - 1] >> (64 - s)
+                for i in stride(from: m - 1, to: 0, by: -1) {
+                    un[i] = s == 0 ? u[i] : (u[i] << s) | (u[i - 1] >> (64 - s))
+                }
+                un[0] = u[0] << s
+                let top = vn[n - 1], next = vn[n - 2]
+                for j in stride(from: m - n, through: 0, by: -1) {
+                    // Estimate the quotient limb from the top two limbs, then correct it.
+                    var qhat: UInt64
+                    var rhat: UInt64
+                    var rhatOverflow = false
+                    if un[j + n] >= top {
+                        qhat = .max
+                        (rhat, rhatOverflow) = un[j + n - 1].addingReportingOverflow(top)
+                    } else {
+                        (qhat, rhat) = top.dividingFullWidth((un[j + n], un[j + n - 1]))
+                    }
+                    while !rhatOverflow {
+                        let (ph, pl) = qhat.multipliedFullWidth(by: next)
+                        if ph > rhat || (ph == rhat && pl > un[j + n - 2]) {
+                            qhat -= 1
+                            (rhat, rhatOverflow) = rhat.addingReportingOverflow(top)
+                        } else {
+                            break
+                        }
+                    }
+                    // un[j...j+n] -= qhat * vn
+                    var borrow: UInt64 = 0
+                    var carry: UInt64 = 0
+                    for i in 0..<n {
+                        let (ph, pl) = qhat.multipliedFullWidth(by: vn[i])
+                        let (plc, c1) = pl.addingReportingOverflow(carry)
+                        carry = ph &+ (c1 ? 1 : 0)
+                        let (d1, b1) = un[i + j].subtractingReportingOverflow(plc)
+                        let (d2, b2) = d1.subtractingReportingOverflow(borrow)
+                        un[i + j] = d2
+                        borrow = (b1 ? 1 : 0) &+ (b2 ? 1 : 0)
+                    }
+                    let (t1, b1) = un[j + n].subtractingReportingOverflow(carry)
+                    let (t2, b2) = t1.subtractingReportingOverflow(borrow)
+                    un[j + n] = t2
+                    if b1 || b2 {
+                        // Subtracted once too often: add the divisor back.
+                        qhat -= 1
+                        var c: UInt64 = 0
+                        for i in 0..<n {
+                            let (s1, o1) = un[i + j].addingReportingOverflow(vn[i])
+                            let (s2, o2) = s1.addingReportingOverflow(c)
+                            un[i + j] = s2
+                            c = (o1 ? 1 : 0) &+ (o2 ? 1 : 0)
+                        }
+                        un[j + n] = un[j + n] &+ c
+                    }
+                    q[j] = qhat
+                }
+                // Unnormalize the remainder.
+                var r: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+                withUnsafeMutableBytes(of: &r) { raw in
+                    let out = raw.bindMemory(to: UInt64.self)
+                    for i in 0..<n {
+                        out[i] = s == 0 ? un[i] : (un[i] >> s) | (un[i + 1] << (64 - s))
+                    }
+                }
+                return UInt256(limbs: r.0, r.1, r.2, r.3)
         }
-        // Unnormalize the remainder.
-        var r = [UInt32](repeating: 0, count: n)
-        for i in 0..<n {
-            r[i] = (un[i] >> s) | (s == 0 ? 0 : un[i + 1] << (32 - s))
-        }
-        return (limbs(quotient, count: dividend.count), divisorSized(r))
-    }
-
-    private static func limbs(_ digits: [UInt32], count: Int) -> [UInt64] {
-        (0..<count).map { i in
-            let lo = 2 * i < digits.count ? UInt64(digits[2 * i]) : 0
-            let hi = 2 * i + 1 < digits.count ? UInt64(digits[2 * i + 1]) : 0
-            return lo | (hi << 32)
-        }
-    }
-
-    private static func divisorSized(_ digits: [UInt32]) -> UInt256 {
-        let l = limbs(digits, count: 4)
-        return UInt256(limbs: l[0], l[1], l[2], l[3])
     }
 }
