@@ -87,6 +87,9 @@ public enum ModExpPrecompile {
         let reducedBase = reducer.reduce(base.limbs)
         var result = reducer.reduce([1])
         guard let firstNonZero = exponent.firstNonZeroByte() else { return BigNatural(limbs: result) }
+        if modulus.limbs.count == 1 {
+            return BigNatural(limbs: [singleLimbPower(base: reducedBase.first ?? 0, exponent: exponent, from: firstNonZero, modulus: modulus.limbs[0])])
+        }
         for byteIndex in firstNonZero..<exponent.count {
             let byte = exponent.byte(at: byteIndex)
             for bit in stride(from: 7, through: 0, by: -1) {
@@ -95,6 +98,22 @@ public enum ModExpPrecompile {
             }
         }
         return BigNatural(limbs: result)
+    }
+}
+
+extension ModExpPrecompile {
+    /// Square-and-multiply for a modulus below 2^64, without allocation; `base` is already reduced.
+    static func singleLimbPower(base: UInt64, exponent: ExponentBits, from firstNonZero: Int, modulus: UInt64) -> UInt64 {
+        var result: UInt64 = 1 % modulus
+        for byteIndex in firstNonZero..<exponent.count {
+            let byte = exponent.byte(at: byteIndex)
+            for bit in stride(from: 7, through: 0, by: -1) {
+                // Both factors are below the modulus, so the high half of the product is too and the division cannot overflow.
+                result = modulus.dividingFullWidth(result.multipliedFullWidth(by: result)).remainder
+                if (byte >> UInt8(bit)) & 1 == 1 { result = modulus.dividingFullWidth(result.multipliedFullWidth(by: base)).remainder }
+            }
+        }
+        return result
     }
 }
 
