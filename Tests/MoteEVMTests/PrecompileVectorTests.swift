@@ -192,6 +192,35 @@ struct PrecompileVectorTests {
                    output: "40078e6a0faad8183149ebe868466c862fe52842f8ede42364ce951bb524e775a5a07285ef5f39925e2eb34b3147ec52599a4ce2b2a68126deddd23f1063cc9ccaa5d1b538b084e4a7f53ad7e2f84f6f5a91a30bd11c4c06aed45ac86822448c226a849dcf8883c6cebb4638c136d540dd0e2da678dcd558639c603f416b785085a01d6e22520b5f1485fabc7429bba4ca23a7df3e544abf34e1eb07e579acbb82822ea230e6e5c66299ff68907545a5167b0aba415d0d48da378966ede2119549e90be70e8ed4e2f704c690b6003791d01b57c5ecad5973fbd7cae4b153add48f97fcf76d3186a3ba735c264e2f78bfc20cfae92fa04557ea672c8821f9140c842450b10ac388cca52c00b180c34e60a73a6a130aee375aeab05ab113cee10d038cf8d1702a897baeecc86ec7a4aaf0dd0adf63534f823302e7af029ea83f735cd791b856de25e15d1b71002f929fa1e86b19ec1f486bab11229ba707036ea716a21319c20f8420f99aef42a564ab9dece5cfa88d3f733847ebf69b5a3874250cb20a5a449bcc427db8496fc16716befb79988ad59184ab9b9201295f320cbb1f00ede11d5790cacad43331464155025373384ca7c5d1f76523775c64d966bb2e99412d51b893c713ca86fc15ef5b0914f919a08b4165341777bd274ba8ebc989b2a9ea2a98e5830d0ca776c3c2ab3feb2246af1124af4a6504308c1ae2d634", gas: 5591040)
     ]
 
+    @Test("Odd multi-limb moduli (the Montgomery path) at the edges match Python's pow")
+    func modexpOddModulusEdges() {
+        // Base 0x5a5a…, exponent 0xa5a5… and modulus all of `length` bytes; the modulus is
+        // either all ones (2^(8·length) − 1) or 2^(8·length − 1) + 1.
+        let cases: [(length: Int, allOnes: Bool, output: String, gas: UInt64)] = [
+            (9, true, "696969696969696969", 200),
+            (9, false, "5cd0ad2ea1b9f2ace9", 200),
+            (16, true, "96969696969696969696969696969696", 200),
+            (16, false, "589a7983ac28ce64465aac7b66e5e888", 200),
+            (17, true, "0000000000000000000000000000000000", 405),
+            (17, false, "30e3654cd58a0bbdc6130ffa1bc817e0ea", 405),
+            (33, true, "969696969696969696969696969696969696969696969696969696969696969696", 2191),
+            (33, false, "657de826277535e1ac5ff1b7556ad7eb7c436622b8ce0e946654f8ce8f7343f781", 2191),
+            (64, true, String(repeating: "96", count: 64), 10901),
+            (64, false, "713c431c85cb505d47e495e6c3f89fa7ba9a6832776c4048d87fc31f8dc26795bc68fb5334dfb2944e38a05f77974286e5290c93f56d556a8fdfc57ab4f2bfcf", 10901),
+            (65, true, String(repeating: "a5", count: 65), 14013),
+            (65, false, "073cfc6f6c2d0ee90472d9c4fcc35e9d715ecc2034d88743196565102a05acc4416b54f3fe37923904b5a82e1db63e18ed7593b6d10c2fa1fcc07824df4fbb284e", 14013),
+        ]
+        for testCase in cases {
+            let n = testCase.length
+            let modulus = testCase.allOnes
+                ? [UInt8](repeating: 0xff, count: n)
+                : [0x80] + [UInt8](repeating: 0, count: n - 2) + [0x01]
+            let input = Self.word(UInt64(n)) + Self.word(UInt64(n)) + Self.word(UInt64(n))
+                + [UInt8](repeating: 0x5a, count: n) + [UInt8](repeating: 0xa5, count: n) + modulus
+            #expect(ModExpPrecompile.run(input: input, gasLimit: testCase.gas) == .success(gasUsed: testCase.gas, output: hexBytes(testCase.output)), "\(n) bytes")
+        }
+    }
+
     @Test("Random cases match Python's pow; gas exact and one less")
     func modexpRandom() {
         for (index, testCase) in Self.randomCases.enumerated() {

@@ -81,7 +81,9 @@ public enum ModExpPrecompile {
         return (bytes.count - first - 1) * 8 + (8 - bytes[first].leadingZeroBitCount)
     }
 
-    /// Left-to-right square-and-multiply; every product is reduced by the modulus.
+    /// Left-to-right square-and-multiply. A one-limb modulus and an odd one go to their own
+    /// allocation-free loops (`singleLimbPower`, `MontgomeryPower`); an even one reduces every
+    /// product by Knuth division here.
     static func modularPower(base: BigNatural, exponent: ExponentBits, modulus: BigNatural) -> BigNatural {
         let reducer = ModularReducer(modulus: modulus)
         let reducedBase = reducer.reduce(base.limbs)
@@ -89,6 +91,10 @@ public enum ModExpPrecompile {
         guard let firstNonZero = exponent.firstNonZeroByte() else { return BigNatural(limbs: result) }
         if modulus.limbs.count == 1 {
             return BigNatural(limbs: [singleLimbPower(base: reducedBase.first ?? 0, exponent: exponent, from: firstNonZero, modulus: modulus.limbs[0])])
+        }
+        if modulus.limbs[0] & 1 == 1 {
+            let montgomery = MontgomeryPower(modulus: modulus.limbs, reducer: reducer)
+            return BigNatural(limbs: montgomery.power(reducedBase: reducedBase, exponent: exponent, from: firstNonZero))
         }
         for byteIndex in firstNonZero..<exponent.count {
             let byte = exponent.byte(at: byteIndex)
