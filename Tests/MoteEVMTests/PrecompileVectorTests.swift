@@ -221,6 +221,19 @@ struct PrecompileVectorTests {
         }
     }
 
+    @Test("Even moduli whose reduction needs Knuth's rare add-back step match Python's pow")
+    func modexpEvenModulusAddBack() {
+        let cases: [ModExpCase] = [
+            ModExpCase(input: "00000000000000000000000000000000000000000000000000000000000000190000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000002002000000000000000000000000000000008000000000000000cd5e80000000000000000000000000000000efecdd353b67191e0000000000000002",
+                       output: "0575a1ba6f31c3ba297ccf556ca9a8aad7c8246a9578dcd9b6213a7079dcffda", gas: 200),
+            ModExpCase(input: "000000000000000000000000000000000000000000000000000000000000002000000000000000000000000000000000000000000000000000000000000000010000000000000000000000000000000000000000000000000000000000000018ffffffff00000000ffffffffffffffff89cbabd71f817dba000000010000000001ffffffff00000000fffffffffffffffffffffffffffffffe",
+                       output: "ffffffff0000000089cbabd71f817dbc00000000fffffffe", gas: 200),
+        ]
+        for testCase in cases {
+            #expect(ModExpPrecompile.run(input: hexBytes(testCase.input), gasLimit: testCase.gas) == .success(gasUsed: testCase.gas, output: hexBytes(testCase.output)))
+        }
+    }
+
     @Test("Random cases match Python's pow; gas exact and one less")
     func modexpRandom() {
         for (index, testCase) in Self.randomCases.enumerated() {

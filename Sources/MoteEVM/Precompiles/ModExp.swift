@@ -189,11 +189,10 @@ struct BigNatural {
                         var carry: UInt64 = 0
                         let ai = a[i]
                         for j in 0..<b.count {
-                            let (high, low) = ai.multipliedFullWidth(by: b[j])
-                            let (sum1, overflow1) = low.addingReportingOverflow(product[i + j])
-                            let (sum2, overflow2) = sum1.addingReportingOverflow(carry)
-                            product[i + j] = sum2
-                            carry = high &+ (overflow1 ? 1 : 0) &+ (overflow2 ? 1 : 0)  // cannot wrap: high ≤ 2^64 − 2
+                            // At most (2^64 − 1)² + 2(2^64 − 1) = 2^128 − 1; UInt128 keeps the carries branch-free.
+                            let sum = UInt128(ai) * UInt128(b[j]) + UInt128(product[i + j]) + UInt128(carry)
+                            product[i + j] = UInt64(truncatingIfNeeded: sum)
+                            carry = UInt64(truncatingIfNeeded: sum >> 64)
                         }
                         product[i + b.count] = carry
                     }
@@ -279,13 +278,12 @@ struct ModularReducer {
                     var carry: UInt64 = 0
                     var borrow: UInt64 = 0
                     for i in 0..<n {
-                        let (high, low) = quotientDigit.multipliedFullWidth(by: v[i])
-                        let (productLow, productOverflow) = low.addingReportingOverflow(carry)
-                        carry = high &+ (productOverflow ? 1 : 0)
-                        let (difference1, borrow1) = u[i + j].subtractingReportingOverflow(productLow)
-                        let (difference2, borrow2) = difference1.subtractingReportingOverflow(borrow)
-                        u[i + j] = difference2
-                        borrow = (borrow1 ? 1 : 0) + (borrow2 ? 1 : 0)
+                        let product = UInt128(quotientDigit) * UInt128(v[i]) + UInt128(carry)
+                        carry = UInt64(truncatingIfNeeded: product >> 64)
+                        // u − low − borrow lies in [−2^64, 2^64): the wrapped high half is all ones exactly when it is negative.
+                        let difference = UInt128(u[i + j]) &- UInt128(UInt64(truncatingIfNeeded: product)) &- UInt128(borrow)
+                        u[i + j] = UInt64(truncatingIfNeeded: difference)
+                        borrow = UInt64(truncatingIfNeeded: difference >> 64) & 1
                     }
                     let (top1, topBorrow1) = u[j + n].subtractingReportingOverflow(carry)
                     let (top2, topBorrow2) = top1.subtractingReportingOverflow(borrow)
