@@ -48,12 +48,16 @@ extension RPCService {
         switch tx.kind {
         case .legacy:
             object["gasPrice"] = .quantity(tx.maxFeePerGas)
-        case .accessList, .dynamicFee:
+        case .accessList, .dynamicFee, .blob:
             object["yParity"] = .quantity(UInt64(signed.signature.recoveryID))
             object["accessList"] = .array(tx.accessList.map { entry in
                 .object(["address": .address(entry.address), "storageKeys": .array(entry.storageKeys.map { .hash($0) })])
             })
-            if tx.kind == .dynamicFee {
+            if tx.kind == .blob {
+                object["maxFeePerBlobGas"] = .quantity(tx.maxFeePerBlobGas)
+                object["blobVersionedHashes"] = .array(tx.blobVersionedHashes.map { .hash($0) })
+            }
+            if tx.kind == .dynamicFee || tx.kind == .blob {
                 object["maxFeePerGas"] = .quantity(tx.maxFeePerGas)
                 object["maxPriorityFeePerGas"] = .quantity(tx.maxPriorityFeePerGas)
                 // Mined: the price paid; pending: the most it may pay.

@@ -28,7 +28,9 @@ public struct UnverifiedTransaction: Sendable {
             kind = .legacy
             fields = try Self.decodeList(raw)
         } else if first <= 0x7f {
-            guard let typed = Transaction.Kind(rawValue: first), typed != .legacy, rules.fork.supports(typed) else {
+            guard let typed = Transaction.Kind(rawValue: first), typed != .legacy, rules.fork.supports(typed),
+                typed != .blob || rules.allowsBlobTransactions
+            else {
                 throw TransactionError(.typeNotSupported(first))
             }
             kind = typed
@@ -85,7 +87,7 @@ private struct FieldReader {
     init(fields: [RLPItem]) { self.fields = fields }
 
     mutating func read(_ kind: Transaction.Kind) throws(TransactionError) -> (Transaction, Secp256k1.RecoverableSignature) {
-        let expected = [Transaction.Kind.legacy: 9, .accessList: 11, .dynamicFee: 12][kind]!
+        let expected = [Transaction.Kind.legacy: 9, .accessList: 11, .dynamicFee: 12, .blob: 14][kind]!
         guard fields.count == expected else {
             throw TransactionError(.wrongFieldCount(expected: expected, actual: fields.count))
         }
@@ -94,7 +96,7 @@ private struct FieldReader {
         let nonce = try uint64("nonce")
         let tip: UInt256
         let feeCap: UInt256
-        if kind == .dynamicFee {
+        if kind == .dynamicFee || kind == .blob {
             tip = try uint256("maxPriorityFeePerGas")
             feeCap = try uint256("maxFeePerGas")
         } else {
@@ -103,9 +105,16 @@ private struct FieldReader {
         }
         let gasLimit = try uint64("gasLimit")
         let to = try recipient()
+        if kind == .blob, to == nil { throw TransactionError(.blobCreation) }
         let value = try uint256("value")
         let data = try bytes("data")
         let accessList = kind == .legacy ? [] : try readAccessList()
+        var maxFeePerBlobGas: UInt256 = 0
+        var blobVersionedHashes: [Hash32] = []
+        if kind == .blob {
+            maxFeePerBlobGas = try uint256("maxFeePerBlobGas")
+            blobVersionedHashes = try readBlobVersionedHashes()
+        }
         let recoveryID: UInt8
         let vOrParity = try uint256(kind == .legacy ? "v" : "yParity")
         let r = try uint256("r")
@@ -118,7 +127,8 @@ private struct FieldReader {
         }
         let tx = Transaction(
             kind: kind, chainID: chainID, nonce: nonce, maxPriorityFeePerGas: tip, maxFeePerGas: feeCap,
-            gasLimit: gasLimit, to: to, value: value, data: data, accessList: accessList)
+            gasLimit: gasLimit, to: to, value: value, data: data, accessList: accessList,
+            maxFeePerBlobGas: maxFeePerBlobGas, blobVersionedHashes: blobVersionedHashes)
         return (tx, Secp256k1.RecoverableSignature(r: r, s: s, recoveryID: recoveryID))
     }
 
@@ -172,6 +182,21 @@ private struct FieldReader {
         guard raw.count >= 20 else { throw TransactionError(.addressTooShort(name)) }
         guard let address = Address(bytes: raw) else { throw TransactionError(.addressTooLong(name)) }
         return address
+    }
+
+    private mutating func readBlobVersionedHashes() throws(TransactionError) -> [Hash32] {
+        guard case .list(let items) = next() else { throw TransactionError(.malformedBlobHashes) }
+        guard items.count <= Transaction.maxDecodedBlobHashes else {
+            throw TransactionError(.tooManyBlobHashes(items.count, limit: Transaction.maxDecodedBlobHashes))
+        }
+        var out: [Hash32] = []
+        out.reserveCapacity(items.count)
+        for item in items {
+            guard case .bytes(let raw) = item else { throw TransactionError(.malformedBlobHashes) }
+            guard let hash = Hash32(bytes: raw) else { throw TransactionError(.blobHashLength(raw.count)) }
+            out.append(hash)
+        }
+        return out
     }
 
     private mutating func readAccessList() throws(TransactionError) -> [AccessListEntry] {

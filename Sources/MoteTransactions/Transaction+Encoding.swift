@@ -18,6 +18,12 @@ extension Transaction {
                 .uint(chainID ?? 0), .uint(nonce), .uint(maxPriorityFeePerGas), .uint(maxFeePerGas),
                 .uint(gasLimit), to, .uint(value), .bytes(data), accessListItem,
             ]
+        case .blob:
+            return [
+                .uint(chainID ?? 0), .uint(nonce), .uint(maxPriorityFeePerGas), .uint(maxFeePerGas),
+                .uint(gasLimit), to, .uint(value), .bytes(data), accessListItem,
+                .uint(maxFeePerBlobGas), .list(blobVersionedHashes.map { .hash($0) }),
+            ]
         }
     }
 
@@ -32,7 +38,7 @@ extension Transaction {
             var fields = payloadFields()
             if let chainID { fields += [.uint(chainID), .bytes([]), .bytes([])] }
             return RLP.encode(.list(fields))
-        case .accessList, .dynamicFee:
+        case .accessList, .dynamicFee, .blob:
             return [kind.rawValue] + RLP.encode(.list(payloadFields()))
         }
     }
@@ -54,7 +60,7 @@ extension Transaction {
         case .legacy:
             let v = chainID.map { UInt256($0) * 2 + 35 + parity } ?? UInt256(27) + parity
             return RLP.encode(.list(payloadFields() + [.uint(v), .uint(signature.r), .uint(signature.s)]))
-        case .accessList, .dynamicFee:
+        case .accessList, .dynamicFee, .blob:
             let fields = payloadFields() + [.uint(parity), .uint(signature.r), .uint(signature.s)]
             return [kind.rawValue] + RLP.encode(.list(fields))
         }

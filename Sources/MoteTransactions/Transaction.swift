@@ -2,17 +2,26 @@ import MoteCrypto
 import MotePrimitives
 
 /// An Ethereum transaction before signing: legacy (with or without an EIP-155 chain id),
-/// EIP-2930 (access list) or EIP-1559 (dynamic fee).
+/// EIP-2930 (access list), EIP-1559 (dynamic fee) or EIP-4844 (blob).
+///
+/// Mote decodes blob transactions (for inspection and conformance) but its chain does not
+/// accept them: `TransactionRules.allowsBlobTransactions` is false on nodes.
 ///
 /// Legacy and EIP-2930 transactions have one `gasPrice`; they store it in both
 /// `maxFeePerGas` and `maxPriorityFeePerGas`, which is how EIP-1559 treats them.
 public struct Transaction: Hashable, Sendable {
-    /// The envelope type (EIP-2718): 0 legacy, 1 access list, 2 dynamic fee.
+    /// The envelope type (EIP-2718): 0 legacy, 1 access list, 2 dynamic fee, 3 blob.
     public enum Kind: UInt8, Sendable, CaseIterable {
         case legacy = 0
         case accessList = 1
         case dynamicFee = 2
+        /// EIP-4844; decoded, never accepted by the Mote chain.
+        case blob = 3
     }
+
+    /// The most blob versioned hashes a blob transaction may list when decoded (a structural
+    /// bound; the protocol limit per block is far lower and is checked by `TransactionRules`).
+    public static let maxDecodedBlobHashes = 4_096
 
     public var kind: Kind
     /// The chain id; nil only for a legacy transaction without replay protection (pre-EIP-155).
@@ -28,6 +37,10 @@ public struct Transaction: Hashable, Sendable {
     public var value: UInt256
     public var data: [UInt8]
     public var accessList: [AccessListEntry]
+    /// The blob gas fee cap (EIP-4844); 0 for other kinds.
+    public var maxFeePerBlobGas: UInt256
+    /// The versioned hashes of the blobs (EIP-4844); empty for other kinds.
+    public var blobVersionedHashes: [Hash32]
 
     /// The gas price of a legacy or EIP-2930 transaction (the fee cap of an EIP-1559 one).
     public var gasPrice: UInt256 { maxFeePerGas }
@@ -65,10 +78,23 @@ public struct Transaction: Hashable, Sendable {
             maxFeePerGas: maxFeePerGas, gasLimit: gasLimit, to: to, value: value, data: data, accessList: accessList)
     }
 
-    /// Memberwise initialiser; prefer `legacy`, `accessList` or `dynamicFee`.
+    /// An EIP-4844 blob transaction; `to` is required (a blob transaction cannot create).
+    public static func blob(
+        chainID: UInt64, nonce: UInt64, maxPriorityFeePerGas: UInt256, maxFeePerGas: UInt256,
+        gasLimit: UInt64, to: Address, value: UInt256, data: [UInt8] = [], accessList: [AccessListEntry] = [],
+        maxFeePerBlobGas: UInt256, blobVersionedHashes: [Hash32]
+    ) -> Transaction {
+        Transaction(
+            kind: .blob, chainID: chainID, nonce: nonce, maxPriorityFeePerGas: maxPriorityFeePerGas,
+            maxFeePerGas: maxFeePerGas, gasLimit: gasLimit, to: to, value: value, data: data, accessList: accessList,
+            maxFeePerBlobGas: maxFeePerBlobGas, blobVersionedHashes: blobVersionedHashes)
+    }
+
+    /// Memberwise initialiser; prefer `legacy`, `accessList`, `dynamicFee` or `blob`.
     public init(
         kind: Kind, chainID: UInt64?, nonce: UInt64, maxPriorityFeePerGas: UInt256, maxFeePerGas: UInt256,
-        gasLimit: UInt64, to: Address?, value: UInt256, data: [UInt8], accessList: [AccessListEntry]
+        gasLimit: UInt64, to: Address?, value: UInt256, data: [UInt8], accessList: [AccessListEntry],
+        maxFeePerBlobGas: UInt256 = 0, blobVersionedHashes: [Hash32] = []
     ) {
         self.kind = kind
         self.chainID = chainID
@@ -80,6 +106,8 @@ public struct Transaction: Hashable, Sendable {
         self.value = value
         self.data = data
         self.accessList = accessList
+        self.maxFeePerBlobGas = maxFeePerBlobGas
+        self.blobVersionedHashes = blobVersionedHashes
     }
 }
 

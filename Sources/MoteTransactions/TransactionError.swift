@@ -27,6 +27,12 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case initCodeTooLarge(Int)
         case intrinsicGasTooLow(needed: UInt64, limit: UInt64)
         case recoveryFailed
+        case blobCreation
+        case malformedBlobHashes
+        case tooManyBlobHashes(Int, limit: Int)
+        case blobHashLength(Int)
+        case noBlobs
+        case blobHashVersion(UInt8)
     }
     let kind: Kind
     init(_ kind: Kind) { self.kind = kind }
@@ -59,6 +65,12 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case .initCodeTooLarge: return "init_code_too_large"
         case .intrinsicGasTooLow: return "intrinsic_gas_too_low"
         case .recoveryFailed: return "sender_recovery_failed"
+        case .blobCreation: return "blob_creation"
+        case .malformedBlobHashes: return "malformed_blob_hashes"
+        case .tooManyBlobHashes: return "too_many_blobs"
+        case .blobHashLength: return "blob_hash_length"
+        case .noBlobs: return "no_blobs"
+        case .blobHashVersion: return "blob_hash_version"
         }
     }
 
@@ -68,6 +80,7 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case .tooLarge(let n, let limit): return "transaction is \(n) bytes, over the \(limit)-byte limit"
         case .malformedRLP(let why): return "malformed RLP: \(why)"
         case .notATransaction: return "not a transaction: neither an RLP list nor a typed envelope"
+        case .typeNotSupported(3): return "transaction type 3 (EIP-4844) is not supported: blob transactions are not accepted on Mote"
         case .typeNotSupported(let t): return "transaction type \(t) is not supported"
         case .wrongFieldCount(let e, let a): return "expected \(e) fields, got \(a)"
         case .fieldIsList(let f): return "field \(f) must be a byte string, not a list"
@@ -90,6 +103,12 @@ public struct TransactionError: Error, Equatable, CustomStringConvertible {
         case .initCodeTooLarge(let n): return "init code is \(n) bytes, over the 49152-byte limit (EIP-3860)"
         case .intrinsicGasTooLow(let needed, let limit): return "gas limit \(limit) is below the intrinsic gas \(needed)"
         case .recoveryFailed: return "cannot recover the sender from the signature"
+        case .blobCreation: return "a blob transaction must have a 20-byte recipient (it cannot create a contract)"
+        case .malformedBlobHashes: return "blobVersionedHashes must be a list of byte strings"
+        case .tooManyBlobHashes(let n, let limit): return "\(n) blob versioned hashes, over the limit of \(limit)"
+        case .blobHashLength(let n): return "blob versioned hash is \(n) bytes, not 32"
+        case .noBlobs: return "a blob transaction must carry at least one blob"
+        case .blobHashVersion(let v): return "blob versioned hash has version \(v), expected 1 (KZG)"
         }
     }
 }

@@ -20,6 +20,7 @@ public enum Fork: String, CaseIterable, Comparable, Sendable {
         switch kind {
         case .legacy, .accessList: return true
         case .dynamicFee: return self >= .london
+        case .blob: return self >= .cancun
         }
     }
 }
@@ -34,11 +35,24 @@ public struct TransactionRules: Sendable {
     public var allowsUnprotectedLegacy: Bool
     /// The largest encoded transaction accepted, in bytes.
     public var maxEncodedSize: Int
+    /// Whether EIP-4844 blob transactions are decoded and accepted. Mote's chain carries no
+    /// blobs, so nodes leave this false (type 3 is rejected as not supported); inspection tools
+    /// (`mote tx decode`) and conformance tests set it.
+    public var allowsBlobTransactions: Bool
+
+    /// The most blobs one transaction may carry under Cancun (MAX_BLOB_GAS_PER_BLOCK / GAS_PER_BLOB).
+    public static let maxBlobsPerTransaction = 6
+    /// The version byte of a KZG blob versioned hash (EIP-4844 VERSIONED_HASH_VERSION_KZG).
+    public static let kzgVersionedHashVersion: UInt8 = 0x01
 
     /// The largest contract init code (EIP-3860, from Shanghai).
     public static let maxInitCodeSize = 49_152
 
-    public init(fork: Fork = .cancun, chainID: UInt64?, allowsUnprotectedLegacy: Bool = true, maxEncodedSize: Int = 512 * 1024) {
+    public init(
+        fork: Fork = .cancun, chainID: UInt64?, allowsUnprotectedLegacy: Bool = true, maxEncodedSize: Int = 512 * 1024,
+        allowsBlobTransactions: Bool = false
+    ) {
+        self.allowsBlobTransactions = allowsBlobTransactions
         self.fork = fork
         self.chainID = chainID
         self.allowsUnprotectedLegacy = allowsUnprotectedLegacy
@@ -63,7 +77,19 @@ public struct TransactionRules: Sendable {
     /// Checks everything about `tx` that needs no state: chain id, type, nonce and fee bounds,
     /// init code size and intrinsic gas.
     public func validate(_ tx: Transaction) throws(TransactionError) {
-        guard fork.supports(tx.kind) else { throw TransactionError(.typeNotSupported(tx.kind.rawValue)) }
+        guard fork.supports(tx.kind), tx.kind != .blob || allowsBlobTransactions else {
+            throw TransactionError(.typeNotSupported(tx.kind.rawValue))
+        }
+        if tx.kind == .blob {
+            guard tx.to != nil else { throw TransactionError(.blobCreation) }
+            guard !tx.blobVersionedHashes.isEmpty else { throw TransactionError(.noBlobs) }
+            guard tx.blobVersionedHashes.count <= Self.maxBlobsPerTransaction else {
+                throw TransactionError(.tooManyBlobHashes(tx.blobVersionedHashes.count, limit: Self.maxBlobsPerTransaction))
+            }
+            for hash in tx.blobVersionedHashes where hash.bytes[0] != Self.kzgVersionedHashVersion {
+                throw TransactionError(.blobHashVersion(hash.bytes[0]))
+            }
+        }
         if let id = tx.chainID {
             if let chainID, id != chainID {
                 throw TransactionError(.wrongChainID(expected: chainID, actual: String(id)))

@@ -24,6 +24,27 @@ import Testing
         #expect(out["gasPrice"] as? String == "20000000000")
     }
 
+    /// A signed EIP-4844 transaction from ethereum/tests (GeneralStateTests/Cancun/
+    /// stEIP4844-blobtransactions/blobhashListBounds3.json): decoded for inspection, though the
+    /// Mote chain does not accept blob transactions.
+    static let blob = "0x03f9012d01800285012a05f200833d090094095e7baea6a6c7c4c2dfeb977efac326af552d87830186a000f85bf85994095e7baea6a6c7c4c2dfeb977efac326af552d87f842a00000000000000000000000000000000000000000000000000000000000000000a000000000000000000000000000000000000000000000000000000000000000010af863a001a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065f0001a001a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065f0002a001a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065f000380a0787d491816e6b21187fc25ee71bc1dd2240b41de89852c21f7a518101dc28bc2a05b5dbb0592f2fdc391efe1e9c6181e54f1b817d07d6f5c7767c7267529528e20"
+
+    @Test func decodesABlobTransaction() throws {
+        let box = try Sandbox()
+        let run = try box.mote(["tx", "decode", Self.blob])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let out = run.object
+        #expect(out["type"] as? Int == 3)
+        #expect(out["typeName"] as? String == "eip4844")
+        #expect(out["sender"] as? String == "0xa94f5374Fce5edBC8E2a8697C15331677e6EbF0B")
+        #expect(out["to"] as? String == "0x095E7BAea6a6c7c4c2DfeB977eFac326aF552d87")
+        #expect(out["maxFeePerBlobGas"] as? String == "10")
+        #expect(out["maxFeePerGas"] as? String == "5000000000")
+        #expect(out["maxPriorityFeePerGas"] as? String == "2")
+        #expect(out["acceptedByMote"] as? Bool == false)
+        #expect(out["blobVersionedHashes"] as? [String] == (1...3).map { "0x01a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065f000\($0)" })
+    }
+
     @Test func readsStandardInputAndChecksTheChainID() throws {
         let box = try Sandbox()
         let fromStdin = try box.mote(["tx", "decode", "-"], stdin: Self.eip155 + "\n")
@@ -38,7 +59,8 @@ import Testing
         ("0xzz", "invalid_hex"),
         ("0x", "empty"),
         (eip155 + "00", "malformed_rlp"),
-        ("0x03c0", "type_not_supported"),
+        ("0x04c0", "type_not_supported"),
+        ("0x03c0", "wrong_field_count"),
         // s replaced by n − s (high s, EIP-2).
         ("0xf86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a098341627668089e51348fccfb4c7ff31c55912f2d2e47ef09652acf665fad3be", "high_s"),
     ])

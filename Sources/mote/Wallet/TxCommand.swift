@@ -25,7 +25,9 @@ struct TxCommand: ParsableCommand {
         func run() throws {
             guard let fork = Fork(rawValue: fork) ?? Fork.allCases.first(where: { $0.rawValue.lowercased() == fork.lowercased() })
             else { JSONOutput.fail("unknown fork \(fork); expected one of \(Fork.allCases.map(\.rawValue).joined(separator: ", "))", code: 2) }
-            let rules = TransactionRules(fork: fork, chainID: chainId, allowsUnprotectedLegacy: !requireChainId)
+            // An inspection tool: blob transactions decode here, though the Mote chain rejects them.
+            let rules = TransactionRules(
+                fork: fork, chainID: chainId, allowsUnprotectedLegacy: !requireChainId, allowsBlobTransactions: true)
             var text = hex
             if text == "-" {
                 let data = FileHandle.standardInput.readData(ofLength: 2 * rules.maxEncodedSize + 16)
@@ -49,7 +51,7 @@ struct TxCommand: ParsableCommand {
             var out: [String: Any] = [
                 "hash": signed.hash.hex,
                 "type": Int(tx.kind.rawValue),
-                "typeName": ["legacy", "eip2930", "eip1559"][Int(tx.kind.rawValue)],
+                "typeName": ["legacy", "eip2930", "eip1559", "eip4844"][Int(tx.kind.rawValue)],
                 "chainId": tx.chainID.map { NSNumber(value: $0) } ?? NSNull(),
                 "nonce": NSNumber(value: tx.nonce),
                 "sender": signed.sender.checksummed,
@@ -65,7 +67,12 @@ struct TxCommand: ParsableCommand {
                 "signingHash": tx.signingHash.hex,
                 "size": signed.rawBytes.count,
             ]
-            if tx.kind == .dynamicFee {
+            if tx.kind == .blob {
+                out["maxFeePerBlobGas"] = tx.maxFeePerBlobGas.description
+                out["blobVersionedHashes"] = tx.blobVersionedHashes.map(\.hex)
+                out["acceptedByMote"] = false
+            }
+            if tx.kind == .dynamicFee || tx.kind == .blob {
                 out["maxFeePerGas"] = tx.maxFeePerGas.description
                 out["maxPriorityFeePerGas"] = tx.maxPriorityFeePerGas.description
             } else {
