@@ -174,7 +174,9 @@ public final class EVM {
         /// Charges memory expansion to cover `size` bytes at `offset`; false when out of gas.
         @inline(__always) func expand(_ offset: UInt256, _ size: UInt256) -> Bool {
             if size.isZero { return true }
-            guard let s = size.intBelow(1 << 37), let o = offset.intBelow(1 << 37) else { return false }
+            // Past 64 GiB the quadratic cost (over 2^53 gas) is beyond any gas limit: out of gas,
+            // and the word arithmetic below stays far from overflow.
+            guard let s = size.intBelow(1 << 36), let o = offset.intBelow(1 << 36), o + s <= 1 << 36 else { return false }
             let end = o + s
             if end <= memory.count { return true }
             let newWords = (end + 31) / 32

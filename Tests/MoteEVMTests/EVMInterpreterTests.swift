@@ -60,6 +60,12 @@ import Testing
         // RETURN with a size of 2^64.
         let (ret, _) = try Self.run("680100000000000000006000f3", gas: 100_000)
         #expect(ret.status == .halted(.outOfGas))
+        // Offset and size just below 2^37 each (their sum's words squared would overflow 64 bits):
+        // CALLDATACOPY(2^37 − 1, 0, 2^37 − 1) with a billion gas is still out of gas.
+        let big = "641fffffffff"
+        let (copy, copyUsed) = try Self.run(big + "6000" + big + "37", gas: 1_000_000_000)
+        #expect(copy.status == .halted(.outOfGas))
+        #expect(copyUsed == 1_000_000_000 - 21000)
     }
 
     @Test func jumpIntoPushDataIsInvalid() throws {
