@@ -234,6 +234,26 @@ struct PrecompileVectorTests {
         }
     }
 
+    @Test("Even moduli 2^k · q (the power-of-two split) match Python's pow")
+    func modexpEvenModulusSplit() {
+        // Base 0x5b5b…, exponent 0xa5a5… and the named modulus, all of the modulus's length.
+        let cases: [(name: String, modulus: String, output: String, gas: UInt64)] = [
+            ("2^256", "010000000000000000000000000000000000000000000000000000000000000000", "0035f3736910cd88a960ca75389616efdf39821d6c9b01242bacf18159072e1b2b", 2191),
+            ("2^64 (2^64 + 1)", "0100000000000000010000000000000000", "008f2860c6ad37c53bacf18159072e1b2b", 405),
+            ("2^100 (2^127 - 1)", "07fffffffffffffffffffffffffffffff0000000000000000000000000", "048214c88e90383c10a818ca58bc83879c9b01242bacf18159072e1b2b", 1232),
+            ("2 (2^255 - 19)", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffda", "98a7b459f5542c74e767120f33397b3b42d5cd15fc4dcaf5d3c8a26a05f15283", 1360),
+            ("3 · 2^200", "0300000000000000000000000000000000000000000000000000", "01a960ca75389616efdf39821d6c9b01242bacf18159072e1b2b", 1104),
+        ]
+        for testCase in cases {
+            let modulus = hexBytes(testCase.modulus)
+            let n = UInt64(modulus.count)
+            let input = Self.word(n) + Self.word(n) + Self.word(n)
+                + [UInt8](repeating: 0x5b, count: modulus.count) + [UInt8](repeating: 0xa5, count: modulus.count) + modulus
+            #expect(ModExpPrecompile.run(input: input, gasLimit: testCase.gas) == .success(gasUsed: testCase.gas, output: hexBytes(testCase.output)), "\(testCase.name)")
+            #expect(ModExpPrecompile.run(input: input, gasLimit: testCase.gas - 1) == .failure, "\(testCase.name)")
+        }
+    }
+
     @Test("Random cases match Python's pow; gas exact and one less")
     func modexpRandom() {
         for (index, testCase) in Self.randomCases.enumerated() {

@@ -81,14 +81,13 @@ public enum ModExpPrecompile {
         return (bytes.count - first - 1) * 8 + (8 - bytes[first].leadingZeroBitCount)
     }
 
-    /// Left-to-right square-and-multiply. A one-limb modulus and an odd one go to their own
-    /// allocation-free loops (`singleLimbPower`, `MontgomeryPower`); an even one reduces every
-    /// product by Knuth division here.
+    /// `base ^ exponent mod modulus` for a nonzero modulus, by left-to-right square-and-multiply
+    /// in one of three allocation-free loops: a one-limb modulus (`singleLimbPower`), an odd one
+    /// (`MontgomeryPower`), an even one (`EvenModulusPower`, which splits off the power of two).
     static func modularPower(base: BigNatural, exponent: ExponentBits, modulus: BigNatural) -> BigNatural {
         let reducer = ModularReducer(modulus: modulus)
         let reducedBase = reducer.reduce(base.limbs)
-        var result = reducer.reduce([1])
-        guard let firstNonZero = exponent.firstNonZeroByte() else { return BigNatural(limbs: result) }
+        guard let firstNonZero = exponent.firstNonZeroByte() else { return BigNatural(limbs: reducer.reduce([1])) }
         if modulus.limbs.count == 1 {
             return BigNatural(limbs: [singleLimbPower(base: reducedBase.first ?? 0, exponent: exponent, from: firstNonZero, modulus: modulus.limbs[0])])
         }
@@ -96,14 +95,7 @@ public enum ModExpPrecompile {
             let montgomery = MontgomeryPower(modulus: modulus.limbs, reducer: reducer)
             return BigNatural(limbs: montgomery.power(reducedBase: reducedBase, exponent: exponent, from: firstNonZero))
         }
-        for byteIndex in firstNonZero..<exponent.count {
-            let byte = exponent.byte(at: byteIndex)
-            for bit in stride(from: 7, through: 0, by: -1) {
-                result = reducer.reduce(BigNatural.multiply(result, result))
-                if (byte >> UInt8(bit)) & 1 == 1 { result = reducer.reduce(BigNatural.multiply(result, reducedBase)) }
-            }
-        }
-        return BigNatural(limbs: result)
+        return BigNatural(limbs: EvenModulusPower.power(base: base, exponent: exponent, from: firstNonZero, modulus: modulus))
     }
 }
 
