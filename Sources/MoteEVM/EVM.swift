@@ -68,8 +68,10 @@ public final class EVM {
         if let number = Precompiles.number(of: message.codeAddress, fork: fork) {
             if !target.exists { state.ensureExists(target) }
             switch Precompiles.run(number, input: message.input, gasLimit: UInt64(max(0, message.gas))) {
-            case .success(let used, let output):
+            case .success(let used, let output) where used <= UInt64(max(0, message.gas)):
                 result = FrameResult(status: .success, gasLeft: message.gas - Int(used), output: output)
+            case .success:
+                result = .halt(.outOfGas)
             case .failure:
                 result = .halt(.precompileFailure)
             }
