@@ -255,7 +255,7 @@ import Testing
 
     /// The hard part of the final exponentiation equals plain exponentiation by (p⁴ − p² + 1)/r.
     @Test func finalExponentiationMatchesDefinition() {
-        let pairs: [(G1Point, G2Point)] = Self.bytes(Self.g1 + Self.g2).withUnsafeBufferPointer { buf in
+        let pairs: [(BN254G1Point, BN254G2Point)] = Self.bytes(Self.g1 + Self.g2).withUnsafeBufferPointer { buf in
             [(BN254Precompiles.decodeG1(buf, at: 0)!, BN254Precompiles.decodeG2(buf, at: 64)!)]
         }
         let f = BN254Pairing.millerLoop(pairs)
