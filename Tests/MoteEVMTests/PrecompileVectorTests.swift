@@ -254,6 +254,22 @@ struct PrecompileVectorTests {
         }
     }
 
+    @Test("Odd one-limb moduli (one-limb Montgomery) up to 2^64 - 1 match Python's pow")
+    func modexpOneLimbOddModulus() {
+        // Base 0x5b × 8, exponent 0xa5 × 32, 8-byte modulus: 255 iterations of complexity 1, so 200 gas.
+        let cases: [(modulus: UInt64, output: String)] = [
+            (0xffff_ffff_ffff_ffc5, "fc0450ce34edca83"),  // 2^64 − 59, the largest 64-bit prime
+            (0xffff_ffff_ffff_ffff, "3d3d3d3d3d3d3d3d"),
+            (3, "0000000000000002"),
+            (0x8000_0000_0000_0001, "7e64d4176386e344"),
+        ]
+        for testCase in cases {
+            let input = Self.word(8) + Self.word(32) + Self.word(8) + [UInt8](repeating: 0x5b, count: 8)
+                + [UInt8](repeating: 0xa5, count: 32) + Array(Self.word(testCase.modulus)[24..<32])
+            #expect(ModExpPrecompile.run(input: input, gasLimit: 200) == .success(gasUsed: 200, output: hexBytes(testCase.output)), "\(testCase.modulus)")
+        }
+    }
+
     @Test("Random cases match Python's pow; gas exact and one less")
     func modexpRandom() {
         for (index, testCase) in Self.randomCases.enumerated() {

@@ -102,6 +102,9 @@ public enum ModExpPrecompile {
 extension ModExpPrecompile {
     /// Square-and-multiply for a modulus below 2^64, without allocation; `base` is already reduced.
     static func singleLimbPower(base: UInt64, exponent: ExponentBits, from firstNonZero: Int, modulus: UInt64) -> UInt64 {
+        if modulus & 1 == 1 && modulus > 1 {
+            return singleLimbMontgomeryPower(base: base, exponent: exponent, from: firstNonZero, modulus: modulus)
+        }
         var result: UInt64 = 1 % modulus
         for byteIndex in firstNonZero..<exponent.count {
             let byte = exponent.byte(at: byteIndex)
@@ -112,6 +115,34 @@ extension ModExpPrecompile {
             }
         }
         return result
+    }
+
+    /// The same for an odd modulus above 1, by one-limb Montgomery multiplication (R = 2^64),
+    /// which needs no division inside the loop.
+    static func singleLimbMontgomeryPower(base: UInt64, exponent: ExponentBits, from firstNonZero: Int, modulus: UInt64) -> UInt64 {
+        var inverse = modulus  // Newton: 3 correct low bits, then 6, 12, 24, 48, 96
+        for _ in 0..<5 { inverse = inverse &* (2 &- modulus &* inverse) }
+        let negativeInverse = 0 &- inverse
+        /// a · b · 2^−64 mod m for a, b < m.
+        @inline(__always) func multiply(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            let (high, low) = a.multipliedFullWidth(by: b)
+            let (quotientHigh, _) = (low &* negativeInverse).multipliedFullWidth(by: modulus)
+            // The low halves sum to 0 mod 2^64, carrying 1 unless both are 0; the total is below 2m.
+            let total = UInt128(high) + UInt128(quotientHigh) + (low == 0 ? 0 : 1)
+            return UInt64(truncatingIfNeeded: total >= UInt128(modulus) ? total - UInt128(modulus) : total)
+        }
+        let one = modulus.dividingFullWidth((1, 0)).remainder  // 2^64 mod m (1 < m: no overflow)
+        let rSquared = modulus.dividingFullWidth((one, 0)).remainder
+        let montgomeryBase = multiply(base, rSquared)
+        var result = one
+        for byteIndex in firstNonZero..<exponent.count {
+            let byte = exponent.byte(at: byteIndex)
+            for bit in stride(from: 7, through: 0, by: -1) {
+                result = multiply(result, result)
+                if (byte >> UInt8(bit)) & 1 == 1 { result = multiply(result, montgomeryBase) }
+            }
+        }
+        return multiply(result, 1)
     }
 }
 
