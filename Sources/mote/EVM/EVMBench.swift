@@ -132,7 +132,8 @@ struct EVMBench: ParsableCommand {
             guard let m = mote[contract.name] else { continue }
             let r = revm[contract.name]
             let ratio = r.map { m.minMs / $0.minMs }
-            let sameResult = r.map { $0.output == m.output && $0.success == m.success }
+            // The same bytecode and calldata must give the same output, status and gas in both.
+            let sameResult = r.map { $0.output == m.output && $0.success == m.success && $0.gasUsed == m.gasUsed }
             if json {
                 var object: [String: Any] = [
                     "name": contract.name, "gasUsed": Int(m.gasUsed), "moteMinMs": m.minMs, "moteMedianMs": m.medianMs,
