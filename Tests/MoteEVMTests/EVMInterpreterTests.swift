@@ -1,4 +1,5 @@
 import MoteEVM
+import MoteTestSupport
 import MotePrimitives
 import Testing
 
@@ -145,5 +146,59 @@ extension EVMThread {
     /// Runs a throwing body on the large-stack thread.
     static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Result<T, any Error> {
         run { () -> Result<T, any Error> in Result { try body() } }
+    }
+}
+
+/// Random bytecode, biased toward real opcodes and extreme operands: every program ends in a
+/// result or a clear halt, never a trap, and the gas accounting stays within the limit.
+@Suite struct EVMRandomBytecodeTests {
+    static let extremes: [String] = [
+        String(repeating: "ff", count: 32), "80" + String(repeating: "00", count: 31), String(repeating: "00", count: 32),
+        String(repeating: "00", count: 28) + "ffffffff", String(repeating: "00", count: 31) + "20",
+        String(repeating: "00", count: 24) + "ffffffffffffffff", String(repeating: "00", count: 31) + "01",
+    ]
+
+    static let defined: [UInt8] = Array(0x00...0x0b) + Array(0x10...0x1d) + [0x20] + Array(0x30...0x4a)
+        + Array(0x50...0x5f) + Array(0x80...0x9f) + Array(0xa0...0xa4) + [0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xfa, 0xfd, 0xff]
+
+    @Test func randomProgramsNeverTrap() throws {
+        let outcomes = try EVMThread.run { () -> [String: Int] in
+            var rng = SplitMix64(seed: 0xE7A)
+            var counts: [String: Int] = [:]
+            let runner = CodeRunner()
+            let target = EVMInterpreterTests.target
+            for _ in 0..<20_000 {
+                var code: [UInt8] = []
+                let length = Int(rng.next() % 64) + 1
+                for _ in 0..<length {
+                    switch rng.next() % 6 {
+                    case 0:  // a PUSH32 of an extreme value
+                        code.append(0x7f)
+                        code += try! Hex.decode(Self.extremes[Int(rng.next() % UInt64(Self.extremes.count))])
+                    case 1:  // a small PUSH1
+                        code += [0x60, UInt8(truncatingIfNeeded: rng.next() % 64)]
+                    case 2:  // any byte
+                        code.append(UInt8(truncatingIfNeeded: rng.next()))
+                    default:  // a defined opcode (calls and creates included)
+                        code.append(Self.defined[Int(rng.next() % UInt64(Self.defined.count))])
+                    }
+                }
+                runner.install(code: code, at: target)
+                let input = rng.bytes(Int(rng.next() % 80))
+                let outcome = try runner.call(target, input: input, gas: 2_000_000)
+                #expect(outcome.gasUsed <= 2_000_000)
+                let key: String
+                switch outcome.status {
+                case .success: key = "success"
+                case .reverted: key = "reverted"
+                case .halted(let reason): key = reason.rawValue
+                }
+                counts[key, default: 0] += 1
+            }
+            return counts
+        }.get()
+        print("random bytecode outcomes:", outcomes.sorted { $0.key < $1.key })
+        #expect(outcomes.values.reduce(0, +) == 20_000)
+        #expect(outcomes.count >= 4, "the programs reach several kinds of ending")
     }
 }
