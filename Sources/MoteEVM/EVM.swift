@@ -176,8 +176,9 @@ public final class EVM {
         /// Charges memory expansion to cover `size` bytes at `offset`; false when out of gas.
         @inline(__always) func expand(_ offset: UInt256, _ size: UInt256) -> Bool {
             if size.isZero { return true }
-            // Past 64 GiB the quadratic cost (over 2^53 gas) is beyond any gas limit: out of gas,
-            // and the word arithmetic below stays far from overflow.
+            // Memory past 64 GiB is out of gas: its quadratic cost (over 2^53 gas) is beyond any real
+            // gas limit, no machine could hold it, and the word arithmetic below stays far from
+            // overflow. (geth caps near 128 GiB; only a test granting over 2^53 gas could tell.)
             guard let s = size.intBelow(1 << 36), let o = offset.intBelow(1 << 36), o + s <= 1 << 36 else { return false }
             let end = o + s
             if end <= memory.count { return true }

@@ -29,7 +29,7 @@ public struct BlockEnvironment: Sendable {
     /// PREVRANDAO (the beacon chain's randomness), also DIFFICULTY since the Merge.
     public var prevRandao: UInt256
     /// The excess blob gas of the block (EIP-4844); sets the blob base fee.
-    public var excessBlobGas: UInt64
+    public var excessBlobGas: UInt64 { didSet { blobBaseFee = BlobGas.price(excessBlobGas: excessBlobGas) } }
     public var chainID: UInt256
     /// The hash of block `n` for BLOCKHASH; nil when unknown.
     public var blockHash: @Sendable (UInt64) -> Hash32?
@@ -46,12 +46,14 @@ public struct BlockEnvironment: Sendable {
         self.baseFee = baseFee
         self.prevRandao = prevRandao
         self.excessBlobGas = excessBlobGas
+        self.blobBaseFee = BlobGas.price(excessBlobGas: excessBlobGas)
         self.chainID = chainID
         self.blockHash = blockHash
     }
 
-    /// The blob base fee (EIP-4844): fake_exponential(1, excessBlobGas, 3338477).
-    public var blobBaseFee: UInt256 { BlobGas.price(excessBlobGas: excessBlobGas) }
+    /// The blob base fee (EIP-4844): fake_exponential(1, excessBlobGas, 3338477). Computed when
+    /// the excess is set: BLOBBASEFEE reads it, and the series is not free.
+    public private(set) var blobBaseFee: UInt256 = .one
 }
 
 /// EIP-4844 blob gas accounting.
@@ -66,20 +68,60 @@ public enum BlobGas {
         fakeExponential(factor: 1, numerator: excessBlobGas, denominator: updateFraction)
     }
 
+    /// EIP-4844's fake_exponential with unbounded intermediates (as the spec's Python integers):
+    /// terms may pass 2^256 while the result still fits. A result of 2^256 or more is 2^256 − 1.
     static func fakeExponential(factor: UInt64, numerator: UInt64, denominator: UInt64) -> UInt256 {
+        guard denominator != 0 else { return .max }
+        var output: [UInt64] = [0]
+        var (high, low) = factor.multipliedFullWidth(by: denominator)
+        var accumulator: [UInt64] = high == 0 ? [low] : [low, high]
         var i: UInt64 = 1
-        var output = UInt256.zero
-        var accumulator = UInt256(factor) * UInt256(denominator)
-        let n = UInt256(numerator), d = UInt256(denominator)
-        while !accumulator.isZero {
-            output = output &+ accumulator
-            // accumulator = accumulator * numerator / (denominator * i); fits: the series shrinks fast.
-            let (product, overflow) = accumulator.multipliedReportingOverflow(by: n)
+        while accumulator.contains(where: { $0 != 0 }) {
+            Self.add(&output, accumulator)
+            // Past 2^320 the result (output / denominator, denominator < 2^64) cannot fit 256 bits.
+            if output.count > 5 { return .max }
+            let (divisor, overflow) = denominator.multipliedReportingOverflow(by: i)
             if overflow { return .max }
-            accumulator = UInt256.evmDivide(product, d &* UInt256(i))
+            Self.multiply(&accumulator, by: numerator)
+            Self.divide(&accumulator, by: divisor)
             i += 1
         }
-        return UInt256.evmDivide(output, d)
+        Self.divide(&output, by: denominator)
+        while output.count > 1 && output.last == 0 { output.removeLast() }
+        if output.count > 4 { return .max }
+        while output.count < 4 { output.append(0) }
+        return UInt256(limbs: output[0], output[1], output[2], output[3])
+    }
+
+    private static func add(_ a: inout [UInt64], _ b: [UInt64]) {
+        var carry: UInt64 = 0
+        for i in 0..<max(a.count, b.count) {
+            if i == a.count { a.append(0) }
+            let (s1, o1) = a[i].addingReportingOverflow(i < b.count ? b[i] : 0)
+            let (s2, o2) = s1.addingReportingOverflow(carry)
+            a[i] = s2
+            carry = (o1 ? 1 : 0) + (o2 ? 1 : 0)
+        }
+        if carry != 0 { a.append(carry) }
+    }
+
+    private static func multiply(_ a: inout [UInt64], by m: UInt64) {
+        var carry: UInt64 = 0
+        for i in 0..<a.count {
+            let (high, low) = a[i].multipliedFullWidth(by: m)
+            let (sum, overflow) = low.addingReportingOverflow(carry)
+            a[i] = sum
+            carry = high &+ (overflow ? 1 : 0)
+        }
+        if carry != 0 { a.append(carry) }
+    }
+
+    private static func divide(_ a: inout [UInt64], by d: UInt64) {
+        var remainder: UInt64 = 0
+        for i in stride(from: a.count - 1, through: 0, by: -1) {
+            (a[i], remainder) = d.dividingFullWidth((remainder, a[i]))
+        }
+        while a.count > 1 && a.last == 0 { a.removeLast() }
     }
 }
 

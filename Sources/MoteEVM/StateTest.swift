@@ -102,7 +102,12 @@ public enum StateTestRunner {
                   let post = test["post"] as? [String: Any]
             else { throw StateTestError("\(path): \(name) has no post section") }
             for forkName in post.keys.sorted() where forks == nil || forks!.contains(forkName) {
-                guard let cases = post[forkName] as? [[String: Any]] else { continue }
+                guard let cases = post[forkName] as? [[String: Any]] else {
+                    var result = StateTestResult(file: path, name: name, fork: forkName, index: 0, pass: false)
+                    result.error = "malformed test: post.\(forkName) is not a list of post states"
+                    results.append(result)
+                    continue
+                }
                 for (index, expected) in cases.enumerated() {
                     var result = StateTestResult(file: path, name: name, fork: forkName, index: index, pass: false)
                     guard let fork = Fork(testName: forkName) else {
@@ -146,20 +151,23 @@ public enum StateTestRunner {
             guard let fields = value as? [String: Any] else { throw StateTestError("bad pre account") }
             let address = try Address(hex: addressText)
             var storage: [UInt256: UInt256] = [:]
-            for (k, v) in fields["storage"] as? [String: String] ?? [:] { storage[try word(k)] = try word(v) }
+            guard let storageFields = (fields["storage"] ?? [String: String]()) as? [String: String] else {
+                throw StateTestError("storage of \(addressText) is not a map of hex strings")
+            }
+            for (k, v) in storageFields { storage[try word(k)] = try word(v) }
             let account = EVMAccount(
-                nonce: try word(fields["nonce"]).uint64 ?? .max, balance: try word(fields["balance"]),
+                nonce: try word64(fields["nonce"], "nonce"), balance: try word(fields["balance"]),
                 code: try bytes(fields["code"]))
             state.setAccount(address, account, storage: storage)
         }
         let block = BlockEnvironment(
             coinbase: try Address(hex: env["currentCoinbase"] as? String ?? "0x" + String(repeating: "0", count: 40)),
-            number: try word(env["currentNumber"]).uint64 ?? .max,
-            timestamp: try word(env["currentTimestamp"]).uint64 ?? .max,
-            gasLimit: try word(env["currentGasLimit"]).uint64 ?? .max,
+            number: try word64(env["currentNumber"], "currentNumber"),
+            timestamp: try word64(env["currentTimestamp"], "currentTimestamp"),
+            gasLimit: try word64(env["currentGasLimit"], "currentGasLimit"),
             baseFee: try word(env["currentBaseFee"] ?? "0x0a"),
             prevRandao: try word(env["currentRandom"] ?? env["currentDifficulty"]),
-            excessBlobGas: try word(env["currentExcessBlobGas"] ?? "0x00").uint64 ?? .max,
+            excessBlobGas: try word64(env["currentExcessBlobGas"] ?? "0x00", "currentExcessBlobGas"),
             chainID: 1,
             blockHash: { n in Keccak256.hash(Array(String(n).utf8)) })
 
@@ -205,9 +213,9 @@ public enum StateTestRunner {
     private static func transaction(
         _ fields: [String: Any], indexes: [String: Any]
     ) throws -> Result<EVMTransaction, InvalidTransaction> {
-        let dataIndex = indexes["data"] as? Int ?? 0
-        let gasIndex = indexes["gas"] as? Int ?? 0
-        let valueIndex = indexes["value"] as? Int ?? 0
+        let dataIndex = try index(indexes["data"], "data")
+        let gasIndex = try index(indexes["gas"], "gas")
+        let valueIndex = try index(indexes["value"], "value")
         let dataList = fields["data"] as? [String] ?? []
         let gasList = fields["gasLimit"] as? [String] ?? []
         let valueList = fields["value"] as? [String] ?? []
@@ -255,6 +263,20 @@ public enum StateTestRunner {
             tx.maxPriorityFeePerGas = try word(fields["maxPriorityFeePerGas"])
         }
         return .success(tx)
+    }
+
+    /// A post state's index into the transaction's lists: absent is 0; anything but a
+    /// non-negative integer is a malformed test.
+    private static func index(_ value: Any?, _ name: String) throws -> Int {
+        guard let value else { return 0 }
+        guard let i = value as? Int, i >= 0 else { throw StateTestError("index \(name) is not a non-negative integer: \(value)") }
+        return i
+    }
+
+    /// A number that must fit 64 bits.
+    private static func word64(_ value: Any?, _ name: String) throws -> UInt64 {
+        guard let v = try word(value).uint64 else { throw StateTestError("\(name) does not fit 64 bits") }
+        return v
     }
 
     private static func word(_ value: Any?) throws -> UInt256 {
