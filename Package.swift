@@ -102,7 +102,7 @@ let package = Package(
         // even in debug builds: the state tests and `mote evm` run thousands of contracts.
         .target(
             name: "MoteEVM",
-            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTrie"],
+            dependencies: ["MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie"],
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The system contracts' interfaces: reserved addresses, functions, events, status enums and
         // typed views of their answers (ABI values or RPC JSON), for the ledger and every caller.
@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "MoteTransactionsTests",
             dependencies: ["MotePrimitives", "MoteTransactions", "MoteCrypto", "MoteTestSupport"]),
-        .testTarget(name: "MoteEVMTests", dependencies: ["MoteEVM", "MotePrimitives", "MoteCrypto", "MoteTrie", "MoteTestSupport"]),
+        .testTarget(name: "MoteEVMTests", dependencies: ["MoteEVM", "MotePrimitives", "MoteCrypto", "MoteTransactions", "MoteTrie", "MoteTestSupport"]),
         .testTarget(name: "MoteTrieTests", dependencies: ["MotePrimitives", "MoteTrie", "MoteCrypto", "MoteTestSupport"]),
         .testTarget(name: "MoteChainTests", dependencies: ["MoteTransactions", "MotePrimitives", "MoteCrypto", "MoteChain", "MoteTestSupport"]),
         .testTarget(name: "MoteStorageTests", dependencies: ["MoteTestKit", "MotePrimitives", "MoteCrypto", "MoteStorage", "MoteChain", "MoteTestSupport"]),

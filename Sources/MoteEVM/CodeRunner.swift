@@ -1,5 +1,6 @@
 import Foundation
 import MotePrimitives
+import MoteTransactions
 
 /// Runs bytecode in a scratch in-memory state: deploy creation code, call a contract.
 /// Used by `mote evm run` and `mote bench evm`; each call starts from the same state.

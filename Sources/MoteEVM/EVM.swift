@@ -1,5 +1,6 @@
 import MoteCrypto
 import MotePrimitives
+import MoteTransactions
 
 /// A call or creation as the EVM runs it.
 struct Message {
@@ -44,7 +45,11 @@ public final class EVM {
     private var stacks: [UnsafeMutablePointer<UInt256>] = []
     private var memories: [Memory] = []
 
+    /// True for the forks this EVM implements: Paris and later.
+    public static func supports(_ fork: Fork) -> Bool { fork >= .paris }
+
     public init(fork: Fork, block: BlockEnvironment, state: EVMState) {
+        precondition(Self.supports(fork), "MoteEVM implements Paris and later, not \(fork.rawValue)")
         self.fork = fork
         self.block = block
         self.state = state

@@ -1,17 +1,9 @@
 import MotePrimitives
+import MoteTransactions
 
-/// The rule sets the EVM implements. Each later fork adds to the one before.
-public enum Fork: String, CaseIterable, Sendable, Comparable {
-    /// Paris (the Merge): PREVRANDAO, no PUSH0.
-    case paris = "Paris"
-    /// Shanghai: PUSH0, EIP-3860 initcode limit and metering, warm coinbase (EIP-3651).
-    case shanghai = "Shanghai"
-    /// Cancun: transient storage, MCOPY, blobs, EIP-6780 SELFDESTRUCT, KZG point evaluation.
-    case cancun = "Cancun"
-
-    public static func < (a: Fork, b: Fork) -> Bool { a.order < b.order }
-    private var order: Int { Fork.allCases.firstIndex(of: self)! }
-
+/// MoteEVM runs the rules of `Fork.paris` and later (`MoteTransactions.Fork`, one list of forks
+/// for the whole project); older forks are refused by `EVM.supports(_:)`.
+extension Fork {
     /// The fork named by `name` as the state tests spell it (`Cancun`, `Shanghai`, `Paris`, `Merge`).
     public init?(testName name: String) {
         if name == "Merge" { self = .paris; return }
@@ -223,6 +215,7 @@ public struct InvalidTransaction: Error, Equatable, Sendable, CustomStringConver
         case blobFeeCapTooLow = "max fee per blob gas below the blob base fee"
         case typeNotSupported = "transaction type not supported by this fork"
         case malformed = "a field does not fit its type"
+        case forkNotImplemented = "MoteEVM implements Paris and later forks only"
     }
 
     public var kind: Kind

@@ -1,3 +1,5 @@
+import MoteTransactions
+
 /// The instruction set: each opcode's base gas and stack use, per fork.
 struct OpcodeInfo {
     /// Gas charged before the instruction runs (dynamic costs are charged by the instruction).
@@ -14,9 +16,9 @@ enum Opcodes {
     /// The 256-entry table for `fork`, allocated once and kept for the process's lifetime.
     static func table(for fork: Fork) -> UnsafePointer<OpcodeInfo> {
         switch fork {
-        case .paris: return paris
-        case .shanghai: return shanghai
         case .cancun: return cancun
+        case .shanghai: return shanghai
+        default: return paris  // earlier forks never reach here (EVM.supports)
         }
     }
 

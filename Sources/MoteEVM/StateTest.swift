@@ -1,6 +1,7 @@
 import Foundation
 import MoteCrypto
 import MotePrimitives
+import MoteTransactions
 import MoteTrie
 
 /// A state held in maps: the pre-state of a state test, or the scratch state of `mote evm run`.
@@ -110,7 +111,7 @@ public enum StateTestRunner {
                 }
                 for (index, expected) in cases.enumerated() {
                     var result = StateTestResult(file: path, name: name, fork: forkName, index: index, pass: false)
-                    guard let fork = Fork(testName: forkName) else {
+                    guard let fork = Fork(testName: forkName), EVM.supports(fork) else {
                         result.error = "fork \(forkName) is not implemented"
                         results.append(result)
                         continue

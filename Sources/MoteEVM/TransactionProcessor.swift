@@ -1,20 +1,14 @@
 import MotePrimitives
+import MoteTransactions
 
 /// The transaction rules around the EVM (Cancun, with the earlier forks' differences): validity,
 /// intrinsic gas, up-front payment, warm addresses, execution, refunds and fees.
 public enum TransactionProcessor {
     /// Intrinsic gas (before any code runs): 21000, calldata, creation, initcode, access list.
     public static func intrinsicGas(_ tx: EVMTransaction, fork: Fork) -> UInt64 {
-        var gas: UInt64 = 21000
-        for byte in tx.data { gas += byte == 0 ? 4 : 16 }
-        if tx.to == nil {
-            gas += 32000
-            if fork >= .shanghai { gas += 2 * UInt64((tx.data.count + 31) / 32) }
-        }
-        for entry in tx.accessList {
-            gas += 2400 + 1900 * UInt64(entry.storageKeys.count)
-        }
-        return gas
+        TransactionRules.intrinsicGas(
+            data: tx.data, isCreation: tx.to == nil, accessListAddresses: tx.accessList.count,
+            accessListStorageKeys: tx.accessList.reduce(0) { $0 + $1.storageKeys.count }, fork: fork)
     }
 
     /// Runs `tx` on `state` in `block`. Throws, changing nothing, if the transaction is invalid.
@@ -22,6 +16,7 @@ public enum TransactionProcessor {
     public static func execute(
         _ tx: EVMTransaction, block: BlockEnvironment, fork: Fork, state: EVMState
     ) throws(InvalidTransaction) -> TransactionOutcome {
+        guard EVM.supports(fork) else { throw InvalidTransaction(.forkNotImplemented) }
         let intrinsic = intrinsicGas(tx, fork: fork)
         guard tx.type <= 2 || (tx.type == 3 && fork >= .cancun) else { throw InvalidTransaction(.typeNotSupported) }
         guard intrinsic <= tx.gasLimit else { throw InvalidTransaction(.intrinsicGasTooLow) }

@@ -63,14 +63,23 @@ public struct TransactionRules: Sendable {
     /// and 16 per non-zero data byte (EIP-2028), 2400 per access-list address and 1900 per
     /// storage key (EIP-2930), and from Shanghai 2 per 32-byte word of init code (EIP-3860).
     public func intrinsicGas(of tx: Transaction) -> UInt64 {
+        Self.intrinsicGas(
+            data: tx.data, isCreation: tx.isCreation, accessListAddresses: tx.accessList.count,
+            accessListStorageKeys: tx.accessList.reduce(0) { $0 + $1.storageKeys.count }, fork: fork)
+    }
+
+    /// The same rule from a transaction's parts (the EVM's transactions are not `Transaction`s).
+    public static func intrinsicGas(
+        data: [UInt8], isCreation: Bool, accessListAddresses: Int, accessListStorageKeys: Int, fork: Fork
+    ) -> UInt64 {
         var gas: UInt64 = 21_000
-        if tx.isCreation { gas += 32_000 }
+        if isCreation { gas += 32_000 }
         var zeros: UInt64 = 0
-        for byte in tx.data where byte == 0 { zeros += 1 }
-        let nonZeros = UInt64(tx.data.count) - zeros
+        for byte in data where byte == 0 { zeros += 1 }
+        let nonZeros = UInt64(data.count) - zeros
         gas += zeros * 4 + nonZeros * 16
-        for entry in tx.accessList { gas += 2_400 + UInt64(entry.storageKeys.count) * 1_900 }
-        if fork >= .shanghai, tx.isCreation { gas += 2 * ((UInt64(tx.data.count) + 31) / 32) }
+        gas += UInt64(accessListAddresses) * 2_400 + UInt64(accessListStorageKeys) * 1_900
+        if fork >= .shanghai, isCreation { gas += 2 * ((UInt64(data.count) + 31) / 32) }
         return gas
     }
 

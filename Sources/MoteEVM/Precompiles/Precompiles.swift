@@ -1,5 +1,6 @@
 import MoteCrypto
 import MotePrimitives
+import MoteTransactions
 
 /// The precompiled contracts at addresses 0x01–0x0a (0x0a, KZG point evaluation, from Cancun).
 enum Precompiles {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MoteEVM
 import MotePrimitives
+import MoteTransactions
 
 /// `mote evm …`: the Ethereum virtual machine on its own (state tests, bytecode runs).
 struct EVMCommand: ParsableCommand {
@@ -24,7 +25,7 @@ struct StateTestCommand: ParsableCommand {
     @Argument(help: "State-test files or folders of them.") var paths: [String]
 
     func validate() throws {
-        guard fork == "all" || Fork(testName: fork) != nil else {
+        guard fork == "all" || Fork(testName: fork).map(EVM.supports) == true else {
             throw ValidationError("unknown fork \(fork): use Cancun, Shanghai, Paris or all")
         }
         guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1…64") }
