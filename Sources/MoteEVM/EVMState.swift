@@ -279,15 +279,15 @@ public final class EVMState {
         var updated: [Address: (account: EVMAccount, storage: [UInt256: UInt256], storageCleared: Bool)] = [:]
         var deleted: Set<Address> = []
         for (address, object) in accounts {
+            let before = reader.account(address)
             if object.selfDestructed || (object.touched && object.exists && object.isEmpty) {
-                if reader.account(address) != nil || object.exists { deleted.insert(address) }
+                if before != nil || object.exists { deleted.insert(address) }
                 continue
             }
             guard object.exists else { continue }
             let changedStorage = object.storage.filter { key, value in
                 object.createdInTransaction || originalStorage(object, address, key) != value
             }
-            let before = reader.account(address)
             let account = EVMAccount(nonce: object.nonce, balance: object.balance, code: object.code, codeHash: object.codeHash)
             if before == account && changedStorage.isEmpty && !object.createdInTransaction { continue }
             updated[address] = (account, changedStorage, object.createdInTransaction)

@@ -283,9 +283,8 @@ public enum StateTestRunner {
     private static func word(_ value: Any?) throws -> UInt256 {
         guard let text = value as? String else { return .zero }
         if text.hasPrefix("0x") || text.hasPrefix("0X") {
-            var digits = text.dropFirst(2).drop(while: { $0 == "0" })
-            if digits.isEmpty { digits = "0" }
-            guard let v = UInt256(hexQuantity: "0x" + digits) else { throw StateTestError("bad number \(text)") }
+            if text.count == 2 { return .zero }
+            guard let v = UInt256(hexQuantity: text) else { throw StateTestError("bad number \(text)") }
             return v
         }
         guard let v = UInt256(decimal: text) else { throw StateTestError("bad number \(text)") }

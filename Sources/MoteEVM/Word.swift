@@ -115,19 +115,9 @@ extension UInt256 {
     /// SIGNEXTEND: extends the sign bit of byte `k` (0 = least significant) of `x`.
     static func evmSignExtend(_ k: UInt256, _ x: UInt256) -> UInt256 {
         guard let byteIndex = k.uint64, byteIndex < 31 else { return x }
-        let bitIndex = Int(byteIndex) * 8 + 7
-        let limb = bitIndex / 64, shift = UInt64(bitIndex % 64)
-        var words = [x.l0, x.l1, x.l2, x.l3]
-        let negative = (words[limb] >> shift) & 1 == 1
-        let mask: UInt64 = shift == 63 ? .max : (UInt64(1) << (shift + 1)) &- 1
-        if negative {
-            words[limb] |= ~mask
-            for i in (limb + 1)..<4 { words[i] = .max }
-        } else {
-            words[limb] &= mask
-            for i in (limb + 1)..<4 { words[i] = 0 }
-        }
-        return UInt256(limbs: words[0], words[1], words[2], words[3])
+        // Shift the sign byte to the top, then shift back arithmetically.
+        let shift = Int(31 - byteIndex) * 8
+        return evmArithmeticShiftRight(UInt256(UInt64(shift)), x.shiftedLeft(shift))
     }
 
     /// BYTE: byte `i` of `x` counted from the most significant end; 0 when i ≥ 32.
@@ -217,18 +207,20 @@ extension UInt256 {
 
     /// The word as an address (its low 20 bytes).
     var asAddress: Address {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        bytes.withUnsafeMutableBytes { store(bigEndianInto: $0.baseAddress!) }
-        return Address(bytes: bytes[12..<32])!
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &words) { raw in
+            store(bigEndianInto: raw.baseAddress!)
+            return Address(bytes: UnsafeRawBufferPointer(rebasing: raw[12..<32]))!
+        }
     }
 
     /// An address as a word.
     init(address: Address) {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        address.withUnsafeBytes { raw in
-            for i in 0..<20 { bytes[12 + i] = raw[i] }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        self = withUnsafeMutableBytes(of: &words) { raw in
+            address.withUnsafeBytes { (raw.baseAddress! + 12).copyMemory(from: $0.baseAddress!, byteCount: 20) }
+            return UInt256(bigEndianFrom: raw.baseAddress!)
         }
-        self = bytes.withUnsafeBytes { UInt256(bigEndianFrom: $0.baseAddress!) }
     }
 
     /// A hash as a word.

@@ -16,11 +16,12 @@ enum Precompiles {
 
     /// All precompile addresses of `fork` (warm from the start of every transaction, EIP-2929).
     static func addresses(fork: Fork) -> [Address] {
-        (1...(fork >= .cancun ? 10 : 9)).map { n in
-            var bytes = [UInt8](repeating: 0, count: 20)
-            bytes[19] = UInt8(n)
-            return Address(bytes: bytes)!
-        }
+        fork >= .cancun ? allAddresses : Array(allAddresses.dropLast())
+    }
+
+    /// 0x01…0x0a.
+    private static let allAddresses: [Address] = (1...10).map { n in
+        Address(bytes: [UInt8](repeating: 0, count: 19) + [UInt8(n)])!
     }
 
     static func run(_ number: Int, input: [UInt8], gasLimit: UInt64) -> PrecompileResult {
