@@ -296,3 +296,29 @@ public enum StateTestRunner {
         return try Hex.decode(text)
     }
 }
+
+/// Pass/fail counts per folder, and the table `mote evm statetest` and the test suite print.
+public struct StateTestSummary: Sendable {
+    public private(set) var perFolder: [String: (pass: Int, fail: Int)] = [:]
+    public private(set) var passed = 0
+    public private(set) var failed = 0
+
+    public init() {}
+
+    public mutating func count(pass: Bool, folder: String) {
+        var counts = perFolder[folder] ?? (0, 0)
+        if pass { counts.pass += 1; passed += 1 } else { counts.fail += 1; failed += 1 }
+        perFolder[folder] = counts
+    }
+
+    /// One line per folder, sorted, then the total.
+    public var table: String {
+        func row(_ name: String, _ pass: Int, _ fail: Int) -> String {
+            name.padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: " %6d %6d", pass, fail)
+        }
+        var lines = ["folder".padding(toLength: 48, withPad: " ", startingAt: 0) + "   pass   fail"]
+        for (folder, counts) in perFolder.sorted(by: { $0.key < $1.key }) { lines.append(row(folder, counts.pass, counts.fail)) }
+        lines.append(row("total", passed, failed))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

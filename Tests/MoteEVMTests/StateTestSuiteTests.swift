@@ -10,35 +10,27 @@ import Testing
         let root = Vectors.url("GeneralStateTests").path
         let files = StateTestRunner.files(at: root)
         #expect(files.count >= 2000, "the GeneralStateTests snapshot has 2,179 files")
-        let collected = EVMThread.run { () -> [String: (pass: Int, fail: [String])] in
-            var perFolder: [String: (pass: Int, fail: [String])] = [:]
+        let (summary, failures) = EVMThread.run { () -> (StateTestSummary, [String]) in
+            var summary = StateTestSummary()
+            var failures: [String] = []
             for file in files {
                 let folder = String((file as NSString).deletingLastPathComponent.dropFirst(root.count + 1))
-                var entry = perFolder[folder] ?? (0, [])
                 do {
                     for result in try StateTestRunner.run(file: file, forks: ["Cancun"]) {
-                        if result.pass {
-                            entry.pass += 1
-                        } else {
-                            entry.fail.append("\((file as NSString).lastPathComponent) \(result.name) [\(result.index)]: \(result.error ?? "")")
+                        summary.count(pass: result.pass, folder: folder)
+                        if !result.pass {
+                            failures.append("\((file as NSString).lastPathComponent) \(result.name) [\(result.index)]: \(result.error ?? "")")
                         }
                     }
                 } catch {
-                    entry.fail.append("\(file): \(error)")
+                    summary.count(pass: false, folder: folder)
+                    failures.append("\(file): \(error)")
                 }
-                perFolder[folder] = entry
             }
-            return perFolder
+            return (summary, failures)
         }
-        var report = ["GeneralStateTests, Cancun:", "folder".padding(toLength: 48, withPad: " ", startingAt: 0) + "   pass   fail"]
-        var passed = 0, failures: [String] = []
-        for (folder, entry) in collected.sorted(by: { $0.key < $1.key }) {
-            report.append(folder.padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: " %6d %6d", entry.pass, entry.fail.count))
-            passed += entry.pass
-            failures += entry.fail
-        }
-        report.append("total".padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: " %6d %6d", passed, failures.count))
-        print(report.joined(separator: "\n"))
+        print("GeneralStateTests, Cancun:\n" + summary.table, terminator: "")
+        let passed = summary.passed
         #expect(passed > 17_000)
         #expect(failures.isEmpty, "\(failures.count) failing: \(failures.prefix(20).joined(separator: "\n"))")
     }

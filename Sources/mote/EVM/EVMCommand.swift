@@ -93,9 +93,8 @@ private final class StateTestOutput: @unchecked Sendable {
     let json: Bool
     let quiet: Bool
     private let lock = NSLock()
-    private var perFolder: [String: (pass: Int, fail: Int)] = [:]
-    private(set) var passed = 0
-    private(set) var failed = 0
+    private var summary = StateTestSummary()
+    var failed: Int { lock.withLock { summary.failed } }
 
     init(json: Bool, quiet: Bool) {
         self.json = json
@@ -105,9 +104,7 @@ private final class StateTestOutput: @unchecked Sendable {
     func report(_ results: [StateTestResult], folder: String) {
         lock.lock(); defer { lock.unlock() }
         for result in results {
-            var counts = perFolder[folder] ?? (0, 0)
-            if result.pass { counts.pass += 1; passed += 1 } else { counts.fail += 1; failed += 1 }
-            perFolder[folder] = counts
+            summary.count(pass: result.pass, folder: folder)
             if json {
                 print(result.jsonLine)
             } else if !result.pass {
@@ -120,21 +117,12 @@ private final class StateTestOutput: @unchecked Sendable {
 
     func fileError(_ file: String, _ message: String, folder: String) {
         lock.lock(); defer { lock.unlock() }
-        var counts = perFolder[folder] ?? (0, 0)
-        counts.fail += 1
-        failed += 1
-        perFolder[folder] = counts
+        summary.count(pass: false, folder: folder)
         FileHandle.standardError.write(Data("error: \(file): \(message)\n".utf8))
     }
 
     func printSummary() {
-        var lines = ["folder".padding(toLength: 48, withPad: " ", startingAt: 0) + "   pass   fail"]
-        for (folder, counts) in perFolder.sorted(by: { $0.key < $1.key }) {
-            lines.append(folder.padding(toLength: 48, withPad: " ", startingAt: 0)
-                + String(format: " %6d %6d", counts.pass, counts.fail))
-        }
-        lines.append("total".padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: " %6d %6d", passed, failed))
-        let text = lines.joined(separator: "\n") + "\n"
+        let text = lock.withLock { summary.table }
         if json {
             FileHandle.standardError.write(Data(text.utf8))
         } else {
